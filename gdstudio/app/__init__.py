@@ -1,0 +1,1 @@
+"""The desktop studio (PySide6 + pyqtgraph): a view of gdstudio.core."""

@@ -1,0 +1,182 @@
+"""Command line: `gdstudio [FILE]` opens the studio; `run` and `derive` work headless.
+
+User errors end with exit code 2 and one line `error: ...` on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from importlib.resources import files
+from pathlib import Path
+from typing import Sequence
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+
+
+class UserError(Exception):
+    """Bad input from the person at the keyboard: reported in one line, exit code 2."""
+
+
+def default_scenario_text() -> str:
+    return files("gdstudio.resources").joinpath("default_scenario.json").read_text(encoding="utf-8")
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
+    values: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, number = part.partition("=")
+        name = name.strip()
+        if not sep or name not in variables:
+            raise UserError(f"--at: expected name=value for the variables {', '.join(variables)}, got {part!r}")
+        try:
+            values[name] = float(number)
+        except ValueError:
+            raise UserError(f"--at: {name} must be a number, got {number.strip()!r}") from None
+    missing = [v for v in variables if v not in values]
+    if missing:
+        raise UserError(f"--at: no value for {', '.join(missing)}")
+    return [values[v] for v in variables]
+
+
+def derive(expression: str, at: str | None) -> dict:
+    from .core.expression import ExpressionError, parse_objective
+
+    try:
+        objective = parse_objective(expression)
+    except ExpressionError as error:
+        raise UserError(str(error)) from None
+    result: dict = {
+        "variables": list(objective.variables),
+        "loss": str(objective.expr),
+        "gradient": [str(g) for g in objective.gradient],
+        "hessian": [[str(h) for h in row] for row in objective.hessian],
+    }
+    if at is not None:
+        loss, grad, hess = objective.at(_parse_point(at, objective.variables))
+        result["at"] = {
+            "loss": _finite(loss),
+            "gradient": [_finite(float(v)) for v in grad],
+            "hessian": [[_finite(float(v)) for v in row] for row in hess],
+        }
+    return result
+
+
+def _load(path: str):
+    from .core.expression import ExpressionError, parse_objective
+    from .core.scenario import ScenarioError, load
+
+    try:
+        scenario = load(path)
+        objective = parse_objective(scenario.loss, scenario.variables)
+    except ScenarioError as error:
+        raise UserError("; ".join(f"{error.source}: {p}" for p in error.problems)) from None
+    except ExpressionError as error:
+        raise UserError(f"{path}: loss: {error}") from None
+    return scenario, objective
+
+
+def run(path: str, out: str | None, as_json: bool, max_steps: int | None) -> str:
+    from .core.export import trajectories_csv
+    from .core.runner import ScenarioRunner
+
+    scenario, objective = _load(path)
+    try:
+        runs = ScenarioRunner(scenario, objective, max_steps=max_steps).run_to_end()
+    except ValueError as error:  # a run the file describes but the engine cannot start
+        raise UserError(f"{path}: {error}") from None
+    if out:
+        try:
+            Path(out).write_text(trajectories_csv(runs), encoding="utf-8")
+        except OSError as error:
+            raise UserError(f"--out: cannot write {out}: {error.strerror or error}") from None
+    summary = [
+        {
+            "label": r.label,
+            "optimizer": r.spec.optimizer,
+            "steps": r.steps,
+            "status": r.status,
+            "reason": r.reason,
+            "final_loss": _finite(float(r.trajectory.loss[-1])) if len(r.trajectory) else None,
+            "final": {k: _finite(v) for k, v in r.trajectory.final().items()},
+        }
+        for r in runs
+    ]
+    if as_json:
+        return json.dumps({"runs": summary}, indent=2, ensure_ascii=False)
+    lines = [f"{scenario.name}: {scenario.loss}"]
+    for item in summary:
+        loss = "n/a" if item["final_loss"] is None else f"{item['final_loss']:.6g}"
+        lines.append(f"  {item['label']} ({item['optimizer']}): {item['status']} after {item['steps']} steps, "
+                     f"loss {loss} — {item['reason']}")
+    return "\n".join(lines)
+
+
+def launch(path: str | None) -> int:
+    try:
+        from .app.main import launch as launch_gui
+    except ImportError as error:
+        raise UserError(f"the desktop studio cannot start: {error}") from None
+    return launch_gui(path)
+
+
+def _max_steps(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 0 <= value <= 1_000_000_000:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1,000,000,000, got {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage mistakes as one `error:` line like every other user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(f"{message} (see gdstudio {self.prog.split(' ', 1)[-1] if ' ' in self.prog else ''} --help)".replace("  ", " "))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gdstudio", description="A desktop lab for gradient descent.")
+    commands = parser.add_subparsers(dest="command")
+    run_cmd = commands.add_parser("run", help="run a scenario headless and report how each run ended")
+    run_cmd.add_argument("file", help="scenario file (JSON)")
+    run_cmd.add_argument("--out", help="write every step of every run to this CSV file")
+    run_cmd.add_argument("--json", action="store_true", help="print the summary as JSON")
+    run_cmd.add_argument("--max-steps", type=_max_steps, help="override the scenario's step limit")
+    derive_cmd = commands.add_parser("derive", help="print a loss's exact gradient and Hessian as JSON")
+    derive_cmd.add_argument("expression", help="the loss, e.g. '(1-x)^2 + 100*(y-x^2)^2'")
+    derive_cmd.add_argument("--at", help="also evaluate at a point, e.g. x=1,y=2")
+    open_cmd = commands.add_parser("open", help="open a scenario in the studio (same as `gdstudio FILE`)")
+    open_cmd.add_argument("file", nargs="?")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] not in ("run", "derive", "open", "-h", "--help"):
+        args = ["open", *args]  # `gdstudio FILE`
+    parser = _parser()
+    try:
+        options = parser.parse_args(args)
+        if options.command == "run":
+            print(run(options.file, options.out, options.json, options.max_steps))
+        elif options.command == "derive":
+            print(json.dumps(derive(options.expression, options.at), indent=2, ensure_ascii=False))
+        else:
+            return launch(getattr(options, "file", None))
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The engine: parsing, optimizers, runs and scenario files. Never imports Qt."""

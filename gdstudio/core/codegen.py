@@ -1,0 +1,69 @@
+"""Scalar source for an objective's loss, gradient and Hessian, compiled with Numba.
+
+The run kernels call `fg(p, g, hess)` once per step: it reads the parameters from
+`p`, writes the gradient into `g` (and the Hessian into `hess` when asked to at
+generation time) and returns the loss. Common subexpressions are shared (cse).
+User names never reach the generated source: variables become `_v0, _v1, ...`.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Callable
+
+import sympy as sp
+from numba import njit
+from sympy.printing.pycode import PythonCodePrinter
+
+from .expression import Objective
+from .kernel import FG_SIGNATURE
+
+_SAFE_INT = 2**53
+
+
+class _Printer(PythonCodePrinter):
+    """Python's printer, with integers too big for 64 bits written as floats for Numba."""
+
+    def _print_Integer(self, expr: sp.Integer) -> str:
+        return str(expr.p) if abs(expr.p) < _SAFE_INT else repr(float(expr))
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        return f"({self._print_Integer(sp.Integer(expr.p))}/{self._print_Integer(sp.Integer(expr.q))})"
+
+    def _print_Half(self, expr: sp.Rational) -> str:
+        return "0.5"
+
+
+def kernel_source(objective: Objective, with_hessian: bool) -> str:
+    """Source of `fg(p, g, hess)` for this objective."""
+    names = [sp.Symbol(f"_v{i}", real=True) for i in range(objective.dimension)]
+    rename = dict(zip(objective.symbols, names))
+    exprs = [objective.expr, *objective.gradient]
+    if with_hessian:
+        exprs += [e for row in objective.hessian for e in row]
+    exprs = [sp.sympify(e).xreplace(rename) for e in exprs]
+    temps, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"), optimizations="basic")
+    printer = _Printer({"standard": "python3"})
+    lines = ["def fg(p, g, hess):"]
+    lines += [f"    {name} = p[{i}]" for i, name in enumerate(names)]
+    lines += [f"    {temp} = {printer.doprint(value)}" for temp, value in temps]
+    n = objective.dimension
+    lines += [f"    g[{i}] = {printer.doprint(reduced[1 + i])}" for i in range(n)]
+    if with_hessian:
+        for k, value in enumerate(reduced[1 + n :]):
+            lines.append(f"    hess[{k // n}, {k % n}] = {printer.doprint(value)}")
+    lines.append(f"    return {printer.doprint(reduced[0])}")
+    return "\n".join(lines) + "\n"
+
+
+@lru_cache(maxsize=64)
+def _compile(source: str) -> Callable:
+    namespace: dict[str, object] = {"math": math}
+    exec(compile(source, "<gdstudio objective>", "exec"), namespace)  # our generated source, never user text
+    return njit(FG_SIGNATURE, nogil=True, error_model="numpy")(namespace["fg"])
+
+
+def compiled_kernel(objective: Objective, with_hessian: bool) -> Callable:
+    """The Numba-compiled `fg` (compiled on first call, shared between identical objectives)."""
+    return _compile(kernel_source(objective, with_hessian))

@@ -1,0 +1,108 @@
+"""The compiled run loop: evaluate, record, test the stopping rules, clip, step.
+
+One call advances S independent runs (S = 1 for a scenario's run, thousands for
+sweeps and basins) by up to n steps each. Everything a run needs to resume lives
+in the arrays passed in, so splitting a run into chunks never changes its numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit, types
+
+from .optimizers import apply_step
+from .schedules import learning_rate
+from .trajectory import GRAD_NORM, LOSS, LR, PARAMS
+
+_F1, _F2, _F3 = types.float64[::1], types.float64[:, ::1], types.float64[:, :, ::1]
+_I1 = types.int64[::1]
+# fg(p, g, hess) -> loss: every objective's compiled kernel has this signature (see codegen).
+FG_SIGNATURE = types.float64(_F1, _F1, _F2)
+
+RUNNING, CONVERGED, MAX_STEPS, DIVERGED, ERROR, CANCELLED = range(6)
+STATUS_NAMES = ("running", "converged", "max_steps", "diverged", "error", "cancelled")
+
+# Why a run ended (EVENT[s, 0]); EVENT[s, 1] holds the value that triggered it.
+GRAD_TOL, LOSS_TOL, STEP_LIMIT, LOSS_NONFINITE, LOSS_ABOVE, GRAD_NONFINITE = range(1, 7)
+
+
+# Layout of the STOP vector (a disabled tolerance is -1, a disabled threshold inf).
+MAX_STEPS_AT, GRAD_TOL_AT, LOSS_TOL_AT, DIVERGENCE_AT = range(4)
+
+# Layout of the CLIP vector: kind (0 none, 1 by norm, 2 by value) and its value.
+CLIP_NONE, CLIP_NORM, CLIP_VALUE = 0, 1, 2
+
+
+@njit(nogil=True, error_model="numpy")
+def _stop_reason(f, gn, t, last, stop):
+    """(status, reason, value) for the point just evaluated at step t; RUNNING to go on."""
+    if not math.isfinite(f):
+        return DIVERGED, LOSS_NONFINITE, f
+    if f > stop[DIVERGENCE_AT]:
+        return DIVERGED, LOSS_ABOVE, f
+    if not math.isfinite(gn):
+        return ERROR, GRAD_NONFINITE, gn
+    if gn <= stop[GRAD_TOL_AT]:
+        return CONVERGED, GRAD_TOL, gn
+    if t > 0 and abs(f - last) <= stop[LOSS_TOL_AT]:
+        return CONVERGED, LOSS_TOL, abs(f - last)
+    if t >= stop[MAX_STEPS_AT]:
+        return MAX_STEPS, STEP_LIMIT, t
+    return RUNNING, 0, 0.0
+
+
+@njit(nogil=True, error_model="numpy")
+def _clip(g, gn, clip):
+    """torch.nn.utils.clip_grad_norm_ / clip_grad_value_ on one gradient."""
+    if clip[0] == CLIP_NORM:
+        coef = min(clip[1] / (gn + 1e-6), 1.0)
+        for i in range(g.shape[0]):
+            g[i] = g[i] * coef
+    elif clip[0] == CLIP_VALUE:
+        for i in range(g.shape[0]):
+            g[i] = min(max(g[i], -clip[1]), clip[1])
+
+
+@njit(
+    types.void(types.FunctionType(FG_SIGNATURE), types.int64, _F2, _F2, _F3, _F3, _F2, _F2, _F2, _F1,
+               _I1, _F1, _I1, _F2, _F2, types.int64, _F3, _I1),
+    cache=True, nogil=True, error_model="numpy",
+)
+def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT, NOTE, n, OUT, COUNT):
+    """Advance every running run s by up to n steps.
+
+    fg: the objective's compiled kernel; rule: the optimizer's code (OptimizerInfo.code).
+    P, G: (S, d) parameters and gradient; HM: (S, d, d) Hessian; ST: (S, k, d) optimizer
+    state; H: (S, h) hyper-parameters; SCHED: (S, 4) schedule; CLIP: (S, 2); STOP: (4,);
+    T: steps done; LAST: previous loss; STATUS, EVENT (S, 2), NOTE (S, 3) as above.
+    OUT: (S, n, 3 + d) recorded rows, or (S, 0, 3 + d) to record nothing; COUNT: rows written.
+    """
+    record = OUT.shape[1] > 0
+    for s in range(P.shape[0]):
+        COUNT[s] = 0
+        if STATUS[s] != RUNNING:
+            continue
+        p, g = P[s], G[s]
+        for _ in range(n):
+            t = T[s]
+            f = fg(p, g, HM[s])
+            total = 0.0
+            for i in range(g.shape[0]):
+                total += g[i] * g[i]
+            gn = math.sqrt(total)
+            lr = learning_rate(H[s, 0], SCHED[s], t + 1)
+            if record:
+                row = OUT[s, COUNT[s]]
+                row[LOSS], row[GRAD_NORM], row[LR] = f, gn, lr
+                for i in range(p.shape[0]):
+                    row[PARAMS + i] = p[i]
+                COUNT[s] += 1
+            status, reason, value = _stop_reason(f, gn, t, LAST[s], STOP)
+            LAST[s] = f
+            if status != RUNNING:
+                STATUS[s], EVENT[s, 0], EVENT[s, 1] = status, reason, value
+                break
+            _clip(g, gn, CLIP[s])
+            apply_step(rule, p, g, ST[s], H[s], t + 1, lr, HM[s], NOTE[s])
+            T[s] = t + 1

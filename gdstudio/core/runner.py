@@ -1,0 +1,178 @@
+"""Running a scenario: each run advances in chunks, records every step, and ends
+with a status and a human reason.
+
+The GUI's worker and the CLI drive the same `ScenarioRunner`; since all state
+lives in the kernel's arrays, the chunk size never changes a trajectory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernel as K
+from .codegen import compiled_kernel
+from .expression import Objective, parse_objective
+from .optimizers import optimizer
+from .scenario import RunSpec, Scenario
+from .schedules import schedule
+from .trajectory import Trajectory
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows a run produced in one advance: row k is the state at step first_step + k."""
+
+    run: int
+    first_step: int
+    rows: np.ndarray  # (k, 3 + d): loss, grad_norm, lr, parameters
+    status: str
+    reason: str
+
+
+def start_point(spec: RunSpec, scenario: Scenario, variables: tuple[str, ...]) -> np.ndarray:
+    """The run's start, or a seeded uniform draw inside the view for variables it leaves open."""
+    rng = np.random.default_rng(spec.seed)
+    point = []
+    for name in variables:
+        low, high = scenario.range_of(name)
+        drawn = rng.uniform(low, high)  # drawn for every variable, so a fixed seed gives a fixed point
+        point.append(float(spec.start[name]) if name in spec.start else drawn)
+    return np.array(point, dtype=np.float64)
+
+
+def _stop_vector(scenario: Scenario, max_steps: int | None) -> np.ndarray:
+    stop = scenario.stop
+    return np.array([
+        stop.max_steps if max_steps is None else max_steps,
+        -1.0 if stop.grad_tol is None else stop.grad_tol,
+        -1.0 if stop.loss_tol is None else stop.loss_tol,
+        np.inf if stop.divergence is None else stop.divergence,
+    ], dtype=np.float64)
+
+
+class RunProgress:
+    """One run's kernel arrays (S = 1), its trajectory so far and its outcome."""
+
+    def __init__(self, index: int, spec: RunSpec, scenario: Scenario, objective: Objective, stop: np.ndarray) -> None:
+        self.index, self.spec, self.objective = index, spec, objective
+        info = optimizer(spec.optimizer)
+        hyper = info.check(spec.hyper)
+        sched = schedule(spec.schedule)
+        d = objective.dimension
+        self.rule = info.code
+        self.fg = compiled_kernel(objective, info.needs_hessian)
+        self.P = start_point(spec, scenario, objective.variables)[None, :].copy()
+        self.G = np.zeros((1, d))
+        self.HM = np.zeros((1, d, d))
+        self.ST = np.zeros((1, max(len(info.state), 1), d))
+        self.ST[0, : len(info.state)] = np.array(info.initial(hyper))[:, None] if info.state else 0.0
+        self.H = info.flatten(hyper)[None, :].copy()
+        self.SCHED = sched.flatten(sched.check(spec.schedule_params))[None, :].copy()
+        kind = {None: K.CLIP_NONE, "norm": K.CLIP_NORM, "value": K.CLIP_VALUE}[spec.clip_kind]
+        self.CLIP = np.array([[kind, spec.clip_value or 0.0]], dtype=np.float64)
+        self.STOP = stop
+        self.T = np.zeros(1, dtype=np.int64)
+        self.LAST = np.zeros(1)
+        self.STATUS = np.zeros(1, dtype=np.int64)
+        self.EVENT = np.zeros((1, 2))
+        self.NOTE = np.zeros((1, 3))
+        self.COUNT = np.zeros(1, dtype=np.int64)
+        self.trajectory = Trajectory(objective.variables)
+        self.cancelled_reason = ""
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+    @property
+    def steps(self) -> int:
+        return int(self.T[0])
+
+    @property
+    def status(self) -> str:
+        return "cancelled" if self.cancelled_reason else K.STATUS_NAMES[self.STATUS[0]]
+
+    @property
+    def done(self) -> bool:
+        return self.status != "running"
+
+    @property
+    def reason(self) -> str:
+        return self.cancelled_reason or describe_outcome(self)
+
+    def cancel(self) -> None:
+        if not self.done:
+            self.cancelled_reason = f"stopped by the user at step {self.steps}"
+
+    def advance(self, n: int) -> Chunk:
+        first = len(self.trajectory)
+        if not self.done and n > 0:
+            out = np.empty((1, n, 3 + self.objective.dimension))
+            K.advance(self.fg, self.rule, self.P, self.G, self.HM, self.ST, self.H, self.SCHED, self.CLIP, self.STOP,
+                      self.T, self.LAST, self.STATUS, self.EVENT, self.NOTE, n, out, self.COUNT)
+            rows = out[0, : self.COUNT[0]]
+            self.trajectory.extend(rows)
+        else:
+            rows = np.empty((0, 3 + self.objective.dimension))
+        return Chunk(self.index, first, rows, self.status, self.reason if self.done else "")
+
+
+def _point(variables: tuple[str, ...], values: np.ndarray) -> str:
+    return "(" + ", ".join(f"{n}={v:.4g}" for n, v in zip(variables, values)) + ")"
+
+
+def describe_outcome(run: RunProgress) -> str:
+    """A sentence a person can read: why the run stopped, where, and what Newton had to do."""
+    status = run.STATUS[0]
+    if status == K.RUNNING:
+        return ""
+    reason, value = int(run.EVENT[0, 0]), float(run.EVENT[0, 1])
+    step = run.steps
+    where = _point(run.objective.variables, run.P[0])
+    text = {
+        K.GRAD_TOL: f"converged at step {step}: ‖∇‖ = {value:.3g} ≤ {run.STOP[K.GRAD_TOL_AT]:g}",
+        K.LOSS_TOL: f"converged at step {step}: loss changed by {value:.3g} ≤ {run.STOP[K.LOSS_TOL_AT]:g}",
+        K.STEP_LIMIT: f"reached the step limit ({step} steps)",
+        K.LOSS_NONFINITE: f"diverged at step {step}: loss became {value}",
+        K.LOSS_ABOVE: f"diverged at step {step}: loss {value:.3g} exceeded {run.STOP[K.DIVERGENCE_AT]:g}",
+        K.GRAD_NONFINITE: f"error at step {step}: the gradient is undefined ({value}) at {where}",
+    }[reason]
+    repaired = int(run.NOTE[0, 0])
+    if repaired:
+        text += (f"; the Hessian was not positive definite on {repaired} step{'s' if repaired > 1 else ''}"
+                 f" (first at step {int(run.NOTE[0, 1]) - 1}), so Newton added τ·I (last τ = {run.NOTE[0, 2]:.3g})")
+    return text
+
+
+class ScenarioRunner:
+    """All runs of a scenario, advanced together chunk by chunk."""
+
+    def __init__(self, scenario: Scenario, objective: Objective | None = None, max_steps: int | None = None) -> None:
+        self.scenario = scenario
+        self.objective = objective or parse_objective(scenario.loss, scenario.variables)
+        stop = _stop_vector(scenario, max_steps)
+        self.runs = [RunProgress(i, spec, scenario, self.objective, stop) for i, spec in enumerate(scenario.runs)]
+
+    @property
+    def finished(self) -> bool:
+        return all(run.done for run in self.runs)
+
+    def advance(self, steps: int) -> list[Chunk]:
+        """Advance every unfinished run by up to `steps` steps."""
+        return [run.advance(steps) for run in self.runs if not run.done]
+
+    def run_to_end(self, chunk: int = 100_000) -> list[RunProgress]:
+        while not self.finished:
+            self.advance(chunk)
+        return self.runs
+
+    def cancel(self) -> None:
+        for run in self.runs:
+            run.cancel()
+
+
+def run_scenario(scenario: Scenario, max_steps: int | None = None) -> list[RunProgress]:
+    """Run every run of a scenario to its end (the headless face of the engine)."""
+    return ScenarioRunner(scenario, max_steps=max_steps).run_to_end()

@@ -1,0 +1,361 @@
+"""Scenario files: a whole experiment as versioned JSON.
+
+Loading validates everything and names the JSON path of each problem
+(`runs[1].optimizer.lr: must be > 0, got -1`); files from a newer gdstudio are
+refused, older versions are migrated; saving is atomic (temp file + rename).
+`from_dict(to_dict(s)) == s` for every valid scenario.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .optimizers import optimizer
+from .schedules import schedule
+
+FORMAT = "gdstudio-scenario"
+VERSION = 1
+DEFAULT_RANGE = (-3.0, 3.0)
+MAX_RUNS = 100
+MAX_STEPS_LIMIT = 1_000_000_000
+MAX_FILE_BYTES = 20_000_000
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+class ScenarioError(ValueError):
+    """Every problem found in a scenario, each with its JSON path."""
+
+    def __init__(self, problems: list[str], source: str | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        prefix = f"{source}: " if source else ""
+        super().__init__("\n".join(prefix + p for p in problems))
+
+
+@dataclass(frozen=True)
+class StopRules:
+    max_steps: int = 1000
+    grad_tol: float | None = 1e-8
+    loss_tol: float | None = None
+    divergence: float | None = 1e12
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    label: str
+    optimizer: str = "gd"
+    hyper: Mapping[str, Any] = field(default_factory=dict)  # only what the file sets; defaults fill the rest
+    start: Mapping[str, float] = field(default_factory=dict)  # variables left out start at a seeded random point
+    schedule: str = "constant"
+    schedule_params: Mapping[str, Any] = field(default_factory=dict)
+    clip_kind: str | None = None  # "norm" or "value"
+    clip_value: float | None = None
+    seed: int = 0
+    color: str | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    loss: str
+    name: str = "Untitled"
+    description: str = ""
+    variables: tuple[str, ...] | None = None
+    view: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    runs: tuple[RunSpec, ...] = ()
+    stop: StopRules = StopRules()
+
+    def range_of(self, variable: str) -> tuple[float, float]:
+        return tuple(self.view.get(variable, DEFAULT_RANGE))
+
+
+class _Problems:
+    """Collects problems with their JSON paths, so one load reports all of them."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append(f"{path}: {message}" if path else message)
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(value: Any, path: str, problems: _Problems, *, positive: bool = False, minimum: float | None = None) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        problems.add(path, f"must be a {'positive ' if positive else ''}number, got {_show(value)}")
+        return None
+    if positive and value <= 0:
+        problems.add(path, f"must be a positive number, got {_show(value)}")
+        return None
+    if minimum is not None and value < minimum:
+        problems.add(path, f"must be at least {minimum:g}, got {_show(value)}")
+        return None
+    return float(value)
+
+
+def _text(value: Any, path: str, problems: _Problems, limit: int = 2000) -> str | None:
+    if not isinstance(value, str):
+        problems.add(path, f"must be text, got {_show(value)}")
+        return None
+    if len(value) > limit:
+        problems.add(path, f"is too long ({len(value)} characters, limit {limit})")
+        return None
+    return value
+
+
+def _object(value: Any, path: str, problems: _Problems) -> dict | None:
+    if not isinstance(value, dict):
+        problems.add(path, f"must be an object, got {_show(value)}")
+        return None
+    return value
+
+
+def _unknown_keys(data: dict, allowed: set[str], path: str, problems: _Problems) -> None:
+    for key in data:
+        if key not in allowed:
+            problems.add(f"{path}.{key}" if path else key, f"unknown field (expected one of: {', '.join(sorted(allowed))})")
+
+
+def _view(data: Any, problems: _Problems) -> dict[str, tuple[float, float]]:
+    view: dict[str, tuple[float, float]] = {}
+    if data is None or _object(data, "view", problems) is None:
+        return view
+    for name, pair in data.items():
+        path = f"view.{name}"
+        if not _NAME.fullmatch(name):
+            problems.add(path, "is not a valid variable name")
+        elif not (isinstance(pair, list) and len(pair) == 2):
+            problems.add(path, f"must be a pair [low, high], got {_show(pair)}")
+        else:
+            low, high = (_number(v, f"{path}[{i}]", problems) for i, v in enumerate(pair))
+            if low is not None and high is not None:
+                if low >= high:
+                    problems.add(path, f"low must be below high, got [{low:g}, {high:g}]")
+                else:
+                    view[name] = (low, high)
+    return view
+
+
+def _stop(data: Any, problems: _Problems) -> StopRules:
+    if data is None or _object(data, "stop", problems) is None:
+        return StopRules()
+    _unknown_keys(data, {"max_steps", "grad_tol", "loss_tol", "divergence"}, "stop", problems)
+    defaults = StopRules()
+    max_steps = data.get("max_steps", defaults.max_steps)
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 0 <= max_steps <= MAX_STEPS_LIMIT:
+        problems.add("stop.max_steps", f"must be a whole number from 0 to {MAX_STEPS_LIMIT:,}, got {_show(max_steps)}")
+        max_steps = defaults.max_steps
+    values: dict[str, float | None] = {}
+    for key in ("grad_tol", "loss_tol", "divergence"):
+        value = data.get(key, getattr(defaults, key))
+        values[key] = None if value is None else _number(value, f"stop.{key}", problems, minimum=0.0)
+    return StopRules(max_steps, **values)
+
+
+def _named_section(data: Any, path: str, problems: _Problems, lookup, default: str) -> tuple[str, dict[str, Any]]:
+    """{"name": ..., params...} sections (optimizer, schedule), checked against their registry."""
+    if data is None:
+        return default, {}
+    if _object(data, path, problems) is None:
+        return default, {}
+    name = data.get("name", default)
+    try:
+        info = lookup(name)
+    except ValueError as error:
+        problems.add(f"{path}.name", str(error))
+        return default, {}
+    params = {k: v for k, v in data.items() if k != "name"}
+    try:
+        info.check(params)
+    except ValueError as error:
+        key, _, message = str(error).partition(": ")
+        problems.add(f"{path}.{key}", message)
+        return default, {}
+    return name, params
+
+
+def _run(data: Any, index: int, problems: _Problems) -> RunSpec | None:
+    path = f"runs[{index}]"
+    if _object(data, path, problems) is None:
+        return None
+    _unknown_keys(data, {"label", "optimizer", "start", "schedule", "clip", "seed", "color"}, path, problems)
+    before = len(problems.items)
+    name, hyper = _named_section(data.get("optimizer"), f"{path}.optimizer", problems, optimizer, "gd")
+    label = _text(data.get("label", name), f"{path}.label", problems, limit=200) or name
+    start: dict[str, float] = {}
+    raw_start = data.get("start", {})
+    if _object(raw_start, f"{path}.start", problems) is not None:
+        for var, value in raw_start.items():
+            if not _NAME.fullmatch(var):
+                problems.add(f"{path}.start.{var}", "is not a valid variable name")
+            elif (number := _number(value, f"{path}.start.{var}", problems)) is not None:
+                start[var] = number
+    sched_name, sched_params = _named_section(data.get("schedule"), f"{path}.schedule", problems, schedule, "constant")
+    clip_kind = clip_value = None
+    clip = data.get("clip")
+    if clip is not None and _object(clip, f"{path}.clip", problems) is not None:
+        if len(clip) != 1 or next(iter(clip)) not in ("norm", "value"):
+            problems.add(f"{path}.clip", f'must be {{"norm": max_norm}} or {{"value": clip_value}}, got {_show(clip)}')
+        else:
+            clip_kind = next(iter(clip))
+            clip_value = _number(clip[clip_kind], f"{path}.clip.{clip_kind}", problems, positive=True)
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        problems.add(f"{path}.seed", f"must be a non-negative whole number, got {_show(seed)}")
+    color = data.get("color")
+    if color is not None and not (isinstance(color, str) and _COLOR.fullmatch(color)):
+        problems.add(f"{path}.color", f'must be a colour like "#1f77b4", got {_show(color)}')
+    if len(problems.items) > before:
+        return None
+    return RunSpec(label, name, hyper, start, sched_name, sched_params, clip_kind, clip_value, seed, color)
+
+
+def _migrate(data: dict) -> dict:
+    """Bring an older file up to VERSION (there is only version 1 so far)."""
+    return data
+
+
+def from_dict(data: Any, source: str | None = None) -> Scenario:
+    """Validate a decoded scenario document; raises ScenarioError listing every problem."""
+    problems = _Problems()
+    if not isinstance(data, dict):
+        raise ScenarioError([f"the file must hold a JSON object, got {_show(data)}"], source)
+    if data.get("format") != FORMAT:
+        raise ScenarioError([f'format: must be "{FORMAT}", got {_show(data.get("format"))}'], source)
+    version = data.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ScenarioError([f"version: must be a whole number from 1, got {_show(version)}"], source)
+    if version > VERSION:
+        raise ScenarioError([f"version: this file was written by a newer gdstudio (format version {version}); "
+                             f"this one reads versions up to {VERSION}"], source)
+    data = _migrate(data)
+    _unknown_keys(data, {"format", "version", "name", "description", "loss", "variables", "view", "data", "runs", "stop"}, "", problems)
+    loss = None
+    if "loss" not in data:
+        problems.add("loss", "is missing")
+    else:
+        loss = _text(data["loss"], "loss", problems)
+    name = _text(data.get("name", "Untitled"), "name", problems, limit=200)
+    description = _text(data.get("description", ""), "description", problems, limit=10000)
+    variables = data.get("variables")
+    if variables is not None:
+        if not (isinstance(variables, list) and all(isinstance(v, str) and _NAME.fullmatch(v) for v in variables)):
+            problems.add("variables", f"must be a list of variable names, got {_show(variables)}")
+            variables = None
+        elif len(set(variables)) != len(variables):
+            problems.add("variables", "lists a name twice")
+            variables = None
+        else:
+            variables = tuple(variables)
+    view = _view(data.get("view"), problems)
+    if data.get("data") is not None:
+        problems.add("data", "data sets are not supported by this version yet")
+    runs_data = data.get("runs", [])
+    runs: list[RunSpec] = []
+    if not isinstance(runs_data, list):
+        problems.add("runs", f"must be a list, got {_show(runs_data)}")
+    elif len(runs_data) > MAX_RUNS:
+        problems.add("runs", f"has {len(runs_data)} runs (limit {MAX_RUNS})")
+    else:
+        runs = [r for i, item in enumerate(runs_data) if (r := _run(item, i, problems)) is not None]
+    stop = _stop(data.get("stop"), problems)
+    if problems.items:
+        raise ScenarioError(problems.items, source)
+    return Scenario(loss, name, description, variables, view, tuple(runs), stop)
+
+
+def to_dict(scenario: Scenario) -> dict[str, Any]:
+    """The JSON document for a scenario (only what it sets; defaults stay implicit)."""
+    runs = []
+    for run in scenario.runs:
+        item: dict[str, Any] = {"label": run.label, "optimizer": {"name": run.optimizer, **_plain(run.hyper)}}
+        if run.start:
+            item["start"] = dict(run.start)
+        if run.schedule != "constant" or run.schedule_params:
+            item["schedule"] = {"name": run.schedule, **_plain(run.schedule_params)}
+        if run.clip_kind:
+            item["clip"] = {run.clip_kind: run.clip_value}
+        item["seed"] = run.seed
+        if run.color:
+            item["color"] = run.color
+        runs.append(item)
+    doc: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": scenario.name, "description": scenario.description,
+                           "loss": scenario.loss}
+    if scenario.variables is not None:
+        doc["variables"] = list(scenario.variables)
+    doc["view"] = {name: list(pair) for name, pair in scenario.view.items()}
+    doc["data"] = None
+    doc["runs"] = runs
+    stop = scenario.stop
+    doc["stop"] = {"max_steps": stop.max_steps, "grad_tol": stop.grad_tol, "loss_tol": stop.loss_tol, "divergence": stop.divergence}
+    return doc
+
+
+def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+
+def loads(text: str, source: str | None = None) -> Scenario:
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except ScenarioError as error:
+        raise ScenarioError(error.problems, source) from None
+    except ValueError as error:
+        raise ScenarioError([f"not valid JSON: {error}"], source) from None
+    except RecursionError:
+        raise ScenarioError(["not valid JSON: nested too deeply"], source) from None
+    return from_dict(data, source)
+
+
+def _refuse_constant(name: str) -> None:
+    raise ScenarioError([f"not valid JSON: {name} is not a number JSON allows"])
+
+
+def dumps(scenario: Scenario) -> str:
+    return json.dumps(to_dict(scenario), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def load(path: str | os.PathLike) -> Scenario:
+    """Read and validate a scenario file; every failure is a ScenarioError naming the file."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError([f"the file is too large ({size:,} bytes, limit {MAX_FILE_BYTES:,})"], str(path))
+        text = path.read_text(encoding="utf-8")
+    except ScenarioError:
+        raise
+    except UnicodeDecodeError:
+        raise ScenarioError(["the file is not UTF-8 text"], str(path)) from None
+    except OSError as error:
+        raise ScenarioError([f"cannot read the file: {error.strerror or error}"], str(path)) from None
+    return loads(text, str(path))
+
+
+def save(scenario: Scenario, path: str | os.PathLike) -> None:
+    """Write atomically: a temp file beside the target, flushed, then renamed over it, so a
+    failure at any point leaves the old file as it was."""
+    path = Path(path)
+    text = dumps(scenario)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

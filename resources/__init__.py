@@ -1,0 +1,1 @@
+"""Presets and other data shipped with gdstudio (read with importlib.resources)."""

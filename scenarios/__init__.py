@@ -1,0 +1,1 @@
+"""Example scenarios, one per lesson (read with importlib.resources)."""
