@@ -65,5 +65,8 @@ def _compile(source: str) -> Callable:
 
 
 def compiled_kernel(objective: Objective, with_hessian: bool) -> Callable:
-    """The Numba-compiled `fg` (compiled on first call, shared between identical objectives)."""
-    return _compile(kernel_source(objective, with_hessian))
+    """The Numba-compiled `fg`, kept on the objective and shared between identical ones."""
+    key = f"kernel/{with_hessian}"
+    if key not in objective._compiled:
+        objective._compiled[key] = _compile(kernel_source(objective, with_hessian))
+    return objective._compiled[key]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from numba import njit, types
+from numba import njit, prange, types
 
 from .optimizers import apply_step
 from .schedules import learning_rate
@@ -34,7 +34,7 @@ MAX_STEPS_AT, GRAD_TOL_AT, LOSS_TOL_AT, DIVERGENCE_AT = range(4)
 CLIP_NONE, CLIP_NORM, CLIP_VALUE = 0, 1, 2
 
 
-@njit(nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy", inline="always")
 def _stop_reason(f, gn, t, last, stop):
     """(status, reason, value) for the point just evaluated at step t; RUNNING to go on."""
     if not math.isfinite(f):
@@ -52,7 +52,7 @@ def _stop_reason(f, gn, t, last, stop):
     return RUNNING, 0, 0.0
 
 
-@njit(nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy", inline="always")
 def _clip(g, gn, clip):
     """torch.nn.utils.clip_grad_norm_ / clip_grad_value_ on one gradient."""
     if clip[0] == CLIP_NORM:
@@ -67,7 +67,7 @@ def _clip(g, gn, clip):
 @njit(
     types.void(types.FunctionType(FG_SIGNATURE), types.int64, _F2, _F2, _F3, _F3, _F2, _F2, _F2, _F1,
                _I1, _F1, _I1, _F2, _F2, types.int64, _F3, _I1),
-    cache=True, nogil=True, error_model="numpy",
+    cache=True, nogil=True, error_model="numpy", parallel=True,
 )
 def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT, NOTE, n, OUT, COUNT):
     """Advance every running run s by up to n steps.
@@ -79,7 +79,7 @@ def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT
     OUT: (S, n, 3 + d) recorded rows, or (S, 0, 3 + d) to record nothing; COUNT: rows written.
     """
     record = OUT.shape[1] > 0
-    for s in range(P.shape[0]):
+    for s in prange(P.shape[0]):  # runs are independent: threads never change their numbers
         COUNT[s] = 0
         if STATUS[s] != RUNNING:
             continue

@@ -25,6 +25,8 @@ import numpy as np
 from numba import njit
 
 JIT = dict(cache=True, nogil=True, error_model="numpy")
+# Small helpers are inlined into their callers: a call passing Numba arrays costs more than they do.
+INLINE = dict(JIT, inline="always")
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,12 @@ class OptimizerInfo:
             flat.extend(value if isinstance(value, (tuple, list)) else [value])
         return np.array(flat, dtype=np.float64)
 
-    def initial(self, values: Mapping[str, object]) -> tuple[float, ...]:
-        return self.initial_state(values) if self.initial_state else (0.0,) * len(self.state)
+    def state_array(self, values: Mapping[str, object], runs: int, dimension: int) -> np.ndarray:
+        """Fresh (runs, k, d) state buffers (k >= 1 so the kernel always gets a real array)."""
+        state = np.zeros((runs, max(len(self.state), 1), dimension))
+        if self.initial_state:
+            state[:, : len(self.state)] = np.array(self.initial_state(values))[None, :, None]
+        return state
 
 
 def _is_number(value: object) -> bool:
@@ -116,7 +122,7 @@ def _check_value(param: HyperParam, value: object) -> object:
     return value
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def _lerp(start, end, weight):
     """torch.lerp's two-sided formula, so moving averages round as torch's do."""
     if abs(weight) < 0.5:

@@ -15,7 +15,7 @@ from . import kernel as K
 from .codegen import compiled_kernel
 from .expression import Objective, parse_objective
 from .optimizers import optimizer
-from .scenario import RunSpec, Scenario
+from .scenario import RunSpec, Scenario, StopRules
 from .schedules import schedule
 from .trajectory import Trajectory
 
@@ -42,8 +42,8 @@ def start_point(spec: RunSpec, scenario: Scenario, variables: tuple[str, ...]) -
     return np.array(point, dtype=np.float64)
 
 
-def _stop_vector(scenario: Scenario, max_steps: int | None) -> np.ndarray:
-    stop = scenario.stop
+def stop_vector(stop: StopRules, max_steps: int | None = None) -> np.ndarray:
+    """The kernel's STOP vector (see kernel.MAX_STEPS_AT ...)."""
     return np.array([
         stop.max_steps if max_steps is None else max_steps,
         -1.0 if stop.grad_tol is None else stop.grad_tol,
@@ -66,8 +66,7 @@ class RunProgress:
         self.P = start_point(spec, scenario, objective.variables)[None, :].copy()
         self.G = np.zeros((1, d))
         self.HM = np.zeros((1, d, d))
-        self.ST = np.zeros((1, max(len(info.state), 1), d))
-        self.ST[0, : len(info.state)] = np.array(info.initial(hyper))[:, None] if info.state else 0.0
+        self.ST = info.state_array(hyper, 1, d)
         self.H = info.flatten(hyper)[None, :].copy()
         self.SCHED = sched.flatten(sched.check(spec.schedule_params))[None, :].copy()
         kind = {None: K.CLIP_NONE, "norm": K.CLIP_NORM, "value": K.CLIP_VALUE}[spec.clip_kind]
@@ -109,11 +108,12 @@ class RunProgress:
     def advance(self, n: int) -> Chunk:
         first = len(self.trajectory)
         if not self.done and n > 0:
-            out = np.empty((1, n, 3 + self.objective.dimension))
+            n = min(n, int(self.STOP[K.MAX_STEPS_AT]) - self.steps + 1)  # never reserve rows past the end
+            out = self.trajectory.reserve(n)
             K.advance(self.fg, self.rule, self.P, self.G, self.HM, self.ST, self.H, self.SCHED, self.CLIP, self.STOP,
-                      self.T, self.LAST, self.STATUS, self.EVENT, self.NOTE, n, out, self.COUNT)
-            rows = out[0, : self.COUNT[0]]
-            self.trajectory.extend(rows)
+                      self.T, self.LAST, self.STATUS, self.EVENT, self.NOTE, n, out[None], self.COUNT)
+            rows = out[: self.COUNT[0]].copy()
+            self.trajectory.commit(len(rows))
         else:
             rows = np.empty((0, 3 + self.objective.dimension))
         return Chunk(self.index, first, rows, self.status, self.reason if self.done else "")
@@ -152,7 +152,7 @@ class ScenarioRunner:
     def __init__(self, scenario: Scenario, objective: Objective | None = None, max_steps: int | None = None) -> None:
         self.scenario = scenario
         self.objective = objective or parse_objective(scenario.loss, scenario.variables)
-        stop = _stop_vector(scenario, max_steps)
+        stop = stop_vector(scenario.stop, max_steps)
         self.runs = [RunProgress(i, spec, scenario, self.objective, stop) for i, spec in enumerate(scenario.runs)]
 
     @property

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .optimizers import JIT, HyperParam, _check_value
+from .optimizers import INLINE, HyperParam, _check_value
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def schedule(name: object) -> ScheduleInfo:
     return SCHEDULES[name]
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def learning_rate(lr0, sched, t):
     """The learning rate of update t (1-based); `sched` is ScheduleInfo.flatten's vector."""
     code = int(sched[0])

@@ -21,14 +21,21 @@ class Trajectory:
     def __len__(self) -> int:
         return self._count
 
-    def extend(self, rows: np.ndarray) -> None:
-        needed = self._count + len(rows)
+    def reserve(self, n: int) -> np.ndarray:
+        """Room for n more rows, as a writable view the run kernel fills in place; `commit` counts them."""
+        needed = self._count + n
         if needed > len(self._rows):
             grown = np.empty((max(needed, 2 * len(self._rows)), self._rows.shape[1]))
             grown[: self._count] = self._rows[: self._count]
             self._rows = grown
-        self._rows[self._count : needed] = rows
-        self._count = needed
+        return self._rows[self._count : needed]
+
+    def commit(self, n: int) -> None:
+        self._count += n
+
+    def extend(self, rows: np.ndarray) -> None:
+        self.reserve(len(rows))[:] = rows
+        self.commit(len(rows))
 
     @property
     def rows(self) -> np.ndarray:
