@@ -1,0 +1,90 @@
+"""The open scenario: what is edited, where it lives on disk and whether it is saved.
+
+Panels never edit each other; they replace the document's (frozen) Scenario via
+`update`, and everyone redraws from the `changed` signal. Undo is not kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from ..core import scenario as sc
+from ..core.scenario import RunSpec, Scenario
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
+
+
+def default_scenario() -> Scenario:
+    from ..cli import default_scenario_text
+
+    return sc.loads(default_scenario_text(), "built-in default scenario")
+
+
+def run_color(scenario: Scenario, index: int) -> str:
+    """The colour a run is drawn in: its own, or the palette's by position."""
+    color = scenario.runs[index].color
+    return color or PALETTE[index % len(PALETTE)]
+
+
+class Document(QObject):
+    """Holds the current Scenario, its file path and the unsaved-changes flag."""
+
+    changed = Signal(object, str)  # (scenario, what: "loss" | "view" | "runs" | "stop" | "all")
+    path_changed = Signal()
+    modified_changed = Signal(bool)
+
+    def __init__(self, scenario: Scenario | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.scenario = scenario or default_scenario()
+        self.path: Path | None = None
+        self.modified = False
+
+    # -- whole documents --------------------------------------------------------------
+    def reset(self, scenario: Scenario, path: Path | None = None) -> None:
+        self.scenario, self.path = scenario, path
+        self._set_modified(False)
+        self.path_changed.emit()
+        self.changed.emit(scenario, "all")
+
+    def load(self, path: str | Path) -> None:
+        """Read a file into the document; raises ScenarioError and then leaves the document as it was."""
+        scenario = sc.load(path)
+        self.reset(scenario, Path(path).resolve())
+
+    def save(self, path: str | Path | None = None) -> None:
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("no file name")
+        sc.save(self.scenario, target)
+        self.path = target.resolve()
+        self._set_modified(False)
+        self.path_changed.emit()
+
+    # -- edits ------------------------------------------------------------------------
+    def update(self, what: str, **changes: Any) -> None:
+        new = replace(self.scenario, **changes)
+        if new == self.scenario:
+            return
+        self.scenario = new
+        self._set_modified(True)
+        self.changed.emit(new, what)
+
+    def update_run(self, index: int, **changes: Any) -> None:
+        runs = list(self.scenario.runs)
+        runs[index] = replace(runs[index], **changes)
+        self.update("runs", runs=tuple(runs))
+
+    def set_runs(self, runs: list[RunSpec]) -> None:
+        self.update("runs", runs=tuple(runs))
+
+    def display_name(self) -> str:
+        return self.path.name if self.path else "untitled.json"
+
+    def _set_modified(self, modified: bool) -> None:
+        if modified != self.modified:
+            self.modified = modified
+            self.modified_changed.emit(modified)

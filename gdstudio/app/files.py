@@ -1,0 +1,170 @@
+"""File actions of the main window: New, Open, Save, Save As, recent files, examples,
+drag-and-drop, and exports (trajectory CSV, plot PNG).
+
+Kept apart from the window so each has one reason to change. Every path that
+can lose unsaved work goes through `maybe_save`; every failure is shown as a
+message and leaves the current document as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+
+from ..core.expression import ExpressionError, parse_objective
+from ..core.export import trajectories_csv
+from ..core.scenario import ScenarioError, loads
+from .document import default_scenario
+from .presets import example_files
+from .settings import add_recent, recent_files
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+FILTER = "gdstudio scenarios (*.json);;All files (*)"
+
+
+def describe(error: Exception) -> str:
+    if isinstance(error, ScenarioError):
+        return "\n".join(error.problems)
+    return str(error)
+
+
+class FileActions(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.document = window.document
+
+    # -- unsaved changes --------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """True when it is fine to replace or close the document (saved, discarded or unchanged)."""
+        if not self.document.modified:
+            return True
+        answer = self.window.ask_unsaved()
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    # -- open -------------------------------------------------------------------------
+    def new(self) -> None:
+        if self.maybe_save():
+            self.window.stop_runs()
+            self.document.reset(default_scenario(), None)
+
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        start = str(self.document.path.parent) if self.document.path else ""
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open scenario", start, FILTER)
+        if path:
+            self.open_path(path, ask=False)
+
+    def open_path(self, path: str, ask: bool = True) -> bool:
+        """Open a file; on any problem show it and keep the current document."""
+        if ask and not self.maybe_save():
+            return False
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+            scenario = loads(text, str(path))
+            parse_objective(scenario.loss, scenario.variables)
+        except (OSError, UnicodeDecodeError) as error:
+            self.window.show_message("Cannot open the scenario", f"{path}:\n{getattr(error, 'strerror', None) or error}")
+            return False
+        except ScenarioError as error:
+            self.window.show_message("Cannot open the scenario", f"{path}:\n{describe(error)}")
+            return False
+        except ExpressionError as error:
+            self.window.show_message("Cannot open the scenario", f"{path}:\nloss: {error}")
+            return False
+        self.window.stop_runs()
+        self.document.reset(scenario, Path(path).resolve())
+        self.window.update_recent(add_recent(str(Path(path).resolve())))
+        return True
+
+    def open_example(self, resource: Any) -> None:
+        if not self.maybe_save():
+            return
+        try:
+            scenario = loads(resource.read_text(encoding="utf-8"), resource.name)
+        except ScenarioError as error:
+            self.window.show_message("Cannot open the example", describe(error))
+            return
+        self.window.stop_runs()
+        self.document.reset(scenario, None)  # an example is a template: saving asks for a name
+
+    def fill_examples(self, menu: QMenu) -> None:
+        menu.clear()
+        examples = example_files()
+        for title, resource in examples:
+            menu.addAction(title, lambda r=resource: self.open_example(r))
+        if not examples:
+            menu.addAction("(no examples installed)").setEnabled(False)
+
+    # -- save -------------------------------------------------------------------------
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._write(self.document.path)
+
+    def save_as(self) -> bool:
+        suggested = str(self.document.path or Path.cwd() / "scenario.json")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save scenario as", suggested, FILTER)
+        if not path:
+            return False
+        if not path.lower().endswith(".json"):
+            path += ".json"
+        return self._write(Path(path))
+
+    def _write(self, path: Path) -> bool:
+        try:
+            self.document.save(path)
+        except OSError as error:
+            self.window.show_message("Cannot save", f"{path}:\n{error.strerror or error}")
+            return False
+        self.window.update_recent(add_recent(str(path.resolve())))
+        self.window.statusBar().showMessage(f"saved {path}", 4000)
+        return True
+
+    # -- exports ----------------------------------------------------------------------
+    def export_csv(self, path: str | None = None) -> bool:
+        buffers = self.window.buffers
+        if not buffers:
+            self.window.show_message("Nothing to export", "Run the scenario first: the CSV holds every step of every run.")
+            return False
+        if path is None:
+            base = self.document.path.with_suffix(".csv") if self.document.path else Path.cwd() / "trajectories.csv"
+            path, _ = QFileDialog.getSaveFileName(self.window, "Export trajectories", str(base), "CSV (*.csv)")
+            if not path:
+                return False
+        try:
+            Path(path).write_text(trajectories_csv(buffers), encoding="utf-8")  # same format as `gdstudio run --out`
+        except OSError as error:
+            self.window.show_message("Cannot export", f"{path}:\n{error.strerror or error}")
+            return False
+        self.window.statusBar().showMessage(f"exported {path}", 4000)
+        return True
+
+    def export_png(self, path: str | None = None) -> bool:
+        if path is None:
+            base = self.document.path.with_suffix(".png") if self.document.path else Path.cwd() / "plots.png"
+            path, _ = QFileDialog.getSaveFileName(self.window, "Export plots", str(base), "PNG image (*.png)")
+            if not path:
+                return False
+        if not self.window.plots.grab().save(path, "PNG"):
+            self.window.show_message("Cannot export", f"{path}: the image could not be written")
+            return False
+        self.window.statusBar().showMessage(f"exported {path}", 4000)
+        return True
+
+
+def ask_unsaved(window: Any) -> str:
+    """Save / Discard / Cancel, for a document with unsaved changes."""
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(window, "Unsaved changes",
+                                  f"Save the changes to {window.document.display_name()}?",
+                                  buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+    return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")

@@ -1,0 +1,388 @@
+"""The studio window: docks and plots around one Document and one RunController.
+
+The window wires signals and owns the redraw timer; it holds no maths. Runs
+execute in the controller's worker thread; their chunks land in GUI-side
+buffers here, and every ~30 ms the plots and tables draw what is new.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QSlider, QSplitter, QWidget
+
+from ..core.expression import Objective
+from ..core.scenario import Scenario
+from .buffers import RunBuffer
+from .document import Document, run_color
+from .files import FileActions, ask_unsaved
+from .panels.loss_editor import LossEditor
+from .panels.runs_panel import RunsPanel
+from .plots.landscape import Landscape
+from .plots.loss_curve import LossCurve
+from .presets import minima_for
+from .settings import recent_files, settings
+
+FRAME_MS = 30
+SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 100000, math.inf)
+DEFAULT_SPEED = SPEEDS.index(1000)
+
+
+def speed_text(speed: float) -> str:
+    return "max" if math.isinf(speed) else f"{speed:,.0f}/s"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, scenario: Scenario | None = None) -> None:
+        super().__init__()
+        self.document = Document(scenario, self)
+        self.files = FileActions(self)
+        from .worker import RunController
+
+        self.controller = RunController(self)
+        self.objective: Objective | None = None
+        self.buffers: list[RunBuffer] = []
+        self.state = "idle"  # idle | starting | running | paused | finished
+        self.message_box: QMessageBox | None = None
+        self.ask_unsaved = lambda: ask_unsaved(self)  # tests replace this
+
+        self.editor = LossEditor()
+        self.runs_panel = RunsPanel(self.document)
+        self.landscape = Landscape()
+        self.loss_curve = LossCurve()
+        self.plots = QSplitter(Qt.Orientation.Vertical)
+        self.plots.addWidget(self.landscape)
+        self.plots.addWidget(self.loss_curve)
+        self.plots.setSizes([620, 320])
+        self.setCentralWidget(self.plots)
+        self._dock("Loss", self.editor, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Runs", self.runs_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.status_label = QLabel(objectName="statusLine")
+        self.statusBar().addWidget(self.status_label, 1)
+        self._build_actions()
+        self.setAcceptDrops(True)
+
+        self.timer = QTimer(self, interval=FRAME_MS)
+        self.timer.timeout.connect(self.redraw)
+        self.document.changed.connect(self._document_changed)
+        self.document.path_changed.connect(self._update_title)
+        self.document.modified_changed.connect(self.setWindowModified)
+        self.editor.loss_accepted.connect(lambda text, _o: self.document.update("loss", loss=text, variables=None))
+        self.editor.objective_ready.connect(self._objective_ready)
+        self.editor.preset_chosen.connect(self.apply_preset)
+        self.runs_panel.selection_changed.connect(self._selection_changed)
+        self.landscape.start_clicked.connect(self.set_start)
+        self.landscape.view_chosen.connect(lambda v: self.document.update("view", view={**self.document.scenario.view, **v}))
+        self.controller.started.connect(self._runs_started)
+        self.controller.chunks.connect(self._chunks)
+        self.controller.finished.connect(self._runs_finished)
+
+        self.resize(1400, 900)
+        geometry = settings().value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self._update_title()
+        self._document_changed(self.document.scenario, "all")
+        self.update_recent(recent_files())
+        self._update_buttons()
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self, objectName=f"{title.lower()}Dock")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        widget.setMinimumWidth(330)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            tip = f"{tip or text} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
+        action.setToolTip(tip or text)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        self.new_action = self._action("&New", self.files.new, K.New)
+        self.open_action = self._action("&Open…", self.files.open_dialog, K.Open)
+        self.save_action = self._action("&Save", self.files.save, K.Save)
+        self.save_as_action = self._action("Save &As…", self.files.save_as, K.SaveAs)
+        self.csv_action = self._action("Export trajectories (CSV)…", lambda: self.files.export_csv(), "Ctrl+E")
+        self.png_action = self._action("Export plots (PNG)…", lambda: self.files.export_png(), "Ctrl+Shift+E")
+        self.quit_action = self._action("&Quit", self.close, K.Quit)
+        self.run_action = self._action("▶ Run", self.run, "F5", "run every run (or resume)")
+        self.pause_action = self._action("⏸ Pause", self.pause, "F6", "pause the runs")
+        self.step_action = self._action("⏭ Step", self.step, "F10", "one step of every run")
+        self.reset_action = self._action("⟲ Reset", self.reset, "Ctrl+R", "stop and clear the runs")
+        self.log_action = self._action("Log scale", self.loss_curve.log.toggle, "Ctrl+L")
+        for action in (self.run_action, self.pause_action, self.step_action, self.reset_action):
+            action.setObjectName(action.text().split()[-1].lower() + "Action")
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for action in (self.new_action, self.open_action):
+            file_menu.addAction(action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.examples_menu = file_menu.addMenu("&Examples")
+        self.files.fill_examples(self.examples_menu)
+        file_menu.addSeparator()
+        for action in (self.save_action, self.save_as_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.csv_action)
+        file_menu.addAction(self.png_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        run_menu = menu.addMenu("&Run")
+        for action in (self.run_action, self.pause_action, self.step_action, self.reset_action):
+            run_menu.addAction(action)
+        view_menu = menu.addMenu("&View")
+        view_menu.addAction(self.log_action)
+        presets_menu = menu.addMenu("&Presets")
+        presets_menu.addActions(self.editor.presets_menu.actions())
+        presets_menu.setEnabled(bool(self.editor.presets_menu.actions()))
+
+        bar = self.addToolBar("Main")
+        bar.setObjectName("mainToolBar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.open_action, self.save_action):
+            bar.addAction(action)
+        bar.addSeparator()
+        for action in (self.run_action, self.pause_action, self.step_action, self.reset_action):
+            bar.addAction(action)
+        bar.addSeparator()
+        bar.addWidget(QLabel(" speed "))
+        self.speed = QSlider(Qt.Orientation.Horizontal, objectName="speed", minimum=0, maximum=len(SPEEDS) - 1)
+        self.speed.setFixedWidth(160)
+        self.speed.setToolTip("steps per second for each run; rightmost = as fast as possible")
+        self.speed_label = QLabel(objectName="speedLabel")
+        self.speed_label.setMinimumWidth(70)
+        bar.addWidget(self.speed)
+        bar.addWidget(self.speed_label)
+        self.speed.valueChanged.connect(self._speed_changed)
+        self.speed.setValue(DEFAULT_SPEED)
+        self._speed_changed(DEFAULT_SPEED)
+
+    # -- title, recent files, messages ------------------------------------------------
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.document.scenario.name} — {self.document.display_name()}[*] — gdstudio")
+        self.setWindowModified(self.document.modified)
+
+    def update_recent(self, paths: list[str]) -> None:
+        self.recent_menu.clear()
+        for path in paths:
+            self.recent_menu.addAction(Path(path).name, lambda p=path: self.files.open_path(p)).setToolTip(path)
+        self.recent_menu.setEnabled(bool(paths))
+
+    def show_message(self, title: str, text: str) -> None:
+        """A warning that does not block (tests and the event loop keep going)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("messageBox")
+        self.message_box = box
+        box.open()
+        self.statusBar().showMessage(f"{title}: {text.splitlines()[-1]}", 8000)
+
+    # -- document -> views ------------------------------------------------------------
+    def _document_changed(self, scenario: Scenario, what: str) -> None:
+        self._update_title()
+        if what == "all":
+            self.editor.set_text(scenario.loss)
+        if what in ("view", "all", "runs") and self.objective is not None and what != "all":
+            self.landscape.set_problem(self.objective, scenario, minima_for(scenario, self.objective.variables))
+        if self.state in ("running", "starting") and what != "all":
+            self.run(restart=True)  # live: the runs follow the edit
+        elif self.state != "idle":
+            self.reset()
+
+    def _objective_ready(self, objective: Objective) -> None:
+        self.objective = objective
+        scenario = self.document.scenario
+        self.runs_panel.set_variables(objective.variables)
+        self.landscape.set_problem(objective, scenario, minima_for(scenario, objective.variables))
+        self.landscape.set_runs(self.buffers, self._colors())
+
+    def _colors(self) -> list[str]:
+        scenario = self.document.scenario
+        return [run_color(scenario, i) for i in range(len(scenario.runs))][: len(self.buffers)]
+
+    def _selection_changed(self, index: int) -> None:
+        self.landscape.set_selected(index)
+        self._update_status()
+
+    def set_start(self, values: dict) -> None:
+        """A click on the landscape: the selected run starts there."""
+        index = max(self.runs_panel.current(), 0)
+        scenario = self.document.scenario
+        if index < len(scenario.runs):
+            start = {**scenario.runs[index].start, **{k: round(v, 6) for k, v in values.items()}}
+            self.document.update_run(index, start=start)
+            self.statusBar().showMessage(f"{scenario.runs[index].label} starts at "
+                                         + ", ".join(f"{k}={v:.4g}" for k, v in values.items()), 4000)
+
+    def apply_preset(self, preset) -> None:
+        """A preset's loss, variables, view and start; every run keeps its other settings."""
+        from dataclasses import replace
+
+        scenario = self.document.scenario
+        runs = tuple(replace(r, start=dict(preset.start)) for r in scenario.runs)
+        view = {k: tuple(v) for k, v in dict(preset.view).items()}
+        self.stop_runs()
+        self.document.update("all", loss=preset.loss, variables=tuple(preset.variables) or None, view=view, runs=runs,
+                             name=preset.name, description=getattr(preset, "description", ""))
+
+    # -- runs -------------------------------------------------------------------------
+    def _speed_changed(self, position: int) -> None:
+        speed = SPEEDS[position]
+        self.speed_label.setText(speed_text(speed))
+        self.controller.set_speed(speed)
+
+    def set_speed(self, speed: float) -> None:
+        self.speed.setValue(SPEEDS.index(speed))
+
+    def _runnable_objective(self, scenario: Scenario) -> Objective | None:
+        o = self.objective
+        if o is not None and o.text == scenario.loss and (scenario.variables is None or o.variables == scenario.variables):
+            return o
+        return None  # the worker parses the loss itself
+
+    def run(self, restart: bool = False) -> None:
+        if self.state == "paused" and self.controller.active and not restart:
+            self.controller.set_paused(False)
+            self.state = "running"
+        else:
+            self._start(paused=False)
+        self._update_buttons()
+
+    def _start(self, paused: bool) -> None:
+        scenario = self.document.scenario
+        if not scenario.runs:
+            self.statusBar().showMessage("no runs: add one in the Runs panel", 4000)
+            return
+        self.stop_runs()
+        self._running = scenario
+        self.state = "starting"
+        self.controller.start(scenario, self._runnable_objective(scenario), paused=paused)
+        self.timer.start()
+
+    def pause(self) -> None:
+        if self.state in ("running", "starting"):
+            self.controller.set_paused(True)
+            self.state = "paused"
+            self._update_buttons()
+
+    def step(self) -> None:
+        if not self.controller.active:
+            self._start(paused=True)
+        if self.controller.active:
+            self.controller.step(1)
+            self.state = "paused"
+        self._update_buttons()
+
+    def reset(self) -> None:
+        self.stop_runs()
+        self.buffers = []
+        self.landscape.set_runs([], [])
+        self.loss_curve.set_runs([], [])
+        self.runs_panel.clear_status()
+        self.state = "idle"
+        self._update_buttons()
+        self._update_status()
+
+    def stop_runs(self) -> None:
+        """Cancel and join the worker (if any); what was drawn stays."""
+        was_active = self.controller.active
+        self.controller.stop()
+        for buffer in self.buffers:
+            if buffer.status in ("running", "waiting"):
+                buffer.status, buffer.reason = "cancelled", f"stopped by the user at step {max(len(buffer) - 1, 0)}"
+        if was_active:
+            self.state = "finished" if self.buffers else "idle"
+            self.redraw()
+        self._update_buttons()
+
+    def _runs_started(self, runs: list) -> None:
+        self.buffers = [RunBuffer(label, variables) for label, variables in runs]
+        for buffer in self.buffers:
+            buffer.status = "running"
+        colors = [run_color(self._running, i) for i in range(len(runs))]
+        self.landscape.set_runs(self.buffers, colors)
+        self.loss_curve.set_runs(self.buffers, colors)
+        if self.state == "starting":
+            self.state = "paused" if self.controller.paused else "running"
+        self._update_buttons()
+
+    def _chunks(self, chunks: list) -> None:
+        for chunk in chunks:
+            buffer = self.buffers[chunk.run]
+            buffer.extend(chunk.rows)
+            buffer.status, buffer.reason = chunk.status, chunk.reason
+
+    def _runs_finished(self, error: str) -> None:
+        if error:
+            for buffer in self.buffers:
+                if buffer.status in ("running", "waiting"):
+                    buffer.status, buffer.reason = "error", error
+            self.show_message("The run could not start" if not self.buffers else "The run stopped", error)
+        self.state = "finished"
+        self.redraw()
+        self.timer.stop()
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        active = self.controller.active
+        self.run_action.setEnabled(self.state != "running")
+        self.pause_action.setEnabled(active and self.state in ("running", "starting"))
+        self.step_action.setEnabled(self.state != "running")
+        self.reset_action.setEnabled(self.state != "idle")
+
+    # -- drawing ----------------------------------------------------------------------
+    def redraw(self) -> None:
+        """One frame: plots and tables from the buffers (cheap when nothing moved)."""
+        self.landscape.refresh()
+        self.loss_curve.refresh()
+        self.runs_panel.show_status(self.buffers)
+        self._update_status()
+
+    def _update_status(self) -> None:
+        index = self.runs_panel.current()
+        state = {"idle": "ready — press Run (F5)", "starting": "compiling…", "running": f"running at {self.speed_label.text()}",
+                 "paused": "paused", "finished": "finished"}[self.state]
+        if 0 <= index < len(self.buffers):
+            buffer = self.buffers[index]
+            last = buffer.last()
+            if last is not None:
+                line = (f"{buffer.label} · step {len(buffer) - 1:,} · loss {last[0]:.4g} · ‖∇‖ {last[1]:.3g} · "
+                        f"{buffer.reason or buffer.status}")
+                self.status_label.setText(f"{line}   [{state}]")
+                return
+        self.status_label.setText(state)
+
+    # -- closing, drag and drop -------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.shutdown()
+        settings().setValue("geometry", self.saveGeometry())
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop everything that runs in the background (idempotent)."""
+        self.timer.stop()
+        self.controller.stop()
+        self.editor.shutdown()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile() and urls[0].toLocalFile().lower().endswith(".json"):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda p=urls[0].toLocalFile(): self.files.open_path(p))

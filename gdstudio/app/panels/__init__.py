@@ -1,0 +1,1 @@
+"""Side panels: the loss editor, the runs and their settings."""

@@ -1,0 +1,204 @@
+"""The loss editor: type an expression, see it checked as you type.
+
+Checking (parse, derive, pretty-print, compile for grids) runs in a background
+thread after a 300 ms pause in typing, so a long derivation never blocks typing;
+the GUI thread polls the single pending job with a timer. Only the result for
+the text currently in the editor is shown, and only a valid loss is handed on
+(`loss_accepted`), so the document never holds an expression that does not parse.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import sympy as sp
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (QLabel, QMenu, QPlainTextEdit, QScrollArea, QToolButton, QVBoxLayout, QHBoxLayout,
+                               QWidget)
+
+from ...core.expression import ExpressionError, Objective, parse_objective
+
+DEBOUNCE_MS = 300
+MAX_SHOWN = 20000  # characters of typeset derivatives; longer ones are cut with a note
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the background check found for one text."""
+
+    text: str
+    objective: Objective | None = None
+    typeset: str = ""
+    error: str = ""
+    column: int | None = None
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "\n… (too long to show in full)"
+
+
+def check(text: str, variables: tuple[str, ...] | None = None) -> Checked:
+    """Parse, derive and typeset a loss; never raises (runs in a worker thread)."""
+    try:
+        objective = parse_objective(text, variables).compile()
+    except ExpressionError as error:
+        return Checked(text, error=error.message, column=error.column)
+    except Exception as error:  # anything else is still the text's fault, shown the same way
+        return Checked(text, error=f"cannot use this loss: {error}")
+    try:
+        names = ", ".join(objective.variables)
+        f = sp.pretty(objective.expr, use_unicode=True)
+        grad = sp.pretty(sp.Matrix(objective.gradient), use_unicode=True)
+        hess = sp.pretty(sp.Matrix(objective.hessian), use_unicode=True)
+        typeset = f"f({names}) =\n{f}\n\n∇f =\n{grad}\n\nH =\n{hess}"
+    except Exception:  # pretty-printing is a nicety; fall back to plain text
+        typeset = f"f = {objective.expr}\n\n∇f = {list(objective.gradient)}\n\nH = {[list(r) for r in objective.hessian]}"
+    return Checked(text, objective, _cut(typeset))
+
+
+class LossEditor(QWidget):
+    """Expression box, a one-line verdict, the typeset derivatives and the presets menu."""
+
+    loss_accepted = Signal(str, object)  # text, Objective: a valid loss the user typed
+    objective_ready = Signal(object)  # Objective for the text shown, whoever set it
+    preset_chosen = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.editor = QPlainTextEdit()
+        self.editor.setObjectName("lossText")
+        self.editor.setFont(mono)
+        self.editor.setPlaceholderText("type a loss, e.g. (1 - x)^2 + 100*(y - x^2)^2")
+        self.editor.setFixedHeight(self.editor.fontMetrics().lineSpacing() * 4 + 12)
+        self.editor.setTabChangesFocus(True)
+        self.presets_button = QToolButton(text="Presets")
+        self.presets_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.presets_menu = QMenu(self.presets_button)
+        self.presets_button.setMenu(self.presets_menu)
+        self.verdict = QLabel()
+        self.verdict.setObjectName("lossVerdict")
+        self.verdict.setWordWrap(True)
+        self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.math = QLabel()
+        self.math.setObjectName("lossMath")
+        self.math.setFont(mono)
+        self.math.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.math.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        scroll = QScrollArea()
+        scroll.setWidget(self.math)
+        scroll.setWidgetResizable(True)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Loss f ="))
+        top.addStretch(1)
+        top.addWidget(self.presets_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.editor)
+        layout.addWidget(self.verdict)
+        layout.addWidget(scroll, 1)
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-derive")
+        self._job: Future | None = None
+        self._job_user = False  # whether the pending job comes from typing
+        self._wanted: tuple[str, bool] | None = None  # next text to check once the job ends
+        self._accepted_text: str | None = None
+        self.objective: Objective | None = None
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._debounce.timeout.connect(lambda: self._request(self.text(), True))
+        self._poll = QTimer(self, interval=15)
+        self._poll.timeout.connect(self._collect)
+        self.editor.textChanged.connect(self._debounce.start)
+        self._fill_presets()
+
+    # -- public -----------------------------------------------------------------------
+    def text(self) -> str:
+        return self.editor.toPlainText().strip()
+
+    def set_text(self, text: str) -> None:
+        """Show a loss from the document (a file, a preset): checked at once, not handed back."""
+        self._accepted_text = text
+        if self.text() != text.strip():
+            self.editor.blockSignals(True)
+            self.editor.setPlainText(text)
+            self.editor.blockSignals(False)
+        self._debounce.stop()
+        self._request(text.strip(), False)
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None or self._debounce.isActive()
+
+    def shutdown(self) -> None:
+        self._debounce.stop()
+        self._poll.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- checking ---------------------------------------------------------------------
+    def _request(self, text: str, from_user: bool) -> None:
+        if self._job is not None:
+            self._wanted = (text, from_user)
+            return
+        self.verdict.setText("checking…")
+        self._job, self._job_user = self._pool.submit(check, text), from_user
+        self._poll.start()
+
+    def _collect(self) -> None:
+        if self._job is None or not self._job.done():
+            return
+        result: Checked = self._job.result()
+        from_user = self._job_user
+        self._job = None
+        if self._wanted is not None:
+            text, user = self._wanted
+            self._wanted = None
+            self._request(text, user)
+            if text != result.text:
+                return  # stale: the editor has moved on
+        else:
+            self._poll.stop()
+        if result.text != self.text():
+            return
+        self._show(result)
+        if result.objective is not None:
+            self.objective = result.objective
+            self.objective_ready.emit(result.objective)
+            if from_user and result.text != self._accepted_text:
+                self._accepted_text = result.text
+                self.loss_accepted.emit(result.text, result.objective)
+
+    def _show(self, result: Checked) -> None:
+        if result.objective is None:
+            where = f" at column {result.column}" if result.column else ""
+            self.verdict.setText(f"✖ {result.error}{where}")
+            self.verdict.setStyleSheet("color: #d62728;")
+            self.verdict.setToolTip(self._caret(result) if result.column else "")
+            if result.column:
+                self.math.setText(self._caret(result))
+            else:
+                self.math.setText("")
+        else:
+            names = ", ".join(result.objective.variables)
+            self.verdict.setText(f"✔ variables: {names}")
+            self.verdict.setStyleSheet("color: #2ca02c;")
+            self.verdict.setToolTip("")
+            self.math.setText(result.typeset)
+
+    @staticmethod
+    def _caret(result: Checked) -> str:
+        line = result.text.replace("\n", " ")
+        return f"{line}\n{' ' * (max(result.column or 1, 1) - 1)}^"
+
+    def _fill_presets(self) -> None:
+        from ..presets import load_presets
+
+        presets = load_presets()
+        for preset in presets:
+            action = self.presets_menu.addAction(preset.name)
+            action.setToolTip(getattr(preset, "description", "") or preset.loss)
+            action.triggered.connect(lambda _=False, p=preset: self.preset_chosen.emit(p))
+        self.presets_button.setEnabled(bool(presets))
+        if not presets:
+            self.presets_button.setToolTip("no presets found (gdstudio.core.presets is not available)")

@@ -1,0 +1,123 @@
+"""A form generated from a registry's HyperParam tuple (optimizers, schedules).
+
+Numbers are typed as text (learning rates span 1e-8…10, which spin boxes handle
+badly); each field shows the default as placeholder and the help as tooltip.
+`values()` returns only what differs from the defaults, as a scenario file would;
+a value that does not parse is reported by `values()` raising ValueError with
+the parameter's name, like the core's own checks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLineEdit, QWidget
+
+from ...core.optimizers import HyperParam
+
+
+def fmt(value: float) -> str:
+    """Short but exact: repr round-trips, :g is used when it loses nothing."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
+
+
+def _number(text: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name}: must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: must be a finite number, got {text!r}")
+    return value
+
+
+class ParamForm(QWidget):
+    """Editors for a tuple of HyperParams; `edited` fires when the user finishes a change."""
+
+    edited = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layout = QFormLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._params: tuple[HyperParam, ...] = ()
+        self._fields: dict[str, Any] = {}
+
+    def set_params(self, params: tuple[HyperParam, ...], values: Mapping[str, Any]) -> None:
+        """Rebuild the fields for `params` and show `values` (defaults where absent)."""
+        if params != self._params:
+            while self._layout.rowCount():
+                self._layout.removeRow(0)
+            self._params, self._fields = params, {}
+            for param in params:
+                self._fields[param.name] = field = self._make(param)
+                label = param.name.replace("_", " ")
+                self._layout.addRow(label, field)
+                self._layout.labelForField(field).setToolTip(param.help)
+        self._show(values)
+
+    def _make(self, param: HyperParam) -> QWidget:
+        if param.kind == "bool":
+            box = QCheckBox()
+            box.setToolTip(param.help)
+            box.toggled.connect(self.edited)
+            return box
+        edits = [QLineEdit() for _ in range(2 if param.kind == "pair" else 1)]
+        defaults = param.default if param.kind == "pair" else (param.default,)
+        for edit, default in zip(edits, defaults):
+            edit.setPlaceholderText(fmt(default))
+            edit.setToolTip(f"{param.help} (default {fmt(default)})")
+            edit.editingFinished.connect(self._finished)
+        if len(edits) == 1:
+            edits[0].setObjectName(f"param_{param.name}")
+            return edits[0]
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        for i, edit in enumerate(edits):
+            edit.setObjectName(f"param_{param.name}_{i}")
+            row.addWidget(edit)
+        holder.edits = edits  # type: ignore[attr-defined]
+        return holder
+
+    def _finished(self) -> None:
+        sender = self.sender()
+        if isinstance(sender, QLineEdit) and sender.isModified():
+            sender.setModified(False)
+            self.edited.emit()
+
+    def _show(self, values: Mapping[str, Any]) -> None:
+        for param in self._params:
+            field = self._fields[param.name]
+            value = values.get(param.name, param.default)
+            field.blockSignals(True)
+            if param.kind == "bool":
+                field.setChecked(bool(value))
+            elif param.kind == "pair":
+                for edit, v in zip(field.edits, value):
+                    edit.setText(fmt(v))
+            else:
+                field.setText(fmt(value))
+            field.blockSignals(False)
+
+    def field(self, name: str) -> QWidget:
+        return self._fields[name]
+
+    def values(self) -> dict[str, Any]:
+        """What differs from the defaults; raises ValueError naming a field that is not a number."""
+        out: dict[str, Any] = {}
+        for param in self._params:
+            field = self._fields[param.name]
+            if param.kind == "bool":
+                value: Any = field.isChecked()
+            elif param.kind == "pair":
+                value = tuple(_number(e.text() or e.placeholderText(), param.name) for e in field.edits)
+            else:
+                value = _number(field.text() or field.placeholderText(), param.name)
+            if value != param.default:
+                out[param.name] = value
+        return out

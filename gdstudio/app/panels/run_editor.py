@@ -1,0 +1,203 @@
+"""The selected run's settings: label, colour, optimizer and its generated form,
+schedule, clipping, start point and seed.
+
+Every finished edit is validated with the registry's own `check` and, when it
+passes, written to the document as a new RunSpec; a bad value shows the core's
+message (`lr: must be > 0, got -1`) under the form and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QColorDialog, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from ...core.optimizers import OPTIMIZERS
+from ...core.scenario import RunSpec
+from ...core.schedules import SCHEDULES
+from .param_form import ParamForm, fmt
+
+CLIPS = (("no clipping", None), ("clip ‖∇‖ to", "norm"), ("clip each ∂ to ±", "value"))
+
+
+class RunEditor(QWidget):
+    """Edits one RunSpec; emits `run_edited(new_spec)` with a spec the core accepts."""
+
+    run_edited = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._spec: RunSpec | None = None
+        self._variables: tuple[str, ...] = ()
+        self._color = "#1f77b4"
+        self.label = QLineEdit(objectName="runLabel")
+        self.color = QPushButton(objectName="runColor", toolTip="the run's colour in every plot")
+        self.color.setFixedWidth(36)
+        self.optimizer = QComboBox(objectName="optimizer")
+        for name, info in OPTIMIZERS.items():
+            self.optimizer.addItem(info.title, name)
+            self.optimizer.setItemData(self.optimizer.count() - 1, info.formula, 3)  # tooltip role
+        self.formula = QLabel(objectName="optimizerFormula", wordWrap=True)
+        self.hyper = ParamForm()
+        self.schedule = QComboBox(objectName="schedule")
+        for name, info in SCHEDULES.items():
+            self.schedule.addItem(name.replace("_", " "), name)
+            self.schedule.setItemData(self.schedule.count() - 1, info.formula, 3)
+        self.schedule_form = ParamForm()
+        self.clip_kind = QComboBox(objectName="clipKind")
+        for text, kind in CLIPS:
+            self.clip_kind.addItem(text, kind)
+        self.clip_value = QLineEdit(objectName="clipValue", placeholderText="1.0")
+        self.start_form = QFormLayout()
+        self._start_edits: dict[str, QLineEdit] = {}
+        self.seed = QSpinBox(objectName="seed", maximum=2**31 - 1, toolTip="seeds the random start of variables left empty")
+        self.problem = QLabel(objectName="runProblem", wordWrap=True, styleSheet="color: #d62728;")
+
+        name_row = QHBoxLayout()
+        name_row.addWidget(self.label, 1)
+        name_row.addWidget(self.color)
+        opt = QGroupBox("Optimizer")
+        opt_layout = QVBoxLayout(opt)
+        opt_layout.addWidget(self.optimizer)
+        opt_layout.addWidget(self.formula)
+        opt_layout.addWidget(self.hyper)
+        sched = QGroupBox("Learning-rate schedule")
+        sched_layout = QVBoxLayout(sched)
+        sched_layout.addWidget(self.schedule)
+        sched_layout.addWidget(self.schedule_form)
+        other = QGroupBox("Start, seed, clipping")
+        other_layout = QFormLayout(other)
+        other_layout.addRow(self.start_form)
+        other_layout.addRow("seed", self.seed)
+        clip_row = QHBoxLayout()
+        clip_row.addWidget(self.clip_kind)
+        clip_row.addWidget(self.clip_value)
+        other_layout.addRow(clip_row)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(name_row)
+        layout.addWidget(opt)
+        layout.addWidget(sched)
+        layout.addWidget(other)
+        layout.addWidget(self.problem)
+        layout.addStretch(1)
+
+        self.label.editingFinished.connect(self._commit)
+        self.color.clicked.connect(self._pick_color)
+        self.optimizer.activated.connect(self._optimizer_chosen)
+        self.hyper.edited.connect(self._commit)
+        self.schedule.activated.connect(self._schedule_chosen)
+        self.schedule_form.edited.connect(self._commit)
+        self.clip_kind.activated.connect(self._commit)
+        self.clip_value.editingFinished.connect(self._commit)
+        self.seed.editingFinished.connect(self._commit)
+
+    def show_run(self, spec: RunSpec | None, variables: tuple[str, ...], color: str) -> None:
+        """Display a run (None disables the editor)."""
+        self._spec, self._color = spec, color
+        self.setEnabled(spec is not None)
+        self.problem.clear()
+        if spec is None:
+            return
+        self.label.setText(spec.label)
+        self.color.setStyleSheet(f"background-color: {color};")
+        self.optimizer.setCurrentIndex(self.optimizer.findData(spec.optimizer))
+        info = OPTIMIZERS[spec.optimizer]
+        self.formula.setText(info.formula)
+        self.hyper.set_params(info.params, spec.hyper)
+        self.schedule.setCurrentIndex(self.schedule.findData(spec.schedule))
+        self.schedule_form.set_params(SCHEDULES[spec.schedule].params, spec.schedule_params)
+        self.clip_kind.setCurrentIndex(self.clip_kind.findData(spec.clip_kind))
+        self.clip_value.setText(fmt(spec.clip_value) if spec.clip_value is not None else "")
+        self.clip_value.setEnabled(spec.clip_kind is not None)
+        self.seed.setValue(min(spec.seed, self.seed.maximum()))
+        self._show_start(spec, variables)
+
+    def _show_start(self, spec: RunSpec, variables: tuple[str, ...]) -> None:
+        if variables != self._variables:
+            while self.start_form.rowCount():
+                self.start_form.removeRow(0)
+            self._start_edits = {}
+            for name in variables:
+                edit = QLineEdit(objectName=f"start_{name}", placeholderText="random")
+                edit.setToolTip(f"start value of {name}; empty = a seeded random point in the view")
+                edit.editingFinished.connect(self._commit)
+                self.start_form.addRow(f"start {name}", edit)
+                self._start_edits[name] = edit
+            self._variables = variables
+        for name, edit in self._start_edits.items():
+            edit.setText(fmt(spec.start[name]) if name in spec.start else "")
+
+    def _optimizer_chosen(self) -> None:
+        if self._spec is None:
+            return
+        name = self.optimizer.currentData()
+        if name != self._spec.optimizer:  # a new optimizer starts from its own defaults
+            info = OPTIMIZERS[name]
+            self.formula.setText(info.formula)
+            self.hyper.set_params(info.params, {})
+            self._commit()
+
+    def _schedule_chosen(self) -> None:
+        if self._spec is None:
+            return
+        name = self.schedule.currentData()
+        if name != self._spec.schedule:
+            self.schedule_form.set_params(SCHEDULES[name].params, {})
+            self._commit()
+
+    def _pick_color(self) -> None:
+        color = QColorDialog.getColor(QColor(self._color), self, "Run colour")
+        if color.isValid() and self._spec is not None:
+            self._color = color.name()
+            self.color.setStyleSheet(f"background-color: {self._color};")
+            self.run_edited.emit(replace(self._spec, color=self._color))
+
+    def build(self) -> RunSpec:
+        """The spec the form shows; raises ValueError with the core's message."""
+        assert self._spec is not None
+        optimizer = self.optimizer.currentData()
+        hyper = self.hyper.values()
+        OPTIMIZERS[optimizer].check(hyper)
+        schedule = self.schedule.currentData()
+        schedule_params = self.schedule_form.values()
+        SCHEDULES[schedule].check(schedule_params)
+        clip_kind = self.clip_kind.currentData()
+        self.clip_value.setEnabled(clip_kind is not None)
+        clip_value = None
+        if clip_kind is not None:
+            text = self.clip_value.text() or "1.0"
+            try:
+                clip_value = float(text)
+            except ValueError:
+                raise ValueError(f"clip: must be a positive number, got {text!r}") from None
+            if not clip_value > 0 or clip_value == float("inf"):
+                raise ValueError(f"clip: must be a positive number, got {text}")
+        start = {k: v for k, v in self._spec.start.items() if k not in self._start_edits}  # other losses' starts
+        for name, edit in self._start_edits.items():
+            text = edit.text().strip()
+            if text:
+                try:
+                    start[name] = float(text)
+                except ValueError:
+                    raise ValueError(f"start {name}: must be a number, got {text!r}") from None
+        label = self.label.text().strip() or optimizer
+        return replace(self._spec, label=label, optimizer=optimizer, hyper=hyper, schedule=schedule,
+                       schedule_params=schedule_params, clip_kind=clip_kind, clip_value=clip_value,
+                       start=start, seed=self.seed.value())
+
+    def _commit(self) -> None:
+        if self._spec is None:
+            return
+        try:
+            spec = self.build()
+        except ValueError as error:
+            self.problem.setText(f"✖ {error}")
+            return
+        self.problem.clear()
+        if spec != self._spec:
+            self._spec = spec
+            self.run_edited.emit(spec)

@@ -1,0 +1,177 @@
+"""The runs: a table with each run's colour and live status, add/duplicate/remove,
+and the editor of the selected run below it, then the stop rules."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QScrollArea, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from ...core.scenario import MAX_RUNS, RunSpec, Scenario
+from ..buffers import RunBuffer
+from ..document import PALETTE, Document, run_color
+from .run_editor import RunEditor
+from .stop_rules import StopRulesBox
+
+COLUMNS = ("run", "steps", "loss", "‖∇‖", "status")
+
+
+def swatch(color: str) -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(color))
+    return QIcon(pixmap)
+
+
+def number(value: float) -> str:
+    return f"{value:.4g}"
+
+
+class RunsPanel(QWidget):
+    """Lists the document's runs and edits the selected one."""
+
+    selection_changed = Signal(int)
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.table = QTreeWidget(objectName="runsTable")
+        self.table.setColumnCount(len(COLUMNS))
+        self.table.setHeaderLabels(list(COLUMNS))
+        self.table.setRootIsDecorated(False)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.header().setStretchLastSection(True)
+        self.table.setMaximumHeight(150)
+        self.add_button = QPushButton("Add", objectName="addRun", toolTip="add a run (gradient descent)")
+        self.duplicate_button = QPushButton("Duplicate", objectName="duplicateRun", toolTip="copy the selected run")
+        self.remove_button = QPushButton("Remove", objectName="removeRun", toolTip="remove the selected run")
+        self.editor = RunEditor()
+        self.stop_box = StopRulesBox()
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.duplicate_button, self.remove_button):
+            buttons.addWidget(button)
+        inner = QWidget()
+        inner_layout = QVBoxLayout(inner)
+        inner_layout.setContentsMargins(0, 0, 0, 0)
+        inner_layout.addWidget(self.editor)
+        inner_layout.addWidget(self.stop_box)
+        scroll = QScrollArea()
+        scroll.setWidget(inner)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        layout.addWidget(scroll, 1)
+
+        self._variables: tuple[str, ...] = ()
+        self.add_button.clicked.connect(self.add_run)
+        self.duplicate_button.clicked.connect(self.duplicate_run)
+        self.remove_button.clicked.connect(self.remove_run)
+        self.table.currentItemChanged.connect(self._selected)
+        self.editor.run_edited.connect(lambda spec: self.document.update_run(self.current(), **vars(spec)))
+        self.stop_box.edited.connect(lambda rules: self.document.update("stop", stop=rules))
+        document.changed.connect(self.show_scenario)
+        self.show_scenario(document.scenario, "all")
+
+    def current(self) -> int:
+        item = self.table.currentItem()
+        return self.table.indexOfTopLevelItem(item) if item is not None else -1
+
+    def select(self, index: int) -> None:
+        if 0 <= index < self.table.topLevelItemCount():
+            self.table.setCurrentItem(self.table.topLevelItem(index))
+
+    def set_variables(self, variables: tuple[str, ...]) -> None:
+        """The loss's variables (start fields follow them)."""
+        self._variables = variables
+        self._show_current()
+
+    def show_scenario(self, scenario: Scenario, what: str = "all") -> None:
+        if what in ("runs", "all"):
+            keep = max(self.current(), 0)
+            self.table.blockSignals(True)
+            while self.table.topLevelItemCount() > len(scenario.runs):
+                self.table.takeTopLevelItem(self.table.topLevelItemCount() - 1)
+            for i, spec in enumerate(scenario.runs):
+                item = self.table.topLevelItem(i) or QTreeWidgetItem(self.table)
+                if item.text(0) != spec.label:
+                    item.setText(0, spec.label)
+                    for column in range(1, len(COLUMNS)):
+                        item.setText(column, "")
+                item.setIcon(0, swatch(run_color(scenario, i)))
+            self.select(min(keep, len(scenario.runs) - 1))
+            self.table.blockSignals(False)
+            self._show_current()
+        if what in ("stop", "all"):
+            self.stop_box.show_rules(scenario.stop)
+        count = len(scenario.runs)
+        self.duplicate_button.setEnabled(count > 0 and count < MAX_RUNS)
+        self.add_button.setEnabled(count < MAX_RUNS)
+        self.remove_button.setEnabled(count > 0)
+
+    def show_status(self, buffers: list[RunBuffer]) -> None:
+        """Live numbers per run (called on the redraw timer)."""
+        for i, buffer in enumerate(buffers):
+            item = self.table.topLevelItem(i)
+            if item is None:
+                break
+            last = buffer.last()
+            if last is not None:
+                item.setText(1, f"{len(buffer) - 1:,}")
+                item.setText(2, number(last[0]))
+                item.setText(3, number(last[1]))
+            item.setText(4, buffer.status)
+            item.setToolTip(4, buffer.reason)
+            item.setToolTip(0, buffer.reason)
+
+    def clear_status(self) -> None:
+        for i in range(self.table.topLevelItemCount()):
+            for column in range(1, len(COLUMNS)):
+                self.table.topLevelItem(i).setText(column, "")
+
+    def _selected(self) -> None:
+        self._show_current()
+        self.selection_changed.emit(self.current())
+
+    def _show_current(self) -> None:
+        scenario, index = self.document.scenario, self.current()
+        if 0 <= index < len(scenario.runs):
+            self.editor.show_run(scenario.runs[index], self._variables, run_color(scenario, index))
+        else:
+            self.editor.show_run(None, self._variables, PALETTE[0])
+
+    def _free_color(self, scenario: Scenario) -> str:
+        used = {run_color(scenario, i) for i in range(len(scenario.runs))}
+        return next((c for c in PALETTE if c not in used), PALETTE[len(scenario.runs) % len(PALETTE)])
+
+    def add_run(self) -> None:
+        scenario = self.document.scenario
+        start = dict(scenario.runs[self.current()].start) if scenario.runs else {}
+        spec = RunSpec(label=f"run {len(scenario.runs) + 1}", optimizer="gd", start=start, color=self._free_color(scenario))
+        self._append(spec)
+
+    def duplicate_run(self) -> None:
+        scenario, index = self.document.scenario, self.current()
+        if 0 <= index < len(scenario.runs):
+            spec = scenario.runs[index]
+            self._append(replace(spec, label=f"{spec.label} copy", color=self._free_color(scenario)))
+
+    def _append(self, spec: RunSpec) -> None:
+        runs = list(self.document.scenario.runs)
+        # freeze the colours of existing runs so they do not shift when runs are removed later
+        fixed = [replace(r, color=run_color(self.document.scenario, i)) for i, r in enumerate(runs)]
+        self.document.set_runs([*fixed, spec])
+        self.select(len(runs))
+
+    def remove_run(self) -> None:
+        index = self.current()
+        runs = list(self.document.scenario.runs)
+        if 0 <= index < len(runs):
+            fixed = [replace(r, color=run_color(self.document.scenario, i)) for i, r in enumerate(runs)]
+            del fixed[index]
+            self.document.set_runs(fixed)
+            self.select(min(index, len(fixed) - 1))

@@ -1,0 +1,1 @@
+"""pyqtgraph views: the landscape and the loss curve."""

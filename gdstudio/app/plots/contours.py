@@ -1,0 +1,94 @@
+"""The landscape's background, computed once per loss/view change (never per frame).
+
+Pure NumPy + contourpy so it can be tested and timed without a window. Levels
+are log-spaced above the minimum when the values span several decades on the
+grid (Rosenbrock), evenly spaced otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import contourpy
+import numpy as np
+
+from ...core.expression import Objective
+
+GRID = 180
+LEVELS = 24
+
+
+@dataclass(frozen=True)
+class Field:
+    """Loss on a grid over (x_var, y_var), with the other variables fixed."""
+
+    xs: np.ndarray  # (nx,)
+    ys: np.ndarray  # (ny,)
+    z: np.ndarray  # (ny, nx), NaN where undefined
+    shade: np.ndarray  # what the image shows: z, or log10(z - min + floor)
+    levels: np.ndarray
+    log: bool
+    lines_x: np.ndarray  # all contour lines joined, NaN between them
+    lines_y: np.ndarray
+
+
+def _levels(z: np.ndarray) -> tuple[np.ndarray, bool, float]:
+    finite = z[np.isfinite(z)]
+    if finite.size == 0:
+        return np.empty(0), False, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    span = high - low
+    if span <= 0 or not np.isfinite(span):
+        return np.empty(0), False, 1.0
+    median = float(np.median(finite)) - low
+    log = span / max(median, span * 1e-12) > 30
+    if log:
+        floor = max(span * 1e-6, float(np.quantile(finite - low, 0.002)) or span * 1e-6)
+        levels = low + np.geomspace(floor, span, LEVELS)
+    else:
+        levels = np.linspace(low, high, LEVELS + 2)[1:-1]
+        floor = span * 1e-6
+    return levels, log, floor
+
+
+def compute_field(objective: Objective, x_var: str, y_var: str, x_range: tuple[float, float],
+                  y_range: tuple[float, float], fixed: Mapping[str, float], grid: int = GRID) -> Field:
+    """Evaluate the loss on a grid and trace its contour lines."""
+    xs = np.linspace(*x_range, grid)
+    ys = np.linspace(*y_range, grid)
+    X, Y = np.meshgrid(xs, ys)
+    coords = [X if v == x_var else Y if v == y_var else np.full_like(X, float(fixed.get(v, 0.0))) for v in objective.variables]
+    z = objective.loss(*coords)
+    z = np.where(np.isfinite(z), z, np.nan)
+    levels, log, floor = _levels(z)
+    if log:
+        with np.errstate(all="ignore"):
+            shade = np.log10(z - np.nanmin(z) + floor)
+    else:
+        shade = z
+    lx, ly = _lines(xs, ys, z, levels)
+    return Field(xs, ys, z, shade, levels, log, lx, ly)
+
+
+def _lines(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if not len(levels):
+        return np.empty(0), np.empty(0)
+    generator = contourpy.contour_generator(xs, ys, np.ma.masked_invalid(z), line_type=contourpy.LineType.Separate)
+    pieces: list[np.ndarray] = []
+    gap = np.array([[np.nan, np.nan]])
+    for level in levels:
+        for line in generator.lines(level):
+            pieces.append(line)
+            pieces.append(gap)
+    if not pieces:
+        return np.empty(0), np.empty(0)
+    joined = np.concatenate(pieces)
+    return joined[:, 0], joined[:, 1]
+
+
+def curve(objective: Objective, x_range: tuple[float, float], points: int = 800) -> tuple[np.ndarray, np.ndarray]:
+    """A one-variable loss sampled over its view range."""
+    xs = np.linspace(*x_range, points)
+    ys = objective.loss(xs)
+    return xs, np.where(np.isfinite(ys), ys, np.nan)

@@ -1,0 +1,279 @@
+"""The landscape: where the runs walk.
+
+2 variables: shaded loss with contour lines, each run's path, start ○ and
+current ● markers, known minima ★. 1 variable: the loss curve with each run's
+point and tangent. More: a 2-D slice over two chosen variables through the
+selected run's current point (re-sliced at most once a second while it moves).
+The background is recomputed only when the loss, view or slice changes; each
+frame only feeds paths and markers with `setData`. A left click sets the
+selected run's start (`start_clicked`).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ...core.expression import Objective
+from ...core.scenario import Scenario
+from ..buffers import PARAMS, RunBuffer
+from .contours import Field, compute_field, curve
+from .style import text_color, themed_plot
+
+MAX_PATH_POINTS = 20000  # longer paths are drawn thinned (the buffers keep every step)
+RESLICE_SECONDS = 1.0
+
+
+def _thin(n: int) -> slice | np.ndarray:
+    if n <= MAX_PATH_POINTS:
+        return slice(0, n)
+    stride = -(-n // MAX_PATH_POINTS)
+    return np.unique(np.r_[np.arange(0, n, stride), n - 1])
+
+
+class Landscape(QWidget):
+    start_clicked = Signal(dict)  # {variable: value} for the plotted variables
+    view_chosen = Signal(dict)  # {variable: (low, high)} when the user asks to recompute for the visible area
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = themed_plot()
+        self.plot.setObjectName("landscapePlot")
+        self.item = self.plot.getPlotItem()
+        self.vb = self.item.vb
+        self.x_axis = QComboBox(objectName="xAxis")
+        self.y_axis = QComboBox(objectName="yAxis")
+        self.lines_box = QCheckBox("contour lines", checked=True)
+        self.fit_button = QPushButton("Use visible area", objectName="fitView")
+        self.fit_button.setToolTip("recompute the landscape for the area you panned/zoomed to (it becomes the view range)")
+        self.note = QLabel(objectName="landscapeNote")
+        bar = QHBoxLayout()
+        self.axis_label = QLabel("axes")
+        for w in (self.axis_label, self.x_axis, self.y_axis, self.lines_box, self.fit_button):
+            bar.addWidget(w)
+        bar.addWidget(self.note, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.plot, 1)
+
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.colormap.get("viridis"))
+        self.image.setOpacity(0.85)
+        self.lines = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 110), width=1), connect="finite")
+        self.curve_item = pg.PlotDataItem(pen=pg.mkPen(text_color(), width=2))
+        self.minima = pg.ScatterPlotItem(symbol="star", size=18, brush=pg.mkBrush("#ffd700"), pen=pg.mkPen("k"))
+        for item in (self.image, self.lines, self.curve_item, self.minima):
+            self.item.addItem(item)
+        self.image.setZValue(-10)
+        self.lines.setZValue(-5)
+        self.minima.setZValue(20)
+
+        self.objective: Objective | None = None
+        self.scenario: Scenario | None = None
+        self.field: Field | None = None
+        self._buffers: list[RunBuffer] = []
+        self._paths: list[pg.PlotDataItem] = []
+        self._starts: list[pg.ScatterPlotItem] = []
+        self._currents: list[pg.ScatterPlotItem] = []
+        self._tangents: list[pg.PlotDataItem] = []
+        self._drawn: list[int] = []
+        self._selected = 0
+        self._slice_at: np.ndarray | None = None
+        self._slice_time = 0.0
+        self._minima: list[tuple[dict[str, float], float]] = []
+
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self.x_axis.activated.connect(self._axes_chosen)
+        self.y_axis.activated.connect(self._axes_chosen)
+        self.lines_box.toggled.connect(self.lines.setVisible)
+        self.fit_button.clicked.connect(self._use_visible)
+
+    # -- what is plotted --------------------------------------------------------------
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return self.objective.variables if self.objective else ()
+
+    def axes(self) -> tuple[str, ...]:
+        """The plotted variables: (x,) for one variable, (x, y) otherwise."""
+        names = self.variables
+        if len(names) <= 2:
+            return names
+        return (self.x_axis.currentText(), self.y_axis.currentText())
+
+    def set_problem(self, objective: Objective, scenario: Scenario, minima: list[tuple[dict[str, float], float]]) -> None:
+        """A new loss, view or scenario: recompute the background (the only expensive step)."""
+        changed_vars = objective.variables != self.variables
+        self.objective, self.scenario, self._minima = objective, scenario, minima
+        if changed_vars:
+            names = objective.variables
+            for combo, default in ((self.x_axis, 0), (self.y_axis, 1)):
+                combo.blockSignals(True)
+                combo.clear()
+                combo.addItems(list(names))
+                combo.setCurrentIndex(min(default, len(names) - 1))
+                combo.blockSignals(False)
+        many = len(objective.variables) > 2
+        for w in (self.axis_label, self.x_axis, self.y_axis):
+            w.setVisible(many)
+        self.lines_box.setVisible(len(objective.variables) >= 2)
+        self._recompute(reset_range=True)
+
+    def _slice_point(self) -> dict[str, float]:
+        if self._slice_at is not None:
+            return dict(zip(self.variables, map(float, self._slice_at)))
+        if self.scenario and self.scenario.runs:
+            spec = self.scenario.runs[min(self._selected, len(self.scenario.runs) - 1)]
+            return {v: spec.start.get(v, float(np.mean(self.scenario.range_of(v)))) for v in self.variables}
+        return {}
+
+    def _recompute(self, reset_range: bool = False) -> None:
+        objective, scenario = self.objective, self.scenario
+        if objective is None or scenario is None:
+            return
+        axes = self.axes()
+        if len(axes) == 1:
+            xs, ys = curve(objective, scenario.range_of(axes[0]))
+            self.curve_item.setData(xs, ys)
+            self.image.clear()
+            self.lines.setData([], [])
+            self.field = None
+            self.item.setLabels(bottom=axes[0], left="loss")
+            self.note.setText("")
+        else:
+            x_range, y_range = scenario.range_of(axes[0]), scenario.range_of(axes[1])
+            self.field = field = compute_field(objective, axes[0], axes[1], x_range, y_range, self._slice_point())
+            self.curve_item.setData([], [])
+            finite = field.shade[np.isfinite(field.shade)]
+            levels = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+            self.image.setImage(field.shade, levels=levels if levels[1] > levels[0] else (levels[0], levels[0] + 1))
+            self.image.setRect(QRectF(x_range[0], y_range[0], x_range[1] - x_range[0], y_range[1] - y_range[0]))
+            self.lines.setData(field.lines_x, field.lines_y)
+            self.item.setLabels(bottom=axes[0], left=axes[1])
+            scale = "log-spaced levels" if field.log else "evenly spaced levels"
+            sliced = "" if len(self.variables) == 2 else " · slice through " + ", ".join(
+                f"{k}={v:.3g}" for k, v in self._slice_point().items() if k not in axes)
+            self.note.setText(scale + sliced)
+        self._show_minima(axes)
+        if reset_range:
+            self.vb.setRange(xRange=scenario.range_of(axes[0]), yRange=self._y_range(axes), padding=0)
+        self._drawn = [-1] * len(self._buffers)
+        self.refresh()
+
+    def _y_range(self, axes: tuple[str, ...]) -> tuple[float, float]:
+        if len(axes) == 2:
+            return self.scenario.range_of(axes[1])
+        _, ys = self.curve_item.getData()
+        finite = ys[np.isfinite(ys)] if ys is not None else np.empty(0)
+        if not finite.size:
+            return (0.0, 1.0)
+        low, high = float(finite.min()), float(finite.max())
+        pad = 0.05 * (high - low or 1.0)
+        return (low - pad, high + pad)
+
+    def _show_minima(self, axes: tuple[str, ...]) -> None:
+        points = []
+        for point, loss in self._minima:
+            if all(a in point for a in axes):
+                points.append((point[axes[0]], loss if len(axes) == 1 else point[axes[1]]))
+        self.minima.setData(pos=points if points else np.empty((0, 2)))
+
+    # -- runs -------------------------------------------------------------------------
+    def set_runs(self, buffers: list[RunBuffer], colors: list[str]) -> None:
+        for item in (*self._paths, *self._starts, *self._currents, *self._tangents):
+            self.item.removeItem(item)
+        self._buffers = buffers
+        self._paths, self._starts, self._currents, self._tangents = [], [], [], []
+        for color in colors:
+            path = pg.PlotDataItem(pen=pg.mkPen(color, width=2))
+            start = pg.ScatterPlotItem(symbol="o", size=12, pen=pg.mkPen(color, width=2), brush=pg.mkBrush(None))
+            current = pg.ScatterPlotItem(symbol="o", size=11, pen=pg.mkPen("w", width=1), brush=pg.mkBrush(color))
+            tangent = pg.PlotDataItem(pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
+            for z, item in enumerate((path, start, current, tangent)):
+                item.setZValue(5 + z)
+                self.item.addItem(item)
+            self._paths.append(path)
+            self._starts.append(start)
+            self._currents.append(current)
+            self._tangents.append(tangent)
+        self._drawn = [-1] * len(buffers)
+        self._slice_at = None
+
+    def set_selected(self, index: int) -> None:
+        self._selected = max(index, 0)
+
+    def refresh(self) -> None:
+        """Called on the redraw timer: move paths and markers of runs that advanced."""
+        axes = self.axes()
+        if not axes or self.objective is None:
+            return
+        columns = [PARAMS + self.variables.index(a) for a in axes]
+        for i, buffer in enumerate(self._buffers):
+            if i >= len(self._drawn) or self._drawn[i] == buffer.version or buffer.rows.shape[1] != PARAMS + len(self.variables):
+                continue
+            self._drawn[i] = buffer.version
+            rows = buffer.rows
+            if not len(rows):
+                for item in (self._paths[i], self._tangents[i]):
+                    item.setData([], [])
+                self._starts[i].setData(pos=np.empty((0, 2)))
+                self._currents[i].setData(pos=np.empty((0, 2)))
+                continue
+            shown = rows[_thin(len(rows))]
+            xs = shown[:, columns[0]]
+            ys = shown[:, 0] if len(axes) == 1 else shown[:, columns[1]]
+            self._paths[i].setData(xs, ys)
+            self._starts[i].setData(pos=[(xs[0], ys[0])])
+            self._currents[i].setData(pos=[(xs[-1], ys[-1])])
+            if len(axes) == 1:
+                self._tangent(i, float(xs[-1]), float(ys[-1]))
+        self._maybe_reslice()
+
+    def _tangent(self, i: int, x: float, y: float) -> None:
+        slope = float(self.objective.grad(x)[0])
+        low, high = self.scenario.range_of(self.variables[0])
+        half = 0.08 * (high - low)
+        if np.isfinite(slope) and np.isfinite(y):
+            self._tangents[i].setData([x - half, x + half], [y - slope * half, y + slope * half])
+
+    def _maybe_reslice(self) -> None:
+        if len(self.variables) <= 2 or not self._buffers:
+            return
+        buffer = self._buffers[min(self._selected, len(self._buffers) - 1)]
+        last = buffer.last()
+        if last is None:
+            return
+        point = last[PARAMS:]
+        now = time.monotonic()
+        if (self._slice_at is None or not np.array_equal(point, self._slice_at)) and now - self._slice_time >= RESLICE_SECONDS:
+            self._slice_at, self._slice_time = point.copy(), now
+            self._recompute()
+
+    # -- interaction ------------------------------------------------------------------
+    def _axes_chosen(self) -> None:
+        self._recompute(reset_range=True)
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self.objective is None:
+            return
+        if not self.vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        point = self.vb.mapSceneToView(event.scenePos())
+        axes = self.axes()
+        values = {axes[0]: float(point.x())}
+        if len(axes) == 2:
+            values[axes[1]] = float(point.y())
+        event.accept()
+        self.start_clicked.emit(values)
+
+    def _use_visible(self) -> None:
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        axes = self.axes()
+        chosen = {axes[0]: (float(x0), float(x1))}
+        if len(axes) == 2:
+            chosen[axes[1]] = (float(y0), float(y1))
+        self.view_chosen.emit(chosen)

@@ -1,0 +1,24 @@
+"""Plot colours that follow the application palette (light or dark)."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+
+
+def themed_plot(**kwargs) -> pg.PlotWidget:
+    palette = QApplication.palette()
+    widget = pg.PlotWidget(background=palette.color(QPalette.ColorRole.Base), **kwargs)
+    text = palette.color(QPalette.ColorRole.Text)
+    item = widget.getPlotItem()
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(text))
+        axis.setTextPen(pg.mkPen(text))
+    item.showGrid(x=True, y=True, alpha=0.15)
+    return widget
+
+
+def text_color() -> str:
+    return QApplication.palette().color(QPalette.ColorRole.Text).name()
