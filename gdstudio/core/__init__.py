@@ -1,1 +1,17 @@
 """The engine: parsing, optimizers, runs and scenario files. Never imports Qt."""
+
+import hashlib
+import os
+from pathlib import Path
+
+
+def _numba_cache_dir() -> Path:
+    """Numba's on-disk cache only notices edits to the file that holds a cached function, not
+    to the functions it calls: keying the directory by every compiled source keeps it honest."""
+    here = Path(__file__).parent
+    sources = b"".join((here / name).read_bytes() for name in ("kernel.py", "optimizers.py", "schedules.py"))
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "gdstudio" / "numba" / hashlib.sha256(sources).hexdigest()[:16]
+
+
+os.environ.setdefault("NUMBA_CACHE_DIR", str(_numba_cache_dir()))

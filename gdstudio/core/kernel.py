@@ -83,15 +83,15 @@ def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT
         COUNT[s] = 0
         if STATUS[s] != RUNNING:
             continue
-        p, g = P[s], G[s]
+        p, g, hess, state, hyper, sched, clip, note = P[s], G[s], HM[s], ST[s], H[s], SCHED[s], CLIP[s], NOTE[s]
         for _ in range(n):
             t = T[s]
-            f = fg(p, g, HM[s])
+            f = fg(p, g, hess)
             total = 0.0
             for i in range(g.shape[0]):
                 total += g[i] * g[i]
             gn = math.sqrt(total)
-            lr = learning_rate(H[s, 0], SCHED[s], t + 1)
+            lr = learning_rate(hyper[0], sched, t + 1)
             if record:
                 row = OUT[s, COUNT[s]]
                 row[LOSS], row[GRAD_NORM], row[LR] = f, gn, lr
@@ -103,6 +103,6 @@ def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT
             if status != RUNNING:
                 STATUS[s], EVENT[s, 0], EVENT[s, 1] = status, reason, value
                 break
-            _clip(g, gn, CLIP[s])
-            apply_step(rule, p, g, ST[s], H[s], t + 1, lr, HM[s], NOTE[s])
+            _clip(g, gn, clip)
+            apply_step(rule, p, g, state, hyper, t + 1, lr, hess, note)
             T[s] = t + 1

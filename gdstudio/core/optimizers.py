@@ -130,13 +130,13 @@ def _lerp(start, end, weight):
     return end - (end - start) * (1.0 - weight)
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def gd_step(p, g, state, h, t, lr, hess, note):
     for i in range(p.shape[0]):
         p[i] = p[i] - lr * g[i]
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def sgd_step(p, g, state, h, t, lr, hess, note):
     momentum, dampening, nesterov, weight_decay, maximize = h[1], h[2], h[3], h[4], h[5]
     for i in range(p.shape[0]):
@@ -152,7 +152,7 @@ def sgd_step(p, g, state, h, t, lr, hess, note):
         p[i] = p[i] + -lr * d
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def adagrad_step(p, g, state, h, t, lr, hess, note):
     lr_decay, weight_decay, eps, maximize = h[1], h[2], h[4], h[5]
     clr = lr / (1 + (t - 1) * lr_decay)
@@ -164,7 +164,7 @@ def adagrad_step(p, g, state, h, t, lr, hess, note):
         p[i] = p[i] + -clr * (d / (math.sqrt(state[0, i]) + eps))
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def rmsprop_step(p, g, state, h, t, lr, hess, note):
     alpha, eps, weight_decay, momentum, centered, maximize = h[1], h[2], h[3], h[4], h[5], h[6]
     for i in range(p.shape[0]):
@@ -184,7 +184,7 @@ def rmsprop_step(p, g, state, h, t, lr, hess, note):
             p[i] = p[i] + -lr * (d / avg)
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def adadelta_step(p, g, state, h, t, lr, hess, note):
     rho, eps, weight_decay, maximize = h[1], h[2], h[3], h[4]
     for i in range(p.shape[0]):
@@ -198,7 +198,7 @@ def adadelta_step(p, g, state, h, t, lr, hess, note):
         p[i] = p[i] + -lr * delta
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def adam_step(p, g, state, h, t, lr, hess, note):
     beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled = h[1], h[2], h[3], h[4], h[5], h[6], h[7]
     bias_correction1 = 1 - beta1**t
@@ -222,7 +222,7 @@ def adam_step(p, g, state, h, t, lr, hess, note):
         p[i] = p[i] + -step_size * (state[0, i] / denom)
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def nadam_step(p, g, state, h, t, lr, hess, note):
     beta1, beta2, eps, weight_decay, momentum_decay, decoupled, maximize = h[1], h[2], h[3], h[4], h[5], h[6], h[7]
     bias_correction2 = 1 - beta2**t
@@ -245,7 +245,7 @@ def nadam_step(p, g, state, h, t, lr, hess, note):
         p[i] = p[i] + ((-lr * mu_next) / (1.0 - mu_product_next)) * (state[0, i] / denom)
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def adamax_step(p, g, state, h, t, lr, hess, note):
     beta1, beta2, eps, weight_decay, maximize = h[1], h[2], h[3], h[4], h[5]
     clr = lr / (1 - beta1**t)
@@ -258,7 +258,7 @@ def adamax_step(p, g, state, h, t, lr, hess, note):
         p[i] = p[i] + -clr * (state[0, i] / state[1, i])
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def radam_step(p, g, state, h, t, lr, hess, note):
     beta1, beta2, eps, weight_decay, decoupled, maximize = h[1], h[2], h[3], h[4], h[5], h[6]
     bias_correction1 = 1 - beta1**t
