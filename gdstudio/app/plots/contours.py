@@ -41,8 +41,8 @@ def _levels(z: np.ndarray) -> tuple[np.ndarray, bool, float]:
     span = high - low
     if span <= 0 or not np.isfinite(span):
         return np.empty(0), False, 1.0
-    median = float(np.median(finite)) - low
-    log = span / max(median, span * 1e-12) > 30
+    low_tenth = float(np.quantile(finite, 0.1)) - low  # most of the picture near the bottom: log levels
+    log = span / max(low_tenth, span * 1e-12) > 50
     if log:
         floor = max(span * 1e-6, float(np.quantile(finite - low, 0.002)) or span * 1e-6)
         levels = low + np.geomspace(floor, span, LEVELS)

@@ -1,0 +1,46 @@
+"""Studio tests: real widgets, offscreen, settings in a temporary place, every window closed
+(and its worker thread joined) after each test."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings
+
+# The offscreen platform cannot resize native windows and says so when a main window lays out its docks.
+OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/app" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory, qapp):
+    """QSettings go to a temporary folder under a test organisation, never the user's."""
+    folder = tmp_path_factory.mktemp("settings")
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
+    QCoreApplication.setOrganizationName("gdstudio-tests")
+    QCoreApplication.setApplicationName("gdstudio-tests")
+    yield folder
+
+
+@pytest.fixture
+def window(qtbot):
+    from gdstudio.app.main_window import MainWindow
+
+    win = MainWindow()
+    win.ask_unsaved = lambda: "discard"
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.objective is not None, timeout=10000)
+    yield win
+    win.shutdown()
+    assert not win.controller.active
+    if win.message_box is not None:
+        win.message_box.close()
+    win.close()

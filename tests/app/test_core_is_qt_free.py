@@ -1,0 +1,12 @@
+"""The engine must stay importable without Qt (CLI, headless CI, other faces)."""
+
+import subprocess
+import sys
+
+
+def test_core_never_imports_qt():
+    code = ("import gdstudio.core.runner, gdstudio.core.scenario, gdstudio.core.expression, gdstudio.core.export, sys; "
+            "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'shiboken6'))]; "
+            "assert not bad, bad")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,40 @@
+"""The landscape: contours once per loss, click to set a start."""
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+
+def click_at(qtbot, landscape, x, y):
+    """Send a real mouse click at data point (x, y) of the landscape."""
+    scene_point = landscape.vb.mapViewToScene(QPointF(x, y))
+    view_point = landscape.plot.mapFromScene(scene_point)
+    qtbot.mouseClick(landscape.plot.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(view_point.x(), view_point.y()))
+
+
+def test_rosenbrock_contours_are_log_spaced(window):
+    field = window.landscape.field
+    assert field is not None and field.log
+    ratios = np.diff(field.levels - field.levels[0])
+    assert ratios[-1] > 100 * ratios[0]
+    assert np.isfinite(field.lines_x).sum() > 1000
+
+
+def test_click_sets_the_selected_runs_start(qtbot, window):
+    window.runs_panel.select(1)
+    click_at(qtbot, window.landscape, 0.5, 1.5)
+    start = window.document.scenario.runs[1].start
+    assert abs(start["x"] - 0.5) < 0.03 and abs(start["y"] - 1.5) < 0.03
+    assert window.document.scenario.runs[0].start == {"x": -1.5, "y": 2.0}
+    assert window.runs_panel.editor.start_form.itemAt(0, window.runs_panel.editor.start_form.ItemRole.FieldRole).widget().text() == f"{start['x']:g}"
+
+
+def test_three_variables_show_a_slice(qtbot, window):
+    from .test_loss_editor import type_loss
+
+    type_loss(qtbot, window, "x^2 + 2*y^2 + 3*z^2")
+    landscape = window.landscape
+    assert landscape.x_axis.isVisible() and landscape.axes() == ("x", "y")
+    assert "slice through z=" in landscape.note.text()
+    landscape.y_axis.setCurrentIndex(2)
+    landscape.y_axis.activated.emit(2)
+    assert landscape.axes() == ("x", "z") and landscape.item.getAxis("left").labelText == "z"

@@ -1,0 +1,48 @@
+"""Typing in the loss editor: derivatives for a good loss, a located error for a bad one."""
+
+from PySide6.QtCore import Qt
+
+
+def type_loss(qtbot, win, text):
+    editor = win.editor.editor
+    editor.selectAll()
+    qtbot.keyClick(editor, Qt.Key.Key_Delete)
+    qtbot.keyClicks(editor, text)
+    qtbot.waitUntil(lambda: not win.editor.busy and not win.editor.verdict.text().startswith("checking"), timeout=10000)
+
+
+def test_good_expression_shows_variables_gradient_and_hessian(qtbot, window):
+    type_loss(qtbot, window, "x^2 + 3*y")
+    assert window.editor.verdict.text() == "✔ variables: x, y"
+    shown = window.editor.math.text()
+    assert "∇f =" in shown and "H =" in shown
+    assert "2⋅x" in shown  # ∂f/∂x, typeset
+    assert "3" in shown
+    # the valid loss went into the document; the runs kept their settings
+    assert window.document.scenario.loss == "x^2 + 3*y"
+    assert [r.optimizer for r in window.document.scenario.runs] == ["adam", "sgd"]
+    assert window.windowTitle().endswith("[*] — gdstudio") and window.isWindowModified()
+
+
+def test_bad_expression_shows_message_with_column_and_keeps_document(qtbot, window):
+    before = window.document.scenario
+    type_loss(qtbot, window, "x + foo(y)")
+    verdict = window.editor.verdict.text()
+    assert verdict.startswith("✖ unknown function 'foo'")
+    assert verdict.endswith("at column 5")
+    assert window.editor.math.text().splitlines()[-1] == "    ^"  # caret under column 5
+    assert window.document.scenario == before
+
+
+def test_typing_fast_checks_only_the_final_text(qtbot, window):
+    type_loss(qtbot, window, "sin(x)*cos(y) + 0.1*(x^2 + y^2)")
+    assert window.editor.verdict.text() == "✔ variables: x, y"
+    assert window.document.scenario.loss == "sin(x)*cos(y) + 0.1*(x^2 + y^2)"
+    assert window.landscape.field is not None and window.landscape.field.z.shape == (180, 180)
+
+
+def test_one_variable_loss_draws_a_curve(qtbot, window):
+    type_loss(qtbot, window, "(x - 1)^2")
+    xs, ys = window.landscape.curve_item.getData()
+    assert len(xs) == 800 and abs(ys.min()) < 1e-3
+    assert window.landscape.field is None

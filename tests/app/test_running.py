@@ -1,0 +1,80 @@
+"""Running in the worker thread: live plots, status, pause/step, and the same numbers as the CLI."""
+
+import math
+
+import numpy as np
+
+from gdstudio.core.export import trajectories_csv
+from gdstudio.core.runner import run_scenario
+
+from .helpers import run_to_end
+
+
+def test_run_to_completion_shows_status_and_plots_every_step(qtbot, window):
+    run_to_end(qtbot, window)
+    headless = run_scenario(window.document.scenario)
+    assert [b.status for b in window.buffers] == [r.status for r in headless]
+    for buffer, run, curve, path in zip(window.buffers, headless, window.loss_curve.curves, window.landscape._paths):
+        assert np.array_equal(buffer.rows, run.trajectory.rows)  # bit for bit
+        xs, ys = curve.getOriginalDataset()
+        assert len(xs) == len(run.trajectory) and np.array_equal(ys, run.trajectory.loss)
+        assert len(path.getData()[0]) == len(run.trajectory)
+    table = window.runs_panel.table
+    assert table.topLevelItem(0).text(4) == headless[0].status
+    assert table.topLevelItem(0).toolTip(4) == headless[0].reason
+    window.runs_panel.select(0)
+    window.redraw()
+    status = window.status_label.text()
+    assert status.startswith(f"Adam · step {headless[0].steps:,} · loss")
+    assert headless[0].reason in status and status.endswith("[finished]")
+    assert trajectories_csv(window.buffers) == trajectories_csv(headless)
+
+
+def test_pause_step_resume_and_reset(qtbot, window):
+    window.set_speed(30)
+    window.run()
+    qtbot.waitUntil(lambda: bool(window.buffers) and len(window.buffers[0]) > 2, timeout=10000)
+    window.pause()
+    qtbot.wait(100)
+    steps = len(window.buffers[0])
+    qtbot.wait(200)
+    assert len(window.buffers[0]) == steps and window.state == "paused"
+    window.step()
+    qtbot.waitUntil(lambda: len(window.buffers[0]) == steps + 1, timeout=5000)
+    window.set_speed(math.inf)
+    window.run()
+    qtbot.waitUntil(lambda: window.state == "finished", timeout=20000)
+    headless = run_scenario(window.document.scenario)
+    assert np.array_equal(window.buffers[0].rows, headless[0].trajectory.rows)  # pausing never changes results
+    window.reset()
+    assert window.buffers == [] and window.state == "idle" and window.status_label.text().startswith("ready")
+
+
+def test_new_run_cancels_the_old_one(qtbot, window):
+    window.set_speed(10)
+    window.run()
+    qtbot.waitUntil(lambda: window.state == "running" and bool(window.buffers), timeout=10000)
+    first = window.controller._worker
+    window.run(restart=True)
+    assert window.controller._worker is not first
+    run_to_end(qtbot, window)
+    assert len(window.buffers[0]) == len(run_scenario(window.document.scenario)[0].trajectory)
+
+
+def test_editing_while_running_restarts_with_the_edit(qtbot, window):
+    window.set_speed(100)
+    window.run()
+    qtbot.waitUntil(lambda: window.state == "running" and bool(window.buffers), timeout=10000)
+    window.document.update_run(0, hyper={"lr": 0.05})
+    window.set_speed(math.inf)
+    qtbot.waitUntil(lambda: window.state == "finished", timeout=20000)
+    headless = run_scenario(window.document.scenario)
+    assert np.array_equal(window.buffers[0].rows, headless[0].trajectory.rows)
+
+
+def test_diverging_run_reports_its_reason(qtbot, window):
+    window.document.update_run(1, hyper={"lr": 0.1})
+    run_to_end(qtbot, window)
+    buffer = window.buffers[1]
+    assert buffer.status == "diverged" and buffer.reason.startswith("diverged at step")
+    assert window.runs_panel.table.topLevelItem(1).text(4) == "diverged"

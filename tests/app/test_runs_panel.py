@@ -1,0 +1,68 @@
+"""The runs panel: optimizer choice, generated hyper-parameter form, add/duplicate/remove."""
+
+from PySide6.QtCore import Qt
+
+from gdstudio.core.optimizers import OPTIMIZERS
+
+
+def set_field(qtbot, edit, text):
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClicks(edit, text)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+
+
+def test_choose_optimizer_and_change_a_hyper_parameter(qtbot, window):
+    panel = window.runs_panel
+    panel.select(0)
+    combo = panel.editor.optimizer
+    combo.setCurrentIndex(combo.findData("rmsprop"))
+    combo.activated.emit(combo.currentIndex())
+    spec = window.document.scenario.runs[0]
+    assert spec.optimizer == "rmsprop" and dict(spec.hyper) == {}
+    form = panel.editor.hyper
+    assert [form._layout.itemAt(i, form._layout.ItemRole.LabelRole).widget().text()
+            for i in range(form._layout.rowCount())][:3] == ["lr", "alpha", "eps"]
+    assert form.field("alpha").toolTip().startswith(OPTIMIZERS["rmsprop"].params[1].help)
+    set_field(qtbot, form.field("lr"), "0.05")
+    assert dict(window.document.scenario.runs[0].hyper) == {"lr": 0.05}
+    assert window.isWindowModified()
+
+
+def test_invalid_hyper_parameter_is_explained_and_not_applied(qtbot, window):
+    panel = window.runs_panel
+    panel.select(0)
+    before = window.document.scenario.runs[0]
+    set_field(qtbot, panel.editor.hyper.field("lr"), "-1")
+    assert panel.editor.problem.text() == "✖ lr: must be > 0, got -1"
+    assert window.document.scenario.runs[0] == before
+
+
+def test_add_duplicate_remove(qtbot, window):
+    panel = window.runs_panel
+    qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    runs = window.document.scenario.runs
+    assert len(runs) == 3 and runs[2].optimizer == "gd" and panel.current() == 2
+    qtbot.mouseClick(panel.duplicate_button, Qt.MouseButton.LeftButton)
+    runs = window.document.scenario.runs
+    assert len(runs) == 4 and runs[3].label == "run 3 copy" and len({r.color for r in runs}) == 4
+    panel.select(0)
+    qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
+    assert [r.label for r in window.document.scenario.runs] == ["SGD + momentum", "run 3", "run 3 copy"]
+    assert panel.table.topLevelItemCount() == 3
+
+
+def test_schedule_clip_seed_and_stop_rules(qtbot, window):
+    panel = window.runs_panel
+    panel.select(1)
+    editor = panel.editor
+    editor.schedule.setCurrentIndex(editor.schedule.findData("cosine"))
+    editor.schedule.activated.emit(editor.schedule.currentIndex())
+    set_field(qtbot, editor.schedule_form.field("T_max"), "500")
+    editor.clip_kind.setCurrentIndex(editor.clip_kind.findData("norm"))
+    editor.clip_kind.activated.emit(editor.clip_kind.currentIndex())
+    set_field(qtbot, editor.clip_value, "2")
+    spec = window.document.scenario.runs[1]
+    assert (spec.schedule, dict(spec.schedule_params), spec.clip_kind, spec.clip_value) == ("cosine", {"T_max": 500.0}, "norm", 2.0)
+    set_field(qtbot, panel.stop_box.edits["grad_tol"], "1e-5")
+    assert window.document.scenario.stop.grad_tol == 1e-5
