@@ -33,15 +33,10 @@ def run_batch(objective: Objective, optimizer_name: str, starts: np.ndarray, sto
     values = info.check(hyper or {})
     sched = schedule(schedule_name)
     S, d = starts.shape
-    P = np.ascontiguousarray(starts, dtype=np.float64).copy()
     H = np.tile(info.flatten(values), (S, 1))
     if lr is not None:
         H[:, 0] = lr
-    ST = info.state_array(values, S, d)
-    SCHED = np.tile(sched.flatten(sched.check(schedule_params or {})), (S, 1))
-    STOP = stop_vector(stop)
-    T, LAST, STATUS, COUNT = np.zeros(S, np.int64), np.zeros(S), np.zeros(S, np.int64), np.zeros(S, np.int64)
-    K.advance(compiled_kernel(objective, info.needs_hessian), info.code, P, np.zeros((S, d)), np.zeros((S, d, d)), ST, H,
-              SCHED, np.zeros((S, 2)), STOP, T, LAST, STATUS, np.zeros((S, 2)), np.zeros((S, 3)),
-              stop.max_steps + 1, np.empty((S, 0, 3 + d)), COUNT)
-    return BatchResult(P, LAST, T, STATUS)
+    runs = K.KernelRuns(starts, info.state_array(values, S, d), H, np.tile(sched.flatten(sched.check(schedule_params or {})), (S, 1)),
+                        np.zeros((S, 2)), stop_vector(stop), objective.data)
+    runs.advance(compiled_kernel(objective, info.needs_hessian), info.code, stop.max_steps + 1, np.empty((S, 0, 3 + d)))
+    return BatchResult(runs.P, runs.LAST, runs.T, runs.STATUS)

@@ -16,7 +16,7 @@ import sympy as sp
 from numba import njit
 from sympy.printing.pycode import PythonCodePrinter
 
-from .expression import Objective
+from .expression import Objective, flat
 from .kernel import FG_SIGNATURE
 
 _SAFE_INT = 2**53
@@ -36,23 +36,36 @@ class _Printer(PythonCodePrinter):
 
 
 def kernel_source(objective: Objective, with_hessian: bool) -> str:
-    """Source of `fg(p, g, hess)` for this objective."""
-    names = [sp.Symbol(f"_v{i}", real=True) for i in range(objective.dimension)]
-    rename = dict(zip(objective.symbols, names))
-    exprs = [objective.expr, *objective.gradient]
-    if with_hessian:
-        exprs += [e for row in objective.hessian for e in row]
-    exprs = [sp.sympify(e).xreplace(rename) for e in exprs]
-    temps, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"), optimizations="basic")
-    printer = _Printer({"standard": "python3"})
-    lines = ["def fg(p, g, hess):"]
-    lines += [f"    {name} = p[{i}]" for i, name in enumerate(names)]
-    lines += [f"    {temp} = {printer.doprint(value)}" for temp, value in temps]
+    """Source of `fg(p, g, hess, data, rows)` for this objective: rows index the batch of data
+    columns (data[j, row]) that mean(...) and sum(...) run over."""
     n = objective.dimension
+    params = [sp.Symbol(f"_v{i}", real=True) for i in range(n)]
+    rename = dict(zip(objective.symbols, params))
+    printer = _Printer({"standard": "python3"})
+    lines = ["def fg(p, g, hess, data, rows):"]
+    lines += [f"    {name} = p[{i}]" for i, name in enumerate(params)]
+    terms = objective.data_terms
+    if terms is None:
+        outer = [objective.expr, *objective.gradient, *(flat(objective.hessian) if with_hessian else [])]
+    else:
+        order = 2 if with_hessian else 1
+        rename |= {c: sp.Symbol(f"_w{j}", real=True) for j, c in enumerate(terms.column_symbols)}
+        moments = terms.moment_symbols(order)
+        temps, reduced = sp.cse([e.xreplace(rename) for e in terms.row_exprs(order)],
+                                symbols=sp.numbered_symbols("_r"), optimizations="basic")
+        lines += [f"    {m} = 0.0" for m in moments]
+        lines += ["    for _i in range(rows.shape[0]):", "        _k = rows[_i]"]
+        lines += [f"        _w{j} = data[{j}, _k]" for j in range(len(terms.columns))]
+        lines += [f"        {temp} = {printer.doprint(value)}" for temp, value in temps]
+        lines += [f"        {m} += {printer.doprint(value)}" for m, value in zip(moments, reduced)]
+        lines += [f"    {m} = {m} / rows.shape[0]" for m, kind in zip(moments, terms.moment_kinds(order)) if kind == "mean"]
+        outer = [terms.outer_loss, *terms.outer_grad, *(flat(terms.outer_hess) if with_hessian else [])]
+    temps, reduced = sp.cse([sp.sympify(e).xreplace(rename) for e in outer],
+                            symbols=sp.numbered_symbols("_c"), optimizations="basic")
+    lines += [f"    {temp} = {printer.doprint(value)}" for temp, value in temps]
     lines += [f"    g[{i}] = {printer.doprint(reduced[1 + i])}" for i in range(n)]
-    if with_hessian:
-        for k, value in enumerate(reduced[1 + n :]):
-            lines.append(f"    hess[{k // n}, {k % n}] = {printer.doprint(value)}")
+    for k, value in enumerate(reduced[1 + n :]):
+        lines.append(f"    hess[{k // n}, {k % n}] = {printer.doprint(value)}")
     lines.append(f"    return {printer.doprint(reduced[0])}")
     return "\n".join(lines) + "\n"
 

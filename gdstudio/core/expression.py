@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable
 
 import numpy as np
 import sympy as sp
 
-from .parse import ExpressionError, parse
+from .parse import Aggregate, ExpressionError, parse
 
 __all__ = ["ExpressionError", "Objective", "parse_objective"]
 
@@ -39,9 +39,63 @@ def _almost_everywhere(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero)
 
 
+@dataclass(frozen=True)
+class DataTerms:
+    """A loss over a data set, split for the chain rule: L = F(θ, A) with A_k = agg_k e_k(θ, row).
+
+    Then ∂L/∂θᵢ = F_θᵢ + Σ_k F_A_k · D_ki with D_ki = agg_k ∂e_k/∂θᵢ, and the Hessian adds the
+    terms in D2_kij = agg_k ∂²e_k/∂θᵢ∂θⱼ; `outer_*` are written in the symbols θ, A, D, D2 and
+    `row_*` are the per-row expressions whose aggregates those symbols stand for.
+    """
+
+    columns: tuple[str, ...]
+    column_symbols: tuple[sp.Symbol, ...]
+    kinds: tuple[str, ...]  # "mean" or "sum", one per aggregate
+    A: tuple[sp.Symbol, ...]
+    D: tuple[tuple[sp.Symbol, ...], ...]  # [k][i]
+    D2: tuple[tuple[tuple[sp.Symbol, ...], ...], ...]  # [k][i][j]
+    row_value: tuple[sp.Expr, ...]
+    row_grad: tuple[tuple[sp.Expr, ...], ...]
+    row_hess: tuple[tuple[tuple[sp.Expr, ...], ...], ...]
+    outer_loss: sp.Expr
+    outer_grad: tuple[sp.Expr, ...]
+    outer_hess: tuple[tuple[sp.Expr, ...], ...]
+
+    def moment_symbols(self, order: int) -> list[sp.Symbol]:
+        """A, then D (order >= 1), then D2 (order 2), flattened in that order."""
+        found = list(self.A)
+        if order >= 1:
+            found += [d for row in self.D for d in row]
+        if order >= 2:
+            found += [d for block in self.D2 for row in block for d in row]
+        return found
+
+    def moment_kinds(self, order: int) -> list[str]:
+        """The aggregate kind ("mean" or "sum") of each of moment_symbols(order)."""
+        n = len(self.D[0]) if self.D else 0
+        counts = [1] + ([n] if order >= 1 else []) + ([n * n] if order >= 2 else [])
+        return [kind for count in counts for kind in self.kinds for _ in range(count)]
+
+    def row_exprs(self, order: int) -> list[sp.Expr]:
+        """The per-row expressions matching moment_symbols(order)."""
+        found = list(self.row_value)
+        if order >= 1:
+            found += [e for row in self.row_grad for e in row]
+        if order >= 2:
+            found += [e for block in self.row_hess for row in block for e in row]
+        return found
+
+
+_ORDER = {"loss": 0, "grad": 1, "hess": 2}
+
+
 @dataclass(frozen=True, eq=False)
 class Objective:
-    """A parsed loss over named variables, with exact derivatives and fast evaluation."""
+    """A parsed loss over named variables, with exact derivatives and fast evaluation.
+
+    With a data set, `expr`, `gradient` and `hessian` show aggregates as mean(...)/sum(...) for
+    people; `data_terms` holds what the numbers are computed from, and `data` the bound rows.
+    """
 
     text: str
     variables: tuple[str, ...]
@@ -49,30 +103,73 @@ class Objective:
     expr: sp.Expr
     gradient: tuple[sp.Expr, ...]
     hessian: tuple[tuple[sp.Expr, ...], ...]
+    data_terms: DataTerms | None = None
+    data: np.ndarray | None = field(default=None, repr=False)  # (columns, rows)
     _compiled: dict[str, Callable] = field(default_factory=dict, repr=False)
 
     @property
     def dimension(self) -> int:
         return len(self.variables)
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.data_terms.columns if self.data_terms else ()
+
+    def bind(self, data: np.ndarray) -> Objective:
+        """The same objective over these rows ((columns, rows) array); compiled code is shared."""
+        data = np.ascontiguousarray(data, dtype=np.float64)
+        if data.ndim != 2 or data.shape[0] != len(self.columns) or data.shape[1] < 1:
+            raise ValueError(f"expected data of shape ({len(self.columns)}, rows >= 1), got {data.shape}")
+        return replace(self, data=data)
+
     def _numpy(self, which: str) -> Callable:
         if which not in self._compiled:
-            exprs = {"loss": self.expr, "grad": list(self.gradient), "hess": [e for row in self.hessian for e in row]}[which]
-            self._compiled[which] = sp.lambdify(self.symbols, exprs, modules="numpy", cse=True)
+            terms = self.data_terms
+            if terms is None:
+                args, exprs = self.symbols, {"loss": self.expr, "grad": list(self.gradient), "hess": flat(self.hessian)}[which]
+            elif which.startswith("rows/"):
+                order = _ORDER[which[5:]]
+                args, exprs = (*self.symbols, *terms.column_symbols), terms.row_exprs(order)
+            else:
+                args = (*self.symbols, *terms.moment_symbols(_ORDER[which]))
+                exprs = {"loss": terms.outer_loss, "grad": list(terms.outer_grad), "hess": flat(terms.outer_hess)}[which]
+            self._compiled[which] = sp.lambdify(args, exprs, modules="numpy", cse=True)
         return self._compiled[which]
 
     def compile(self) -> Objective:
         """Compile every NumPy function now (they are otherwise compiled on first use)."""
         for which in ("loss", "grad", "hess"):
             self._numpy(which)
+            if self.data_terms:
+                self._numpy("rows/" + which)
         return self
+
+    def _moments(self, order: int, arrays: list[np.ndarray]) -> list[np.ndarray]:
+        """Aggregates of the per-row expressions at every point, summed over rows in chunks."""
+        if self.data is None:
+            raise ValueError("this loss averages over a data set: bind the data first")
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        points = [np.broadcast_to(a, shape)[..., None] for a in arrays]
+        rows = self.data.shape[1]
+        chunk = max(1, min(rows, 2_000_000 // max(1, int(np.prod(shape)))))
+        function = self._numpy(f"rows/{list(_ORDER)[order]}")
+        totals: list[np.ndarray] | None = None
+        for begin in range(0, rows, chunk):
+            columns = [c[begin : begin + chunk] for c in self.data]
+            values = function(*points, *columns)
+            sums = [np.broadcast_to(v, shape + (len(columns[0]) if columns else 1,)).sum(axis=-1) for v in values]
+            totals = sums if totals is None else [t + v for t, v in zip(totals, sums)]
+        assert totals is not None
+        kinds = self.data_terms.moment_kinds(order)
+        return [t / rows if kind == "mean" else t for t, kind in zip(totals, kinds)]
 
     def _evaluate(self, which: str, coords: Sequence[float | np.ndarray]) -> np.ndarray:
         if len(coords) != self.dimension:
             raise ValueError(f"expected {self.dimension} coordinates ({', '.join(self.variables)}), got {len(coords)}")
         arrays = [np.asarray(c, dtype=np.float64) for c in coords]
         with np.errstate(all="ignore"):
-            values = self._numpy(which)(*arrays)
+            extra = self._moments(_ORDER[which], arrays) if self.data_terms else []
+            values = self._numpy(which)(*arrays, *extra)
             if which == "loss":
                 return np.broadcast_arrays(np.asarray(values, dtype=np.float64), *arrays)[0].astype(np.float64, copy=False)
             parts = np.broadcast_arrays(*[np.asarray(v, dtype=np.float64) for v in values], *arrays)[: len(values)]
@@ -96,26 +193,81 @@ class Objective:
         return float(self.loss(*point)), self.grad(*point), self.hess(*point)
 
 
-def parse_objective(text: str, variables: Sequence[str] | None = None) -> Objective:
+def flat(matrix: Sequence[Sequence[sp.Expr]]) -> list[sp.Expr]:
+    return [e for row in matrix for e in row]
+
+
+def _check_size(exprs: Sequence[sp.Expr], what: str) -> None:
+    if _size(exprs) > MAX_DERIVED_NODES:
+        raise ExpressionError(f"the {what} is too complex to compile")
+
+
+def _derivatives(expr: sp.Expr, syms: Sequence[sp.Symbol]) -> tuple[tuple[sp.Expr, ...], tuple[tuple[sp.Expr, ...], ...]]:
+    gradient = tuple(_almost_everywhere(sp.diff(expr, s)) for s in syms)
+    _check_size(gradient, "gradient")
+    hessian = tuple(tuple(_almost_everywhere(sp.diff(g, s)) for s in syms) for g in gradient)
+    _check_size(flat(hessian), "Hessian")
+    return gradient, hessian
+
+
+def _data_terms(outer: sp.Expr, aggregates: list[Aggregate], syms: tuple[sp.Symbol, ...], columns: tuple[str, ...],
+                column_symbols: tuple[sp.Symbol, ...]) -> tuple[DataTerms, sp.Expr, tuple, tuple]:
+    """Chain rule through the aggregates; returns the terms and the display forms."""
+    n, K = len(syms), range(len(aggregates))
+    A = tuple(a.symbol for a in aggregates)
+    D = tuple(tuple(sp.Symbol(f"_d{k}_{i}", real=True) for i in range(n)) for k in K)
+    D2 = tuple(tuple(tuple(sp.Symbol(f"_h{k}_{i}_{j}", real=True) for j in range(n)) for i in range(n)) for k in K)
+    row_value = tuple(a.expr for a in aggregates)
+    row_grad = tuple(_derivatives(a.expr, syms)[0] for a in aggregates)
+    row_hess = tuple(tuple(tuple(_almost_everywhere(sp.diff(g, s)) for s in syms) for g in grads) for grads in row_grad)
+    # dA_k/dθ_i = D_ki and dD_ki/dθ_j = D2_kij: total derivatives of F(θ, A(θ)).
+    def total(expr: sp.Expr, i: int) -> sp.Expr:
+        result = sp.diff(expr, syms[i]) + sum((sp.diff(expr, A[k]) * D[k][i] for k in K), sp.S.Zero)
+        return result + sum((sp.diff(expr, D[k][j]) * D2[k][j][i] for k in K for j in range(n)), sp.S.Zero)
+    outer_grad = tuple(_almost_everywhere(total(outer, i)) for i in range(n))
+    _check_size(outer_grad, "gradient")
+    outer_hess = tuple(tuple(_almost_everywhere(total(g, j)) for j in range(n)) for g in outer_grad)
+    _check_size(flat(outer_hess), "Hessian")
+    columns_used = set(column_symbols)
+
+    def shown(kind: str, row: sp.Expr) -> sp.Expr:
+        """mean(2) is just 2; anything that varies by row keeps its mean(...) or sum(...)."""
+        return row if kind == "mean" and not row.free_symbols & columns_used else sp.Function(kind)(row)
+
+    display = {A[k]: shown(a.kind, row_value[k]) for k, a in enumerate(aggregates)}
+    display |= {D[k][i]: shown(a.kind, row_grad[k][i]) for k, a in enumerate(aggregates) for i in range(n)}
+    display |= {D2[k][i][j]: shown(a.kind, row_hess[k][i][j]) for k, a in enumerate(aggregates) for i in range(n) for j in range(n)}
+    terms = DataTerms(columns, column_symbols, tuple(a.kind for a in aggregates), A, D, D2, row_value, row_grad, row_hess,
+                      outer, outer_grad, outer_hess)
+    shown_grad = tuple(g.xreplace(display) for g in outer_grad)
+    shown_hess = tuple(tuple(h.xreplace(display) for h in row) for row in outer_hess)
+    return terms, outer.xreplace(display), shown_grad, shown_hess
+
+
+def parse_objective(text: str, variables: Sequence[str] | None = None, columns: Sequence[str] = (),
+                    data: np.ndarray | None = None) -> Objective:
     """Parse untrusted loss text and derive its gradient and Hessian.
 
     Variables are the free names in natural order, or `variables` when given (then every
-    name the loss uses must be among them). Raises ExpressionError with a column.
+    name the loss uses must be among them). Names in `columns` are data columns, used inside
+    mean(...) or sum(...); `data` ((columns, rows)) binds their values. Raises ExpressionError
+    with a column.
     """
     if not isinstance(text, str):
         raise ExpressionError(f"the loss must be text, got {type(text).__name__}")
-    if variables is not None:
-        for name in variables:
-            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", name):
-                raise ExpressionError(f"invalid variable name {name!r}")
+    for name in [*(variables or ()), *columns]:
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", name):
+            raise ExpressionError(f"invalid variable name {name!r}")
     symbols: dict[str, sp.Symbol] = {}
 
     def symbol(name: str) -> sp.Symbol:
         return symbols.setdefault(name, sp.Symbol(name, real=True))
 
-    parsed = parse(text, symbol)
+    columns = tuple(columns)
+    parsed = parse(text, symbol, frozenset(columns))
     expr = parsed.expr
-    used = sorted((s.name for s in expr.free_symbols), key=natural_key)
+    free = set().union(expr.free_symbols, *(a.expr.free_symbols for a in parsed.aggregates))
+    used = sorted((s.name for s in free if s.name not in columns and not s.name.startswith("_")), key=natural_key)
     if variables is None:
         names = tuple(used)
     else:
@@ -125,15 +277,16 @@ def parse_objective(text: str, variables: Sequence[str] | None = None) -> Object
                 raise ExpressionError(f"unknown variable '{name}' (expected one of: {', '.join(names)})", parsed.name_columns.get(name))
     if not names:
         raise ExpressionError("the loss has no variables to optimise")
-    if expr.has(sp.zoo, sp.nan, sp.I) or not expr.is_extended_real in (True, None):
-        raise ExpressionError("the loss is not a real number (it contains a division by zero, a complex value or nan)")
-    if _size([expr]) > MAX_NODES:
+    for part in [expr, *(a.expr for a in parsed.aggregates)]:
+        if part.has(sp.zoo, sp.nan, sp.I) or part.is_extended_real is False:
+            raise ExpressionError("the loss is not a real number (it contains a division by zero, a complex value or nan)")
+    if _size([expr, *(a.expr for a in parsed.aggregates)]) > MAX_NODES:
         raise ExpressionError(f"the loss is too complex (more than {MAX_NODES} operations)")
     syms = tuple(symbol(n) for n in names)
-    gradient = tuple(_almost_everywhere(sp.diff(expr, s)) for s in syms)
-    if _size(gradient) > MAX_DERIVED_NODES:
-        raise ExpressionError("the gradient is too complex to compile")
-    hessian = tuple(tuple(_almost_everywhere(sp.diff(g, s)) for s in syms) for g in gradient)
-    if _size([e for row in hessian for e in row]) > MAX_DERIVED_NODES:
-        raise ExpressionError("the Hessian is too complex to compile")
-    return Objective(text, names, syms, expr, gradient, hessian)
+    if not parsed.aggregates:
+        gradient, hessian = _derivatives(expr, syms)
+        objective = Objective(text, names, syms, expr, gradient, hessian)
+    else:
+        terms, shown, gradient, hessian = _data_terms(expr, parsed.aggregates, syms, columns, tuple(symbol(c) for c in columns))
+        objective = Objective(text, names, syms, shown, gradient, hessian, terms)
+    return objective.bind(data) if data is not None and objective.data_terms else objective

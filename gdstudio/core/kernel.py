@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from numba import njit, prange, types
 
 from .optimizers import apply_step
@@ -16,9 +18,9 @@ from .schedules import learning_rate
 from .trajectory import GRAD_NORM, LOSS, LR, PARAMS
 
 _F1, _F2, _F3 = types.float64[::1], types.float64[:, ::1], types.float64[:, :, ::1]
-_I1 = types.int64[::1]
-# fg(p, g, hess) -> loss: every objective's compiled kernel has this signature (see codegen).
-FG_SIGNATURE = types.float64(_F1, _F1, _F2)
+_I1, _I2, _U1 = types.int64[::1], types.int64[:, ::1], types.uint64[::1]
+# fg(p, g, hess, data, rows) -> loss: every objective's compiled kernel has this signature (see codegen).
+FG_SIGNATURE = types.float64(_F1, _F1, _F2, _F2, _I1)
 
 RUNNING, CONVERGED, MAX_STEPS, DIVERGED, ERROR, CANCELLED = range(6)
 STATUS_NAMES = ("running", "converged", "max_steps", "diverged", "error", "cancelled")
@@ -64,12 +66,42 @@ def _clip(g, gn, clip):
             g[i] = min(max(g[i], -clip[1]), clip[1])
 
 
+@njit(nogil=True, error_model="numpy", inline="always")
+def _random(RNG, s):
+    """SplitMix64: a tiny, well-mixed generator whose whole state is one integer per run."""
+    z = RNG[s] + np.uint64(0x9E3779B97F4A7C15)
+    RNG[s] = z
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(nogil=True, error_model="numpy", inline="always")
+def _next_batch(s, size, replace, PERM, POS, RNG, ROWS):
+    """Fill ROWS[s] with the next batch; returns its length (the last one of an epoch may be short)."""
+    rows = PERM.shape[1]
+    if replace:
+        for i in range(size):
+            ROWS[s, i] = np.int64(_random(RNG, s) % np.uint64(rows))
+        return size
+    if POS[s] == 0:  # a new epoch: Fisher-Yates shuffle of this run's order
+        for i in range(rows - 1, 0, -1):
+            j = np.int64(_random(RNG, s) % np.uint64(i + 1))
+            PERM[s, i], PERM[s, j] = PERM[s, j], PERM[s, i]
+    count = min(size, rows - POS[s])
+    for i in range(count):
+        ROWS[s, i] = PERM[s, POS[s] + i]
+    POS[s] = 0 if POS[s] + count >= rows else POS[s] + count
+    return count
+
+
 @njit(
     types.void(types.FunctionType(FG_SIGNATURE), types.int64, _F2, _F2, _F3, _F3, _F2, _F2, _F2, _F1,
-               _I1, _F1, _I1, _F2, _F2, types.int64, _F3, _I1),
+               _I1, _F1, _I1, _F2, _F2, types.int64, _F3, _I1, _F2, _I1, _I1, _I1, _I2, _I1, _U1, _I2),
     cache=True, nogil=True, error_model="numpy", parallel=True,
 )
-def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT, NOTE, n, OUT, COUNT):
+def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT, NOTE, n, OUT, COUNT,
+            DATA, ALL, BATCH, REPLACE, PERM, POS, RNG, ROWS):
     """Advance every running run s by up to n steps.
 
     fg: the objective's compiled kernel; rule: the optimizer's code (OptimizerInfo.code).
@@ -77,6 +109,11 @@ def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT
     state; H: (S, h) hyper-parameters; SCHED: (S, 4) schedule; CLIP: (S, 2); STOP: (4,);
     T: steps done; LAST: previous loss; STATUS, EVENT (S, 2), NOTE (S, 3) as above.
     OUT: (S, n, 3 + d) recorded rows, or (S, 0, 3 + d) to record nothing; COUNT: rows written.
+    DATA: (columns, N) data set and ALL = arange(N) (both empty without data). BATCH: rows per
+    step (0 = all); REPLACE: draw with replacement; PERM, POS: each run's shuffled order and place
+    in the epoch; RNG: each run's random state; ROWS: (S, batch) scratch for the drawn rows.
+    The recorded loss and gradient norm are always over the full data set, so runs with
+    different batch sizes compare fairly; the optimizer steps with the batch gradient.
     """
     record = OUT.shape[1] > 0
     for s in prange(P.shape[0]):  # runs are independent: threads never change their numbers
@@ -86,7 +123,7 @@ def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT
         p, g, hess, state, hyper, sched, clip, note = P[s], G[s], HM[s], ST[s], H[s], SCHED[s], CLIP[s], NOTE[s]
         for _ in range(n):
             t = T[s]
-            f = fg(p, g, hess)
+            f = fg(p, g, hess, DATA, ALL)
             total = 0.0
             for i in range(g.shape[0]):
                 total += g[i] * g[i]
@@ -103,6 +140,44 @@ def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT
             if status != RUNNING:
                 STATUS[s], EVENT[s, 0], EVENT[s, 1] = status, reason, value
                 break
+            if BATCH[s] > 0:
+                count = _next_batch(s, BATCH[s], REPLACE[s], PERM, POS, RNG, ROWS)
+                fg(p, g, hess, DATA, ROWS[s, :count])
+                total = 0.0
+                for i in range(g.shape[0]):
+                    total += g[i] * g[i]
+                gn = math.sqrt(total)
             _clip(g, gn, clip)
             apply_step(rule, p, g, state, hyper, t + 1, lr, hess, note)
             T[s] = t + 1
+
+
+class KernelRuns:
+    """The arrays `advance` works on, for S runs of one optimizer over one objective."""
+
+    def __init__(self, starts: np.ndarray, state: np.ndarray, hyper: np.ndarray, sched: np.ndarray, clip: np.ndarray,
+                 stop: np.ndarray, data: np.ndarray | None = None, batch: np.ndarray | None = None,
+                 replace: np.ndarray | None = None, seeds: np.ndarray | None = None) -> None:
+        S, d = starts.shape
+        self.P = np.ascontiguousarray(starts, dtype=np.float64).copy()
+        self.G, self.HM = np.zeros((S, d)), np.zeros((S, d, d))
+        self.ST, self.H, self.SCHED, self.CLIP, self.STOP = state, hyper, sched, clip, stop
+        self.T, self.LAST = np.zeros(S, np.int64), np.zeros(S)
+        self.STATUS, self.EVENT, self.NOTE = np.zeros(S, np.int64), np.zeros((S, 2)), np.zeros((S, 3))
+        self.COUNT = np.zeros(S, np.int64)
+        self.DATA = np.zeros((0, 0)) if data is None else np.ascontiguousarray(data, dtype=np.float64)
+        rows = self.DATA.shape[1]
+        self.ALL = np.arange(rows, dtype=np.int64)
+        self.BATCH = np.zeros(S, np.int64) if batch is None else np.asarray(batch, np.int64)
+        self.BATCH = np.where(self.BATCH >= rows, 0, self.BATCH)  # a batch of every row is the full batch
+        self.REPLACE = np.zeros(S, np.int64) if replace is None else np.asarray(replace, np.int64)
+        minibatch = bool(self.BATCH.any())
+        self.PERM = np.tile(self.ALL, (S, 1)) if minibatch else np.zeros((S, 0), np.int64)
+        self.POS = np.zeros(S, np.int64)
+        self.RNG = np.zeros(S, np.uint64) if seeds is None else np.asarray(seeds, np.uint64).copy()
+        self.ROWS = np.zeros((S, int(self.BATCH.max(initial=0))), np.int64)
+
+    def advance(self, fg, rule: int, n: int, out: np.ndarray) -> None:
+        advance(fg, rule, self.P, self.G, self.HM, self.ST, self.H, self.SCHED, self.CLIP, self.STOP, self.T, self.LAST,
+                self.STATUS, self.EVENT, self.NOTE, n, out, self.COUNT, self.DATA, self.ALL, self.BATCH, self.REPLACE,
+                self.PERM, self.POS, self.RNG, self.ROWS)

@@ -128,22 +128,38 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+AGGREGATES = ("mean", "sum")
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """mean(...) or sum(...) over the rows of a data set; `symbol` stands for it in the loss."""
+
+    kind: str
+    expr: sp.Expr  # per-row expression, in parameters and data columns
+    symbol: sp.Symbol
+
+
 @dataclass
 class ParsedExpression:
-    expr: sp.Expr
-    name_columns: dict[str, int]  # first column where each variable appears
+    expr: sp.Expr  # aggregates appear as their symbols
+    name_columns: dict[str, int]  # first column where each name appears
+    aggregates: list[Aggregate]
 
 
 class _Parser:
     """Recursive descent: sum := product (+|- product)*; product := unary ((*|/|juxtaposition) unary)*;
     unary := (+|-) unary | power; power := atom ((^|**) unary)?; atom := number | name | call | (sum)."""
 
-    def __init__(self, tokens: list[Token], symbols: Callable[[str], sp.Symbol]) -> None:
+    def __init__(self, tokens: list[Token], symbols: Callable[[str], sp.Symbol], columns: frozenset[str]) -> None:
         self.tokens = tokens
         self.index = 0
         self.depth = 0
         self.symbols = symbols
+        self.columns = columns
         self.name_columns: dict[str, int] = {}
+        self.aggregates: list[Aggregate] = []
+        self.inside: Token | None = None  # the mean/sum being parsed, if any
 
     @property
     def token(self) -> Token:
@@ -237,6 +253,10 @@ class _Parser:
     def name(self, token: Token) -> sp.Expr:
         name = token.text
         calls = self.token.text == "("
+        if name in AGGREGATES:
+            if not calls:
+                raise ExpressionError(f"'{name}' needs its argument in parentheses, like {name}((w*x - y)^2)", token.column)
+            return self.aggregate(token)
         if name in FUNCTIONS:
             if not calls:
                 raise ExpressionError(f"function '{name}' needs its argument in parentheses, like {name}(x)", token.column)
@@ -245,8 +265,26 @@ class _Parser:
             raise ExpressionError(f"unknown function '{name}' (to multiply, write {name}*(...))", token.column)
         if name in CONSTANTS:
             return CONSTANTS[name]
+        if name in self.columns and self.inside is None:
+            raise ExpressionError(f"data column '{name}' must be inside mean(...) or sum(...)", token.column)
         self.name_columns.setdefault(name, token.column)
         return self.symbols(name)
+
+    def aggregate(self, token: Token) -> sp.Expr:
+        if not self.columns:
+            raise ExpressionError(f"{token.text}(...) averages over a data set, and this scenario has none", token.column)
+        if self.inside is not None:
+            raise ExpressionError(f"{token.text}(...) cannot be nested inside {self.inside.text}(...)", token.column)
+        opened = self.advance()
+        self.nested(opened.column)
+        self.inside = token
+        inner = self.sum()
+        self.inside = None
+        self.expect(")", opened)
+        self.depth -= 1
+        symbol = sp.Symbol(f"_agg{len(self.aggregates)}", real=True)
+        self.aggregates.append(Aggregate(token.text, inner, symbol))
+        return symbol
 
     def call(self, token: Token) -> sp.Expr:
         builder, (least, most) = FUNCTIONS[token.text]
@@ -293,8 +331,9 @@ def _bounded_power(base: sp.Expr, exponent: sp.Expr, column: int) -> sp.Expr:
     return sp.Pow(base, exponent)
 
 
-def parse(text: str, symbols: Callable[[str], sp.Symbol]) -> ParsedExpression:
-    """Parse untrusted text; `symbols` turns a variable name into its SymPy symbol."""
-    parser = _Parser(tokenize(text), symbols)
+def parse(text: str, symbols: Callable[[str], sp.Symbol], columns: frozenset[str] = frozenset()) -> ParsedExpression:
+    """Parse untrusted text; `symbols` turns a name into its SymPy symbol; names in `columns`
+    are data columns, allowed only inside mean(...) and sum(...)."""
+    parser = _Parser(tokenize(text), symbols, columns)
     expr = parser.parse()
-    return ParsedExpression(expr, parser.name_columns)
+    return ParsedExpression(expr, parser.name_columns, parser.aggregates)

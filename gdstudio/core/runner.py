@@ -13,6 +13,7 @@ import numpy as np
 
 from . import kernel as K
 from .codegen import compiled_kernel
+from .data import scale
 from .expression import Objective, parse_objective
 from .optimizers import optimizer
 from .scenario import RunSpec, Scenario, StopRules
@@ -52,32 +53,33 @@ def stop_vector(stop: StopRules, max_steps: int | None = None) -> np.ndarray:
     ], dtype=np.float64)
 
 
+def scenario_objective(scenario: Scenario) -> Objective:
+    """The scenario's loss, bound to its data set (unscaled) when it has one."""
+    data = scenario.data.dataset if scenario.data else None
+    return parse_objective(scenario.loss, scenario.variables, data.columns if data else (), data.values if data else None)
+
+
 class RunProgress:
     """One run's kernel arrays (S = 1), its trajectory so far and its outcome."""
 
     def __init__(self, index: int, spec: RunSpec, scenario: Scenario, objective: Objective, stop: np.ndarray) -> None:
-        self.index, self.spec, self.objective = index, spec, objective
+        self.index, self.spec = index, spec
+        if spec.scale and scenario.data:  # this run sees scaled columns: the landscape is in scaled parameters
+            objective = objective.bind(scale(scenario.data.dataset, spec.scale).values)
+        self.objective = objective
         info = optimizer(spec.optimizer)
         hyper = info.check(spec.hyper)
         sched = schedule(spec.schedule)
         d = objective.dimension
         self.rule = info.code
         self.fg = compiled_kernel(objective, info.needs_hessian)
-        self.P = start_point(spec, scenario, objective.variables)[None, :].copy()
-        self.G = np.zeros((1, d))
-        self.HM = np.zeros((1, d, d))
-        self.ST = info.state_array(hyper, 1, d)
-        self.H = info.flatten(hyper)[None, :].copy()
-        self.SCHED = sched.flatten(sched.check(spec.schedule_params))[None, :].copy()
-        kind = {None: K.CLIP_NONE, "norm": K.CLIP_NORM, "value": K.CLIP_VALUE}[spec.clip_kind]
-        self.CLIP = np.array([[kind, spec.clip_value or 0.0]], dtype=np.float64)
-        self.STOP = stop
-        self.T = np.zeros(1, dtype=np.int64)
-        self.LAST = np.zeros(1)
-        self.STATUS = np.zeros(1, dtype=np.int64)
-        self.EVENT = np.zeros((1, 2))
-        self.NOTE = np.zeros((1, 3))
-        self.COUNT = np.zeros(1, dtype=np.int64)
+        clip_kind = {None: K.CLIP_NONE, "norm": K.CLIP_NORM, "value": K.CLIP_VALUE}[spec.clip_kind]
+        self.kernel = K.KernelRuns(
+            start_point(spec, scenario, objective.variables)[None, :], info.state_array(hyper, 1, d),
+            info.flatten(hyper)[None, :].copy(), sched.flatten(sched.check(spec.schedule_params))[None, :].copy(),
+            np.array([[clip_kind, spec.clip_value or 0.0]]), stop, objective.data,
+            batch=[spec.batch_size or 0], replace=[spec.replacement], seeds=[spec.seed],
+        )
         self.trajectory = Trajectory(objective.variables)
         self.cancelled_reason = ""
 
@@ -87,11 +89,11 @@ class RunProgress:
 
     @property
     def steps(self) -> int:
-        return int(self.T[0])
+        return int(self.kernel.T[0])
 
     @property
     def status(self) -> str:
-        return "cancelled" if self.cancelled_reason else K.STATUS_NAMES[self.STATUS[0]]
+        return "cancelled" if self.cancelled_reason else K.STATUS_NAMES[self.kernel.STATUS[0]]
 
     @property
     def done(self) -> bool:
@@ -108,11 +110,10 @@ class RunProgress:
     def advance(self, n: int) -> Chunk:
         first = len(self.trajectory)
         if not self.done and n > 0:
-            n = min(n, int(self.STOP[K.MAX_STEPS_AT]) - self.steps + 1)  # never reserve rows past the end
+            n = min(n, int(self.kernel.STOP[K.MAX_STEPS_AT]) - self.steps + 1)  # never reserve rows past the end
             out = self.trajectory.reserve(n)
-            K.advance(self.fg, self.rule, self.P, self.G, self.HM, self.ST, self.H, self.SCHED, self.CLIP, self.STOP,
-                      self.T, self.LAST, self.STATUS, self.EVENT, self.NOTE, n, out[None], self.COUNT)
-            rows = out[: self.COUNT[0]].copy()
+            self.kernel.advance(self.fg, self.rule, n, out[None])
+            rows = out[: self.kernel.COUNT[0]].copy()
             self.trajectory.commit(len(rows))
         else:
             rows = np.empty((0, 3 + self.objective.dimension))
@@ -125,24 +126,24 @@ def _point(variables: tuple[str, ...], values: np.ndarray) -> str:
 
 def describe_outcome(run: RunProgress) -> str:
     """A sentence a person can read: why the run stopped, where, and what Newton had to do."""
-    status = run.STATUS[0]
-    if status == K.RUNNING:
+    kernel = run.kernel
+    if kernel.STATUS[0] == K.RUNNING:
         return ""
-    reason, value = int(run.EVENT[0, 0]), float(run.EVENT[0, 1])
+    reason, value = int(kernel.EVENT[0, 0]), float(kernel.EVENT[0, 1])
     step = run.steps
-    where = _point(run.objective.variables, run.P[0])
+    where = _point(run.objective.variables, kernel.P[0])
     text = {
-        K.GRAD_TOL: f"converged at step {step}: ‖∇‖ = {value:.3g} ≤ {run.STOP[K.GRAD_TOL_AT]:g}",
-        K.LOSS_TOL: f"converged at step {step}: loss changed by {value:.3g} ≤ {run.STOP[K.LOSS_TOL_AT]:g}",
+        K.GRAD_TOL: f"converged at step {step}: ‖∇‖ = {value:.3g} ≤ {kernel.STOP[K.GRAD_TOL_AT]:g}",
+        K.LOSS_TOL: f"converged at step {step}: loss changed by {value:.3g} ≤ {kernel.STOP[K.LOSS_TOL_AT]:g}",
         K.STEP_LIMIT: f"reached the step limit ({step} steps)",
         K.LOSS_NONFINITE: f"diverged at step {step}: loss became {value}",
-        K.LOSS_ABOVE: f"diverged at step {step}: loss {value:.3g} exceeded {run.STOP[K.DIVERGENCE_AT]:g}",
+        K.LOSS_ABOVE: f"diverged at step {step}: loss {value:.3g} exceeded {kernel.STOP[K.DIVERGENCE_AT]:g}",
         K.GRAD_NONFINITE: f"error at step {step}: the gradient is undefined ({value}) at {where}",
     }[reason]
-    repaired = int(run.NOTE[0, 0])
+    repaired = int(kernel.NOTE[0, 0])
     if repaired:
         text += (f"; the Hessian was not positive definite on {repaired} step{'s' if repaired > 1 else ''}"
-                 f" (first at step {int(run.NOTE[0, 1]) - 1}), so Newton added τ·I (last τ = {run.NOTE[0, 2]:.3g})")
+                 f" (first at step {int(kernel.NOTE[0, 1]) - 1}), so Newton added τ·I (last τ = {kernel.NOTE[0, 2]:.3g})")
     return text
 
 
@@ -151,7 +152,7 @@ class ScenarioRunner:
 
     def __init__(self, scenario: Scenario, objective: Objective | None = None, max_steps: int | None = None) -> None:
         self.scenario = scenario
-        self.objective = objective or parse_objective(scenario.loss, scenario.variables)
+        self.objective = objective or scenario_objective(scenario)
         stop = stop_vector(scenario.stop, max_steps)
         self.runs = [RunProgress(i, spec, scenario, self.objective, stop) for i, spec in enumerate(scenario.runs)]
 

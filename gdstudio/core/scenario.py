@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .data import SCALINGS, DataError, Dataset, check_columns, generate, read_csv
 from .optimizers import optimizer
 from .schedules import schedule
 
@@ -61,6 +62,19 @@ class RunSpec:
     clip_value: float | None = None
     seed: int = 0
     color: str | None = None
+    batch_size: int | None = None  # rows per step: None = all (batch GD), 1 = stochastic, k = mini-batch
+    replacement: bool = False  # draw batches with replacement instead of shuffled epochs
+    scale: Mapping[str, str] = field(default_factory=dict)  # column -> "standard" | "minmax"
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """The document's data section (kept as written, so files round-trip) and the rows it gives."""
+
+    source: Mapping[str, Any]
+    dataset: Dataset = field(compare=False)
+    model: str | None = None  # what the data view draws, e.g. "w*x + b"
+    target: str | None = None  # the column the model predicts
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,7 @@ class Scenario:
     view: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     runs: tuple[RunSpec, ...] = ()
     stop: StopRules = StopRules()
+    data: DataSpec | None = None
 
     def range_of(self, variable: str) -> tuple[float, float]:
         return tuple(self.view.get(variable, DEFAULT_RANGE))
@@ -190,7 +205,8 @@ def _run(data: Any, index: int, problems: _Problems) -> RunSpec | None:
     path = f"runs[{index}]"
     if _object(data, path, problems) is None:
         return None
-    _unknown_keys(data, {"label", "optimizer", "start", "schedule", "clip", "seed", "color"}, path, problems)
+    _unknown_keys(data, {"label", "optimizer", "start", "schedule", "clip", "seed", "color", "batch_size", "replacement", "scale"},
+                  path, problems)
     before = len(problems.items)
     name, hyper = _named_section(data.get("optimizer"), f"{path}.optimizer", problems, optimizer, "gd")
     label = _text(data.get("label", name), f"{path}.label", problems, limit=200) or name
@@ -217,9 +233,63 @@ def _run(data: Any, index: int, problems: _Problems) -> RunSpec | None:
     color = data.get("color")
     if color is not None and not (isinstance(color, str) and _COLOR.fullmatch(color)):
         problems.add(f"{path}.color", f'must be a colour like "#1f77b4", got {_show(color)}')
+    batch_size = data.get("batch_size")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+        problems.add(f"{path}.batch_size", f"must be a whole number of rows from 1 (or null for the full batch), got {_show(batch_size)}")
+    replacement = data.get("replacement", False)
+    if not isinstance(replacement, bool):
+        problems.add(f"{path}.replacement", f"must be true or false, got {_show(replacement)}")
+    scaling = data.get("scale", {})
+    if _object(scaling, f"{path}.scale", problems) is not None:
+        for column, kind in scaling.items():
+            if kind not in SCALINGS:
+                problems.add(f"{path}.scale.{column}", f"must be one of {', '.join(SCALINGS)}, got {_show(kind)}")
     if len(problems.items) > before:
         return None
-    return RunSpec(label, name, hyper, start, sched_name, sched_params, clip_kind, clip_value, seed, color)
+    return RunSpec(label, name, hyper, start, sched_name, sched_params, clip_kind, clip_value, seed, color,
+                   batch_size, replacement, dict(scaling))
+
+
+def _data(data: Any, base: Path | None, problems: _Problems) -> DataSpec | None:
+    if data is None or _object(data, "data", problems) is None:
+        return None
+    _unknown_keys(data, {"columns", "csv", "generate", "model", "target"}, "data", problems)
+    sources = [key for key in ("columns", "csv", "generate") if key in data]
+    if len(sources) != 1:
+        problems.add("data", 'must have exactly one of "columns", "csv" or "generate"')
+        return None
+    kind = sources[0]
+    try:
+        if kind == "columns":
+            columns = _object(data["columns"], "data.columns", problems)
+            dataset = check_columns(columns, "data.columns") if columns is not None else None
+        elif kind == "csv":
+            name = _text(data["csv"], "data.csv", problems, limit=1000)
+            dataset = read_csv(base / name if base else Path(name)) if name is not None else None
+        else:
+            spec = _object(data["generate"], "data.generate", problems)
+            dataset = generate(spec, "data.generate") if spec is not None else None
+    except DataError as error:
+        problems.add("", str(error))
+        return None
+    model = _text(data["model"], "data.model", problems) if data.get("model") is not None else None
+    target = data.get("target")
+    if dataset is None:
+        return None
+    if target is not None and target not in dataset.columns:
+        problems.add("data.target", f"must name a column ({', '.join(dataset.columns)}), got {_show(target)}")
+    source = {key: data[key] for key in (kind, "model", "target") if data.get(key) is not None}
+    return DataSpec(source, dataset, model, target)
+
+
+def _check_runs_against_data(runs: list[RunSpec], data: DataSpec | None, problems: _Problems) -> None:
+    columns = data.dataset.columns if data else ()
+    for index, run in enumerate(runs):
+        if run.batch_size is not None and not data:
+            problems.add(f"runs[{index}].batch_size", "needs a data set (the scenario's data is null)")
+        for column in run.scale:
+            if column not in columns:
+                problems.add(f"runs[{index}].scale.{column}", f"no such data column (columns: {', '.join(columns) or 'none'})")
 
 
 def _migrate(data: dict) -> dict:
@@ -227,8 +297,9 @@ def _migrate(data: dict) -> dict:
     return data
 
 
-def from_dict(data: Any, source: str | None = None) -> Scenario:
-    """Validate a decoded scenario document; raises ScenarioError listing every problem."""
+def from_dict(data: Any, source: str | None = None, base: Path | None = None) -> Scenario:
+    """Validate a decoded scenario document; raises ScenarioError listing every problem.
+    A CSV data file is read relative to `base` (the scenario file's folder)."""
     problems = _Problems()
     if not isinstance(data, dict):
         raise ScenarioError([f"the file must hold a JSON object, got {_show(data)}"], source)
@@ -260,8 +331,7 @@ def from_dict(data: Any, source: str | None = None) -> Scenario:
         else:
             variables = tuple(variables)
     view = _view(data.get("view"), problems)
-    if data.get("data") is not None:
-        problems.add("data", "data sets are not supported by this version yet")
+    data_spec = _data(data.get("data"), base, problems)
     runs_data = data.get("runs", [])
     runs: list[RunSpec] = []
     if not isinstance(runs_data, list):
@@ -271,9 +341,10 @@ def from_dict(data: Any, source: str | None = None) -> Scenario:
     else:
         runs = [r for i, item in enumerate(runs_data) if (r := _run(item, i, problems)) is not None]
     stop = _stop(data.get("stop"), problems)
+    _check_runs_against_data(runs, data_spec, problems)
     if problems.items:
         raise ScenarioError(problems.items, source)
-    return Scenario(loss, name, description, variables, view, tuple(runs), stop)
+    return Scenario(loss, name, description, variables, view, tuple(runs), stop, data_spec)
 
 
 def to_dict(scenario: Scenario) -> dict[str, Any]:
@@ -288,6 +359,12 @@ def to_dict(scenario: Scenario) -> dict[str, Any]:
         if run.clip_kind:
             item["clip"] = {run.clip_kind: run.clip_value}
         item["seed"] = run.seed
+        if run.batch_size is not None:
+            item["batch_size"] = run.batch_size
+        if run.replacement:
+            item["replacement"] = True
+        if run.scale:
+            item["scale"] = dict(run.scale)
         if run.color:
             item["color"] = run.color
         runs.append(item)
@@ -296,7 +373,7 @@ def to_dict(scenario: Scenario) -> dict[str, Any]:
     if scenario.variables is not None:
         doc["variables"] = list(scenario.variables)
     doc["view"] = {name: list(pair) for name, pair in scenario.view.items()}
-    doc["data"] = None
+    doc["data"] = dict(scenario.data.source) if scenario.data else None
     doc["runs"] = runs
     stop = scenario.stop
     doc["stop"] = {"max_steps": stop.max_steps, "grad_tol": stop.grad_tol, "loss_tol": stop.loss_tol, "divergence": stop.divergence}
@@ -307,7 +384,7 @@ def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
 
 
-def loads(text: str, source: str | None = None) -> Scenario:
+def loads(text: str, source: str | None = None, base: Path | None = None) -> Scenario:
     try:
         data = json.loads(text, parse_constant=_refuse_constant)
     except ScenarioError as error:
@@ -316,7 +393,7 @@ def loads(text: str, source: str | None = None) -> Scenario:
         raise ScenarioError([f"not valid JSON: {error}"], source) from None
     except RecursionError:
         raise ScenarioError(["not valid JSON: nested too deeply"], source) from None
-    return from_dict(data, source)
+    return from_dict(data, source, base)
 
 
 def _refuse_constant(name: str) -> None:
@@ -341,7 +418,7 @@ def load(path: str | os.PathLike) -> Scenario:
         raise ScenarioError(["the file is not UTF-8 text"], str(path)) from None
     except OSError as error:
         raise ScenarioError([f"cannot read the file: {error.strerror or error}"], str(path)) from None
-    return loads(text, str(path))
+    return loads(text, str(path), path.parent)
 
 
 def save(scenario: Scenario, path: str | os.PathLike) -> None:
