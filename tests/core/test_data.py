@@ -1,0 +1,199 @@
+"""Losses over data sets: aggregates, batches, scaling, data sources and their errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gdstudio.core import scenario as S
+from gdstudio.core.data import DataError, check_columns, generate, parse_csv, read_csv, scale
+from gdstudio.core.expression import ExpressionError, parse_objective
+from gdstudio.core.runner import run_scenario, scenario_objective
+
+RNG = np.random.default_rng(7)
+X = RNG.uniform(0, 10, 40)
+Y = 2 * X + 1 + RNG.normal(0, 1, 40)
+
+
+def line_objective(text: str = "mean((w*x + b - y)^2)"):
+    return parse_objective(text, columns=("x", "y"), data=np.array([X, Y]))
+
+
+def test_mean_squared_error_and_its_exact_derivatives() -> None:
+    objective = line_objective("mean((w*x + b - y)^2) + 0.1*w^2")
+    assert objective.variables == ("b", "w")
+    b, w = 0.3, 0.5
+    residual = w * X + b - Y
+    assert objective.loss(b, w) == pytest.approx(np.mean(residual**2) + 0.1 * w**2, rel=1e-13)
+    np.testing.assert_allclose(objective.grad(b, w), [np.mean(2 * residual), np.mean(2 * X * residual) + 0.2 * w], rtol=1e-12)
+    np.testing.assert_allclose(objective.hess(b, w), [[2, np.mean(2 * X)], [np.mean(2 * X), np.mean(2 * X * X) + 0.2]], rtol=1e-12)
+
+
+def test_nonlinear_function_of_an_aggregate_uses_the_chain_rule() -> None:
+    objective = line_objective("sqrt(mean((w*x - y)^2))")
+    w = 1.5
+    rmse = np.sqrt(np.mean((w * X - Y) ** 2))
+    assert objective.grad(w)[0] == pytest.approx(np.mean(X * (w * X - Y)) / rmse, rel=1e-12)
+    h = 1e-5
+    numeric = (objective.grad(w + h)[0] - objective.grad(w - h)[0]) / (2 * h)
+    assert objective.hess(w)[0, 0] == pytest.approx(numeric, rel=1e-6)
+
+
+def test_sum_and_grid_evaluation_broadcast() -> None:
+    objective = line_objective("sum((w*x + b - y)^2)")
+    W, B = np.meshgrid(np.linspace(0, 4, 7), np.linspace(-2, 2, 5))
+    grid = objective.loss(B, W)
+    assert grid.shape == (5, 7)
+    assert grid[2, 3] == pytest.approx(np.sum((W[2, 3] * X + B[2, 3] - Y) ** 2), rel=1e-12)
+    assert objective.grad(B, W).shape == (2, 5, 7)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("x + mean(y)", "data column 'x' must be inside mean(...) or sum(...) at column 1"),
+    ("mean(mean(x))", "mean(...) cannot be nested inside mean(...) at column 6"),
+    ("mean x", "'mean' needs its argument in parentheses"),
+])
+def test_aggregate_errors(text: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        parse_objective(text, columns=("x", "y"))
+
+
+def test_aggregate_without_data_is_a_clear_error() -> None:
+    with pytest.raises(ExpressionError, match="has none"):
+        parse_objective("mean((w*x - y)^2)")
+
+
+def data_scenario(runs: list[dict], data: dict | None = None, loss: str = "mean((w*x + b - y)^2)", **stop) -> S.Scenario:
+    return S.from_dict({
+        "format": "gdstudio-scenario", "version": 1, "loss": loss,
+        "data": data or {"columns": {"x": X.tolist(), "y": Y.tolist()}},
+        "runs": runs, "stop": {"grad_tol": None, **stop},
+    })
+
+
+def test_full_batch_gradient_descent_is_the_textbook_update() -> None:
+    scenario = data_scenario([{"optimizer": {"name": "gd", "lr": 0.01}, "start": {"w": 0.0, "b": 0.0}}], max_steps=50)
+    (run,) = run_scenario(scenario)
+    b, w = 0.0, 0.0
+    for step in range(50):
+        residual = w * X + b - Y
+        np.testing.assert_allclose(run.trajectory.params[step], [b, w], rtol=1e-12, atol=1e-12)
+        b, w = b - 0.01 * np.mean(2 * residual), w - 0.01 * np.mean(2 * X * residual)
+
+
+def test_stochastic_epochs_visit_every_row_once() -> None:
+    """With sum(w*x), batch size 1 and lr 1, each step subtracts one row's x: after one epoch the
+    total subtracted is the sum of all rows (each row drawn once), whatever the shuffle."""
+    x = [2.0**k for k in range(8)]  # distinct powers of two: every subset has its own sum
+    runs = [{"optimizer": {"name": "gd", "lr": 1.0}, "start": {"w": 0.0}, "batch_size": 1, "seed": seed} for seed in (1, 2)]
+    scenario = data_scenario(runs, {"columns": {"x": x}}, loss="sum(w*x)", max_steps=16, divergence=None)
+    for run in run_scenario(scenario):
+        w = run.trajectory.params[:, 0]
+        assert w[8] == -sum(x) and w[16] == -2 * sum(x)
+        steps = -np.diff(w)
+        assert sorted(steps[:8]) == sorted(x) and sorted(steps[8:16]) == sorted(x)
+        # the recorded loss is over all rows, not the batch
+        np.testing.assert_array_equal(run.trajectory.loss, w * sum(x))
+    first, second = run_scenario(scenario)
+    assert not np.array_equal(first.trajectory.params, second.trajectory.params)  # seeds shuffle differently
+
+
+def test_mini_batch_is_noisier_than_batch_and_replays_bit_for_bit() -> None:
+    runs = [{"label": label, "optimizer": {"name": "gd", "lr": 0.01}, "start": {"w": 0.0, "b": 0.0}, **extra}
+            for label, extra in [("batch", {}), ("sgd", {"batch_size": 1, "seed": 3}), ("mini", {"batch_size": 8, "seed": 3}),
+                                 ("drawn", {"batch_size": 8, "replacement": True, "seed": 3})]]
+    scenario = data_scenario(runs, max_steps=2000)
+    results = run_scenario(scenario)
+    roughness = {r.label: np.abs(np.diff(r.trajectory.loss[-500:])).mean() for r in results}
+    assert roughness["batch"] < roughness["mini"] < roughness["sgd"]
+    again = run_scenario(scenario)
+    assert all(np.array_equal(a.trajectory.rows, b.trajectory.rows) for a, b in zip(results, again))
+    best = np.polyfit(X, Y, 1)
+    final = results[0].trajectory.final()
+    assert final["w"] == pytest.approx(best[0], rel=1e-2) and final["b"] == pytest.approx(best[1], rel=5e-2)
+
+
+def test_scaling_makes_the_same_regression_converge_much_faster() -> None:
+    runs = [{"label": "raw", "optimizer": {"name": "gd", "lr": 0.005}, "start": {"w": 0.0, "b": 0.0}},
+            {"label": "scaled", "optimizer": {"name": "gd", "lr": 0.1}, "start": {"w": 0.0, "b": 0.0}, "scale": {"x": "standard"}}]
+    raw, scaled = run_scenario(data_scenario(runs, max_steps=20000, grad_tol=1e-6))
+    assert raw.status == scaled.status == "converged"
+    assert scaled.steps * 20 < raw.steps
+    assert raw.trajectory.loss[-1] == pytest.approx(scaled.trajectory.loss[-1], rel=1e-6)  # the same fit
+
+
+def test_scale_functions() -> None:
+    dataset = check_columns({"x": [1.0, 2.0, 3.0, 6.0], "y": [0.0, 1.0, 0.0, 1.0]})
+    standard = scale(dataset, {"x": "standard"})
+    assert standard.column("x").mean() == pytest.approx(0) and standard.column("x").std() == pytest.approx(1)
+    np.testing.assert_array_equal(standard.column("y"), dataset.column("y"))
+    minmax = scale(dataset, {"x": "minmax"})
+    assert minmax.column("x").min() == 0 and minmax.column("x").max() == 1
+    with pytest.raises(DataError, match="no such column"):
+        scale(dataset, {"z": "standard"})
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "empty"),
+    ("x,y\n", "no data rows"),
+    ("x,y\n1,2\n3,abc\n", "row 3, column 'y': 'abc' is not a number"),
+    ("x,y\n1,2\n3\n", "row 3: 1 cells, expected 2"),
+    ("1,2\n3,4\n", "row 1, column 1: '1' is not a valid column name"),
+    ("x,x\n1,2\n", "appears twice"),
+    ("x,y\n1,nan\n", "not a finite number"),
+])
+def test_csv_errors_name_row_and_column(text: str, message: str) -> None:
+    with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_csv(text, "points.csv")
+
+
+def test_csv_data_relative_to_the_scenario_file(tmp_path) -> None:
+    (tmp_path / "points.csv").write_text("x,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(X, Y)))
+    document = {"format": "gdstudio-scenario", "version": 1, "loss": "mean((w*x + b - y)^2)", "data": {"csv": "points.csv"},
+                "runs": [{"optimizer": {"name": "gd", "lr": 0.01}, "start": {"w": 0, "b": 0}}]}
+    (tmp_path / "s.json").write_text(json.dumps(document))
+    scenario = S.load(tmp_path / "s.json")
+    np.testing.assert_array_equal(scenario.data.dataset.column("x"), X)
+    assert read_csv(tmp_path / "points.csv") == scenario.data.dataset
+    S.save(scenario, tmp_path / "s.json")
+    assert S.load(tmp_path / "s.json") == scenario
+    assert json.loads((tmp_path / "s.json").read_text())["data"] == {"csv": "points.csv"}
+
+
+@pytest.mark.parametrize("data, path", [
+    ({"csv": "missing.csv"}, "missing.csv: cannot read the file"),
+    ({"columns": {"x": [1, 2], "y": [1]}}, "data.columns: columns have different lengths"),
+    ({"columns": {"x": [1, "a"]}}, "data.columns.x[1]: must be a finite number"),
+    ({"columns": {"x": []}}, "data.columns: the columns are empty"),
+    ({"generate": {"kind": "spiral"}}, "data.generate.kind: unknown generator 'spiral'"),
+    ({"generate": {"kind": "noisy_line", "n": 0}}, "data.generate.n: must be a whole number"),
+    ({"csv": "a.csv", "columns": {"x": [1]}}, 'data: must have exactly one of'),
+])
+def test_data_section_errors(tmp_path, data: dict, path: str) -> None:
+    document = {"format": "gdstudio-scenario", "version": 1, "loss": "mean(w*x)", "data": data}
+    (tmp_path / "s.json").write_text(json.dumps(document))
+    with pytest.raises(S.ScenarioError, match=path.replace("[", r"\[").replace("]", r"\]")):
+        S.load(tmp_path / "s.json")
+
+
+def test_run_options_need_data_and_known_columns() -> None:
+    with pytest.raises(S.ScenarioError, match=r"runs\[0\].batch_size: needs a data set"):
+        S.from_dict({"format": "gdstudio-scenario", "version": 1, "loss": "x^2", "runs": [{"batch_size": 4}]})
+    with pytest.raises(S.ScenarioError, match=r"runs\[0\].scale.z: no such data column"):
+        data_scenario([{"scale": {"z": "standard"}}])
+
+
+def test_generators_are_seeded() -> None:
+    a = generate({"kind": "noisy_line", "n": 50, "seed": 4})
+    assert a == generate({"kind": "noisy_line", "n": 50, "seed": 4})
+    assert a != generate({"kind": "noisy_line", "n": 50, "seed": 5})
+    blobs = generate({"kind": "two_blobs", "n": 10})
+    assert blobs.columns == ("x1", "x2", "label") and set(blobs.column("label")) == {0.0, 1.0}
+
+
+def test_scenario_objective_binds_the_data() -> None:
+    scenario = data_scenario([])
+    objective = scenario_objective(scenario)
+    assert objective.columns == ("x", "y") and objective.data.shape == (2, len(X))
