@@ -54,10 +54,12 @@ def kernel_source(objective: Objective, with_hessian: bool) -> str:
         temps, reduced = sp.cse([e.xreplace(rename) for e in terms.row_exprs(order)],
                                 symbols=sp.numbered_symbols("_r"), optimizations="basic")
         lines += [f"    {m} = 0.0" for m in moments]
-        lines += ["    for _i in range(rows.shape[0]):", "        _k = rows[_i]"]
-        lines += [f"        _w{j} = data[{j}, _k]" for j in range(len(terms.columns))]
-        lines += [f"        {temp} = {printer.doprint(value)}" for temp, value in temps]
-        lines += [f"        {m} += {printer.doprint(value)}" for m, value in zip(moments, reduced)]
+        body = [f"            _w{j} = data[{j}, _k]" for j in range(len(terms.columns))]
+        body += [f"            {temp} = {printer.doprint(value)}" for temp, value in temps]
+        body += [f"            {m} += {printer.doprint(value)}" for m, value in zip(moments, reduced)]
+        # The full batch reads the columns in order (no gather), which the compiler vectorises.
+        lines += ["    if rows.shape[0] == data.shape[1]:", "        for _k in range(data.shape[1]):", *body]
+        lines += ["    else:", "        for _i in range(rows.shape[0]):", "            _k = rows[_i]", *body]
         lines += [f"    {m} = {m} / rows.shape[0]" for m, kind in zip(moments, terms.moment_kinds(order)) if kind == "mean"]
         outer = [terms.outer_loss, *terms.outer_grad, *(flat(terms.outer_hess) if with_hessian else [])]
     temps, reduced = sp.cse([sp.sympify(e).xreplace(rename) for e in outer],
