@@ -38,6 +38,7 @@ def speed_text(speed: float) -> str:
 class MainWindow(QMainWindow):
     def __init__(self, scenario: Scenario | None = None) -> None:
         super().__init__()
+        self.setObjectName("studio")
         self.document = Document(scenario, self)
         self.files = FileActions(self)
         from .worker import RunController

@@ -1,0 +1,169 @@
+"""Files: save, reopen and replay; bad files; unsaved changes; exports; closing while running."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from gdstudio.core import scenario as sc
+from gdstudio.core.export import trajectories_csv
+from gdstudio.core.runner import run_scenario
+
+from .helpers import run_to_end
+
+OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints()"
+
+
+def test_save_reopen_replay_matches_the_cli(qtbot, window, tmp_path):
+    window.document.update_run(0, hyper={"lr": 0.03}, seed=7)
+    path = tmp_path / "mine.json"
+    window.files._write(path)
+    assert not window.isWindowModified() and "mine.json" in window.windowTitle()
+    window.files.new()
+    assert window.document.path is None
+    assert window.files.open_path(str(path))
+    qtbot.waitUntil(lambda: window.objective is not None and window.objective.text == window.document.scenario.loss)
+    assert window.document.scenario == sc.load(path)
+    run_to_end(qtbot, window)
+    headless = run_scenario(sc.load(path))
+    for buffer, run in zip(window.buffers, headless):
+        assert np.array_equal(buffer.rows, run.trajectory.rows)
+    out = tmp_path / "gui.csv"
+    assert window.files.export_csv(str(out))
+    cli = tmp_path / "cli.csv"
+    done = subprocess.run([sys.executable, "-m", "gdstudio", "run", str(path), "--out", str(cli)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text() == cli.read_text() == trajectories_csv(headless)
+    assert str(path.resolve()) in [a.toolTip() for a in window.recent_menu.actions()]
+
+
+def test_bad_file_shows_a_message_and_keeps_the_document(qtbot, window, tmp_path):
+    before = window.document.scenario
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "gdstudio-scenario", "version": 1, "loss": "x^2", "runs": [{"optimizer": {"name": "adam", "lr": -1}}]}')
+    assert not window.files.open_path(str(bad))
+    box = window.message_box
+    assert box is not None and box.isVisible()
+    assert "runs[0].optimizer.lr: must be > 0, got -1" in box.text()
+    assert window.document.scenario == before and window.document.path is None
+    box.close()
+    worse = tmp_path / "worse.json"
+    worse.write_text(sc.dumps(sc.Scenario(loss="x + foo(y)")))
+    assert not window.files.open_path(str(worse))
+    assert "loss: unknown function 'foo'" in window.message_box.text()
+
+
+def test_unsaved_changes_prompt(qtbot, window, tmp_path):
+    window.document.update("stop", stop=sc.StopRules(max_steps=10))
+    asked = []
+    window.ask_unsaved = lambda: asked.append(1) or "cancel"
+    window.files.new()
+    assert asked and window.document.scenario.stop.max_steps == 10  # cancelled: nothing lost
+    window.ask_unsaved = lambda: "discard"
+    window.files.new()
+    assert window.document.scenario.stop.max_steps == 5000 and not window.document.modified
+
+
+def test_drop_a_scenario_file(qtbot, window, tmp_path):
+    path = tmp_path / "dropped.json"
+    sc.save(sc.Scenario(loss="x^2 + y^2", name="Bowl", runs=(sc.RunSpec("gd", start={"x": 1.0, "y": 1.0}),)), path)
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.document.scenario.name == "Bowl")
+    assert window.windowTitle().startswith("Bowl — dropped.json")
+
+
+def test_export_png(qtbot, window, tmp_path):
+    run_to_end(qtbot, window)
+    out = tmp_path / "plots.png"
+    assert window.files.export_png(str(out))
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_close_while_running_joins_the_worker(qtbot, window):
+    window.set_speed(10)
+    window.run()
+    qtbot.waitUntil(lambda: window.state == "running", timeout=10000)
+    thread = window.controller._thread
+    assert thread is not None and thread.isRunning()
+    assert window.close()
+    assert not window.controller.active and not thread.isRunning()
+
+
+def test_geometry_is_remembered(qtbot, window):
+    from gdstudio.app.main_window import MainWindow
+
+    window.resize(701, 555)
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.size().height() == 555  # (the width is held up by the docks on the small offscreen screen)
+    again.shutdown()
+
+
+def test_launch_closed_during_a_run_exits_cleanly(tmp_path):
+    """The real entry point in a fresh process: exit code 0 and nothing on stderr."""
+    script = textwrap.dedent(f"""
+        import math, sys
+        from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+        from PySide6.QtWidgets import QApplication
+        QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, {str(tmp_path)!r})
+        from gdstudio.cli import main as cli_main
+        app = QApplication(["gdstudio"])  # so the timers below have an event loop; launch() reuses it
+        def drive():
+            win = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "studio")
+            win.set_speed(math.inf)
+            win.ask_unsaved = lambda: "discard"
+            win.document.update("stop", stop=win.document.scenario.stop.__class__(max_steps=10**9, grad_tol=None))
+            win.run()
+            poll = QTimer(win, interval=50)
+            def check():
+                if win.buffers and len(win.buffers[0]) > 1000:  # running for real (after compiling)
+                    print("state", win.state, True)
+                    poll.stop()
+                    QTimer.singleShot(300, win.close)
+            poll.timeout.connect(check)
+            poll.start()
+            QTimer.singleShot(30000, win.close)  # never hang the test
+        QTimer.singleShot(300, drive)
+        sys.exit(cli_main([]))
+    """)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    stderr = "\n".join(line for line in done.stderr.splitlines() if line != OFFSCREEN_NOISE)
+    assert done.returncode == 0, done.stderr
+    assert stderr == ""
+    assert "state running True" in done.stdout
+
+
+def test_launch_with_a_bad_file_falls_back_to_the_default(tmp_path):
+    bad = tmp_path / "broken.json"
+    bad.write_text("{not json")
+    script = textwrap.dedent(f"""
+        import sys
+        from PySide6.QtCore import QSettings, QTimer
+        from PySide6.QtWidgets import QApplication
+        QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, {str(tmp_path)!r})
+        from gdstudio.cli import main as cli_main
+        app = QApplication(["gdstudio"])
+        def look():
+            win = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "studio")
+            print("TITLE", win.windowTitle())
+            print("MESSAGE", win.message_box.text().replace("\\n", " | "))
+            win.close()
+        QTimer.singleShot(800, look)
+        sys.exit(cli_main([{str(bad)!r}]))
+    """)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "TITLE Rosenbrock: Adam vs momentum — untitled.json" in done.stdout
+    assert "not valid JSON" in done.stdout and "broken.json" in done.stdout
