@@ -1,0 +1,429 @@
+"""Insight into a loss and a run: stationary points, the stable step size, and what went wrong.
+
+Critical points come from exact algebra when the gradient is a small polynomial system
+(a Gröbner basis gives every real root, including degenerate ones Newton crawls towards),
+and otherwise from Newton's method on ∇f = 0 started from a grid over the view, all starts
+at once. Each point is classified by the eigenvalues of the exact Hessian.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from .expression import Objective
+from .scenario import DEFAULT_RANGE
+
+__all__ = ["CriticalPoint", "StepDiagnosis", "critical_points", "diagnose_run", "stable_step", "view_box"]
+
+KINDS = ("minimum", "maximum", "saddle", "degenerate")
+# Bézout bound (product of the gradient's degrees) up to which the exact solve is tried, by dimension:
+# measured well under half a second; beyond it (a 3-D cubic system: ~10 s) Newton is used instead.
+_SYMBOLIC_BEZOUT = {1: 60, 2: 16, 3: 8}
+_SYMBOLIC_BUDGET = 0.5  # seconds; later eliminations are skipped once this is spent
+_STARTS = {1: 201, 2: 900, 3: 1728}  # Newton starts by dimension (a grid); beyond 3, 2048 seeded random starts
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    point: dict[str, float]
+    loss: float
+    kind: str  # one of KINDS
+    eigenvalues: tuple[float, ...]  # of the Hessian, ascending
+    exact: bool = False  # found by exact algebra rather than Newton
+
+    @property
+    def coords(self) -> np.ndarray:
+        return np.array(list(self.point.values()), dtype=np.float64)
+
+
+def view_box(objective: Objective, view: Mapping[str, tuple[float, float]] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Low and high corners of the view; variables it leaves out get the scenario default range."""
+    view = view or {}
+    unknown = set(view) - set(objective.variables)
+    if unknown:
+        raise ValueError(f"view names unknown variables: {', '.join(sorted(unknown))}")
+    lo, hi = np.array([[float(v) for v in view.get(n, DEFAULT_RANGE)] for n in objective.variables]).T
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(lo < hi)):
+        raise ValueError("every view range must be finite with low < high")
+    return lo, hi
+
+
+def _grad_rows(objective: Objective, X: np.ndarray) -> np.ndarray:
+    return np.moveaxis(objective.grad(*X.T), 0, -1)  # (N, d)
+
+
+def _hess_rows(objective: Objective, X: np.ndarray) -> np.ndarray:
+    return np.moveaxis(objective.hess(*X.T), -1, 0)  # (N, d, d)
+
+
+def _polynomials(objective: Objective) -> list[sp.Poly] | None:
+    """The gradient as polynomials with rational coefficients, or None when it is not one."""
+    polys = []
+    for g in objective.gradient:
+        if not g.is_polynomial(*objective.symbols):
+            return None
+        try:
+            p = sp.Poly(sp.nsimplify(g, rational=True), *objective.symbols)
+        except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError):
+            return None
+        if p.domain not in (sp.ZZ, sp.QQ):  # e.g. pi in a coefficient
+            return None
+        polys.append(p)
+    return polys
+
+
+def _residual_ok(polys: list[sp.Poly], X: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """Rows of X where each gradient component vanishes to rounding: |g_k| ≤ 1e-8 · Σ|terms of g_k|."""
+    ok = np.ones(len(X), dtype=bool)
+    with np.errstate(all="ignore"):
+        for k, poly in enumerate(polys):
+            scale = np.zeros(len(X))
+            for monom, coeff in poly.terms():
+                scale += abs(float(coeff)) * np.prod(np.abs(X) ** np.array(monom, dtype=np.float64), axis=1)
+            ok &= np.abs(G[:, k]) <= 1e-8 * scale
+    return ok
+
+
+def _symbolic_points(objective: Objective) -> np.ndarray | None:
+    """Every real stationary point (M, d), when the gradient is a small polynomial system with finitely
+    many roots; None when exact algebra does not apply or would be slow.
+
+    Lex Gröbner bases eliminate all variables but one, in turn; the real roots of each univariate
+    eliminant are the candidate coordinates, and the combinations where ∇f vanishes are the points.
+    """
+    d = objective.dimension
+    polys = _polynomials(objective)
+    if polys is None or d not in _SYMBOLIC_BEZOUT:
+        return None
+    if any(p.is_zero for p in polys):
+        return None  # f does not depend on a variable: a whole line of stationary points
+    if any(p.total_degree() == 0 for p in polys):
+        return np.empty((0, d))  # a component is a nonzero constant: nowhere stationary
+    if math.prod(p.total_degree() for p in polys) > _SYMBOLIC_BEZOUT[d]:
+        return None
+    began = time.perf_counter()
+    roots: list[list[float]] = []
+    for k, last in enumerate(objective.symbols):
+        if time.perf_counter() - began > _SYMBOLIC_BUDGET:
+            return None
+        if d == 1:
+            eliminant = polys[0]
+        else:
+            order = [s for s in objective.symbols if s is not last] + [last]
+            basis = sp.groebner([p.as_expr() for p in polys], *order, order="lex", domain=sp.QQ)
+            if list(basis.exprs) == [1]:
+                return np.empty((0, d))  # no common root, even complex
+            eliminants = [g for g in basis.exprs if g.free_symbols <= {last}]
+            if not eliminants:
+                return None  # infinitely many roots (a curve of stationary points)
+            eliminant = sp.Poly(eliminants[-1], last)
+        roots.append(sorted({float(r) for r in eliminant.real_roots()}))
+        if not roots[-1]:
+            return np.empty((0, d))
+    X = np.array(list(itertools.product(*roots)), dtype=np.float64).reshape(-1, d)
+    return X[_residual_ok(polys, X, _grad_rows(objective, X))]
+
+
+def _starts(lo: np.ndarray, hi: np.ndarray, count: int | None) -> np.ndarray:
+    """A grid of cell centres over the box (random seeded points beyond 3 variables)."""
+    d = len(lo)
+    count = count or _STARTS.get(d, 2048)
+    if d <= 3:
+        per_axis = max(2, round(count ** (1.0 / d)))
+        axes = [lo[i] + (np.arange(per_axis) + 0.5) * (hi[i] - lo[i]) / per_axis for i in range(d)]
+        return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, d)
+    return np.random.default_rng(0).uniform(lo, hi, size=(count, d))
+
+
+def _newton_points(objective: Objective, lo: np.ndarray, hi: np.ndarray, starts: int | None, iterations: int) -> np.ndarray:
+    """Newton's method on ∇f = 0 from a grid of starts, all at once; the converged points (M, d).
+
+    The step uses the Hessian's pseudo-inverse (eigen-decomposition), so flat directions do not
+    blow up, and is capped at a quarter of the view so one jump cannot throw a start far away.
+    """
+    width = hi - lo
+    X = _starts(lo, hi, starts)
+    active = np.ones(len(X), dtype=bool)
+    step_size = np.full(len(X), np.inf)
+    with np.errstate(all="ignore"):
+        for _ in range(iterations):
+            idx = np.flatnonzero(active)
+            if not len(idx):
+                break
+            x = X[idx]
+            g, h = _grad_rows(objective, x), _hess_rows(objective, x)
+            good = np.all(np.isfinite(g), axis=1) & np.all(np.isfinite(h), axis=(1, 2))
+            h = np.where(good[:, None, None], 0.5 * (h + np.swapaxes(h, 1, 2)), 0.0)
+            lam, Q = np.linalg.eigh(h)
+            cutoff = 1e-12 * np.max(np.abs(lam), axis=1, keepdims=True)
+            inv = np.where(np.abs(lam) > cutoff, 1.0 / np.where(lam == 0, 1.0, lam), 0.0)
+            delta = np.einsum("nij,nj,nkj,nk->ni", Q, inv, Q, np.where(good[:, None], g, 0.0))
+            scaled = np.linalg.norm(delta / width, axis=1)
+            delta *= np.minimum(1.0, 0.25 / np.where(scaled > 0, scaled, 1.0))[:, None]
+            X[idx] = x - delta
+            step_size[idx] = np.where(good, np.minimum(scaled, 0.25), np.inf)
+            outside = np.any(np.abs((X[idx] - lo) / width - 0.5) > 2.0, axis=1)
+            active[idx] = good & ~outside & (scaled > 1e-15)
+        inside = np.all((X >= lo - 1e-9 * width) & (X <= hi + 1e-9 * width), axis=1)
+        candidates = X[inside & (step_size < 1e-8)]
+        if not len(candidates):
+            return candidates
+        g = np.linalg.norm(_grad_rows(objective, candidates), axis=1)
+        g0 = np.nanmedian(np.linalg.norm(_grad_rows(objective, _starts(lo, hi, 64)), axis=1))
+        return candidates[g <= 1e-6 * max(1.0, float(g0) if np.isfinite(g0) else 1.0)]
+
+
+def _deduplicate(X: np.ndarray, width: np.ndarray, tol: float, grad_norm: np.ndarray) -> np.ndarray:
+    """One point per cluster (distance in view units below tol), the one with the smallest gradient."""
+    keep: list[int] = []
+    for i in np.argsort(grad_norm, kind="stable"):
+        if not keep or np.min(np.max(np.abs(X[keep] - X[i]) / width, axis=1)) > tol:
+            keep.append(int(i))
+    return X[sorted(keep, key=lambda i: tuple(X[i]))]
+
+
+def classify(eigenvalues: np.ndarray, tol: float) -> str:
+    """Minimum / maximum by the Hessian's definiteness, saddle when indefinite, else degenerate."""
+    if np.all(eigenvalues > tol):
+        return "minimum"
+    if np.all(eigenvalues < -tol):
+        return "maximum"
+    if np.any(eigenvalues > tol) and np.any(eigenvalues < -tol):
+        return "saddle"
+    return "degenerate"
+
+
+def critical_points(objective: Objective, view: Mapping[str, tuple[float, float]] | None = None, *,
+                    starts: int | None = None, iterations: int = 80, symbolic: bool = True,
+                    eig_tol: float | None = None, merge_tol: float = 1e-6, limit: int = 200) -> list[CriticalPoint]:
+    """Stationary points of the loss inside the view, classified, sorted by loss.
+
+    `eig_tol`: eigenvalues with |λ| ≤ eig_tol count as zero (default 1e-6 · max(1, typical |λ|max
+    over the view)). `merge_tol`: points closer than this fraction of the view are one point.
+    A loss with a whole curve of stationary points yields samples of it, at most `limit` points.
+    """
+    lo, hi = view_box(objective, view)
+    width = hi - lo
+    X = _symbolic_points(objective) if symbolic else None
+    exact = X is not None
+    if X is None:
+        X = _newton_points(objective, lo, hi, starts, iterations)
+    X = X[np.all((X >= lo - 1e-9 * width) & (X <= hi + 1e-9 * width), axis=1)]
+    if not len(X):
+        return []
+    with np.errstate(all="ignore"):
+        X = _deduplicate(X, width, merge_tol, np.linalg.norm(_grad_rows(objective, X), axis=1))[:limit]
+        X = np.where(np.abs(X) < 1e-9 * width, 0.0, X)  # 3e-16 is 0 to the eye and in the table
+        lam = np.linalg.eigvalsh(_hess_rows(objective, X))
+        loss = objective.loss(*X.T)
+        if eig_tol is None:
+            typical = np.nanmedian(np.max(np.abs(np.linalg.eigvalsh(_hess_rows(objective, _starts(lo, hi, 64)))), axis=1))
+            eig_tol = 1e-6 * max(1.0, float(typical) if np.isfinite(typical) else 1.0)
+    points = [
+        CriticalPoint(dict(zip(objective.variables, map(float, x))), float(f), classify(ev, eig_tol), tuple(map(float, ev)), exact)
+        for x, f, ev in zip(X, loss, lam)
+        if np.isfinite(f) and np.all(np.isfinite(ev))
+    ]
+    return sorted(points, key=lambda p: (p.loss, tuple(p.point.values())))
+
+
+# ---------------------------------------------------------------- step size and run diagnosis
+
+
+@dataclass(frozen=True)
+class StepDiagnosis:
+    """The local curvature at a point and the learning rates that stay stable there.
+
+    On a quadratic with Hessian eigenvalues λ, plain GD multiplies the error along each
+    eigenvector by (1 − αλ): it shrinks only while α < 2/λmax. Heavy-ball momentum β widens
+    this to 2(1 + β)/λmax, torch's Nesterov form to 2(1 + β)/((1 + 2β)λmax).
+    """
+
+    point: tuple[float, ...]
+    eigenvalues: tuple[float, ...]  # ascending
+
+    @property
+    def lambda_max(self) -> float:
+        return self.eigenvalues[-1]
+
+    @property
+    def lambda_min(self) -> float:
+        return self.eigenvalues[0]
+
+    @property
+    def gd_limit(self) -> float:
+        """Largest stable plain-GD learning rate, 2/λmax (inf where the loss curves down everywhere)."""
+        return 2.0 / self.lambda_max if self.lambda_max > 0 else math.inf
+
+    def momentum_limit(self, beta: float, nesterov: bool = False, dampening: float = 0.0) -> float:
+        """Largest stable rate for torch.optim.SGD with this momentum (dampening scales the gradient by 1 − τ)."""
+        if self.lambda_max <= 0:
+            return math.inf
+        if nesterov:
+            return 2.0 * (1.0 + beta) / ((1.0 + 2.0 * beta) * self.lambda_max)
+        return 2.0 * (1.0 + beta) / ((1.0 - dampening) * self.lambda_max) if dampening < 1 else math.inf
+
+    @property
+    def best_gd_lr(self) -> float | None:
+        """2/(λmax + λmin): the rate that contracts slowest and fastest directions equally (convex points only)."""
+        return 2.0 / (self.lambda_max + self.lambda_min) if self.lambda_min > 0 else None
+
+    @property
+    def condition_number(self) -> float | None:
+        return self.lambda_max / self.lambda_min if self.lambda_min > 0 else None
+
+    def limit_for(self, optimizer_name: str, hyper: Mapping[str, object]) -> tuple[float, str] | None:
+        """(largest stable lr, how it is computed) for optimizers with a curvature bound; None for
+        adaptive ones (Adam, RMSprop, ...), whose effective step depends on their running state."""
+        if optimizer_name == "gd":
+            return self.gd_limit, "2/λmax"
+        if optimizer_name == "sgd":
+            beta = float(hyper.get("momentum", 0.0))
+            if beta == 0:
+                return self.gd_limit, "2/λmax"
+            if hyper.get("nesterov", False):
+                return self.momentum_limit(beta, nesterov=True), f"2(1+β)/((1+2β)λmax) with β = {_fmt(beta)}"
+            tau = float(hyper.get("dampening", 0.0))
+            text = f"2(1+β)/λmax with β = {_fmt(beta)}" if tau == 0 else f"2(1+β)/((1−τ)λmax) with β = {_fmt(beta)}, τ = {_fmt(tau)}"
+            return self.momentum_limit(beta, dampening=tau), text
+        if optimizer_name == "newton" and self.lambda_min > 0:
+            damping = float(hyper.get("damping", 0.0))  # (H + δI)⁻¹H scales eigen-direction λ by λ/(λ + δ)
+            return 2.0 * (1.0 + damping / self.lambda_max), "2(1 + δ/λmax)" if damping else "2"
+        return None
+
+
+def _fmt(value: float) -> str:
+    """Short numbers for messages: 0.2, 1, 1e-6, 2.5e+03."""
+    text = f"{value:.3g}"
+    return text.replace("e-0", "e-").replace("e+0", "e+")
+
+
+def _where(point: Sequence[float]) -> str:
+    return "(" + ", ".join(_fmt(v + 0.0) for v in point) + ")"
+
+
+def stable_step(objective: Objective, point: Mapping[str, float] | Sequence[float]) -> StepDiagnosis:
+    """Hessian eigenvalues at a point, for the stable-step bounds; nan where the Hessian is undefined."""
+    x = np.array([point[n] for n in objective.variables] if isinstance(point, Mapping) else point, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        h = objective.hess(*x)
+    if not np.all(np.isfinite(h)):
+        return StepDiagnosis(tuple(map(float, x)), (math.nan,) * len(x))
+    lam = np.linalg.eigvalsh(0.5 * (h + h.T)) + 0.0
+    return StepDiagnosis(tuple(map(float, x)), tuple(map(float, lam)))
+
+
+def _step_message(objective: Objective, point: np.ndarray, lr: float, optimizer_name: str, hyper: Mapping[str, object]) -> str | None:
+    diag = stable_step(objective, point)
+    if not np.isfinite(diag.lambda_max) or not np.isfinite(lr):
+        return None
+    found = diag.limit_for(optimizer_name, hyper)
+    if found is None or not math.isfinite(found[0]):
+        return None
+    limit, formula = found
+    head = formula.split(" with ")[0]
+    detail = f" ({formula.split(' with ')[1]})" if " with " in formula else ""
+    bound = _fmt(limit) if head == _fmt(limit) else f"{head} = {_fmt(limit)}"
+    if math.isclose(lr, limit, rel_tol=1e-9):
+        return (f"lr {_fmt(lr)} = {bound} near {_where(point)}{detail}: on the edge of stability, "
+                "steps bounce back and forth without shrinking")
+    if lr > limit:
+        return f"lr {_fmt(lr)} > {bound} near {_where(point)}{detail}: steps overshoot"
+    return None
+
+
+def _oscillation(params: np.ndarray, variables: Sequence[str], window: int) -> str | None:
+    """Sign flips of successive update vectors' components over the last `window` updates."""
+    rows = params[np.all(np.isfinite(params), axis=1)][-(window + 1):]
+    if len(rows) < 6:
+        return None
+    delta = np.diff(rows, axis=0)
+    flipping, shrinking = [], []
+    for i, name in enumerate(variables):
+        d = delta[:, i]
+        noise = 1e-12 * (1.0 + np.max(np.abs(rows[:, i])))
+        d = d[np.abs(d) > noise]
+        if len(d) < 5:
+            continue
+        if np.mean(np.sign(d[1:]) != np.sign(d[:-1])) >= 0.8:
+            flipping.append(name)
+            quarter = max(len(d) // 4, 1)
+            shrinking.append(np.mean(np.abs(d[-quarter:])) < 0.9 * np.mean(np.abs(d[:quarter])))
+    if not flipping:
+        return None
+    names = flipping[0] if len(flipping) == 1 else ", ".join(flipping[:-1]) + " and " + flipping[-1]
+    if all(shrinking):
+        return f"damped oscillation: successive steps flip sign in {names} while shrinking (zig-zag towards the minimum)"
+    return f"oscillating: successive steps flip sign in {names}"
+
+
+def _not_a_minimum(objective: Objective, point: np.ndarray, here: float, best: float) -> str | None:
+    """Why a point with a tiny gradient is no minimum: negative curvature, or a loss well above the best known."""
+    diag = stable_step(objective, point)
+    scale = 1e-6 * max(1.0, abs(diag.lambda_max)) if np.isfinite(diag.lambda_max) else 1e-6
+    if np.isfinite(diag.lambda_min) and diag.lambda_min < -scale:
+        return f"the Hessian has a negative eigenvalue {_fmt(diag.lambda_min)}, a saddle or a ridge"
+    if here - best > 1e-3 * max(1.0, abs(best)):
+        return f"loss {_fmt(here)} there, {_fmt(best)} is reachable"
+    return None
+
+
+def _plateau(objective: Objective, trajectory, tol: float, min_steps: int, best_loss: float | None) -> str | None:
+    """The longest stretch with ‖∇‖ < tol when it is long and not at a minimum; or a run that stopped
+    with a tiny gradient where there is no minimum. The best known loss is the run's own lowest
+    or `best_loss`, whichever is lower."""
+    small = np.asarray(trajectory.grad_norm) < tol
+    if not small.any():
+        return None
+    params, losses = np.asarray(trajectory.params), np.asarray(trajectory.loss)
+    finite = losses[np.isfinite(losses)]
+    best = min(float(finite.min()) if len(finite) else math.inf, math.inf if best_loss is None else best_loss)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], small.astype(np.int8), [0]])))
+    starts, ends = edges[::2], edges[1::2]
+    k = int(np.argmax(ends - starts))
+    first, end = int(starts[k]), int(ends[k])
+    if end - first >= min_steps:
+        middle = (first + end) // 2
+        why = _not_a_minimum(objective, params[middle], float(losses[middle]), best)
+        if why:
+            return (f"plateau: ‖∇‖ < {_fmt(tol)} for {end - first} steps while far from any minimum "
+                    f"(steps {first}–{end - 1} near {_where(params[middle])}: {why})")
+    if small[-1]:
+        why = _not_a_minimum(objective, params[-1], float(losses[-1]), best)
+        if why:
+            return f"stopped where ‖∇‖ < {_fmt(tol)} but not at a minimum (near {_where(params[-1])}: {why})"
+    return None
+
+
+def diagnose_run(objective: Objective, trajectory, optimizer_name: str, hyper: Mapping[str, object] | None = None, *,
+                 window: int = 20, plateau_tol: float = 1e-6, plateau_steps: int = 500,
+                 best_loss: float | None = None) -> list[str]:
+    """What a person should know about a run, as sentences: a learning rate above the stable bound at the
+    start or near the end, oscillation over the last `window` updates, a long plateau away from minima.
+
+    `trajectory` has .params (T, d), .loss, .grad_norm and .lr (a core Trajectory); `best_loss` is the
+    lowest loss known elsewhere (e.g. the best critical point), for telling plateaus from minima.
+    """
+    hyper = dict(hyper or {})
+    params = np.asarray(trajectory.params)
+    if len(params) == 0:
+        return []
+    messages: list[str] = []
+    lrs = np.asarray(trajectory.lr)
+    finite = np.flatnonzero(np.all(np.isfinite(params), axis=1) & np.isfinite(np.asarray(trajectory.loss)))
+    for row in dict.fromkeys(finite[[0, -1]] if len(finite) else []):  # start, then the last finite point
+        text = _step_message(objective, params[row], float(lrs[row]), optimizer_name, hyper)
+        if text and not any(text.split(" near ")[0] == m.split(" near ")[0] for m in messages):
+            messages.append(text)
+    for text in (_oscillation(params, objective.variables, window),
+                 _plateau(objective, trajectory, plateau_tol, plateau_steps, best_loss)):
+        if text:
+            messages.append(text)
+    return messages
