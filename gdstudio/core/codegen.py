@@ -76,7 +76,8 @@ def kernel_source(objective: Objective, with_hessian: bool) -> str:
 def _compile(source: str) -> Callable:
     namespace: dict[str, object] = {"math": math}
     exec(compile(source, "<gdstudio objective>", "exec"), namespace)  # our generated source, never user text
-    return njit(FG_SIGNATURE, nogil=True, error_model="numpy")(namespace["fg"])
+    # Only the run kernel calls it (through its address), so no Python wrapper is built.
+    return njit(FG_SIGNATURE, nogil=True, error_model="numpy", no_cpython_wrapper=True)(namespace["fg"])
 
 
 def compiled_kernel(objective: Objective, with_hessian: bool) -> Callable:
