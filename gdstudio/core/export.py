@@ -11,13 +11,13 @@ from .runner import RunProgress
 
 def trajectories_csv(runs: Iterable[RunProgress]) -> str:
     """CSV text with columns run, step, loss, grad_norm, lr and one per variable (floats as repr,
-    so reading them back gives the same bits)."""
+    so reading them back gives the same bits). Very long runs list the rows they kept."""
     runs = list(runs)
     variables = runs[0].objective.variables if runs else ()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["run", "step", "loss", "grad_norm", "lr", *variables])
     for run in runs:
-        for step, row in enumerate(run.trajectory.rows.tolist()):
+        for step, row in zip(run.trajectory.steps.tolist(), run.trajectory.rows.tolist()):
             writer.writerow([run.label, step, *map(repr, row)])
     return buffer.getvalue()

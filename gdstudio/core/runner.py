@@ -108,7 +108,7 @@ class RunProgress:
             self.cancelled_reason = f"stopped by the user at step {self.steps}"
 
     def advance(self, n: int) -> Chunk:
-        first = len(self.trajectory)
+        first = self.steps  # the next row recorded is the state after this many updates
         if not self.done and n > 0:
             n = min(n, int(self.kernel.STOP[K.MAX_STEPS_AT]) - self.steps + 1)  # never reserve rows past the end
             out = self.trajectory.reserve(n)

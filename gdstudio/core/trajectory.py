@@ -1,8 +1,11 @@
 """A run's recorded steps in growing, preallocated storage.
 
-Row k holds the state after k updates: loss, gradient norm, the learning rate
-of the next update, and the parameters. Capacity doubles, so appending a chunk
-costs amortised O(chunk) and readers get views without copies.
+Row k holds the state after `steps[k]` updates: loss, gradient norm, the learning
+rate of the next update, and the parameters. Capacity doubles, so appending a
+chunk costs amortised O(chunk) and readers get views without copies. Past
+`limit` rows the older part is thinned (every other row, step 0 always kept) so
+a run of ten million steps keeps bounded memory, while the most recent `window`
+rows, and so the exact final values, stay at full resolution.
 """
 
 from __future__ import annotations
@@ -10,32 +13,55 @@ from __future__ import annotations
 import numpy as np
 
 LOSS, GRAD_NORM, LR, PARAMS = 0, 1, 2, 3
+ROW_LIMIT = 2_000_000
+RECENT_WINDOW = 200_000
 
 
 class Trajectory:
-    def __init__(self, variables: tuple[str, ...], capacity: int = 1024) -> None:
+    def __init__(self, variables: tuple[str, ...], capacity: int = 1024, limit: int = ROW_LIMIT,
+                 window: int = RECENT_WINDOW) -> None:
         self.variables = variables
         self._rows = np.empty((capacity, PARAMS + len(variables)))
+        self._steps = np.empty(capacity, dtype=np.int64)
         self._count = 0
+        self._next_step = 0
+        self.limit, self.window = limit, min(window, limit // 2)
 
     def __len__(self) -> int:
         return self._count
 
+    @property
+    def thinned(self) -> bool:
+        """True once older rows have been dropped to bound memory."""
+        return self._count < self._next_step
+
     def reserve(self, n: int) -> np.ndarray:
         """Room for n more rows, as a writable view the run kernel fills in place; `commit` counts them."""
+        if self._count + n > self.limit and self._count > self.window:
+            self._thin()
         needed = self._count + n
         if needed > len(self._rows):
-            grown = np.empty((max(needed, 2 * len(self._rows)), self._rows.shape[1]))
-            grown[: self._count] = self._rows[: self._count]
-            self._rows = grown
+            capacity = max(needed, min(2 * len(self._rows), self.limit))
+            rows, steps = np.empty((capacity, self._rows.shape[1])), np.empty(capacity, dtype=np.int64)
+            rows[: self._count], steps[: self._count] = self._rows[: self._count], self._steps[: self._count]
+            self._rows, self._steps = rows, steps
         return self._rows[self._count : needed]
 
     def commit(self, n: int) -> None:
+        self._steps[self._count : self._count + n] = np.arange(self._next_step, self._next_step + n)
         self._count += n
+        self._next_step += n
 
     def extend(self, rows: np.ndarray) -> None:
         self.reserve(len(rows))[:] = rows
         self.commit(len(rows))
+
+    def _thin(self) -> None:
+        old = self._count - self.window
+        keep = np.concatenate([np.arange(0, old, 2), np.arange(old, self._count)])
+        self._rows[: len(keep)] = self._rows[keep]
+        self._steps[: len(keep)] = self._steps[keep]
+        self._count = len(keep)
 
     @property
     def rows(self) -> np.ndarray:
@@ -43,7 +69,7 @@ class Trajectory:
 
     @property
     def steps(self) -> np.ndarray:
-        return np.arange(self._count)
+        return self._steps[: self._count]
 
     @property
     def loss(self) -> np.ndarray:
