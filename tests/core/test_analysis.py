@@ -91,6 +91,16 @@ def test_non_polynomial_landscape():
     assert near(points[0], (-1.306440, 0.0)) and points[0].kind == "minimum"
 
 
+def test_least_squares_over_a_data_set():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+    y = 2 * x + 1 + 0.1 * rng.normal(size=300)
+    objective = parse_objective("mean((w*x + b - y)^2)", columns=("x", "y"), data=np.array([x, y]))
+    (p,) = critical_points(objective, {"w": (-5, 5), "b": (-5, 5)})
+    slope, intercept = np.polyfit(x, y, 1)
+    assert p.kind == "minimum" and p.point == pytest.approx({"w": slope, "b": intercept}, abs=1e-9)
+
+
 def test_only_points_inside_the_view_and_none_where_the_gradient_never_vanishes():
     points = critical_points(parse_objective(HIMMELBLAU), {"x": (0, 5), "y": (0, 5)})
     assert [(p.kind, tuple(np.round(p.coords, 6))) for p in points] == [("minimum", (3.0, 2.0)), ("saddle", (3.385154, 0.073852)),

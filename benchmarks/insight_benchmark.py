@@ -1,0 +1,120 @@
+"""Insight tools' speed, as ratios against per-run loops measured in the same run (machines are noisy).
+
+    python benchmarks/insight_benchmark.py
+
+Targets (issue "Insight tools ..."):
+  1. a 64×64 learning-rate × momentum sweep of 500 steps on Rosenbrock in under 2 s;
+  2. vectorised runs over >= 10,000 starts/cells at >= 30 million run-steps/s, against a Python
+     loop of single-start run_batch calls;
+  3. critical points of the presets' kind of loss in well under a second.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from gdstudio.core import kernel as K
+from gdstudio.core.analysis import critical_points
+from gdstudio.core.batch import run_batch
+from gdstudio.core.codegen import compiled_kernel
+from gdstudio.core.expression import parse_objective
+from gdstudio.core.optimizers import optimizer
+from gdstudio.core.runner import stop_vector
+from gdstudio.core.scenario import StopRules
+from gdstudio.core.schedules import schedule
+from gdstudio.core.sweeps import basins, log_rates, sweep_2d
+
+ROSENBROCK = "(1 - x)^2 + 100*(y - x^2)^2"
+HIMMELBLAU = "(x^2 + y - 11)^2 + (x + y^2 - 7)^2"
+
+
+def best_of(repeats: int, function):
+    """Fastest of several timings (the least disturbed by other work) and the last result."""
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def run_cells(objective, name, starts, stop, hypers, lrs):
+    """What run_batch would do with one hyper-parameter row per start (the `hyper_columns` proposal):
+    the whole 2-D grid in one kernel call. Benchmark-only, to measure what the proposal would buy."""
+    info = optimizer(name)
+    S, d = starts.shape
+    H = np.array([info.flatten(info.check(h)) for h in hypers])
+    H[:, 0] = lrs
+    sched = schedule("constant")
+    runs = K.KernelRuns(starts, info.state_array(info.check(hypers[0]), S, d), H, np.tile(sched.flatten(sched.check({})), (S, 1)),
+                        np.zeros((S, 2)), stop_vector(stop), objective.data)
+    runs.advance(compiled_kernel(objective, info.needs_hessian), info.code, stop.max_steps + 1, np.empty((S, 0, 3 + d)))
+    return runs.T
+
+
+def sweep_section() -> None:
+    objective = parse_objective(ROSENBROCK)
+    lrs, betas = log_rates(1e-5, 1e-2, 64), np.linspace(0.0, 0.99, 64)
+    stop = StopRules(max_steps=500)
+    start = [-1.5, 2.0]
+    sweep_2d(objective, "sgd", start, lrs[:2], "momentum", betas[:2], stop)  # compile once
+    elapsed, sweep = best_of(3, lambda: sweep_2d(objective, "sgd", start, lrs, "momentum", betas, stop))
+    steps = int(sweep.steps.sum())
+    cells = [(lr, b) for b in betas for lr in lrs]
+    sample = cells[:: len(cells) // 256][:256]
+    loop, loop_steps = best_of(1, lambda: sum(
+        int(run_batch(objective, "sgd", np.array([start]), stop, {"momentum": b}, np.array([lr])).steps[0]) for lr, b in sample))
+    hypers = [{"momentum": b} for _, b in cells]
+    lr_column = np.array([lr for lr, _ in cells])
+    one_call, T = best_of(3, lambda: run_cells(objective, "sgd", np.tile(start, (len(cells), 1)), stop, hypers, lr_column))
+    assert int(T.sum()) == steps
+    print("1. 64×64 sweep, SGD lr (log 1e-5..1e-2) × momentum (0..0.99), 500 steps, Rosenbrock")
+    print(f"   sweep_2d (64 run_batch calls) : {elapsed:6.3f} s  (target < 2 s), {steps / elapsed / 1e6:6.1f} M run-steps/s")
+    print(f"   per-cell loop (256 cells)     : {loop_steps / loop / 1e6:6.2f} M run-steps/s  -> whole grid ≈ {loop * len(cells) / len(sample):5.1f} s")
+    print(f"   ratio sweep_2d / per-cell loop: {steps / elapsed / (loop_steps / loop):6.1f} x")
+    print(f"   one kernel call for all cells : {one_call:6.3f} s, {steps / one_call / 1e6:6.1f} M run-steps/s "
+          f"(what `hyper_columns` in run_batch would give)\n")
+
+
+def basins_section() -> None:
+    objective = parse_objective(HIMMELBLAU)
+    view = {"x": (-5, 5), "y": (-5, 5)}
+    stop = StopRules(max_steps=500, grad_tol=None, loss_tol=None, divergence=None)  # every start does all 500 steps
+    minima = [p for p in critical_points(objective, view) if p.kind == "minimum"]
+    basins(objective, "adam", view, 4, stop, {"lr": 0.05}, minima)  # compile once
+    elapsed, result = best_of(3, lambda: basins(objective, "adam", view, 100, stop, {"lr": 0.05}, minima))
+    steps = int(result.steps.sum())
+    starts = np.random.default_rng(0).uniform(-5, 5, (200, 2))
+    loop, loop_steps = best_of(1, lambda: sum(
+        int(run_batch(objective, "adam", s[None, :], stop, {"lr": 0.05}).steps[0]) for s in starts))
+    whole, _ = best_of(3, lambda: basins(objective, "adam", view, 100, stop, {"lr": 0.05}))
+    print("2. basins of attraction, Himmelblau, 100×100 = 10,000 starts of Adam, 500 steps each")
+    print(f"   basins (one run_batch call)   : {elapsed:6.3f} s, {steps / elapsed / 1e6:6.1f} M run-steps/s (target >= 30)")
+    print(f"   per-start loop (200 starts)   : {loop_steps / loop / 1e6:6.2f} M run-steps/s")
+    print(f"   ratio basins / per-start loop : {steps / elapsed / (loop_steps / loop):6.1f} x")
+    print(f"   basins incl. finding minima   : {whole:6.3f} s\n")
+
+
+def critical_section() -> None:
+    print("3. critical points (best of 3)")
+    for text, view in [(HIMMELBLAU, {"x": (-5, 5), "y": (-5, 5)}), (ROSENBROCK, None), ("x^3 - 3*x*y^2", None),
+                       ("sin(x)*cos(y) + 0.1*(x^2 + y^2)", {"x": (-5, 5), "y": (-5, 5)}),
+                       ("x^2 + y^2 + z^2 + x*y*z", None)]:
+        objective = parse_objective(text).compile()
+        exact, points = best_of(3, lambda: critical_points(objective, view))
+        newton, _ = best_of(3, lambda: critical_points(objective, view, symbolic=False))
+        how = "exact" if points and points[0].exact else "Newton"
+        print(f"   {text:36s} {len(points):2d} points  default ({how:6s}) {1000 * exact:6.1f} ms   Newton only {1000 * newton:6.1f} ms")
+
+
+def main() -> None:
+    print("gdstudio insight benchmark (ratios against per-run loops measured in this run)\n")
+    sweep_section()
+    basins_section()
+    critical_section()
+
+
+if __name__ == "__main__":
+    main()
