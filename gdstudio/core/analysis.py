@@ -223,7 +223,7 @@ def critical_points(objective: Objective, view: Mapping[str, tuple[float, float]
     with np.errstate(all="ignore"):
         X = _deduplicate(X, width, merge_tol, np.linalg.norm(_grad_rows(objective, X), axis=1))[:limit]
         X = np.where(np.abs(X) < 1e-9 * width, 0.0, X)  # 3e-16 is 0 to the eye and in the table
-        lam = np.linalg.eigvalsh(_hess_rows(objective, X))
+        lam = np.linalg.eigvalsh(_hess_rows(objective, X)) + 0.0  # no -0.0 in tables
         loss = objective.loss(*X.T)
         if eig_tol is None:
             typical = np.nanmedian(np.max(np.abs(np.linalg.eigvalsh(_hess_rows(objective, _starts(lo, hi, 64)))), axis=1))
@@ -287,6 +287,12 @@ class StepDiagnosis:
         if optimizer_name == "gd":
             return self.gd_limit, "2/λmax"
         if optimizer_name == "sgd":
+            decay = float(hyper.get("weight_decay", 0.0))  # adds decay·I to the Hessian the step sees
+            if decay:
+                shifted = StepDiagnosis(self.point, tuple(v + decay for v in self.eigenvalues))
+                found = shifted.limit_for("sgd", {k: v for k, v in hyper.items() if k != "weight_decay"})
+                joint = ", " if " with " in found[1] else " with "
+                return found[0], found[1] + f"{joint}weight decay {_fmt(decay)} added to λmax"
             beta = float(hyper.get("momentum", 0.0))
             if beta == 0:
                 return self.gd_limit, "2/λmax"
@@ -387,16 +393,17 @@ def _plateau(objective: Objective, trajectory, tol: float, min_steps: int, best_
     params, losses = np.asarray(trajectory.params), np.asarray(trajectory.loss)
     finite = losses[np.isfinite(losses)]
     best = min(float(finite.min()) if len(finite) else math.inf, math.inf if best_loss is None else best_loss)
+    step = np.asarray(getattr(trajectory, "steps", np.arange(len(small))))  # long runs keep thinned older rows
     edges = np.flatnonzero(np.diff(np.concatenate([[0], small.astype(np.int8), [0]])))
-    starts, ends = edges[::2], edges[1::2]
-    k = int(np.argmax(ends - starts))
-    first, end = int(starts[k]), int(ends[k])
-    if end - first >= min_steps:
-        middle = (first + end) // 2
+    lengths = step[edges[1::2] - 1] - step[edges[::2]] + 1
+    k = int(np.argmax(lengths))
+    first, last = int(edges[2 * k]), int(edges[2 * k + 1]) - 1
+    if lengths[k] >= min_steps:
+        middle = (first + last) // 2
         why = _not_a_minimum(objective, params[middle], float(losses[middle]), best)
         if why:
-            return (f"plateau: ‖∇‖ < {_fmt(tol)} for {end - first} steps while far from any minimum "
-                    f"(steps {first}–{end - 1} near {_where(params[middle])}: {why})")
+            return (f"plateau: ‖∇‖ < {_fmt(tol)} for {lengths[k]} steps while far from any minimum "
+                    f"(steps {step[first]}–{step[last]} near {_where(params[middle])}: {why})")
     if small[-1]:
         why = _not_a_minimum(objective, params[-1], float(losses[-1]), best)
         if why:

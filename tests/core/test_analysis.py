@@ -147,13 +147,16 @@ def test_stable_step_bounds():
     assert diag.momentum_limit(0.5, dampening=0.5) == pytest.approx(0.3)
     assert diag.best_gd_lr == pytest.approx(2 / 22) and diag.condition_number == pytest.approx(10)
     assert diag.limit_for("adam", {}) is None
+    assert diag.limit_for("sgd", {"momentum": 0.5, "weight_decay": 10.0}) == (
+        pytest.approx(0.1), "2(1+β)/λmax with β = 0.5, weight decay 10 added to λmax")
     assert stable_step(parse_objective("x^2"), [1.0]).gd_limit == 1.0  # the f(x) = x² edge: lr = 1
     assert stable_step(parse_objective("-x^2"), [1.0]).gd_limit == math.inf
 
 
 @pytest.mark.parametrize(("optimizer", "hyper"), [
     ("gd", {}), ("sgd", {"momentum": 0.5}), ("sgd", {"momentum": 0.5, "nesterov": True}),
-    ("sgd", {"momentum": 0.5, "dampening": 0.5}), ("newton", {}), ("newton", {"damping": 2.0}),
+    ("sgd", {"momentum": 0.5, "dampening": 0.5}), ("sgd", {"weight_decay": 4.0}), ("sgd", {"momentum": 0.5, "weight_decay": 4.0}),
+    ("newton", {}), ("newton", {"damping": 2.0}),
 ])
 def test_bounds_separate_convergence_from_divergence(optimizer, hyper):
     """Just below the bound a quadratic converges, just above it diverges: the formulas are the true edges."""
@@ -243,3 +246,14 @@ def test_diagnosis_of_an_empty_trajectory():
         loss = grad_norm = lr = np.empty(0)
 
     assert diagnose_run(parse_objective("x^2"), Empty(), "gd", {}) == []
+
+
+def test_plateau_length_counts_steps_not_rows_in_a_thinned_trajectory():
+    from types import SimpleNamespace
+
+    steps = np.concatenate([np.arange(0, 800, 2), np.arange(800, 1000)])  # older half thinned to every other step
+    rows = len(steps)
+    trajectory = SimpleNamespace(steps=steps, params=np.zeros((rows, 2)), loss=np.zeros(rows), grad_norm=np.zeros(rows),
+                                 lr=np.full(rows, 0.1))
+    (message,) = diagnose_run(parse_objective("x^2 - y^2"), trajectory, "gd", {"lr": 0.1})
+    assert message.startswith("plateau: ‖∇‖ < 1e-6 for 1000 steps while far from any minimum (steps 0–999 near (0, 0)")
