@@ -258,13 +258,15 @@ def basins(objective: Objective, optimizer_name: str, view: Mapping[str, tuple[f
         starts[:, i] = grid.reshape(-1)
     out = run_batch(objective, optimizer_name, starts, stop, hyper, None, schedule_name, schedule_params)
     known = list(minima) if minima is not None else [p for p in critical_points(objective, view) if p.kind == "minimum"]
-    centres = np.array([p.coords for p in known]).reshape(-1, objective.dimension)
-    labels = _label(out.final, out.status, centres, width, match_tol)
+    def centres() -> np.ndarray:
+        return np.array([[p.point[n] for n in objective.variables] for p in known], dtype=np.float64).reshape(-1, objective.dimension)
+
+    labels = _label(out.final, out.status, centres(), width, match_tol)
     if minima is None:
         extra = _discovered(objective, out.final, out.status, labels, width, match_tol)
         if extra:
             known += extra
-            labels = _label(out.final, out.status, np.array([p.coords for p in known]), width, match_tol)
+            labels = _label(out.final, out.status, centres(), width, match_tol)
     d = objective.dimension
     return Basins(names, coords, labels.reshape(shape), known, out.final.reshape(shape + (d,)), out.status.reshape(shape),
                   out.steps.reshape(shape))

@@ -131,7 +131,7 @@ def test_himmelblau_basins(himmelblau, optimizer, hyper):
 
 
 def test_basins_label_divergence_and_unknown_minima(himmelblau):
-    (top,) = [p for p in [CriticalPoint({"x": 3.0, "y": 2.0}, 0.0, "minimum", (1.0, 1.0))]]
+    top = CriticalPoint({"y": 2.0, "x": 3.0}, 0.0, "minimum", (1.0, 1.0))  # named coordinates, in any order
     only_one = basins(himmelblau, "gd", BOX5, 20, StopRules(max_steps=5000), {"lr": 0.01}, minima=[top])
     assert set(np.unique(only_one.labels)) == {0, UNRESOLVED} and len(only_one.minima) == 1
     wild = basins(himmelblau, "gd", BOX5, 20, StopRules(max_steps=5000), {"lr": 0.03})
