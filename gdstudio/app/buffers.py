@@ -1,85 +1,78 @@
 """GUI-side copies of the runs' trajectories.
 
 The worker's runner owns its arrays and may reallocate them at any time, so the
-GUI thread never reads them: each chunk's rows (fresh arrays the worker no
-longer touches) are appended here, in the GUI thread, into preallocated
-storage that doubles as it grows. Plots read views of these buffers.
+GUI thread never reads them: each chunk's rows (fresh copies the worker no
+longer touches) are appended here, in the GUI thread, to a core `Trajectory` —
+the same storage the CLI uses, with the same memory bound for very long runs
+(older rows thinned, recent ones exact). Plots read views of it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
-LOSS, GRAD_NORM, LR, PARAMS = 0, 1, 2, 3
+from ..core.trajectory import GRAD_NORM, LOSS, LR, PARAMS, ROW_LIMIT, Trajectory
+
+PREALLOCATED_FLOATS = 16_000_000  # reserved (not touched) up front, so growing never copies megabytes in the GUI thread
+
+__all__ = ["GRAD_NORM", "LOSS", "LR", "PARAMS", "RunBuffer"]
 
 
 class RunBuffer:
-    """Growing rows (loss, grad_norm, lr, params...) of one run, plus its outcome."""
+    """One run as the GUI knows it: its trajectory so far, status and reason."""
 
-    def __init__(self, label: str, variables: tuple[str, ...], capacity: int = 1024) -> None:
+    def __init__(self, label: str, variables: tuple[str, ...]) -> None:
         self.label = label
         self.variables = variables
-        self._rows = np.empty((capacity, PARAMS + len(variables)))
-        self._steps = np.arange(capacity, dtype=np.float64)
-        self._count = 0
+        columns = PARAMS + len(variables)
+        self.trajectory = Trajectory(variables, capacity=min(ROW_LIMIT, max(1024, PREALLOCATED_FLOATS // columns)))
         self.status = "waiting"
         self.reason = ""
         self.version = 0  # bumped on every change, so plots redraw only what moved
+        self.layout = 0  # bumped when old rows were thinned (row positions changed)
 
     def __len__(self) -> int:
-        return self._count
+        return len(self.trajectory)
 
     def extend(self, rows: np.ndarray) -> None:
-        needed = self._count + len(rows)
-        if needed > len(self._rows):
-            size = max(needed, 2 * len(self._rows))
-            grown = np.empty((size, self._rows.shape[1]))
-            grown[: self._count] = self._rows[: self._count]
-            self._rows = grown
-            self._steps = np.arange(size, dtype=np.float64)
-        self._rows[self._count : needed] = rows
-        self._count = needed
+        kept = len(self.trajectory)
+        self.trajectory.extend(rows)
+        if len(self.trajectory) != kept + len(rows):
+            self.layout += 1
         self.version += 1
 
     @property
+    def steps_done(self) -> int:
+        """Updates made so far (the step of the last row)."""
+        return int(self.trajectory.steps[-1]) if len(self.trajectory) else 0
+
+    @property
     def rows(self) -> np.ndarray:
-        return self._rows[: self._count]
+        return self.trajectory.rows
 
     @property
     def steps(self) -> np.ndarray:
-        return self._steps[: self._count]
+        return self.trajectory.steps
 
     @property
     def loss(self) -> np.ndarray:
-        return self.rows[:, LOSS]
-
-    @property
-    def grad_norm(self) -> np.ndarray:
-        return self.rows[:, GRAD_NORM]
-
-    @property
-    def lr(self) -> np.ndarray:
-        return self.rows[:, LR]
-
-    @property
-    def params(self) -> np.ndarray:
-        return self.rows[:, PARAMS:]
+        return self.trajectory.loss
 
     def last(self) -> np.ndarray | None:
-        return self._rows[self._count - 1] if self._count else None
+        return self.trajectory.rows[-1] if len(self.trajectory) else None
 
-    # `trajectories_csv` reads run.trajectory.rows, run.label and run.objective.variables
-    @property
-    def trajectory(self) -> RunBuffer:
-        return self
+    def row_at(self, step: int) -> np.ndarray | None:
+        """The row recorded at `step`, or the nearest kept one."""
+        steps = self.trajectory.steps
+        if not len(steps) or step < 0 or step > steps[-1]:
+            return None
+        return self.trajectory.rows[min(int(np.searchsorted(steps, step)), len(steps) - 1)]
 
     @property
-    def objective(self) -> _Variables:
+    def objective(self) -> _Variables:  # `trajectories_csv` reads run.objective.variables
         return _Variables(self.variables)
 
 
-@dataclass(frozen=True)
 class _Variables:
-    variables: tuple[str, ...] = field(default=())
+    def __init__(self, variables: tuple[str, ...]) -> None:
+        self.variables = variables

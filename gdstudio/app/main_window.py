@@ -67,7 +67,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.timer = QTimer(self, interval=FRAME_MS)
-        self.timer.timeout.connect(self.redraw)
+        self.timer.timeout.connect(lambda: self.redraw(everything=False))
         self.document.changed.connect(self._document_changed)
         self.document.path_changed.connect(self._update_title)
         self.document.modified_changed.connect(self.setWindowModified)
@@ -299,7 +299,7 @@ class MainWindow(QMainWindow):
         self.controller.stop()
         for buffer in self.buffers:
             if buffer.status in ("running", "waiting"):
-                buffer.status, buffer.reason = "cancelled", f"stopped by the user at step {max(len(buffer) - 1, 0)}"
+                buffer.status, buffer.reason = "cancelled", f"stopped by the user at step {buffer.steps_done}"
         if was_active:
             self.state = "finished" if self.buffers else "idle"
             self.redraw()
@@ -341,10 +341,15 @@ class MainWindow(QMainWindow):
         self.reset_action.setEnabled(self.state != "idle")
 
     # -- drawing ----------------------------------------------------------------------
-    def redraw(self) -> None:
-        """One frame: plots and tables from the buffers (cheap when nothing moved)."""
-        self.landscape.refresh()
-        self.loss_curve.refresh()
+    def redraw(self, everything: bool = True) -> None:
+        """One frame: plots and tables from the buffers (cheap when nothing moved). While runs go,
+        the timer alternates between the two plots so each event-loop pass paints only one of them
+        (a repaint of a plot costs ~10-25 ms; both at once would stall input handling longer)."""
+        self._frame = getattr(self, "_frame", 0) + 1
+        if everything or self._frame % 2:
+            self.landscape.refresh()
+        if everything or not self._frame % 2:
+            self.loss_curve.refresh()
         self.runs_panel.show_status(self.buffers)
         self._update_status()
 
@@ -356,7 +361,7 @@ class MainWindow(QMainWindow):
             buffer = self.buffers[index]
             last = buffer.last()
             if last is not None:
-                line = (f"{buffer.label} · step {len(buffer) - 1:,} · loss {last[0]:.4g} · ‖∇‖ {last[1]:.3g} · "
+                line = (f"{buffer.label} · step {buffer.steps_done:,} · loss {last[0]:.4g} · ‖∇‖ {last[1]:.3g} · "
                         f"{buffer.reason or buffer.status}")
                 self.status_label.setText(f"{line}   [{state}]")
                 return

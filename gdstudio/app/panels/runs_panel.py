@@ -121,7 +121,7 @@ class RunsPanel(QWidget):
                 break
             last = buffer.last()
             if last is not None:
-                item.setText(1, f"{len(buffer) - 1:,}")
+                item.setText(1, f"{buffer.steps_done:,}")
                 item.setText(2, number(last[0]))
                 item.setText(3, number(last[1]))
             item.setText(4, buffer.status)

@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...core.expression import Objective
 from ...core.scenario import Scenario
@@ -69,6 +69,8 @@ class Landscape(QWidget):
         self.minima = pg.ScatterPlotItem(symbol="star", size=18, brush=pg.mkBrush("#ffd700"), pen=pg.mkPen("k"))
         for item in (self.image, self.lines, self.curve_item, self.minima):
             self.item.addItem(item)
+        for static in (self.image, self.lines, self.curve_item):  # repainted from a pixmap while runs move
+            static.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.image.setZValue(-10)
         self.lines.setZValue(-5)
         self.minima.setZValue(20)

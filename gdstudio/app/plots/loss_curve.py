@@ -1,12 +1,16 @@
 """Loss (or ‖∇‖, or learning rate) against step for every run, live.
 
-Curve items are created once per set of runs and fed with `setData` from the
-GUI-side buffers on the redraw timer, only when a buffer grew. Long curves stay
-fast through peak downsampling and clip-to-view. Hovering reports step, value
-and parameters of every run at that step.
+Curve items are created once per set of runs and fed with `setData` on the
+redraw timer, only when a buffer grew. What they get is an incremental min/max
+decimation (`decimate.Decimator`), so a frame costs O(new rows) even after
+millions of steps; zooming in re-decimates just the visible slice. The items
+also keep pyqtgraph's peak downsampling and clip-to-view. Hovering reports
+step, value and parameters of every run at that step (from the full buffers).
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -14,7 +18,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..buffers import GRAD_NORM, LOSS, LR, RunBuffer
+from .decimate import Decimator
 from .style import themed_plot
+
+DETAIL_SECONDS = 0.25  # while zoomed in and running, the visible slice is re-decimated at most this often
 
 QUANTITIES = (("loss", LOSS), ("gradient norm ‖∇‖", GRAD_NORM), ("learning rate", LR))
 
@@ -44,7 +51,10 @@ class LossCurve(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.plot, 1)
         self.curves: list[pg.PlotDataItem] = []
+        self._decimators: list[Decimator] = []
         self._drawn: list[int] = []
+        self._detail_range: tuple[float, float] | None = None
+        self._detail_time = 0.0
         self._buffers: list[RunBuffer] = []
         self.quantity.currentIndexChanged.connect(self._redraw_all)
         self.log.toggled.connect(self._set_log)
@@ -65,28 +75,51 @@ class LossCurve(QWidget):
             curve.setClipToView(True)
             self.curves.append(curve)
         self._buffers = buffers
-        self._drawn = [-1] * len(buffers)
+        self._reset_decimation()
         self.hover.clear()
+
+    def _reset_decimation(self) -> None:
+        self._decimators = [Decimator(log=self.log.isChecked()) for _ in self._buffers]
+        self._drawn = [-1] * len(self._buffers)
+        self._layouts = [b.layout for b in self._buffers]
+        self._detail_range = None
 
     def _column(self) -> int:
         return int(self.quantity.currentData())
 
+    def _zoomed_range(self) -> tuple[float, float] | None:
+        """The visible step range when the user zoomed in on part of a long run, else None."""
+        if self.item.vb.autoRangeEnabled()[0]:
+            return None
+        low, high = self.item.vb.viewRange()[0]
+        longest = max((b.steps_done for b in self._buffers), default=0)
+        return (low, high) if high - low < 0.9 * longest else None
+
     def refresh(self) -> None:
         """Called on the redraw timer: setData only for runs whose buffers changed."""
         column = self._column()
+        zoom = self._zoomed_range()
+        moved = any(d != b.version for d, b in zip(self._drawn, self._buffers))
+        if zoom is not None:
+            due = zoom != self._detail_range or (moved and time.monotonic() - self._detail_time > DETAIL_SECONDS)
+            if due:
+                self._detail_range, self._detail_time = zoom, time.monotonic()
+                for buffer, curve, decimator in zip(self._buffers, self.curves, self._decimators):
+                    curve.setData(*decimator.detail(buffer.steps, buffer.rows[:, column], *zoom))
+                self._drawn = [-2] * len(self._buffers)  # back to the envelope once zoomed out
+            return
+        self._detail_range = None
         for i, (buffer, curve) in enumerate(zip(self._buffers, self.curves)):
             if self._drawn[i] != buffer.version:
                 self._drawn[i] = buffer.version
-                curve.setData(buffer.steps, self._values(buffer, column))
-
-    def _values(self, buffer: RunBuffer, column: int) -> np.ndarray:
-        values = buffer.rows[:, column]
-        if self.log.isChecked():  # log10 of zero or less is undefined: leave a gap there
-            values = np.where(values > 0, values, np.nan)
-        return values
+                decimator = self._decimators[i]
+                if self._layouts[i] != buffer.layout:  # old rows were thinned: fold them in again
+                    self._layouts[i] = buffer.layout
+                    decimator.reset()
+                curve.setData(*decimator.update(buffer.steps, buffer.rows[:, column]))
 
     def _redraw_all(self) -> None:
-        self._drawn = [-1] * len(self._buffers)
+        self._reset_decimation()
         self.item.setLabel("left", self.quantity.currentText())
         self.refresh()
 
@@ -101,8 +134,8 @@ class LossCurve(QWidget):
         step = int(round(self.item.vb.mapSceneToView(position).x()))
         parts = []
         for buffer in self._buffers:
-            if 0 <= step < len(buffer):
-                row = buffer.rows[step]
+            row = buffer.row_at(step)
+            if row is not None:
                 params = ", ".join(f"{n}={v:.4g}" for n, v in zip(buffer.variables, row[3:]))
                 parts.append(f"{buffer.label}: loss {row[0]:.4g} ({params})")
         self.hover.setText(f"step {step}: " + "; ".join(parts) if parts else "")

@@ -1,0 +1,96 @@
+"""Incremental min/max ("peak") decimation of a growing curve, so a frame costs O(new rows).
+
+pyqtgraph's own downsampling works on the whole array at every setData, which is
+O(n) per frame and stalls the GUI once a run has millions of steps. Here each
+bucket of B consecutive rows is reduced to its min and max once, as the rows
+arrive; when there are more than `max_buckets` buckets, pairs are merged and B
+doubles. The result (≤ 2·max_buckets points + the unfinished tail) looks like
+pyqtgraph's 'peak' mode: every spike stays visible at any zoom-out.
+`detail(lo, hi)` decimates only a visible slice of the raw data (for zooming in).
+x values are the rows' step numbers (rows of very long runs are thinned, so a
+row's position is not its step).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_BUCKETS = 2048
+
+
+def _reduce(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    blocks = values.reshape(-1, size)
+    return np.fmin.reduce(blocks, axis=1), np.fmax.reduce(blocks, axis=1)  # NaN-ignoring, no warnings
+
+
+def _envelope(x0: np.ndarray, x1: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vertical min–max segments, one per bucket, joined into one polyline."""
+    x = np.repeat((x0 + x1) / 2.0, 2)
+    y = np.empty(2 * len(lows))
+    y[0::2], y[1::2] = lows, highs
+    return x, y
+
+
+class Decimator:
+    """Min/max buckets of one column of a growing buffer."""
+
+    def __init__(self, max_buckets: int = MAX_BUCKETS, log: bool = False) -> None:
+        self.max_buckets = max_buckets
+        self.log = log  # values <= 0 have no logarithm: they become gaps
+        self.reset()
+
+    def reset(self) -> None:
+        self.size = 1
+        self.done = 0  # rows already folded into buckets
+        self.lows = self.highs = self.x0 = self.x1 = np.empty(0)
+
+    def _prep(self, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float64)
+        return np.where(values > 0, values, np.nan) if self.log else values
+
+    def update(self, xs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fold in rows added since the last call; return (x, y) to draw."""
+        n = len(values)
+        if n < self.done:
+            self.reset()
+        complete = self.done + (n - self.done) // self.size * self.size
+        if complete > self.done:
+            lo, hi = _reduce(self._prep(values[self.done:complete]), self.size)
+            starts = xs[self.done:complete:self.size].astype(np.float64)
+            ends = xs[self.done + self.size - 1:complete:self.size].astype(np.float64)
+            self.lows, self.highs = np.concatenate([self.lows, lo]), np.concatenate([self.highs, hi])
+            self.x0, self.x1 = np.concatenate([self.x0, starts]), np.concatenate([self.x1, ends])
+            self.done = complete
+        while len(self.lows) > self.max_buckets:
+            even = len(self.lows) // 2 * 2
+            odd = len(self.lows) > even
+            self.lows = np.fmin(self.lows[0:even:2], self.lows[1:even:2])
+            self.highs = np.fmax(self.highs[0:even:2], self.highs[1:even:2])
+            self.x0, self.x1 = self.x0[0:even:2], self.x1[1:even:2]
+            self.size *= 2
+            if odd:  # the bucket left over is half a new one: its rows go back to the tail
+                self.done -= self.size // 2
+        tail_x = xs[self.done:n].astype(np.float64)
+        tail_y = self._prep(values[self.done:n])
+        if self.size == 1:
+            return tail_x, tail_y
+        x, y = _envelope(self.x0, self.x1, self.lows, self.highs)
+        return np.concatenate([x, tail_x]), np.concatenate([y, tail_y])
+
+    def detail(self, xs: np.ndarray, values: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+        """Decimate just the rows with x in [low, high] (a zoomed-in view) at the same resolution."""
+        n = len(values)
+        first = max(int(np.searchsorted(xs, low)) - 1, 0)
+        last = min(int(np.searchsorted(xs, high, side="right")) + 1, n)
+        if last <= first:
+            return np.empty(0), np.empty(0)
+        size = 1
+        while (last - first) // size > self.max_buckets:
+            size *= 2
+        whole = first + (last - first) // size * size
+        tail_x, tail_y = xs[whole:last].astype(np.float64), self._prep(values[whole:last])
+        if whole == first:
+            return tail_x, tail_y
+        lo, hi = _reduce(self._prep(values[first:whole]), size)
+        x, y = _envelope(xs[first:whole:size].astype(np.float64), xs[first + size - 1:whole:size].astype(np.float64), lo, hi)
+        return np.concatenate([x, tail_x]), np.concatenate([y, tail_y])
