@@ -23,6 +23,8 @@ MAX_NAME = 64
 MAX_DEPTH = 100
 MAX_EXPONENT = 1000  # |p| in x^p, when x is not a number
 MAX_DIGITS = 300  # numbers the parser builds exactly (like 9^9) stay below 10^300
+MAX_MAGNITUDE = 308  # every number in a loss is a float: 10^-308 <= |value| <= 10^308 (or 0)
+MAX_EXP_ARGUMENT = 1000.0  # exp(z) of a constant: beyond this, exact evaluation explodes and floats overflow
 
 
 class ExpressionError(ValueError):
@@ -68,6 +70,24 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], tuple[int, int | None]]] = {
     "softplus": (lambda z: sp.log(1 + sp.exp(z)), (1, 1)),
 }
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E}
+
+
+def _float_sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+
+
+# Float versions of FUNCTIONS: a call whose arguments are all constants is first evaluated in floats, so a
+# constant that is not a real float (acos(2), log(-1), exp(10^300)) is refused at its column before SymPy's
+# exact arithmetic gets to it (which can hang, recurse without end or raise its own errors).
+_FLOAT: dict[str, Callable[..., float]] = {
+    "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan,
+    "atan2": math.atan2, "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh, "asinh": math.asinh,
+    "acosh": math.acosh, "atanh": math.atanh, "exp": math.exp, "log": math.log, "ln": math.log, "log10": math.log10,
+    "log2": math.log2, "sqrt": math.sqrt, "abs": abs, "sign": lambda z: float((z > 0) - (z < 0)), "max": max,
+    "min": min, "sigmoid": _float_sigmoid, "relu": lambda z: max(z, 0.0),
+    "softplus": lambda z: max(z, 0.0) + math.log1p(math.exp(-abs(z))),
+}
+_EXPONENTIAL = {"exp", "sinh", "cosh", "tanh", "sigmoid", "softplus"}
 
 _TOKEN = re.compile(
     r"(?P<space>\s+)"
@@ -206,12 +226,12 @@ class _Parser:
                 factor = self.unary()
                 if token.text == "/" and factor == 0:
                     raise ExpressionError("division by zero", token.column)
-                result = result * factor if token.text == "*" else result / factor
+                result = _bounded_product(result, factor, token.text, token.column)
             elif token.kind in ("number", "name") or token.text == "(":
                 previous = self.tokens[self.index - 1]
                 if token.kind == "number" and previous.kind == "number":
                     raise ExpressionError(f"missing operator before the number '{token.text}'", token.column)
-                result = result * self.unary()
+                result = _bounded_product(result, self.unary(), "*", token.column)
             else:
                 return result
 
@@ -299,6 +319,8 @@ class _Parser:
         if len(args) < least or (most is not None and len(args) > most):
             wanted = f"{least}" if least == most else f"at least {least}"
             raise ExpressionError(f"{token.text}() takes {wanted} argument{'s' if least > 1 else ''}, got {len(args)}", token.column)
+        if not any(arg.free_symbols for arg in args):
+            _check_constant_call(token.text, args, token.column)
         return builder(*args)
 
 
@@ -312,8 +334,55 @@ def _describe(token: Token) -> str:
 
 
 def _digits(value: sp.Rational) -> float:
-    """Decimal digits in a rational's numerator and denominator (a size, not a value)."""
-    return max(len(str(abs(value.p))), len(str(value.q)))
+    """Decimal digits of the larger of a rational's numerator and denominator (a size, not a value)."""
+    return math.log10(max(abs(value.p), value.q))
+
+
+def _constant(value: sp.Expr, what: str, column: int) -> float:
+    """The float value of a constant the parser built (each of its parts was checked when it was built)."""
+    try:
+        number = float(value)
+    except TypeError:  # complex
+        raise ExpressionError(f"{what} is not a real number", column) from None
+    if not math.isfinite(number) or (number and abs(math.log10(abs(number))) > MAX_MAGNITUDE):
+        raise ExpressionError(f"{what} is out of the range of floating-point numbers", column)
+    return number
+
+
+def _check_constant_call(name: str, args: list[sp.Expr], column: int) -> None:
+    values = [_constant(arg, f"the argument of {name}()", column) for arg in args]
+    if name in _EXPONENTIAL and abs(values[0]) > MAX_EXP_ARGUMENT:
+        raise ExpressionError(f"{name}() of a constant beyond ±{MAX_EXP_ARGUMENT:g} is out of range", column)
+    try:
+        result = _FLOAT[name](*values)
+    except (ValueError, ZeroDivisionError):
+        raise ExpressionError(f"{name}() is undefined here (not a real number)", column) from None
+    except OverflowError:
+        raise ExpressionError(f"{name}() of this constant is too large", column) from None
+    if not math.isfinite(result) or abs(result) > 10.0**MAX_MAGNITUDE:
+        raise ExpressionError(f"{name}() of this constant is too large", column)
+
+
+def _check_numbers(expr: sp.Expr, column: int, everywhere: bool) -> None:
+    """Every exact number stays a float: refuse 1e300*1e300 and the like. Looks at the leading coefficient,
+    or (when a number was just multiplied in and SymPy may have distributed it) at every number."""
+    numbers = expr.atoms(sp.Rational) if everywhere else [expr.as_coeff_Mul()[0]]
+    for number in numbers:
+        if number.is_Rational and number != 0 and abs(math.log10(abs(number.p)) - math.log10(number.q)) > MAX_MAGNITUDE:
+            raise ExpressionError(f"the number {_short(number)} is out of the range of floating-point numbers", column)
+
+
+def _bounded_product(left: sp.Expr, right: sp.Expr, operator: str, column: int) -> sp.Expr:
+    result = left * right if operator == "*" else left / right
+    _check_numbers(result, column, everywhere=left.is_Number or right.is_Number)
+    return result
+
+
+def _check_exponents(expr: sp.Expr, column: int) -> None:
+    """(x^999)^999 is x^998001: bound the exponents of the result, not only of what was typed."""
+    for factor in sp.Mul.make_args(expr):
+        if factor.is_Pow and factor.exp.is_Rational and abs(factor.exp) > MAX_EXPONENT and factor.base.free_symbols:
+            raise ExpressionError(f"exponent {_short(factor.exp)} is too large (limit {MAX_EXPONENT})", column)
 
 
 def _bounded_power(base: sp.Expr, exponent: sp.Expr, column: int) -> sp.Expr:
@@ -321,19 +390,41 @@ def _bounded_power(base: sp.Expr, exponent: sp.Expr, column: int) -> sp.Expr:
     if exponent.is_Rational and abs(exponent) > MAX_EXPONENT and not base.is_Number:
         raise ExpressionError(f"exponent {_short(exponent)} is too large (limit {MAX_EXPONENT})", column)
     if base.is_Rational and exponent.is_Rational and base not in (0, 1, -1):
-        size = abs(float(exponent)) * max(_digits(base), 1)
+        size = abs(float(exponent)) * _digits(base)
         if size > MAX_DIGITS:
             raise ExpressionError(f"number is too large: about {size:.3g} digits (limit {MAX_DIGITS})", column)
     if base.is_Number and exponent.is_Number and not exponent.is_Rational:
         magnitude = abs(float(exponent)) * math.log10(max(abs(float(base)), 1e-300))
         if magnitude > MAX_DIGITS:
             raise ExpressionError("number is too large", column)
-    return sp.Pow(base, exponent)
+    if not base.free_symbols:
+        number = _constant(base, "the base", column)
+        if not exponent.free_symbols:
+            power = _constant(exponent, "the exponent", column)
+            try:
+                value = math.pow(number, power)
+            except (ValueError, ZeroDivisionError):
+                raise ExpressionError("this power is undefined (not a real number)", column) from None
+            except OverflowError:
+                raise ExpressionError("number is too large", column) from None
+            if value and abs(math.log10(abs(value))) > MAX_MAGNITUDE:
+                raise ExpressionError("number is out of the range of floating-point numbers", column)
+        elif number < 0:
+            raise ExpressionError("a negative number to a variable power is not a real number", column)
+    result = sp.Pow(base, exponent)
+    _check_exponents(result, column)
+    _check_numbers(result, column, everywhere=False)
+    return result
 
 
 def parse(text: str, symbols: Callable[[str], sp.Symbol], columns: frozenset[str] = frozenset()) -> ParsedExpression:
     """Parse untrusted text; `symbols` turns a name into its SymPy symbol; names in `columns`
     are data columns, allowed only inside mean(...) and sum(...)."""
     parser = _Parser(tokenize(text), symbols, columns)
-    expr = parser.parse()
+    try:
+        expr = parser.parse()
+    except ExpressionError:
+        raise
+    except (ArithmeticError, RecursionError, TypeError, ValueError) as error:  # SymPy's own, on odd input
+        raise ExpressionError(f"cannot build this expression ({type(error).__name__}: {_short(error, 80)})") from None
     return ParsedExpression(expr, parser.name_columns, parser.aggregates)
