@@ -15,6 +15,7 @@ from typing import Callable
 
 import numpy as np
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 
 from .parse import Aggregate, ExpressionError, parse
 
@@ -31,6 +32,50 @@ def natural_key(name: str) -> tuple:
 
 def _size(exprs: Sequence[sp.Expr]) -> int:
     return sum(sp.count_ops(e, visual=False) + 1 for e in exprs)
+
+
+class _Printer(NumPyPrinter):
+    """NumPy source in which every number is a float (NumPy turns a Python integer beyond 64 bits into an
+    object array that no ufunc accepts) and and/or are nested in pairs (numpy.logical_and.reduce cannot
+    mix a constant condition with an array one)."""
+
+    def _number(self, value: int) -> str:
+        if abs(value) < 2**53:
+            return str(value)
+        try:
+            return repr(float(value))
+        except OverflowError:
+            return ("-" if value < 0 else "") + self._module_format("numpy.inf")
+
+    def _print_Integer(self, expr: sp.Integer) -> str:
+        return self._number(expr.p)
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        return f"{self._number(expr.p)}/{self._number(expr.q)}"
+
+    def _pairwise(self, function: str, args: Sequence[sp.Basic]) -> str:
+        name = self._module_format(function)
+        text = self._print(args[0])
+        for arg in args[1:]:
+            text = f"{name}({text}, {self._print(arg)})"
+        return text
+
+    def _print_And(self, expr: sp.And) -> str:
+        return self._pairwise("numpy.logical_and", expr.args)
+
+    def _print_Or(self, expr: sp.Or) -> str:
+        return self._pairwise("numpy.logical_or", expr.args)
+
+
+def _printer() -> _Printer:
+    """A fresh printer (it collects the imports the function needs), set up as lambdify sets up its own."""
+    return _Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True, "user_functions": {}})
+
+
+def _real_cse(exprs):
+    """cse whose temporaries are real: with plain symbols, SymPy rebuilding Heaviside(-t**997) asks for im(t**997)
+    and expands a binomial of degree 997 (minutes). Names start with '_', which no user name can."""
+    return sp.cse(exprs, symbols=sp.numbered_symbols("_t", real=True), list=False)
 
 
 def _almost_everywhere(expr: sp.Expr) -> sp.Expr:
@@ -133,7 +178,7 @@ class Objective:
             else:
                 args = (*self.symbols, *terms.moment_symbols(_ORDER[which]))
                 exprs = {"loss": terms.outer_loss, "grad": list(terms.outer_grad), "hess": flat(terms.outer_hess)}[which]
-            self._compiled[which] = sp.lambdify(args, exprs, modules="numpy", cse=True)
+            self._compiled[which] = sp.lambdify(args, exprs, modules="numpy", printer=_printer(), cse=_real_cse)
         return self._compiled[which]
 
     def compile(self) -> Objective:
@@ -200,6 +245,11 @@ def flat(matrix: Sequence[Sequence[sp.Expr]]) -> list[sp.Expr]:
 def _check_size(exprs: Sequence[sp.Expr], what: str) -> None:
     if _size(exprs) > MAX_DERIVED_NODES:
         raise ExpressionError(f"the {what} is too complex to compile")
+    for expr in exprs:
+        if expr.has(sp.Derivative):
+            raise ExpressionError(f"the {what} cannot be worked out exactly (SymPy cannot differentiate a part of this loss)")
+        if expr.has(sp.I, sp.zoo, sp.nan):
+            raise ExpressionError(f"the {what} is not a real number (the loss takes complex values)")
 
 
 def _derivatives(expr: sp.Expr, syms: Sequence[sp.Symbol]) -> tuple[tuple[sp.Expr, ...], tuple[tuple[sp.Expr, ...], ...]]:
@@ -264,6 +314,17 @@ def parse_objective(text: str, variables: Sequence[str] | None = None, columns: 
         return symbols.setdefault(name, sp.Symbol(name, real=True))
 
     columns = tuple(columns)
+    try:
+        objective = _parse_objective(text, variables, columns, symbol)
+    except ExpressionError:
+        raise
+    except (ArithmeticError, RecursionError, TypeError, ValueError) as error:  # SymPy's own, on odd input
+        raise ExpressionError(f"cannot derive this loss ({type(error).__name__}: {str(error)[:80]})") from None
+    return objective.bind(data) if data is not None and objective.data_terms else objective
+
+
+def _parse_objective(text: str, variables: Sequence[str] | None, columns: tuple[str, ...],
+                     symbol: Callable[[str], sp.Symbol]) -> Objective:
     parsed = parse(text, symbol, frozenset(columns))
     expr = parsed.expr
     free = set().union(expr.free_symbols, *(a.expr.free_symbols for a in parsed.aggregates))
@@ -289,4 +350,4 @@ def parse_objective(text: str, variables: Sequence[str] | None = None, columns: 
     else:
         terms, shown, gradient, hessian = _data_terms(expr, parsed.aggregates, syms, columns, tuple(symbol(c) for c in columns))
         objective = Objective(text, names, syms, shown, gradient, hessian, terms)
-    return objective.bind(data) if data is not None and objective.data_terms else objective
+    return objective
