@@ -35,17 +35,19 @@ def _size(exprs: Sequence[sp.Expr]) -> int:
 
 
 class _Printer(NumPyPrinter):
-    """NumPy source in which every number is a float (NumPy turns a Python integer beyond 64 bits into an
-    object array that no ufunc accepts) and and/or are nested in pairs (numpy.logical_and.reduce cannot
-    mix a constant condition with an array one)."""
+    """NumPy source in which every big number is a NumPy float (NumPy turns a Python integer beyond 64 bits into
+    an object array that no ufunc accepts, and Python's own float ** overflows with an exception, not inf),
+    and/or are nested in pairs (numpy.logical_and.reduce cannot mix a constant condition with an array one),
+    and Heaviside is numpy.heaviside (its Piecewise form makes SymPy simplify conditions, which can take minutes)."""
 
     def _number(self, value: int) -> str:
         if abs(value) < 2**53:
             return str(value)
         try:
-            return repr(float(value))
+            number = repr(float(value))
         except OverflowError:
-            return ("-" if value < 0 else "") + self._module_format("numpy.inf")
+            number = ("-" if value < 0 else "") + "inf"
+        return f"{self._module_format('numpy.float64')}({number!r})"
 
     def _print_Integer(self, expr: sp.Integer) -> str:
         return self._number(expr.p)
@@ -65,6 +67,10 @@ class _Printer(NumPyPrinter):
 
     def _print_Or(self, expr: sp.Or) -> str:
         return self._pairwise("numpy.logical_or", expr.args)
+
+    def _print_Heaviside(self, expr: sp.Heaviside) -> str:
+        at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
+        return f"{self._module_format('numpy.heaviside')}({self._print(expr.args[0])}, {self._print(at_zero)})"
 
 
 def _printer() -> _Printer:
