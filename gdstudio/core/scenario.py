@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -191,7 +192,8 @@ def _named_section(data: Any, path: str, problems: _Problems, lookup, default: s
     except ValueError as error:
         problems.add(f"{path}.name", str(error))
         return default, {}
-    params = {k: v for k, v in data.items() if k != "name"}
+    # pairs (betas) as tuples, as the registry and the studio hold them, so that from_dict(to_dict(s)) == s
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k != "name"}
     try:
         info.check(params)
     except ValueError as error:
@@ -426,8 +428,13 @@ def save(scenario: Scenario, path: str | os.PathLike) -> None:
     failure at any point leaves the old file as it was."""
     path = Path(path)
     text = dumps(scenario)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)  # keep the permissions of the file being replaced
+    except OSError:
+        mode = _new_file_mode()
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(temp, mode)  # mkstemp makes it owner-only
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
@@ -436,3 +443,15 @@ def save(scenario: Scenario, path: str | os.PathLike) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _new_file_mode() -> int:
+    """0o666 less the umask, as open() would create the file; the umask is read without setting it, so that
+    other threads never see a changed one."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o644
