@@ -35,10 +35,14 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
         name = name.strip()
         if not sep or name not in variables:
             raise UserError(f"--at: expected name=value for the variables {', '.join(variables)}, got {part!r}")
+        if name in values:
+            raise UserError(f"--at: {name} is given twice")
         try:
             values[name] = float(number)
         except ValueError:
             raise UserError(f"--at: {name} must be a number, got {number.strip()!r}") from None
+        if not math.isfinite(values[name]):
+            raise UserError(f"--at: {name} must be a finite number, got {number.strip()!r}")
     missing = [v for v in variables if v not in values]
     if missing:
         raise UserError(f"--at: no value for {', '.join(missing)}")
@@ -109,7 +113,7 @@ def run(path: str, out: str | None, as_json: bool, max_steps: int | None) -> str
         for r in runs
     ]
     if as_json:
-        return json.dumps({"runs": summary}, indent=2, ensure_ascii=False)
+        return json.dumps({"runs": summary}, indent=2)  # ASCII escapes: valid JSON whatever the console's encoding
     lines = [f"{scenario.name}: {scenario.loss}"]
     for item in summary:
         loss = "n/a" if item["final_loss"] is None else f"{item['final_loss']:.6g}"
@@ -159,6 +163,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print(text: str) -> None:
+    """Print what the console's encoding can show (a Windows console or a redirected cp1252 stdout has no ∇),
+    instead of failing with UnicodeEncodeError after the work is done."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    print(text.encode(encoding, errors="replace").decode(encoding, errors="replace"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] not in ("run", "derive", "open", "-h", "--help"):
@@ -167,9 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         options = parser.parse_args(args)
         if options.command == "run":
-            print(run(options.file, options.out, options.json, options.max_steps))
+            _print(run(options.file, options.out, options.json, options.max_steps))
         elif options.command == "derive":
-            print(json.dumps(derive(options.expression, options.at), indent=2, ensure_ascii=False))
+            _print(json.dumps(derive(options.expression, options.at), indent=2))
         else:
             return launch(getattr(options, "file", None))
     except UserError as error:
