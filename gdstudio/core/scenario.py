@@ -159,6 +159,8 @@ def _view(data: Any, problems: _Problems) -> dict[str, tuple[float, float]]:
             if low is not None and high is not None:
                 if low >= high:
                     problems.add(path, f"low must be below high, got [{low:g}, {high:g}]")
+                elif not math.isfinite(high - low):  # random starts and plots need the width as a float
+                    problems.add(path, f"the range is too wide, got [{low:g}, {high:g}]")
                 else:
                     view[name] = (low, high)
     return view
