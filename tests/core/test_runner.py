@@ -298,3 +298,27 @@ def test_very_long_trajectories_are_thinned_but_keep_the_start_and_the_recent_ro
     np.testing.assert_array_equal(steps[-30:], np.arange(970, 1000))
     np.testing.assert_array_equal(traj.loss, steps)  # rows stay with their step numbers
     assert traj.final() == {"x": 999.0}
+
+
+# --- known engine bugs (xfail until fixed; each flips to a failure once the engine is right) ---------
+
+
+@pytest.mark.xfail(strict=True, reason="kernel: |∇| = sqrt(sum g_i^2) overflows for |g_i| > 1.3e154, so the finite "
+                   "gradient (1e200, 0.6) is reported as 'error at step 0: the gradient is undefined (inf)'")
+def test_a_huge_but_finite_gradient_is_not_an_undefined_one() -> None:
+    # x*1e200 + y^2: ∇ = (1e200, 2y). gd with lr 0.01 moves x by -1e198, and the loss (about -1e398) is -inf at step 1
+    result = one("x*10^200 + y^2", "gd", {"lr": 0.01}, start={"x": -0.7, "y": 0.3}, stop=StopRules(max_steps=10, **NO_STOP))
+    assert result.trajectory.grad_norm[0] == pytest.approx(1e200, rel=1e-15)
+    assert result.status == "diverged"
+    assert result.reason == "diverged at step 1: loss became -inf"
+
+
+@pytest.mark.xfail(strict=True, raises=Exception,
+                   reason="codegen: (1e300)^2 in the derivative is printed as the bare name `inf`, and Numba fails with "
+                          "TypingError: NameError: name 'inf' is not defined (the CLI shows a traceback)")
+def test_a_derivative_with_a_number_beyond_float_range_still_runs() -> None:
+    # d/dy atan2(y, 1e-300) = 1e-300 / (y^2 + 1e-600) = 1e300 / (1e600 y^2 + 1): 1e-300 at y = 1
+    result = one("atan2(y, 1e-300) + x^2", "gd", {"lr": 0.25}, start={"x": 1.0, "y": 1.0}, stop=StopRules(max_steps=3, **NO_STOP))
+    assert result.status == "max_steps"
+    np.testing.assert_array_equal(result.trajectory.params[:, 0], [1.0, 0.5, 0.25, 0.125])
+    assert np.all(result.trajectory.params[:, 1] == 1.0)
