@@ -2,10 +2,13 @@
 
 Row k holds the state after `steps[k]` updates: loss, gradient norm, the learning
 rate of the next update, and the parameters. Capacity doubles, so appending a
-chunk costs amortised O(chunk) and readers get views without copies. Past
-`limit` rows the older part is thinned (every other row, step 0 always kept) so
-a run of ten million steps keeps bounded memory, while the most recent `window`
-rows, and so the exact final values, stay at full resolution.
+chunk costs amortised O(chunk) and readers get views without copies.
+
+Past `limit` steps the older part is thinned so a run of ten million steps keeps
+bounded memory: the most recent `window` rows (and so the exact final values)
+stay, and of the older ones only steps that are multiples of a power-of-two
+stride. Which steps are kept depends on the step count alone, never on how the
+run was chunked, so the studio and the command line keep the same rows.
 """
 
 from __future__ import annotations
@@ -37,8 +40,6 @@ class Trajectory:
 
     def reserve(self, n: int) -> np.ndarray:
         """Room for n more rows, as a writable view the run kernel fills in place; `commit` counts them."""
-        if self._count + n > self.limit and self._count > self.window:
-            self._thin()
         needed = self._count + n
         if needed > len(self._rows):
             capacity = max(needed, min(2 * len(self._rows), self.limit))
@@ -51,17 +52,24 @@ class Trajectory:
         self._steps[self._count : self._count + n] = np.arange(self._next_step, self._next_step + n)
         self._count += n
         self._next_step += n
+        if self._next_step > self.limit:
+            self._thin()
 
     def extend(self, rows: np.ndarray) -> None:
         self.reserve(len(rows))[:] = rows
         self.commit(len(rows))
 
     def _thin(self) -> None:
-        old = self._count - self.window
-        keep = np.concatenate([np.arange(0, old, 2), np.arange(old, self._count)])
-        self._rows[: len(keep)] = self._rows[keep]
-        self._steps[: len(keep)] = self._steps[keep]
-        self._count = len(keep)
+        recent = self._next_step - self.window
+        stride = 1
+        while recent / stride > self.limit - self.window:
+            stride *= 2
+        steps = self._steps[: self._count]
+        keep = np.flatnonzero((steps >= recent) | (steps % stride == 0))
+        if len(keep) < self._count:
+            self._rows[: len(keep)] = self._rows[keep]
+            self._steps[: len(keep)] = self._steps[keep]
+            self._count = len(keep)
 
     @property
     def rows(self) -> np.ndarray:

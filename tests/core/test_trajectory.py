@@ -37,3 +37,14 @@ def test_a_run_past_the_row_limit_keeps_exact_final_values() -> None:
     assert len(thinned.trajectory) < 1300 < len(full.trajectory)
     np.testing.assert_array_equal(thinned.trajectory.rows, full.trajectory.rows[thinned.trajectory.steps])
     assert thinned.trajectory.final() == full.trajectory.final() and thinned.steps == full.steps == 5000
+
+
+def test_which_rows_survive_thinning_does_not_depend_on_chunking() -> None:
+    kept = []
+    for chunk in (1, 7, 300, 5001):
+        runner = ScenarioRunner(Scenario("x^2", runs=(RunSpec("gd", "gd", {"lr": 1e-3}, {"x": 1.0}),),
+                                         stop=StopRules(max_steps=5000, grad_tol=None)))
+        runner.runs[0].trajectory = Trajectory(("x",), limit=1000, window=200)
+        runner.run_to_end(chunk=chunk)
+        kept.append(runner.runs[0].trajectory.rows.copy())
+    assert all(np.array_equal(kept[0], other) for other in kept[1:])
