@@ -8,6 +8,7 @@ in the arrays passed in, so splitting a run into chunks never changes its number
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -95,14 +96,10 @@ def _next_batch(s, size, replace, PERM, POS, RNG, ROWS):
     return count
 
 
-@njit(
-    types.void(types.FunctionType(FG_SIGNATURE), types.int64, _F2, _F2, _F3, _F3, _F2, _F2, _F2, _F1,
-               _I1, _F1, _I1, _F2, _F2, types.int64, _F3, _I1, _F2, _I1, _I1, _I1, _I2, _I1, _U1, _I2),
-    cache=True, nogil=True, error_model="numpy", parallel=True,
-)
-def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT, NOTE, n, OUT, COUNT,
-            DATA, ALL, BATCH, REPLACE, PERM, POS, RNG, ROWS):
-    """Advance every running run s by up to n steps.
+@njit(nogil=True, error_model="numpy", inline="always")
+def _advance_run(s, fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT, NOTE, n, OUT, COUNT,
+                 DATA, ALL, BATCH, REPLACE, PERM, POS, RNG, ROWS):
+    """Advance run s by up to n steps.
 
     fg: the objective's compiled kernel; rule: the optimizer's code (OptimizerInfo.code).
     P, G: (S, d) parameters and gradient; HM: (S, d, d) Hessian; ST: (S, k, d) optimizer
@@ -115,41 +112,70 @@ def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT
     The recorded loss and gradient norm are always over the full data set, so runs with
     different batch sizes compare fairly; the optimizer steps with the batch gradient.
     """
+    COUNT[s] = 0
+    if STATUS[s] != RUNNING:
+        return
     record = OUT.shape[1] > 0
-    for s in prange(P.shape[0]):  # runs are independent: threads never change their numbers
-        COUNT[s] = 0
-        if STATUS[s] != RUNNING:
-            continue
-        p, g, hess, state, hyper, sched, clip, note = P[s], G[s], HM[s], ST[s], H[s], SCHED[s], CLIP[s], NOTE[s]
-        for _ in range(n):
-            t = T[s]
-            f = fg(p, g, hess, DATA, ALL)
+    p, g, hess, state, hyper, sched, clip, note = P[s], G[s], HM[s], ST[s], H[s], SCHED[s], CLIP[s], NOTE[s]
+    for _ in range(n):
+        t = T[s]
+        f = fg(p, g, hess, DATA, ALL)
+        total = 0.0
+        for i in range(g.shape[0]):
+            total += g[i] * g[i]
+        gn = math.sqrt(total)
+        lr = learning_rate(hyper[0], sched, t + 1)
+        if record:
+            row = OUT[s, COUNT[s]]
+            row[LOSS], row[GRAD_NORM], row[LR] = f, gn, lr
+            for i in range(p.shape[0]):
+                row[PARAMS + i] = p[i]
+            COUNT[s] += 1
+        status, reason, value = _stop_reason(f, gn, t, LAST[s], STOP)
+        LAST[s] = f
+        if status != RUNNING:
+            STATUS[s], EVENT[s, 0], EVENT[s, 1] = status, reason, value
+            return
+        if BATCH[s] > 0:
+            count = _next_batch(s, BATCH[s], REPLACE[s], PERM, POS, RNG, ROWS)
+            fg(p, g, hess, DATA, ROWS[s, :count])
             total = 0.0
             for i in range(g.shape[0]):
                 total += g[i] * g[i]
             gn = math.sqrt(total)
-            lr = learning_rate(hyper[0], sched, t + 1)
-            if record:
-                row = OUT[s, COUNT[s]]
-                row[LOSS], row[GRAD_NORM], row[LR] = f, gn, lr
-                for i in range(p.shape[0]):
-                    row[PARAMS + i] = p[i]
-                COUNT[s] += 1
-            status, reason, value = _stop_reason(f, gn, t, LAST[s], STOP)
-            LAST[s] = f
-            if status != RUNNING:
-                STATUS[s], EVENT[s, 0], EVENT[s, 1] = status, reason, value
-                break
-            if BATCH[s] > 0:
-                count = _next_batch(s, BATCH[s], REPLACE[s], PERM, POS, RNG, ROWS)
-                fg(p, g, hess, DATA, ROWS[s, :count])
-                total = 0.0
-                for i in range(g.shape[0]):
-                    total += g[i] * g[i]
-                gn = math.sqrt(total)
-            _clip(g, gn, clip)
-            apply_step(rule, p, g, state, hyper, t + 1, lr, hess, note)
-            T[s] = t + 1
+        _clip(g, gn, clip)
+        apply_step(rule, p, g, state, hyper, t + 1, lr, hess, note)
+        T[s] = t + 1
+
+
+_SIGNATURE = types.void(types.FunctionType(FG_SIGNATURE), types.int64, _F2, _F2, _F3, _F3, _F2, _F2, _F2, _F1,
+                        _I1, _F1, _I1, _F2, _F2, types.int64, _F3, _I1, _F2, _I1, _I1, _I1, _I2, _I1, _U1, _I2)
+
+
+@njit(_SIGNATURE, cache=True, nogil=True, error_model="numpy")
+def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT, NOTE, n, OUT, COUNT,
+            DATA, ALL, BATCH, REPLACE, PERM, POS, RNG, ROWS):
+    """Advance every running run by up to n steps, one after another (see _advance_run)."""
+    for s in range(P.shape[0]):
+        _advance_run(s, fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT, NOTE, n, OUT, COUNT,
+                     DATA, ALL, BATCH, REPLACE, PERM, POS, RNG, ROWS)
+
+
+def _advance_parallel(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT, NOTE, n, OUT, COUNT,
+                      DATA, ALL, BATCH, REPLACE, PERM, POS, RNG, ROWS):
+    """The same on every core: runs are independent, so threads never change their numbers."""
+    for s in prange(P.shape[0]):
+        _advance_run(s, fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT, NOTE, n, OUT, COUNT,
+                     DATA, ALL, BATCH, REPLACE, PERM, POS, RNG, ROWS)
+
+
+@lru_cache(maxsize=1)
+def advance_parallel():
+    """Compiled on first use: threads only pay off for many runs, and scenario runs never need it."""
+    return njit(_SIGNATURE, cache=True, nogil=True, error_model="numpy", parallel=True)(_advance_parallel)
+
+
+PARALLEL_FROM = 64  # runs per call from which the threaded kernel is used
 
 
 class KernelRuns:
@@ -178,6 +204,7 @@ class KernelRuns:
         self.ROWS = np.zeros((S, int(self.BATCH.max(initial=0))), np.int64)
 
     def advance(self, fg, rule: int, n: int, out: np.ndarray) -> None:
-        advance(fg, rule, self.P, self.G, self.HM, self.ST, self.H, self.SCHED, self.CLIP, self.STOP, self.T, self.LAST,
+        kernel = advance_parallel() if len(self.P) >= PARALLEL_FROM else advance
+        kernel(fg, rule, self.P, self.G, self.HM, self.ST, self.H, self.SCHED, self.CLIP, self.STOP, self.T, self.LAST,
                 self.STATUS, self.EVENT, self.NOTE, n, out, self.COUNT, self.DATA, self.ALL, self.BATCH, self.REPLACE,
                 self.PERM, self.POS, self.RNG, self.ROWS)

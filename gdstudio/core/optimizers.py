@@ -79,6 +79,18 @@ class OptimizerInfo:
             flat.extend(value if isinstance(value, (tuple, list)) else [value])
         return np.array(flat, dtype=np.float64)
 
+    def column(self, name: str) -> slice:
+        """Where a hyper-parameter sits in `flatten`'s vector ("beta1"/"beta2" for the halves of betas)."""
+        position = 0
+        for param in self.params:
+            width = 2 if param.kind == "pair" else 1
+            if param.name == name:
+                return slice(position, position + width)
+            if param.name == "betas" and name in ("beta1", "beta2"):
+                return slice(position + (name == "beta2"), position + (name == "beta2") + 1)
+            position += width
+        raise ValueError(f"{name}: unknown hyper-parameter of {self.name} (known: {', '.join(p.name for p in self.params)})")
+
     def state_array(self, values: Mapping[str, object], runs: int, dimension: int) -> np.ndarray:
         """Fresh (runs, k, d) state buffers (k >= 1 so the kernel always gets a real array)."""
         state = np.zeros((runs, max(len(self.state), 1), dimension))

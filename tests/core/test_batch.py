@@ -1,0 +1,49 @@
+"""Many runs at once: per-start hyper-parameters, chunks with progress and cancel."""
+
+import numpy as np
+import pytest
+
+from gdstudio.core import kernel as K
+from gdstudio.core.batch import run_batch
+from gdstudio.core.expression import parse_objective
+from gdstudio.core.runner import run_scenario
+from gdstudio.core.scenario import RunSpec, Scenario, StopRules
+
+ROSENBROCK = "(1 - x)^2 + 100*(y - x^2)^2"
+STOP = StopRules(max_steps=300, grad_tol=None)
+
+
+def single(optimizer: str, hyper: dict) -> np.ndarray:
+    spec = RunSpec("r", optimizer, hyper, {"x": -1.5, "y": 2.0})
+    (run,) = run_scenario(Scenario(ROSENBROCK, runs=(spec,), stop=STOP))
+    return run.trajectory.params[-1]
+
+
+def test_per_start_hyper_parameters_match_single_runs() -> None:
+    objective = parse_objective(ROSENBROCK)
+    lrs, momenta, beta1s = np.array([1e-4, 2e-4, 5e-4]), np.array([0.0, 0.5, 0.9]), np.array([0.8, 0.9, 0.95])
+    starts = np.tile([-1.5, 2.0], (3, 1))
+    sgd = run_batch(objective, "sgd", starts, STOP, lr=lrs, hyper_columns={"momentum": momenta})
+    adam = run_batch(objective, "adam", starts, STOP, {"lr": 0.01}, hyper_columns={"beta1": beta1s})
+    for i in range(3):
+        np.testing.assert_array_equal(sgd.final[i], single("sgd", {"lr": lrs[i], "momentum": momenta[i]}))
+        np.testing.assert_array_equal(adam.final[i], single("adam", {"lr": 0.01, "betas": [beta1s[i], 0.999]}))
+    assert (sgd.status == K.MAX_STEPS).all() and (sgd.reason == K.STEP_LIMIT).all()
+
+
+def test_bad_per_start_values_are_refused() -> None:
+    with pytest.raises(ValueError, match="momentum"):
+        run_batch(parse_objective("x^2"), "sgd", np.zeros((2, 1)), STOP, hyper_columns={"momentum": [0.5, -1.0]})
+
+
+def test_chunks_report_progress_and_can_be_cancelled() -> None:
+    objective = parse_objective("x^2")
+    seen: list[tuple[int, int]] = []
+    whole = run_batch(objective, "gd", np.ones((100, 1)), STOP, {"lr": 1e-3})
+    chunked = run_batch(objective, "gd", np.ones((100, 1)), STOP, {"lr": 1e-3}, chunk_steps=50,
+                        progress=lambda done, total: seen.append((done, total)))
+    np.testing.assert_array_equal(whole.final, chunked.final)
+    assert seen[-1] == (301, 301) and len(seen) == 7
+    stopped = run_batch(objective, "gd", np.ones((100, 1)), STOP, {"lr": 1e-3}, chunk_steps=50, cancel=lambda: len(seen) >= 9,
+                        progress=lambda done, total: seen.append((done, total)))
+    assert (stopped.status == K.RUNNING).all() and (stopped.steps == 100).all()
