@@ -22,11 +22,19 @@ from .kernel import FG_SIGNATURE
 _SAFE_INT = 2**53
 
 
+def _float_literal(value: float) -> str:
+    """repr, except that a number beyond the double range is written as math.inf, not `inf`."""
+    return repr(value) if math.isfinite(value) else ("-math.inf" if value < 0 else "math.inf")
+
+
 class _Printer(PythonCodePrinter):
     """Python's printer, with integers too big for 64 bits written as floats for Numba."""
 
     def _print_Integer(self, expr: sp.Integer) -> str:
-        return str(expr.p) if abs(expr.p) < _SAFE_INT else repr(float(expr))
+        return str(expr.p) if abs(expr.p) < _SAFE_INT else _float_literal(float(expr))
+
+    def _print_Float(self, expr: sp.Float) -> str:
+        return _float_literal(float(expr))
 
     def _print_Rational(self, expr: sp.Rational) -> str:
         return f"({self._print_Integer(sp.Integer(expr.p))}/{self._print_Integer(sp.Integer(expr.q))})"

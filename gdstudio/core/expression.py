@@ -248,6 +248,12 @@ def flat(matrix: Sequence[Sequence[sp.Expr]]) -> list[sp.Expr]:
     return [e for row in matrix for e in row]
 
 
+def _symmetric(n: int, entry: Callable[[int, int], sp.Expr]) -> tuple[tuple[sp.Expr, ...], ...]:
+    """A Hessian from its upper triangle: half the work, and exactly symmetric numbers."""
+    upper = {(i, j): entry(i, j) for i in range(n) for j in range(i, n)}
+    return tuple(tuple(upper[min(i, j), max(i, j)] for j in range(n)) for i in range(n))
+
+
 def _check_size(exprs: Sequence[sp.Expr], what: str) -> None:
     if _size(exprs) > MAX_DERIVED_NODES:
         raise ExpressionError(f"the {what} is too complex to compile")
@@ -261,7 +267,7 @@ def _check_size(exprs: Sequence[sp.Expr], what: str) -> None:
 def _derivatives(expr: sp.Expr, syms: Sequence[sp.Symbol]) -> tuple[tuple[sp.Expr, ...], tuple[tuple[sp.Expr, ...], ...]]:
     gradient = tuple(_almost_everywhere(sp.diff(expr, s)) for s in syms)
     _check_size(gradient, "gradient")
-    hessian = tuple(tuple(_almost_everywhere(sp.diff(g, s)) for s in syms) for g in gradient)
+    hessian = _symmetric(len(syms), lambda i, j: _almost_everywhere(sp.diff(gradient[i], syms[j])))
     _check_size(flat(hessian), "Hessian")
     return gradient, hessian
 
@@ -275,14 +281,14 @@ def _data_terms(outer: sp.Expr, aggregates: list[Aggregate], syms: tuple[sp.Symb
     D2 = tuple(tuple(tuple(sp.Symbol(f"_h{k}_{i}_{j}", real=True) for j in range(n)) for i in range(n)) for k in K)
     row_value = tuple(a.expr for a in aggregates)
     row_grad = tuple(_derivatives(a.expr, syms)[0] for a in aggregates)
-    row_hess = tuple(tuple(tuple(_almost_everywhere(sp.diff(g, s)) for s in syms) for g in grads) for grads in row_grad)
+    row_hess = tuple(_symmetric(n, lambda i, j, g=grads: _almost_everywhere(sp.diff(g[i], syms[j]))) for grads in row_grad)
     # dA_k/dθ_i = D_ki and dD_ki/dθ_j = D2_kij: total derivatives of F(θ, A(θ)).
     def total(expr: sp.Expr, i: int) -> sp.Expr:
         result = sp.diff(expr, syms[i]) + sum((sp.diff(expr, A[k]) * D[k][i] for k in K), sp.S.Zero)
         return result + sum((sp.diff(expr, D[k][j]) * D2[k][j][i] for k in K for j in range(n)), sp.S.Zero)
     outer_grad = tuple(_almost_everywhere(total(outer, i)) for i in range(n))
     _check_size(outer_grad, "gradient")
-    outer_hess = tuple(tuple(_almost_everywhere(total(g, j)) for j in range(n)) for g in outer_grad)
+    outer_hess = _symmetric(n, lambda i, j: _almost_everywhere(total(outer_grad[i], j)))
     _check_size(flat(outer_hess), "Hessian")
     columns_used = set(column_symbols)
 

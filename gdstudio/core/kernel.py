@@ -56,6 +56,26 @@ def _stop_reason(f, gn, t, last, stop):
 
 
 @njit(nogil=True, error_model="numpy", inline="always")
+def _norm(g):
+    """Euclidean norm; rescaled only when the plain sum of squares overflows, so a huge but
+    finite gradient keeps a finite norm and ordinary ones round exactly as before."""
+    total = 0.0
+    for i in range(g.shape[0]):
+        total += g[i] * g[i]
+    if total != math.inf:
+        return math.sqrt(total)
+    largest = 0.0
+    for i in range(g.shape[0]):
+        largest = max(largest, abs(g[i]))
+    if not math.isfinite(largest):
+        return largest
+    total = 0.0
+    for i in range(g.shape[0]):
+        total += (g[i] / largest) * (g[i] / largest)
+    return largest * math.sqrt(total)
+
+
+@njit(nogil=True, error_model="numpy", inline="always")
 def _clip(g, gn, clip):
     """torch.nn.utils.clip_grad_norm_ / clip_grad_value_ on one gradient."""
     if clip[0] == CLIP_NORM:
@@ -120,10 +140,7 @@ def _advance_run(s, fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATU
     for _ in range(n):
         t = T[s]
         f = fg(p, g, hess, DATA, ALL)
-        total = 0.0
-        for i in range(g.shape[0]):
-            total += g[i] * g[i]
-        gn = math.sqrt(total)
+        gn = _norm(g)
         lr = learning_rate(hyper[0], sched, t + 1)
         if record:
             row = OUT[s, COUNT[s]]
@@ -139,10 +156,7 @@ def _advance_run(s, fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATU
         if BATCH[s] > 0:
             count = _next_batch(s, BATCH[s], REPLACE[s], PERM, POS, RNG, ROWS)
             fg(p, g, hess, DATA, ROWS[s, :count])
-            total = 0.0
-            for i in range(g.shape[0]):
-                total += g[i] * g[i]
-            gn = math.sqrt(total)
+            gn = _norm(g)
         _clip(g, gn, clip)
         apply_step(rule, p, g, state, hyper, t + 1, lr, hess, note)
         T[s] = t + 1

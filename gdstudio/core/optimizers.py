@@ -37,6 +37,7 @@ class HyperParam:
     low: float = 0.0  # smallest allowed value (inclusive unless strict)
     high: float = math.inf
     strict: bool = False  # low itself is not allowed (lr > 0)
+    integer: bool = False  # a count of steps
 
     @property
     def kind(self) -> str:
@@ -69,6 +70,8 @@ class OptimizerInfo:
         merged = self.defaults() | dict(values)
         for name, param in known.items():
             merged[name] = _check_value(param, merged[name])
+        if merged.get("nesterov") and (merged["momentum"] <= 0 or merged["dampening"] != 0):
+            raise ValueError("nesterov: Nesterov momentum needs a momentum above 0 and zero dampening (as in torch)")
         return merged
 
     def flatten(self, values: Mapping[str, object]) -> np.ndarray:
@@ -127,6 +130,8 @@ def _check_value(param: HyperParam, value: object) -> object:
         kind = "positive number" if param.strict and param.low == 0 else "number"
         raise ValueError(f"{param.name}: must be a {kind}, got {_shown(value)}")
     value = float(value)
+    if param.integer and not value.is_integer():
+        raise ValueError(f"{param.name}: must be a whole number, got {value:g}")
     if value < param.low or (param.strict and value == param.low) or value > param.high:
         bound = f"> {param.low:g}" if param.strict else f">= {param.low:g}"
         upper = f" and <= {param.high:g}" if math.isfinite(param.high) else ""

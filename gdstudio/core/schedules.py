@@ -44,14 +44,14 @@ SCHEDULES: dict[str, ScheduleInfo] = {
         ScheduleInfo("constant", 0, (), "α_t = α₀"),
         ScheduleInfo(
             "step", 1,
-            (HyperParam("step_size", 100.0, "steps between decays", low=1.0), HyperParam("gamma", 0.5, "decay factor", high=1.0)),
+            (HyperParam("step_size", 100.0, "steps between decays", low=1.0, integer=True), HyperParam("gamma", 0.5, "decay factor", high=1.0)),
             "α_t = α₀ · γ^⌊(t−1)/step_size⌋",
         ),
         ScheduleInfo("exponential", 2, (HyperParam("gamma", 0.99, "decay factor per step", high=1.0),), "α_t = α₀ · γ^(t−1)"),
         ScheduleInfo("inverse_time", 3, (HyperParam("decay", 0.01, "k in α₀ / (1 + k·(t−1))"),), "α_t = α₀ / (1 + k·(t−1))"),
         ScheduleInfo(
             "cosine", 4,
-            (HyperParam("T_max", 1000.0, "steps in a half cosine period", low=1.0), HyperParam("eta_min", 0.0, "smallest rate")),
+            (HyperParam("T_max", 1000.0, "steps in a half cosine period", low=1.0, integer=True), HyperParam("eta_min", 0.0, "smallest rate")),
             "α_t = η_min + (α₀ − η_min)(1 + cos(π(t−1)/T_max))/2",
         ),
         ScheduleInfo(
@@ -59,7 +59,7 @@ SCHEDULES: dict[str, ScheduleInfo] = {
             (
                 HyperParam("start_factor", 0.1, "fraction of α₀ at the first step", strict=True, high=1.0),
                 HyperParam("end_factor", 1.0, "fraction of α₀ after the warm-up", high=1.0),
-                HyperParam("total_iters", 100.0, "length of the linear warm-up in steps", low=1.0),
+                HyperParam("total_iters", 100.0, "length of the linear warm-up in steps", low=1.0, integer=True),
             ),
             "α_t = α₀ · (start + (end − start)·min(t−1, T)/T)",
         ),

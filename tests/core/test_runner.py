@@ -70,8 +70,6 @@ def test_diverged_above_the_threshold_names_step_and_threshold() -> None:
     assert result.trajectory.loss[-1] == 4.0**20
 
 
-@pytest.mark.xfail(strict=True, reason="kernel: the gradient norm sqrt(sum g_i^2) overflows at |g| > 1.3e154 and a "
-                   "finite gradient is reported as 'error at step 511: the gradient is undefined (inf)'")
 def test_diverged_to_infinity() -> None:
     # without a threshold the same run goes on until 4^k overflows: 4^512 = 2^1024 = inf
     # (at step 511, x = -2^511, the loss 2^1022 and the gradient -2^512 are finite floats)
@@ -300,11 +298,9 @@ def test_very_long_trajectories_are_thinned_but_keep_the_start_and_the_recent_ro
     assert traj.final() == {"x": 999.0}
 
 
-# --- known engine bugs (xfail until fixed; each flips to a failure once the engine is right) ---------
+# --- engine bugs found by these tests (fixed; kept as regression tests) ---------
 
 
-@pytest.mark.xfail(strict=True, reason="kernel: |∇| = sqrt(sum g_i^2) overflows for |g_i| > 1.3e154, so the finite "
-                   "gradient (1e200, 0.6) is reported as 'error at step 0: the gradient is undefined (inf)'")
 def test_a_huge_but_finite_gradient_is_not_an_undefined_one() -> None:
     # x*1e200 + y^2: ∇ = (1e200, 2y). gd with lr 0.01 moves x by -1e198, and the loss (about -1e398) is -inf at step 1
     result = one("x*10^200 + y^2", "gd", {"lr": 0.01}, start={"x": -0.7, "y": 0.3}, stop=StopRules(max_steps=10, **NO_STOP))
@@ -313,9 +309,6 @@ def test_a_huge_but_finite_gradient_is_not_an_undefined_one() -> None:
     assert result.reason == "diverged at step 1: loss became -inf"
 
 
-@pytest.mark.xfail(strict=True, raises=Exception,
-                   reason="codegen: (1e300)^2 in the derivative is printed as the bare name `inf`, and Numba fails with "
-                          "TypingError: NameError: name 'inf' is not defined (the CLI shows a traceback)")
 def test_a_derivative_with_a_number_beyond_float_range_still_runs() -> None:
     # d/dy atan2(y, 1e-300) = 1e-300 / (y^2 + 1e-600) = 1e300 / (1e600 y^2 + 1): 1e-300 at y = 1
     result = one("atan2(y, 1e-300) + x^2", "gd", {"lr": 0.25}, start={"x": 1.0, "y": 1.0}, stop=StopRules(max_steps=3, **NO_STOP))
@@ -324,8 +317,6 @@ def test_a_derivative_with_a_number_beyond_float_range_still_runs() -> None:
     assert np.all(result.trajectory.params[:, 1] == 1.0)
 
 
-@pytest.mark.xfail(strict=True, reason="trajectory: which rows a thinned (very long) run keeps depends on the chunk sizes it "
-                   "was advanced by, so the studio (small chunks) and `gdstudio run` (100,000) record different trajectories")
 def test_thinning_of_long_runs_does_not_depend_on_chunking(monkeypatch) -> None:
     import functools
 

@@ -429,8 +429,6 @@ def test_saved_text_is_plain_utf8_json(tmp_path) -> None:
     assert "Ünïcödé" in raw.decode("utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="schedules: step_size 2.5 is accepted and truncated to 2 by int() in the kernel; "
-                   "torch's StepLR (an int step_size) would decay at epochs 5, 10, ... for 2.5, so a fraction should be refused")
 def test_a_fractional_step_size_is_refused() -> None:
     document = valid()
     document["runs"][1]["schedule"]["step_size"] = 2.5
