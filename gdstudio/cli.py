@@ -73,12 +73,13 @@ def derive(expression: str, at: str | None) -> dict:
 
 
 def _load(path: str):
-    from .core.expression import ExpressionError, parse_objective
+    from .core.expression import ExpressionError
+    from .core.runner import scenario_objective
     from .core.scenario import ScenarioError, load
 
     try:
         scenario = load(path)
-        objective = parse_objective(scenario.loss, scenario.variables)
+        objective = scenario_objective(scenario)
     except ScenarioError as error:
         raise UserError("; ".join(f"{error.source}: {p}" for p in error.problems)) from None
     except ExpressionError as error:
@@ -122,6 +123,68 @@ def run(path: str, out: str | None, as_json: bool, max_steps: int | None) -> str
     return "\n".join(lines)
 
 
+def critical(expression: str, view: str | None) -> dict:
+    """Stationary points of a loss in a view, classified by the Hessian's eigenvalues."""
+    from .core.analysis import critical_points
+    from .core.expression import ExpressionError, parse_objective
+
+    try:
+        objective = parse_objective(expression)
+    except ExpressionError as error:
+        raise UserError(str(error)) from None
+    ranges = _parse_view(view, objective.variables) if view else None
+    try:
+        points = critical_points(objective, ranges)
+    except ValueError as error:
+        raise UserError(f"--view: {error}") from None
+    return {"variables": list(objective.variables),
+            "points": [{"kind": p.kind, "point": p.point, "loss": _finite(p.loss), "eigenvalues": list(p.eigenvalues)} for p in points]}
+
+
+def _parse_view(text: str, variables: tuple[str, ...]) -> dict[str, tuple[float, float]]:
+    view: dict[str, tuple[float, float]] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, span = part.partition("=")
+        low, colon, high = span.partition(":")
+        try:
+            if not (sep and colon) or name.strip() not in variables:
+                raise ValueError
+            view[name.strip()] = (float(low), float(high))
+        except ValueError:
+            raise UserError(f"--view: expected name=low:high for the variables {', '.join(variables)}, got {part!r}") from None
+    return view
+
+
+def sweep(path: str, run_index: int, low: float, high: float, count: int) -> str:
+    """Final loss and outcome of one run of a scenario over log-spaced learning rates."""
+    from .core.kernel import STATUS_NAMES
+    from .core.sweeps import log_rates, lr_sweep
+
+    scenario, objective = _load(path)
+    if not 0 <= run_index < len(scenario.runs):
+        raise UserError(f"--run: the scenario has {len(scenario.runs)} runs, numbered from 0")
+    spec = scenario.runs[run_index]
+    if not 0 < low < high or not 2 <= count <= 10_000:
+        raise UserError("--lr: expected low:high:count with 0 < low < high and 2 <= count <= 10000")
+    from .core.runner import start_point
+
+    start = start_point(spec, scenario, objective.variables)
+    result = lr_sweep(objective, spec.optimizer, start, log_rates(low, high, count), scenario.stop, spec.hyper,
+                      spec.schedule, spec.schedule_params)
+    lines = [f"{spec.label} ({spec.optimizer}) on {scenario.loss}", f"{'lr':>12}  {'final loss':>12}  {'steps':>7}  status"]
+    for lr, loss, steps, status in zip(result.lrs, result.final_loss, result.steps, result.status):
+        lines.append(f"{lr:12.4g}  {loss:12.4g}  {int(steps):7d}  {STATUS_NAMES[int(status)]}")
+    return "\n".join(lines)
+
+
+def _rates(text: str) -> tuple[float, float, int]:
+    try:
+        low, high, count = text.split(":")
+        return float(low), float(high), int(count)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected low:high:count, e.g. 1e-4:1:20, got {text!r}") from None
+
+
 def launch(path: str | None) -> int:
     try:
         from .app.main import launch as launch_gui
@@ -158,6 +221,13 @@ def _parser() -> argparse.ArgumentParser:
     derive_cmd = commands.add_parser("derive", help="print a loss's exact gradient and Hessian as JSON")
     derive_cmd.add_argument("expression", help="the loss, e.g. '(1-x)^2 + 100*(y-x^2)^2'")
     derive_cmd.add_argument("--at", help="also evaluate at a point, e.g. x=1,y=2")
+    critical_cmd = commands.add_parser("critical", help="find and classify the stationary points of a loss (JSON)")
+    critical_cmd.add_argument("expression")
+    critical_cmd.add_argument("--view", help="where to look, e.g. x=-5:5,y=-5:5 (default -3:3 for each variable)")
+    sweep_cmd = commands.add_parser("sweep", help="run one run of a scenario over a range of learning rates")
+    sweep_cmd.add_argument("file")
+    sweep_cmd.add_argument("--run", type=int, default=0, help="which run (from 0; default 0)")
+    sweep_cmd.add_argument("--lr", type=_rates, default=(1e-4, 1.0, 13), help="low:high:count, log-spaced (default 1e-4:1:13)")
     open_cmd = commands.add_parser("open", help="open a scenario in the studio (same as `gdstudio FILE`)")
     open_cmd.add_argument("file", nargs="?")
     return parser
@@ -172,7 +242,7 @@ def _print(text: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] not in ("run", "derive", "open", "-h", "--help"):
+    if args and args[0] not in ("run", "derive", "critical", "sweep", "open", "-h", "--help"):
         args = ["open", *args]  # `gdstudio FILE`
     parser = _parser()
     try:
@@ -181,6 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print(run(options.file, options.out, options.json, options.max_steps))
         elif options.command == "derive":
             _print(json.dumps(derive(options.expression, options.at), indent=2))
+        elif options.command == "critical":
+            _print(json.dumps(critical(options.expression, options.view), indent=2))
+        elif options.command == "sweep":
+            _print(sweep(options.file, options.run, *options.lr))
         else:
             return launch(getattr(options, "file", None))
     except UserError as error:

@@ -303,3 +303,30 @@ def test_output_survives_a_console_that_cannot_show_unicode(tmp_path) -> None:
     text = run_module("run", str(path), PYTHONIOENCODING="cp1252")
     assert text.returncode == 0, text.stderr
     assert "converged after 22 steps" in text.stdout.decode("cp1252")
+
+
+def test_critical_classifies_himmelblau(capsys) -> None:
+    assert main(["critical", "(x^2 + y - 11)^2 + (x + y^2 - 7)^2", "--view", "x=-5:5,y=-5:5"]) == 0
+    points = json.loads(capsys.readouterr().out)["points"]
+    kinds = sorted(p["kind"] for p in points)
+    assert kinds == ["maximum"] + ["minimum"] * 4 + ["saddle"] * 4
+    assert {"x": 3.0, "y": 2.0} in [{k: round(v, 9) for k, v in p["point"].items()} for p in points if p["kind"] == "minimum"]
+
+
+def test_sweep_shows_too_small_right_and_too_large(tmp_path, capsys) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"format": "gdstudio-scenario", "version": 1, "loss": "x^2",
+                                "runs": [{"optimizer": {"name": "gd"}, "start": {"x": 1.0}}],
+                                "stop": {"max_steps": 200, "grad_tol": 1e-8}}))
+    assert main(["sweep", str(path), "--lr", "0.001:2:12"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
+    statuses = [row[-1] for row in rows]
+    assert statuses[0] == "max_steps" and "converged" in statuses and statuses[-1] == "diverged"
+
+
+@pytest.mark.parametrize("args", [["critical", "foo(x)"], ["critical", "x^2", "--view", "x=1"], ["sweep", "missing.json"],
+                                  ["sweep", "f.json", "--lr", "abc"]])
+def test_critical_and_sweep_errors(args, capsys) -> None:
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
