@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from ..core import scenario as sc
-from ..core.scenario import RunSpec, Scenario
+from ..core.scenario import DataSpec, RunSpec, Scenario
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
 
@@ -80,6 +80,16 @@ class Document(QObject):
 
     def set_runs(self, runs: list[RunSpec]) -> None:
         self.update("runs", runs=tuple(runs))
+
+    def set_data(self, data: DataSpec | None, **changes: Any) -> None:
+        """New data (None removes it), with any other changes (a loss that fits it). Runs keep the
+        scaling of columns that still exist; without data every run goes back to the full batch."""
+        columns = data.dataset.columns if data is not None else ()
+        runs = tuple(replace(r, scale={k: v for k, v in r.scale.items() if k in columns},
+                             batch_size=r.batch_size if data is not None else None,
+                             replacement=r.replacement if data is not None else False)
+                     for r in changes.pop("runs", self.scenario.runs))
+        self.update("data", data=data, runs=runs, **changes)
 
     def display_name(self) -> str:
         return self.path.name if self.path else "untitled.json"

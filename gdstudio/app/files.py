@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
-from ..core.expression import ExpressionError, parse_objective
+from ..core.expression import ExpressionError
 from ..core.export import trajectories_csv
+from ..core.runner import scenario_objective
 from ..core.scenario import ScenarioError, loads
 from .document import default_scenario
 from .presets import example_files
@@ -70,7 +71,7 @@ class FileActions(QObject):
         try:
             text = Path(path).read_text(encoding="utf-8")
             scenario = loads(text, str(path))
-            parse_objective(scenario.loss, scenario.variables)
+            scenario_objective(scenario)  # the loss over the scenario's data columns, if any
         except (OSError, UnicodeDecodeError) as error:
             self.window.show_message("Cannot open the scenario", f"{path}:\n{getattr(error, 'strerror', None) or error}")
             return False

@@ -81,6 +81,9 @@ class MainWindow(QMainWindow):
         self.controller.chunks.connect(self._chunks)
         self.controller.finished.connect(self._runs_finished)
 
+        from .panels.data_import import install as install_data
+
+        self.data_actions = install_data(self)  # the Data dock and menu
         self.resize(1400, 900)
         geometry = settings().value("geometry")
         if geometry is not None:
@@ -190,7 +193,8 @@ class MainWindow(QMainWindow):
     # -- document -> views ------------------------------------------------------------
     def _document_changed(self, scenario: Scenario, what: str) -> None:
         self._update_title()
-        if what == "all":
+        if what in ("all", "data"):
+            self.editor.set_data(scenario.data)
             self.editor.set_text(scenario.loss)
         if what in ("view", "all", "runs") and self.objective is not None and what != "all":
             self.landscape.set_problem(self.objective, scenario, minima_for(scenario, self.objective.variables))
@@ -226,14 +230,10 @@ class MainWindow(QMainWindow):
 
     def apply_preset(self, preset) -> None:
         """A preset's loss, variables, view and start; every run keeps its other settings."""
-        from dataclasses import replace
+        from .presets import preset_changes
 
-        scenario = self.document.scenario
-        runs = tuple(replace(r, start=dict(preset.start)) for r in scenario.runs)
-        view = {k: tuple(v) for k, v in dict(preset.view).items()}
         self.stop_runs()
-        self.document.update("all", loss=preset.loss, variables=tuple(preset.variables) or None, view=view, runs=runs,
-                             name=preset.name, description=getattr(preset, "description", ""))
+        self.document.update("all", **preset_changes(self.document.scenario, preset))
 
     # -- runs -------------------------------------------------------------------------
     def _speed_changed(self, position: int) -> None:
@@ -246,7 +246,9 @@ class MainWindow(QMainWindow):
 
     def _runnable_objective(self, scenario: Scenario) -> Objective | None:
         o = self.objective
-        if o is not None and o.text == scenario.loss and (scenario.variables is None or o.variables == scenario.variables):
+        data = scenario.data.dataset.values if scenario.data else None
+        if (o is not None and o.text == scenario.loss and (scenario.variables is None or o.variables == scenario.variables)
+                and o.data is data):
             return o
         return None  # the worker parses the loss itself
 

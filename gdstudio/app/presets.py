@@ -6,6 +6,7 @@ without it the presets menu is simply empty.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib.resources import files
 from typing import Any
 
@@ -34,6 +35,22 @@ def minima_for(scenario: Scenario, variables: tuple[str, ...]) -> list[tuple[dic
         if _compact(getattr(preset, "loss", "")) == _compact(scenario.loss) and tuple(preset.variables) == tuple(variables):
             found.extend((dict(point), float(loss)) for point, loss in preset.minima)
     return found
+
+
+def preset_changes(scenario: Scenario, preset: Any) -> dict[str, Any]:
+    """What choosing a preset changes (for `Document.update("all", **changes)`): its loss, variables,
+    view, name and description, and every run's start; runs keep their optimizer, schedule, clipping,
+    seed and colour. A preset is a plain function, so the data set goes, and with it batches and scaling."""
+    runs = tuple(replace(r, start=dict(preset.start), batch_size=None, replacement=False, scale={}) for r in scenario.runs)
+    return {
+        "loss": preset.loss,
+        "variables": tuple(preset.variables) or None,
+        "view": {k: tuple(v) for k, v in dict(preset.view).items()},
+        "runs": runs,
+        "data": None,
+        "name": preset.name,
+        "description": getattr(preset, "description", ""),
+    }
 
 
 def example_files() -> list[tuple[str, Any]]:

@@ -2,8 +2,11 @@
 
 Checking (parse, derive, pretty-print, compile for grids) runs in a background
 thread after a 300 ms pause in typing, so a long derivation never blocks typing;
-the GUI thread polls the single pending job with a timer. Only the result for
-the text currently in the editor is shown, and only a valid loss is handed on
+the GUI thread polls the single pending job with a timer. A scenario with data
+hands its columns and rows over with `set_data`: column names are then data (used
+inside mean(...)/sum(...)) and the objective is bound to the rows, exactly as
+`gdstudio.core.runner.scenario_objective` builds it. Only the result for the text
+(and data) currently in the editor is shown, and only a valid loss is handed on
 (`loss_accepted`), so the document never holds an expression that does not parse.
 """
 
@@ -33,20 +36,22 @@ class Checked:
     typeset: str = ""
     error: str = ""
     column: int | None = None
+    data_key: int = 0  # which data set it was checked against (see LossEditor.set_data)
 
 
 def _cut(text: str) -> str:
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "\n… (too long to show in full)"
 
 
-def check(text: str, variables: tuple[str, ...] | None = None) -> Checked:
-    """Parse, derive and typeset a loss; never raises (runs in a worker thread)."""
+def check(text: str, variables: tuple[str, ...] | None = None, columns: tuple[str, ...] = (), data=None,
+          data_key: int = 0) -> Checked:
+    """Parse, derive and typeset a loss (over the data columns, if any); never raises (runs in a worker thread)."""
     try:
-        objective = parse_objective(text, variables).compile()
+        objective = parse_objective(text, variables, columns, data).compile()
     except ExpressionError as error:
-        return Checked(text, error=error.message, column=error.column)
+        return Checked(text, error=error.message, column=error.column, data_key=data_key)
     except Exception as error:  # anything else is still the text's fault, shown the same way
-        return Checked(text, error=f"cannot use this loss: {error}")
+        return Checked(text, error=f"cannot use this loss: {error}", data_key=data_key)
     try:
         names = ", ".join(objective.variables)
         f = sp.pretty(objective.expr, use_unicode=True)
@@ -55,7 +60,7 @@ def check(text: str, variables: tuple[str, ...] | None = None) -> Checked:
         typeset = f"f({names}) =\n{f}\n\n∇f =\n{grad}\n\nH =\n{hess}"
     except Exception:  # pretty-printing is a nicety; fall back to plain text
         typeset = f"f = {objective.expr}\n\n∇f = {list(objective.gradient)}\n\nH = {[list(r) for r in objective.hessian]}"
-    return Checked(text, objective, _cut(typeset))
+    return Checked(text, objective, _cut(typeset), data_key=data_key)
 
 
 class LossEditor(QWidget):
@@ -106,6 +111,9 @@ class LossEditor(QWidget):
         self._wanted: tuple[str, bool] | None = None  # next text to check once the job ends
         self._accepted_text: str | None = None
         self.objective: Objective | None = None
+        self.columns: tuple[str, ...] = ()
+        self._data = None  # (columns, rows) array the loss is bound to, or None
+        self._data_key = 0
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(lambda: self._request(self.text(), True))
         self._poll = QTimer(self, interval=15)
@@ -127,6 +135,17 @@ class LossEditor(QWidget):
         self._debounce.stop()
         self._request(text.strip(), False)
 
+    def set_data(self, data_spec) -> None:
+        """The scenario's DataSpec (or None): its columns become data names for the next checks.
+        Call before `set_text`; results checked against other data are then dropped."""
+        dataset = data_spec.dataset if data_spec is not None else None
+        values = dataset.values if dataset is not None else None
+        if values is self._data:
+            return
+        self.columns = dataset.columns if dataset is not None else ()
+        self._data = values
+        self._data_key += 1
+
     @property
     def busy(self) -> bool:
         return self._job is not None or self._debounce.isActive()
@@ -142,7 +161,7 @@ class LossEditor(QWidget):
             self._wanted = (text, from_user)
             return
         self.verdict.setText("checking…")
-        self._job, self._job_user = self._pool.submit(check, text), from_user
+        self._job, self._job_user = self._pool.submit(check, text, None, self.columns, self._data, self._data_key), from_user
         self._poll.start()
 
     def _collect(self) -> None:
@@ -160,6 +179,9 @@ class LossEditor(QWidget):
         else:
             self._poll.stop()
         if result.text != self.text():
+            return
+        if result.data_key != self._data_key:  # checked against data the scenario no longer has
+            self._request(self.text(), from_user)
             return
         self._show(result)
         if result.objective is not None:
@@ -181,7 +203,10 @@ class LossEditor(QWidget):
                 self.math.setText("")
         else:
             names = ", ".join(result.objective.variables)
-            self.verdict.setText(f"✔ variables: {names}")
+            if result.objective.columns:
+                self.verdict.setText(f"✔ data columns: {', '.join(result.objective.columns)} · parameters: {names}")
+            else:
+                self.verdict.setText(f"✔ variables: {names}")
             self.verdict.setStyleSheet("color: #2ca02c;")
             self.verdict.setToolTip("")
             self.math.setText(result.typeset)

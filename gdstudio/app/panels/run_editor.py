@@ -1,5 +1,7 @@
 """The selected run's settings: label, colour, optimizer and its generated form,
-schedule, clipping, start point and seed.
+schedule, clipping, start point and seed; with data, the batch size (full batch,
+stochastic, mini-batch of k rows), sampling with or without replacement and each
+column's scaling.
 
 Every finished edit is validated with the registry's own `check` and, when it
 passes, written to the document as a new RunSpec; a bad value shows the core's
@@ -12,8 +14,8 @@ from dataclasses import replace
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QColorDialog, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from ...core.optimizers import OPTIMIZERS
 from ...core.scenario import RunSpec
@@ -21,6 +23,8 @@ from ...core.schedules import SCHEDULES
 from .param_form import ParamForm, fmt
 
 CLIPS = (("no clipping", None), ("clip ‖∇‖ to", "norm"), ("clip each ∂ to ±", "value"))
+BATCHES = (("full batch (batch GD)", "full"), ("stochastic (1 row)", "sgd"), ("mini-batch of", "mini"))
+SCALES = (("not scaled", None), ("standardised (z-score)", "standard"), ("min-max to [0, 1]", "minmax"))
 
 
 class RunEditor(QWidget):
@@ -55,6 +59,15 @@ class RunEditor(QWidget):
         self._start_edits: dict[str, QLineEdit] = {}
         self.seed = QSpinBox(objectName="seed", maximum=2**31 - 1, toolTip="seeds the random start of variables left empty")
         self.problem = QLabel(objectName="runProblem", wordWrap=True, styleSheet="color: #d62728;")
+        self.batch_kind = QComboBox(objectName="batchKind", toolTip="rows per step: all of them, one, or k drawn at random")
+        for text, kind in BATCHES:
+            self.batch_kind.addItem(text, kind)
+        self.batch_size = QSpinBox(objectName="batchSize", minimum=2, maximum=1_000_000, value=32, suffix=" rows")
+        self.replacement = QCheckBox("draw with replacement", objectName="replacement",
+                                     toolTip="off: shuffled epochs (each row once per epoch); on: rows drawn independently")
+        self.scale_form = QFormLayout()
+        self._scale_boxes: dict[str, QComboBox] = {}
+        self._columns: tuple[str, ...] = ()
 
         name_row = QHBoxLayout()
         name_row.addWidget(self.label, 1)
@@ -82,6 +95,16 @@ class RunEditor(QWidget):
         layout.addWidget(opt)
         layout.addWidget(sched)
         layout.addWidget(other)
+        self.data_box = QGroupBox("Data: batches and scaling", objectName="dataBox")
+        data_layout = QFormLayout(self.data_box)
+        batch_row = QHBoxLayout()
+        batch_row.addWidget(self.batch_kind, 1)
+        batch_row.addWidget(self.batch_size)
+        data_layout.addRow("batch", batch_row)
+        data_layout.addRow(self.replacement)
+        data_layout.addRow(self.scale_form)
+        self.data_box.setVisible(False)
+        layout.addWidget(self.data_box)
         layout.addWidget(self.problem)
         layout.addStretch(1)
 
@@ -94,9 +117,12 @@ class RunEditor(QWidget):
         self.clip_kind.activated.connect(self._commit)
         self.clip_value.editingFinished.connect(self._commit)
         self.seed.editingFinished.connect(self._commit)
+        self.batch_kind.activated.connect(self._commit)
+        self.batch_size.editingFinished.connect(self._commit)
+        self.replacement.toggled.connect(self._commit)
 
-    def show_run(self, spec: RunSpec | None, variables: tuple[str, ...], color: str) -> None:
-        """Display a run (None disables the editor)."""
+    def show_run(self, spec: RunSpec | None, variables: tuple[str, ...], color: str, columns: tuple[str, ...] = ()) -> None:
+        """Display a run (None disables the editor); `columns` are the scenario's data columns."""
         self._spec, self._color = spec, color
         self.setEnabled(spec is not None)
         self.problem.clear()
@@ -115,6 +141,37 @@ class RunEditor(QWidget):
         self.clip_value.setEnabled(spec.clip_kind is not None)
         self.seed.setValue(min(spec.seed, self.seed.maximum()))
         self._show_start(spec, variables)
+        self._show_data(spec, columns)
+
+    def _show_data(self, spec: RunSpec, columns: tuple[str, ...]) -> None:
+        self.data_box.setVisible(bool(columns))
+        if columns != self._columns:
+            while self.scale_form.rowCount():
+                self.scale_form.removeRow(0)
+            self._scale_boxes = {}
+            for name in columns:
+                box = QComboBox(objectName=f"scale_{name}")
+                for text, kind in SCALES:
+                    box.addItem(text, kind)
+                box.setToolTip(f"how this run sees column {name}; a scaled run's parameters are in scaled units")
+                box.activated.connect(self._commit)
+                self.scale_form.addRow(f"scale {name}", box)
+                self._scale_boxes[name] = box
+            self._columns = columns
+        widgets = (self.batch_kind, self.batch_size, self.replacement, *self._scale_boxes.values())
+        for w in widgets:
+            w.blockSignals(True)
+        kind = "full" if spec.batch_size is None else "sgd" if spec.batch_size == 1 else "mini"
+        self.batch_kind.setCurrentIndex(self.batch_kind.findData(kind))
+        if kind == "mini":
+            self.batch_size.setValue(spec.batch_size)
+        self.batch_size.setEnabled(kind == "mini")
+        self.replacement.setChecked(spec.replacement)
+        self.replacement.setEnabled(kind != "full")
+        for name, box in self._scale_boxes.items():
+            box.setCurrentIndex(box.findData(spec.scale.get(name)))
+        for w in widgets:
+            w.blockSignals(False)
 
     def _show_start(self, spec: RunSpec, variables: tuple[str, ...]) -> None:
         if variables != self._variables:
@@ -185,9 +242,17 @@ class RunEditor(QWidget):
                 except ValueError:
                     raise ValueError(f"start {name}: must be a number, got {text!r}") from None
         label = self.label.text().strip() or optimizer
+        batch_size, replacement, scale = self._spec.batch_size, self._spec.replacement, dict(self._spec.scale)
+        if self._columns:
+            kind = self.batch_kind.currentData()
+            self.batch_size.setEnabled(kind == "mini")
+            self.replacement.setEnabled(kind != "full")
+            batch_size = {"full": None, "sgd": 1, "mini": self.batch_size.value()}[kind]
+            replacement = self.replacement.isChecked() and batch_size is not None
+            scale = {name: box.currentData() for name, box in self._scale_boxes.items() if box.currentData()}
         return replace(self._spec, label=label, optimizer=optimizer, hyper=hyper, schedule=schedule,
                        schedule_params=schedule_params, clip_kind=clip_kind, clip_value=clip_value,
-                       start=start, seed=self.seed.value())
+                       start=start, seed=self.seed.value(), batch_size=batch_size, replacement=replacement, scale=scale)
 
     def _commit(self) -> None:
         if self._spec is None:

@@ -91,7 +91,7 @@ class RunsPanel(QWidget):
         self._show_current()
 
     def show_scenario(self, scenario: Scenario, what: str = "all") -> None:
-        if what in ("runs", "all"):
+        if what in ("runs", "all", "data"):
             keep = max(self.current(), 0)
             self.table.blockSignals(True)
             while self.table.topLevelItemCount() > len(scenario.runs):
@@ -140,7 +140,8 @@ class RunsPanel(QWidget):
     def _show_current(self) -> None:
         scenario, index = self.document.scenario, self.current()
         if 0 <= index < len(scenario.runs):
-            self.editor.show_run(scenario.runs[index], self._variables, run_color(scenario, index))
+            columns = scenario.data.dataset.columns if scenario.data else ()
+            self.editor.show_run(scenario.runs[index], self._variables, run_color(scenario, index), columns)
         else:
             self.editor.show_run(None, self._variables, PALETTE[0])
 

@@ -1,0 +1,205 @@
+"""The Data menu and dock: import a CSV, generate points, remove the data set.
+
+`install(window)` adds the "Data" dock (the data view) and menu to a MainWindow and
+connects them to its document, run controller and redraw timer, so the window
+itself only calls one function. Every failure is shown with the file, row and
+column the core names, and leaves the document as it was.
+
+Data that the current loss cannot use (it does not parse with the new columns)
+comes with a loss and model that fit it: least squares on a line or a parabola,
+logistic regression (`mean(softplus(z) - label*z)`) for two blobs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDockWidget, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QSpinBox, QWidget)
+
+from ...core.data import GENERATORS, MAX_ROWS, DataError, Dataset, generate, read_csv
+from ...core.expression import parse_objective
+from ...core.scenario import DataSpec, Scenario
+from ..document import run_color
+from .data_view import DataView
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+CSV_FILTER = "CSV files (*.csv);;All files (*)"
+NOISE_OF = {"noisy_line": "noise", "noisy_quadratic": "noise", "two_blobs": "spread"}
+
+
+def _fresh(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name = "p_" + name
+    return name
+
+
+def fitting_model(columns: tuple[str, ...], kind: str | None = None) -> tuple[str, str, str]:
+    """(loss, model, target) that fit these columns: the target is y (or label, or the last column)."""
+    taken = set(columns)
+    target = "label" if kind == "two_blobs" and "label" in columns else "y" if "y" in columns else columns[-1]
+    inputs = [c for c in columns if c != target] or [columns[0]]
+    b = _fresh("b", taken)
+    if kind == "noisy_quadratic" and len(inputs) == 1:
+        a, w = _fresh("a", taken), _fresh("w", taken)
+        x = inputs[0]
+        model = f"{a}*{x}^2 + {w}*{x} + {b}"
+    elif len(inputs) == 1:
+        model = f"{_fresh('w', taken)}*{inputs[0]} + {b}"
+    else:
+        model = " + ".join(f"{_fresh(f'w{i}', taken)}*{x}" for i, x in enumerate(inputs, start=1)) + f" + {b}"
+    if kind == "two_blobs":
+        return f"mean(softplus({model}) - {target}*({model}))", f"sigmoid({model})", target
+    return f"mean(({model} - {target})^2)", model, target
+
+
+def loss_fits(scenario: Scenario, dataset: Dataset) -> bool:
+    """Whether the scenario's loss is a loss over these columns."""
+    try:
+        objective = parse_objective(scenario.loss, scenario.variables, dataset.columns, dataset.values)
+    except Exception:
+        return False
+    return bool(objective.columns)
+
+
+def data_changes(scenario: Scenario, source: dict[str, Any], dataset: Dataset, kind: str | None = None) -> dict[str, Any]:
+    """The document changes for new data: the DataSpec, and a loss/model that fit it when the loss does not."""
+    old = scenario.data
+    model, target = (old.model, old.target) if old else (None, None)
+    changes: dict[str, Any] = {}
+    if not loss_fits(scenario, dataset) or (target is not None and target not in dataset.columns):
+        loss, model, target = fitting_model(dataset.columns, kind)
+        changes.update(loss=loss, variables=None)
+    source = {**source, **({"model": model} if model else {}), **({"target": target} if target else {})}
+    return {"data": DataSpec(source, dataset, model, target), **changes}
+
+
+class GenerateDialog(QDialog):
+    """Kind, rows, noise and seed of a generated data set."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Generate data")
+        self.setObjectName("generateDialog")
+        self.kind = QComboBox(objectName="generateKind")
+        for name in GENERATORS:
+            self.kind.addItem(name.replace("_", " "), name)
+        self.n = QSpinBox(objectName="generateRows", minimum=1, maximum=MAX_ROWS, value=100)
+        self.noise = QDoubleSpinBox(objectName="generateNoise", minimum=0.0, maximum=1e6, decimals=3, value=1.0, singleStep=0.1)
+        self.seed = QSpinBox(objectName="generateSeed", minimum=0, maximum=2**31 - 1)
+        form = QFormLayout(self)
+        form.addRow("kind", self.kind)
+        form.addRow("rows", self.n)
+        form.addRow("noise", self.noise)
+        form.addRow("seed", self.seed)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+
+    def _kind_changed(self) -> None:
+        kind = self.kind.currentData()
+        self.noise.setToolTip("spread of each blob" if kind == "two_blobs" else "standard deviation of the noise on y")
+
+    def spec(self) -> dict[str, Any]:
+        kind = self.kind.currentData()
+        return {"kind": kind, "n": self.n.value(), NOISE_OF[kind]: self.noise.value(), "seed": self.seed.value()}
+
+
+class DataActions:
+    """The Data menu's actions on a window's document."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.document = window.document
+        self.view = DataView()
+        self.view.setObjectName("dataView")
+        self.dock = QDockWidget("Data", window, objectName="dataDock")
+        self.dock.setWidget(self.view)
+        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
+        menu = window.menuBar().addMenu("&Data")
+        self.menu = menu
+        self.import_action = menu.addAction("Import CSV…", lambda: self.import_csv())
+        self.generate_action = menu.addAction("Generate…", lambda: self.generate_dialog())
+        menu.addSeparator()
+        self.remove_action = menu.addAction("Remove data", self.remove)
+        self.import_action.setToolTip("read a CSV file with a header row of column names")
+        self.generate_action.setToolTip("seeded points: a noisy line, a noisy parabola or two blobs")
+
+        self.document.changed.connect(self._document_changed)
+        window.controller.started.connect(self._runs_started)  # after the window's own slot: its buffers exist
+        window.controller.finished.connect(lambda _error: self.view.refresh())
+        window.timer.timeout.connect(self._frame)
+        window.reset_action.triggered.connect(lambda: self.view.set_runs([], [], ()))
+        self._document_changed(self.document.scenario, "all")
+
+    # -- following the window ---------------------------------------------------------
+    def _document_changed(self, scenario: Scenario, what: str) -> None:
+        self.view.set_scenario(scenario)
+        has = scenario.data is not None
+        self.dock.setVisible(has)
+        self.remove_action.setEnabled(has)
+
+    def _runs_started(self, _runs: list) -> None:
+        scenario = getattr(self.window, "_running", self.document.scenario)
+        colors = [run_color(scenario, i) for i in range(len(self.window.buffers))]
+        self.view.set_runs(self.window.buffers, colors, scenario.runs)
+
+    def _frame(self) -> None:
+        if self.dock.isVisible():
+            self.view.refresh()
+
+    # -- the menu ---------------------------------------------------------------------
+    def import_csv(self, path: str | None = None) -> bool:
+        if path is None:
+            start = str(self.document.path.parent) if self.document.path else ""
+            path, _ = QFileDialog.getOpenFileName(self.window, "Import data (CSV)", start, CSV_FILTER)
+            if not path:
+                return False
+        try:
+            dataset = read_csv(path)
+        except DataError as error:
+            self.window.show_message("Cannot import the data", str(error))
+            return False
+        if self.document.path is not None:
+            relative = os.path.relpath(Path(path).resolve(), self.document.path.parent)
+            source: dict[str, Any] = {"csv": Path(relative).as_posix()}
+        else:  # no file yet to be relative to: the rows go into the scenario itself
+            source = {"columns": {name: dataset.column(name).tolist() for name in dataset.columns}}
+        self._set(source, dataset)
+        self.window.statusBar().showMessage(f"imported {dataset.rows:,} rows ({', '.join(dataset.columns)}) from {path}", 6000)
+        return True
+
+    def generate_dialog(self) -> None:
+        dialog = GenerateDialog(self.window)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.generate(dialog.spec())
+
+    def generate(self, spec: dict[str, Any]) -> bool:
+        try:
+            dataset = generate(spec)
+        except DataError as error:
+            self.window.show_message("Cannot generate the data", str(error))
+            return False
+        self._set({"generate": dict(spec)}, dataset, spec.get("kind"))
+        return True
+
+    def remove(self) -> None:
+        if self.document.scenario.data is not None:
+            self.window.stop_runs()
+            self.document.set_data(None)
+
+    def _set(self, source: dict[str, Any], dataset: Dataset, kind: str | None = None) -> None:
+        self.window.stop_runs()
+        self.document.set_data(**data_changes(self.document.scenario, source, dataset, kind))
+
+
+def install(window: MainWindow) -> DataActions:
+    return DataActions(window)

@@ -1,0 +1,242 @@
+"""The data view: the scenario's points and, for every run in its colour, the model it
+currently fits, moving live as the runs descend.
+
+- The model (`data.model`, e.g. ``w*x + b``) uses one column: scatter of target against that
+  column and each run's curve over a grid of it.
+- It uses two columns (logistic regression on two blobs): scatter of the two columns, coloured
+  by the target, and each run's decision boundary, where the model crosses 0.5.
+- Otherwise (no model, or more columns): the points only.
+
+A run that scales columns has parameters in scaled units: its model is evaluated on the scaled
+grid (with the statistics of the whole data set, as `gdstudio.core.data.scale` computes them) and
+drawn against the original values; a scaled target is mapped back. Items are created once per
+set of runs; each frame only feeds them with `setData`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import contourpy
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from ...core.data import Dataset
+from ...core.expression import Objective, parse_objective
+from ...core.scenario import RunSpec, Scenario
+from ..buffers import PARAMS, RunBuffer
+from ..plots.style import themed_plot
+
+GRID = 200  # points of a model curve
+BOUNDARY_GRID = 120  # cells per side of the grid a decision boundary is traced on
+MAX_POINTS = 20000  # larger data sets are drawn as a seeded sample
+CLASS_COLORS = ("#4c72b0", "#dd8452")
+
+
+def scaler(dataset: Dataset, how: Mapping[str, str]) -> dict[str, tuple[float, float]]:
+    """column -> (offset, factor) with scaled = (value - offset) / factor, as `core.data.scale` does it."""
+    out: dict[str, tuple[float, float]] = {}
+    for name, kind in how.items():
+        if name not in dataset.columns:
+            continue
+        column = dataset.column(name)
+        if kind == "standard":
+            spread = float(column.std())
+            out[name] = (float(column.mean()), spread if spread > 0 else 1.0)
+        elif kind == "minmax":
+            width = float(column.max() - column.min())
+            out[name] = (float(column.min()), width if width > 0 else 1.0)
+    return out
+
+
+@dataclass(frozen=True)
+class Layout:
+    mode: str  # "curve" | "boundary" | "points"
+    x: str
+    y: str | None  # the y-axis column ("curve": the target)
+    target: str | None
+    model: Objective | None
+    inputs: tuple[str, ...]  # the columns the model reads
+    params: tuple[str, ...]  # its other names: the runs' parameters
+
+
+def choose_layout(scenario: Scenario) -> Layout | None:
+    data = scenario.data
+    if data is None:
+        return None
+    columns = data.dataset.columns
+    target = data.target or ("y" if "y" in columns else columns[-1] if len(columns) > 1 else None)
+    model = None
+    if data.model:
+        try:
+            model = parse_objective(data.model).compile()
+        except Exception:  # a model that does not parse: show the points only
+            model = None
+    inputs = tuple(v for v in model.variables if v in columns) if model else ()
+    params = tuple(v for v in model.variables if v not in columns) if model else ()
+    others = [c for c in columns if c != target]
+    if model is not None and len(inputs) == 1 and target is not None and inputs[0] != target:
+        return Layout("curve", inputs[0], target, target, model, inputs, params)
+    if model is not None and len(inputs) == 2:
+        return Layout("boundary", inputs[0], inputs[1], target, model, inputs, params)
+    if target is not None and others:
+        return Layout("points", others[0], target, target, None, (), ())
+    return Layout("points", columns[0], columns[1] if len(columns) > 1 else None, None, None, (), ())
+
+
+def model_curve(layout: Layout, dataset: Dataset, values: Mapping[str, float], scale: Mapping[str, str],
+                grid: np.ndarray) -> np.ndarray:
+    """The model at `grid` (original units of the input column) for a run's parameter `values`."""
+    stats = scaler(dataset, scale)
+    x = grid
+    if layout.x in stats:
+        offset, factor = stats[layout.x]
+        x = (grid - offset) / factor
+    args = [x if name == layout.x else float(values[name]) for name in layout.model.variables]
+    y = np.broadcast_to(np.asarray(layout.model.loss(*args), dtype=np.float64), grid.shape).copy()
+    if layout.target in stats:  # the run predicts a scaled target: back to original units
+        offset, factor = stats[layout.target]
+        y = y * factor + offset
+    return y
+
+
+def model_boundary(layout: Layout, dataset: Dataset, values: Mapping[str, float], scale: Mapping[str, str],
+                   gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the model crosses 0.5 (in the target's units) over the grid gx × gy, as NaN-separated lines."""
+    stats = scaler(dataset, scale)
+    X, Y = np.meshgrid(gx, gy)
+    grids = {layout.x: X, layout.y: Y}
+    for name in (layout.x, layout.y):
+        if name in stats:
+            offset, factor = stats[name]
+            grids[name] = (grids[name] - offset) / factor
+    level = 0.5
+    if layout.target in stats:
+        offset, factor = stats[layout.target]
+        level = (0.5 - offset) / factor
+    args = [grids[name] if name in grids else float(values[name]) for name in layout.model.variables]
+    z = np.broadcast_to(np.asarray(layout.model.loss(*args), dtype=np.float64), X.shape).copy()
+    z[~np.isfinite(z)] = np.nan
+    if not np.isfinite(z).any():
+        return np.empty(0), np.empty(0)
+    lines = contourpy.contour_generator(gx, gy, z).lines(level)
+    if not lines:
+        return np.empty(0), np.empty(0)
+    joined = np.concatenate([np.vstack([line, [np.nan, np.nan]]) for line in lines])
+    return joined[:, 0], joined[:, 1]
+
+
+def _padded(values: np.ndarray, pad: float = 0.05) -> tuple[float, float]:
+    low, high = float(values.min()), float(values.max())
+    width = high - low or max(abs(low), 1.0)
+    return low - pad * width, high + pad * width
+
+
+class DataView(QWidget):
+    """Scatter of the data and one model curve (or decision boundary) per run."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = themed_plot()
+        self.plot.setObjectName("dataPlot")
+        self.item = self.plot.getPlotItem()
+        self.item.addLegend(offset=(8, 8))
+        self.note = QLabel(objectName="dataNote", wordWrap=True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.note)
+        layout.addWidget(self.plot, 1)
+        self.scatter = pg.ScatterPlotItem(size=6, pen=pg.mkPen(None), brush=pg.mkBrush(120, 120, 120, 150))
+        self.scatter.setZValue(1)
+        self.item.addItem(self.scatter)
+        self.scenario: Scenario | None = None
+        self.layout_: Layout | None = None
+        self.grid = np.empty(0)
+        self.grid_y = np.empty(0)
+        self.curves: list[pg.PlotDataItem] = []
+        self._buffers: list[RunBuffer] = []
+        self._specs: tuple[RunSpec, ...] = ()
+        self._drawn: list[int] = []
+
+    # -- what is shown ----------------------------------------------------------------
+    def set_scenario(self, scenario: Scenario) -> None:
+        """Points and layout for the scenario's data (cheap when the data did not change)."""
+        same = (self.scenario is not None and scenario.data is not None and self.scenario.data is not None
+                and self.scenario.data == scenario.data and self.scenario.data.dataset is scenario.data.dataset)
+        self.scenario = scenario
+        if same:
+            return
+        self.layout_ = layout = choose_layout(scenario)
+        self._drawn = [-1] * len(self._buffers)
+        for curve in self.curves:
+            curve.setData([], [])
+        if layout is None:
+            self.scatter.setData(pos=np.empty((0, 2)))
+            self.note.setText("No data. Data ▸ Generate… or Data ▸ Import CSV… adds a data set.")
+            self.item.setLabels(bottom="", left="")
+            return
+        dataset = scenario.data.dataset
+        shown = np.arange(dataset.rows)
+        if dataset.rows > MAX_POINTS:
+            shown = np.sort(np.random.default_rng(0).choice(dataset.rows, MAX_POINTS, replace=False))
+        xs = dataset.column(layout.x)[shown]
+        ys = dataset.column(layout.y)[shown] if layout.y else np.zeros_like(xs)
+        brushes = None
+        if layout.mode == "boundary" and layout.target:
+            classes = dataset.column(layout.target)[shown] > 0.5
+            brushes = [pg.mkBrush(CLASS_COLORS[int(c)] + "b0") for c in classes]
+        self.scatter.setData(x=xs, y=ys, brush=brushes if brushes is not None else pg.mkBrush(120, 120, 120, 150))
+        self.grid = np.linspace(*_padded(dataset.column(layout.x)), GRID if layout.mode == "curve" else BOUNDARY_GRID)
+        self.grid_y = np.linspace(*_padded(dataset.column(layout.y)), BOUNDARY_GRID) if layout.y else np.empty(0)
+        self.item.setLabels(bottom=layout.x, left=layout.y or "")
+        sample = f" (showing {len(shown):,})" if len(shown) < dataset.rows else ""
+        what = {"curve": f"model {scenario.data.model}",
+                "boundary": f"decision boundary: {scenario.data.model} = 0.5",
+                "points": "no model to draw (set data.model, e.g. \"w*x + b\")"}[layout.mode]
+        self.note.setText(f"{dataset.rows:,} rows{sample} · columns {', '.join(dataset.columns)} · {what}")
+        x_range = _padded(dataset.column(layout.x))
+        y_range = _padded(ys) if len(ys) else (0.0, 1.0)
+        self.item.vb.setRange(xRange=x_range, yRange=y_range, padding=0)
+
+    def set_runs(self, buffers: list[RunBuffer], colors: list[str], specs: tuple[RunSpec, ...]) -> None:
+        """New runs: one curve item per run, created here and only fed afterwards."""
+        for curve in self.curves:
+            self.item.removeItem(curve)
+            if self.item.legend is not None:
+                self.item.legend.removeItem(curve)
+        self._buffers, self._specs = buffers, tuple(specs)
+        self.curves = []
+        for i, color in enumerate(colors):
+            label = specs[i].label if i < len(specs) else buffers[i].label
+            curve = pg.PlotDataItem(pen=pg.mkPen(color, width=2.5), connect="finite", name=label)
+            curve.setZValue(5 + i)
+            self.item.addItem(curve)
+            self.curves.append(curve)
+        self._drawn = [-1] * len(buffers)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Called on the redraw timer: re-evaluate the model of runs that moved."""
+        layout, scenario = self.layout_, self.scenario
+        if layout is None or layout.model is None or scenario is None or scenario.data is None:
+            return
+        dataset = scenario.data.dataset
+        for i, buffer in enumerate(self._buffers[: len(self.curves)]):
+            if self._drawn[i] == buffer.version:
+                continue
+            self._drawn[i] = buffer.version
+            last = buffer.last()
+            values = dict(zip(buffer.variables, last[PARAMS:])) if last is not None else {}
+            if last is None or any(p not in values for p in layout.params):
+                self.curves[i].setData([], [])
+                continue
+            scale = self._specs[i].scale if i < len(self._specs) else {}
+            try:
+                if layout.mode == "curve":
+                    self.curves[i].setData(self.grid, model_curve(layout, dataset, values, scale, self.grid))
+                else:
+                    self.curves[i].setData(*model_boundary(layout, dataset, values, scale, self.grid, self.grid_y))
+            except (ValueError, TypeError, ArithmeticError):  # a model the numbers break: draw nothing for it
+                self.curves[i].setData([], [])
