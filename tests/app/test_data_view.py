@@ -1,0 +1,182 @@
+"""Data in the studio: import a CSV, generate points, batch/SGD/mini-batch runs and their fits drawn live."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from gdstudio.core import scenario as sc
+from gdstudio.core.data import generate
+from gdstudio.core.runner import run_scenario
+
+from .helpers import run_to_end
+
+LINE = """{
+  "format": "gdstudio-scenario", "version": 1, "name": "Fit a line",
+  "loss": "mean((w*x + b - y)^2)",
+  "view": {"w": [-1, 4], "b": [-3, 4]},
+  "data": {"generate": {"kind": "noisy_line", "n": 200, "seed": 3}, "model": "w*x + b", "target": "y"},
+  "runs": [
+    {"label": "batch", "optimizer": {"name": "gd", "lr": 0.01}, "start": {"w": 0, "b": 0}},
+    {"label": "SGD", "optimizer": {"name": "gd", "lr": 0.005}, "start": {"w": 0, "b": 0}, "batch_size": 1, "seed": 1},
+    {"label": "mini-batch", "optimizer": {"name": "gd", "lr": 0.01}, "start": {"w": 0, "b": 0}, "batch_size": 16, "seed": 2},
+    {"label": "scaled", "optimizer": {"name": "gd", "lr": 0.1}, "start": {"w": 0, "b": 0}, "scale": {"x": "standard"}}
+  ],
+  "stop": {"max_steps": 300, "grad_tol": 1e-8, "loss_tol": null, "divergence": 1e12}
+}"""
+
+
+def wait_checked(qtbot, win, text_part: str) -> None:
+    qtbot.waitUntil(lambda: not win.editor.busy and text_part in win.editor.verdict.text(), timeout=15000)
+
+
+def open_scenario(qtbot, win, text: str) -> None:
+    scenario = sc.loads(text)
+    win.document.reset(scenario)
+    qtbot.waitUntil(lambda: win.objective is not None and win.objective.text == scenario.loss
+                    and win.objective.columns == scenario.data.dataset.columns, timeout=15000)
+
+
+def test_import_csv_shows_points_columns_and_a_fitting_loss(qtbot, window, tmp_path):
+    csv = tmp_path / "points.csv"
+    csv.write_text("x,y\n0,1\n1,3.1\n2,4.9\n3,7.2\n")
+    actions = window.data_actions
+    assert not actions.dock.isVisibleTo(window) and not actions.remove_action.isEnabled()
+    assert actions.import_csv(str(csv))
+    data = window.document.scenario.data
+    assert data.dataset.columns == ("x", "y") and data.dataset.rows == 4
+    assert data.source["columns"] == {"x": [0.0, 1.0, 2.0, 3.0], "y": [1.0, 3.1, 4.9, 7.2]}  # no file yet: inline
+    assert (data.model, data.target) == ("w*x + b", "y")
+    assert window.document.scenario.loss == "mean((w*x + b - y)^2)"  # the Rosenbrock loss cannot use x, y as data
+    assert actions.dock.isVisibleTo(window) and actions.remove_action.isEnabled()
+    xs, ys = actions.view.scatter.getData()
+    assert np.array_equal(xs, [0, 1, 2, 3]) and np.array_equal(ys, [1, 3.1, 4.9, 7.2])
+    assert "4 rows · columns x, y" in actions.view.note.text()
+    wait_checked(qtbot, window, "data columns")
+    assert window.editor.verdict.text() == "✔ data columns: x, y · parameters: b, w"
+    assert window.objective.columns == ("x", "y") and window.objective.variables == ("b", "w")
+    # with a scenario file, the data is kept as a CSV path relative to it, and the file round-trips
+    path = tmp_path / "fit.json"
+    window.files._write(path)
+    assert actions.import_csv(str(csv))
+    assert window.document.scenario.data.source["csv"] == "points.csv"
+    window.files._write(path)
+    assert sc.load(path).data.dataset == data.dataset
+
+
+def test_bad_csv_names_file_row_and_column_and_keeps_the_document(qtbot, window, tmp_path):
+    before = window.document.scenario
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n3,abc\n")
+    assert not window.data_actions.import_csv(str(bad))
+    box = window.message_box
+    assert box is not None and box.isVisible()
+    assert str(bad) in box.text() and "row 3, column 'y': 'abc' is not a number" in box.text()
+    assert window.document.scenario is before and not window.isWindowModified()
+    box.close()
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert not window.data_actions.import_csv(str(empty))
+    assert "the file is empty" in window.message_box.text()
+    assert window.document.scenario is before
+
+
+def test_batch_sgd_minibatch_and_scaled_runs_draw_their_fits(qtbot, window):
+    open_scenario(qtbot, window, LINE)
+    wait_checked(qtbot, window, "data columns: x, y · parameters: b, w")
+    run_to_end(qtbot, window)
+    scenario = window.document.scenario
+    headless = run_scenario(scenario)
+    view = window.data_actions.view
+    dataset = scenario.data.dataset
+    x = dataset.column("x")
+    assert len(view.curves) == 4
+    for i, (buffer, run, curve) in enumerate(zip(window.buffers, headless, view.curves)):
+        assert np.array_equal(buffer.rows, run.trajectory.rows)  # the GUI's runs are the engine's, bit for bit
+        gx, gy = curve.getData()
+        assert gx is not None and len(gx) == 200 and np.isfinite(gy).all()
+        assert gx[0] < x.min() and gx[-1] > x.max()  # the curve spans the points
+        b, w = run.trajectory.rows[-1][3:]
+        grid_x = gx
+        if scenario.runs[i].scale:  # parameters in standardised units, drawn against the original x
+            grid_x = (gx - x.mean()) / x.std()
+        assert gy[-1] == pytest.approx(w * grid_x[-1] + b, rel=1e-12)
+    slopes = [float(np.polyfit(c.getData()[0], c.getData()[1], 1)[0]) for c in view.curves]
+    assert all(1.8 < s < 2.2 for s in slopes)  # every run found the line y ≈ 2x + 1
+    assert "mini-batch" in [view.item.legend.items[i][1].text for i in range(len(view.item.legend.items))]
+
+
+def test_two_blobs_draw_a_decision_boundary(qtbot, window):
+    assert window.data_actions.generate({"kind": "two_blobs", "n": 200, "spread": 1.0, "seed": 0})
+    scenario = window.document.scenario
+    assert scenario.data.target == "label" and scenario.data.model == "sigmoid(w1*x1 + w2*x2 + b)"
+    assert scenario.loss.startswith("mean(softplus(")
+    qtbot.waitUntil(lambda: window.objective is not None and window.objective.columns == ("x1", "x2", "label"), timeout=15000)
+    window.document.update("stop", stop=sc.StopRules(max_steps=200))
+    run_to_end(qtbot, window)
+    view = window.data_actions.view
+    assert view.layout_.mode == "boundary"
+    brushes = {b.color().name() for b in view.scatter.data["brush"]}
+    assert len(brushes) == 2  # the two classes in two colours
+    for buffer, curve in zip(window.buffers, view.curves):
+        bx, by = curve.getData()
+        assert bx is not None and np.isfinite(bx).sum() > 10
+        b, w1, w2 = buffer.last()[3:]
+        ok = np.isfinite(bx)
+        z = w1 * bx[ok] + w2 * by[ok] + b
+        assert np.abs(z).max() < 1e-6  # on the line where sigmoid(z) = 0.5
+
+
+def test_run_editor_batch_size_replacement_and_scaling(qtbot, window):
+    open_scenario(qtbot, window, LINE)
+    panel = window.runs_panel
+    panel.select(0)
+    editor = panel.editor
+    assert editor.data_box.isVisibleTo(panel) and sorted(editor._scale_boxes) == ["x", "y"]
+    assert editor.batch_kind.currentData() == "full" and not editor.batch_size.isEnabled()
+
+    editor.batch_kind.setCurrentIndex(editor.batch_kind.findData("mini"))
+    editor.batch_kind.activated.emit(editor.batch_kind.currentIndex())
+    editor.batch_size.setFocus()
+    editor.batch_size.selectAll()
+    qtbot.keyClicks(editor.batch_size, "8")
+    qtbot.keyClick(editor.batch_size, Qt.Key.Key_Return)
+    assert window.document.scenario.runs[0].batch_size == 8
+    qtbot.mouseClick(editor.replacement, Qt.MouseButton.LeftButton)
+    assert window.document.scenario.runs[0].replacement is True
+
+    editor.batch_kind.setCurrentIndex(editor.batch_kind.findData("sgd"))
+    editor.batch_kind.activated.emit(editor.batch_kind.currentIndex())
+    assert window.document.scenario.runs[0].batch_size == 1
+
+    box = editor._scale_boxes["x"]
+    box.setCurrentIndex(box.findData("minmax"))
+    box.activated.emit(box.currentIndex())
+    spec = window.document.scenario.runs[0]
+    assert dict(spec.scale) == {"x": "minmax"} and spec.batch_size == 1
+    editor.batch_kind.setCurrentIndex(editor.batch_kind.findData("full"))
+    editor.batch_kind.activated.emit(editor.batch_kind.currentIndex())
+    spec = window.document.scenario.runs[0]
+    assert spec.batch_size is None and spec.replacement is False
+    sc.loads(sc.dumps(window.document.scenario))  # what the editor wrote is a valid scenario
+
+
+def test_remove_data_and_data_losses_without_data(qtbot, window):
+    open_scenario(qtbot, window, LINE)
+    window.data_actions.remove()
+    scenario = window.document.scenario
+    assert scenario.data is None and all(r.batch_size is None and not r.scale for r in scenario.runs)
+    assert not window.data_actions.dock.isVisibleTo(window)
+    wait_checked(qtbot, window, "has none")
+    assert window.editor.verdict.text().startswith("✖ mean(...) averages over a data set, and this scenario has none")
+    sc.loads(sc.dumps(scenario))  # still a file that loads
+
+
+def test_generated_line_matches_the_core_generator(qtbot, window):
+    assert window.data_actions.generate({"kind": "noisy_line", "n": 50, "noise": 0.5, "seed": 4})
+    data = window.document.scenario.data
+    assert data.dataset == generate({"kind": "noisy_line", "n": 50, "noise": 0.5, "seed": 4})
+    assert data.source["generate"] == {"kind": "noisy_line", "n": 50, "noise": 0.5, "seed": 4}
+    xs, _ = window.data_actions.view.scatter.getData()
+    assert len(xs) == 50
