@@ -8,6 +8,7 @@ never as numbers copied from a run.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import replace
@@ -19,14 +20,17 @@ import numpy as np
 import pytest
 
 from gdstudio.core.expression import parse_objective
-from gdstudio.core.runner import RunProgress, run_scenario
+from gdstudio.core.runner import RunProgress, ScenarioRunner, run_scenario, scenario_objective
 from gdstudio.core.scenario import Scenario, load
 
 FOLDER = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = sorted(p.name for p in FOLDER.glob("*.json"))
 FINISHED = {"converged", "max_steps", "diverged"}
-# The lessons of issue 7 that need no data set (3 and 4 fit lines to data).
-LESSONS_WITHOUT_DATA = {1, 2, 5, 6, 7, 8, 9, 10, 11, 12}
+LESSONS = set(range(1, 13))  # the twelve lessons of issue 7
+MAX_STEPS = 5000
+# Lesson 4's unscaled run needs over 100,000 steps to reach the fit it is compared with: the file lets it
+# finish, so the claim "both end at the same loss" is visible in the studio, not only in a test.
+LONGER = {"04_feature_scaling.json": 200_000}
 
 
 @cache
@@ -66,9 +70,9 @@ def step_lengths(run: RunProgress) -> np.ndarray:
 # ---------------------------------------------------------------- every file
 
 
-def test_every_lesson_without_data_has_an_example():
+def test_every_lesson_has_an_example():
     numbers = {int(name[:2]) for name in FILES}
-    assert LESSONS_WITHOUT_DATA <= numbers
+    assert LESSONS <= numbers
 
 
 def test_the_examples_menu_finds_every_file():
@@ -83,8 +87,10 @@ def test_file_loads_and_is_presentable(name):
     s = scenario(name)
     assert s.name.startswith(f"{int(name[:2])} · ")
     assert s.description.count(". ") >= 1  # a short explanation, not a label
-    objective = parse_objective(s.loss, s.variables)
+    objective = scenario_objective(s)  # bound to the file's data set when it has one
     assert set(s.view) == set(objective.variables)  # the picture frames every variable
+    if s.data is not None:
+        assert s.data.model and s.data.target in s.data.dataset.columns  # the data view can draw the fit
     labels = [r.label for r in s.runs]
     colors = [r.color for r in s.runs]
     assert s.runs and len(set(labels)) == len(labels)
@@ -93,7 +99,7 @@ def test_file_loads_and_is_presentable(name):
         for variable, value in run.start.items():
             low, high = s.range_of(variable)
             assert low <= value <= high, f"{run.label} starts outside the view"
-    assert s.stop.max_steps <= 5000
+    assert s.stop.max_steps <= LONGER.get(name, MAX_STEPS)
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -102,8 +108,19 @@ def test_every_run_finishes_without_error(name):
     assert len(runs) == len(s.runs)
     for run in runs.values():
         assert run.status in FINISHED, f"{run.label}: {run.reason}"
+        assert run.status != "error" and run.reason
         assert len(run.trajectory) == run.steps + 1
         assert run.steps <= s.stop.max_steps
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_every_file_runs_from_the_command_line(name, capsys):
+    from gdstudio.cli import main
+
+    assert main(["run", str(FOLDER / name), "--json", "--max-steps", "50"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert all(item["status"] != "error" for item in json.loads(out)["runs"])
 
 
 # ---------------------------------------------------------------- the lessons
@@ -153,6 +170,120 @@ def test_02_the_rate_alone_decides_converge_oscillate_or_diverge():
     diverging = runs["α = 1.1: diverges"]
     assert diverging.status == "diverged"
     assert np.all(np.diff(np.abs(x[diverging.label])) > 0)
+
+
+def least_squares(s: Scenario) -> tuple[float, float, float]:
+    """(w, b, loss) of the least-squares line through the file's points, by np.polyfit."""
+    x, y = s.data.dataset.column("x"), s.data.dataset.column(s.data.target)
+    w, b = np.polyfit(x, y, 1)
+    return w, b, float(np.mean((w * x + b - y) ** 2))
+
+
+def wb(run: RunProgress) -> np.ndarray:
+    """The run's (w, b) at every step, whatever order the variables come in."""
+    return np.stack([column(run, "w"), column(run, "b")], axis=1)
+
+
+def roughness(run: RunProgress, after: int) -> float:
+    """How much the loss curve jumps from step to step (mean |ΔJ|) once the first descent is over."""
+    return float(np.abs(np.diff(run.trajectory.loss[after:])).mean())
+
+
+def test_03_batch_stochastic_and_mini_batch_on_a_noisy_line():
+    s, runs = outcome("03_batch_sgd_minibatch.json")
+    batch, sgd, mini = runs["batch (all 100 points)"], runs["stochastic (1 point)"], runs["mini-batch (10 points)"]
+    n = s.data.dataset.rows
+    assert n == 100 and s.data.model == "w*x + b" and s.data.target == "y"
+    assert s.loss == "mean((w*x + b - y)^2)"
+    sizes = {run.label: spec(s, run.label).batch_size for run in (batch, sgd, mini)}
+    assert sizes == {batch.label: None, sgd.label: 1, mini.label: 10}
+    for r in s.runs:  # the same rate and start for all three, as the description says
+        assert r.optimizer == "gd" and r.hyper == {"lr": 0.02} and r.start == {"w": -2.0, "b": -2.0}
+    per_epoch = {batch.label: 1, sgd.label: n, mini.label: n // 10}  # steps per pass over the data
+    w, b, best = least_squares(s)
+
+    # Batch GD converges to the least-squares line itself, its loss falling every step.
+    assert batch.status == "converged"
+    np.testing.assert_allclose(wb(batch)[-1], (w, b), atol=1e-7)
+    assert np.all(np.diff(batch.trajectory.loss) <= 1e-12)  # down every step (up to rounding at the bottom)
+    # SGD and mini-batches end near it (SGD's last epoch averages onto it) but never settle.
+    for run, excess in ((mini, 0.01), (sgd, 0.1)):
+        assert run.status == "max_steps" and run.trajectory.grad_norm[-1] > 1e3 * s.stop.grad_tol
+        assert best <= run.trajectory.loss[-1] < (1 + excess) * best, run.label
+        last_epoch = wb(run)[-per_epoch[run.label]:].mean(axis=0)
+        np.testing.assert_allclose(last_epoch, (w, b), atol=0.05, err_msg=run.label)
+        assert np.count_nonzero(np.diff(run.trajectory.loss) > 1e-6) > 100  # the loss goes up again and again
+
+    # The loss curves: SGD's is noisier than the mini-batch's, which is noisier than batch's.
+    after = 100  # past the first descent of all three
+    assert roughness(sgd, after) > 5 * roughness(mini, after) > 5 * roughness(batch, after)
+
+    # Per epoch (each row seen once), SGD makes far more progress early on: after one epoch it is
+    # closer to the best loss than batch GD after ten, and batch GD needs dozens of epochs to catch up.
+    excess = {run.label: run.trajectory.loss[:: per_epoch[run.label]] - best for run in (batch, sgd, mini)}
+    assert excess[sgd.label][1] < excess[mini.label][1] < excess[batch.label][1]
+    assert 10 * excess[sgd.label][1] < excess[batch.label][10]
+    assert np.flatnonzero(excess[batch.label] <= excess[sgd.label][1])[0] > 50
+
+    # Replay: the same file gives the same steps bit for bit, however the run is chunked.
+    again = {run.label: run for run in run_scenario(load(FOLDER / "03_batch_sgd_minibatch.json"))}
+    runner = ScenarioRunner(s)
+    while not runner.finished:
+        runner.advance(37)
+    for label, run in runs.items():
+        np.testing.assert_array_equal(again[label].trajectory.rows, run.trajectory.rows)
+        np.testing.assert_array_equal(runner.runs[[r.label for r in s.runs].index(label)].trajectory.rows, run.trajectory.rows)
+    reseeded = replace(s, runs=(replace(spec(s, sgd.label), seed=2),))
+    (other,) = run_scenario(reseeded)
+    assert not np.array_equal(other.trajectory.params, sgd.trajectory.params)  # the seed picks the order
+
+
+def test_04_scaling_turns_thin_ellipses_into_circles():
+    s, runs = outcome("04_feature_scaling.json")
+    scaled, raw, hasty = runs["standardised x, α = 0.1"], runs["raw x, α = 2.4·10⁻⁴"], runs["raw x, α = 0.1"]
+    x = s.data.dataset.column("x")
+    assert x.min() >= 0 and x.max() <= 100 and x.max() > 90  # a feature in the tens and hundreds
+    assert spec(s, scaled.label).scale == {"x": "standard"} and not spec(s, raw.label).scale
+    w, b, best = least_squares(s)
+
+    # Long thin ellipses: the loss curves over 20,000 times more steeply one way than the other;
+    # GD is stable only for α < 2 / (steepest curvature) ≈ 2.5·10⁻⁴. Scaled, the bowl is round.
+    curvatures = np.linalg.eigvalsh(scenario_objective(s).hess(0.0, 0.0))
+    assert curvatures[1] > 20_000 * curvatures[0]
+    limit = 2 / curvatures[1]
+    assert 2.4e-4 < limit < 2.5e-4
+    assert spec(s, raw.label).hyper["lr"] < limit < spec(s, hasty.label).hyper["lr"]
+    np.testing.assert_allclose(scaled.objective.hess(0.0, 0.0), 2 * np.eye(2), atol=1e-12)
+
+    # The rate that suits scaled data blows the raw one up within two steps: raw x needs a far smaller rate.
+    assert hasty.status == "diverged" and hasty.steps <= 2
+    assert spec(s, hasty.label).hyper["lr"] >= 400 * spec(s, raw.label).hyper["lr"]
+
+    # Just under the limit, raw GD zig-zags: for the first 200 steps w's update flips sign every step,
+    # while scaled GD walks straight in (no update of w or b ever changes sign).
+    dw = np.diff(column(raw, "w"))[:200]
+    assert np.all(np.sign(dw[1:]) == -np.sign(dw[:-1]))
+    for variable in ("w", "b"):
+        steps = np.diff(column(scaled, variable))
+        assert np.all(steps >= 0) or np.all(steps <= 0), variable
+
+    # Steps to the tolerance: under 100 scaled, over 100,000 raw (the description's numbers), far over 10×.
+    assert scaled.status == raw.status == "converged"
+    assert scaled.steps < 100 < 100_000 < raw.steps
+    assert raw.steps >= 10 * scaled.steps
+    near = lambda run: int(np.flatnonzero(run.trajectory.loss <= best * (1 + 1e-6))[0])  # noqa: E731
+    assert near(raw) >= 10 * near(scaled)  # the same holds for getting within 10⁻⁶ of the best loss
+
+    # Both end at the same loss, on the same line: the scaled run's (w, b) are per standard deviation of x.
+    assert raw.trajectory.loss[-1] == pytest.approx(best, rel=1e-9)
+    assert scaled.trajectory.loss[-1] == pytest.approx(best, rel=1e-9)
+    np.testing.assert_allclose(wb(raw)[-1], (w, b), rtol=1e-4)
+    ws, bs = wb(scaled)[-1]
+    np.testing.assert_allclose((ws / x.std(), bs - ws * x.mean() / x.std()), (w, b), rtol=1e-5)
+    for run in (scaled, raw):  # and the whole path stays in the picture
+        for variable in ("w", "b"):
+            low, high = s.range_of(variable)
+            assert low <= column(run, variable).min() and column(run, variable).max() <= high, (run.label, variable)
 
 
 def test_05_momentum_and_nesterov_beat_gd_in_the_valley():
