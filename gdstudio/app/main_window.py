@@ -92,6 +92,11 @@ class MainWindow(QMainWindow):
         self._document_changed(self.document.scenario, "all")
         self.update_recent(recent_files())
         self._update_buttons()
+        from .insight import Insight  # insight tools: menu, dock, overlays (issue 6)
+        from .panels.help import install_help  # Help ▸ What am I looking at? (issue 7)
+
+        self.insight = Insight(self)
+        self.help = install_help(self)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self, objectName=f"{title.lower()}Dock")
@@ -383,6 +388,8 @@ class MainWindow(QMainWindow):
         self.timer.stop()
         self.controller.stop()
         self.editor.shutdown()
+        if getattr(self, "insight", None) is not None:
+            self.insight.shutdown()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()

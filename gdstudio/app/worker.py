@@ -32,6 +32,8 @@ class RunWorker(QObject):
     started = Signal(int, list)  # [(label, variables)] once the runner is compiled
     chunks = Signal(int, list)  # list[Chunk]
     finished = Signal(int, str)  # "", or an error message
+    # insight (optimizer state panel): [(run index, copy of kernel.ST[0])] after each chunk
+    kernel_state = Signal(int, list)
 
     def __init__(self, token: int, scenario: Scenario, objective: Objective | None, speed: float, paused: bool) -> None:
         super().__init__()
@@ -116,6 +118,8 @@ class RunWorker(QObject):
             if taken:
                 per_step = 0.5 * per_step + 0.5 * spent / taken
             self.chunks.emit(self.token, done)
+            # insight: a copy of each run's optimizer state buffers, so the GUI never reads the runner's arrays
+            self.kernel_state.emit(self.token, [(r.index, r.kernel.ST[0].copy()) for r in runner.runs])
             self._pace(n, began)
 
 
@@ -125,6 +129,7 @@ class RunController(QObject):
     started = Signal(list)
     chunks = Signal(list)
     finished = Signal(str)
+    kernel_state = Signal(list)  # insight: [(run index, state buffers copy)], see RunWorker.kernel_state
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -149,6 +154,7 @@ class RunController(QObject):
         thread.started.connect(worker.run)
         worker.started.connect(self._on_started)
         worker.chunks.connect(self._on_chunks)
+        worker.kernel_state.connect(self._on_kernel_state)  # insight
         worker.finished.connect(self._on_finished)
         self._worker, self._thread = worker, thread
         thread.start()
@@ -163,6 +169,10 @@ class RunController(QObject):
     def _on_chunks(self, token: int, chunks: list) -> None:
         if self._current(token):  # a cancelled worker's late chunks are dropped
             self.chunks.emit(chunks)
+
+    def _on_kernel_state(self, token: int, states: list) -> None:  # insight: relay the optimizer state copies
+        if self._current(token):
+            self.kernel_state.emit(states)
 
     def _on_finished(self, token: int, error: str) -> None:
         if not self._current(token):

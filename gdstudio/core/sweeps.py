@@ -231,14 +231,17 @@ def _discovered(objective: Objective, final: np.ndarray, status: np.ndarray, lab
 def basins(objective: Objective, optimizer_name: str, view: Mapping[str, tuple[float, float]] | None, resolution: int | tuple[int, int],
            stop: StopRules, hyper: Mapping[str, object] | None = None, minima: Sequence[CriticalPoint] | None = None, *,
            axes: Sequence[str] | None = None, fixed: Mapping[str, float] | None = None, match_tol: float = 0.01,
-           schedule_name: str = "constant", schedule_params: Mapping[str, object] | None = None) -> Basins:
+           schedule_name: str = "constant", schedule_params: Mapping[str, object] | None = None,
+           progress: Callable[[int, int], None] | None = None, cancel: Callable[[], bool] | None = None,
+           chunk_steps: int | None = None) -> Basins:
     """Run from the centre of every cell of a grid over the view (all at once) and label each start by
     the minimum it reached: within `match_tol` of the view's size, whether it met the tolerance or
     ran out of steps there. Without `minima`, they are `critical_points`' minima in the view, plus
     any other minimum the runs converged to.
 
     With more than two variables the grid spans `axes` (default the first two); the others start
-    at `fixed` (default the middle of their range) and move freely.
+    at `fixed` (default the middle of their range) and move freely. `progress`, `cancel` and
+    `chunk_steps` go to `run_batch` (after a cancel, runs still going are labelled by where they stand).
     """
     lo, hi = view_box(objective, view)
     width = hi - lo
@@ -256,7 +259,8 @@ def basins(objective: Objective, optimizer_name: str, view: Mapping[str, tuple[f
     starts = np.tile(base, (grids[0].size, 1))
     for i, grid in zip(index, grids):
         starts[:, i] = grid.reshape(-1)
-    out = run_batch(objective, optimizer_name, starts, stop, hyper, None, schedule_name, schedule_params)
+    out = run_batch(objective, optimizer_name, starts, stop, hyper, None, schedule_name, schedule_params,
+                    chunk_steps=chunk_steps, progress=progress, cancel=cancel)
     known = list(minima) if minima is not None else [p for p in critical_points(objective, view) if p.kind == "minimum"]
     def centres() -> np.ndarray:
         return np.array([[p.point[n] for n in objective.variables] for p in known], dtype=np.float64).reshape(-1, objective.dimension)
@@ -300,17 +304,23 @@ def _race_key(steps: int, loss: float, status: str) -> tuple:
 
 
 def race(objective: Objective, optimizers: Sequence[tuple[str, Mapping[str, object]]], start: Start, budget_steps: int,
-         stop: StopRules | None = None, *, time_budget: float | None = None, chunk: int = 2000) -> list[RaceEntry]:
+         stop: StopRules | None = None, *, time_budget: float | None = None, chunk: int = 2000,
+         labels: Sequence[str] | None = None, cancel: Callable[[], bool] | None = None) -> list[RaceEntry]:
     """The same start and the same budget for every optimizer, ranked.
 
     Runs advance in turns of `chunk` steps (so machine noise hits them alike), each timed on its
     own; `time_budget` (seconds of its own time) also ends a run. Returns entries in rank order.
+    `labels` names the entries (default: the optimizer's name); when `cancel()` turns true, the
+    runs still going are cancelled and ranked as they stand.
     """
     if budget_steps < 1 or not optimizers:
         raise ValueError("a race needs at least one optimizer and a budget of at least one step")
     x0 = start_vector(objective, start)
     checked = [(name, optimizer(name).check(dict(hyper))) for name, hyper in optimizers]
-    labels = [name if sum(n == name for n, _ in checked) == 1 else f"{name} #{i + 1}" for i, (name, _) in enumerate(checked)]
+    if labels is not None and len(labels) != len(checked):
+        raise ValueError("one label per optimizer")
+    labels = list(labels) if labels is not None else [
+        name if sum(n == name for n, _ in checked) == 1 else f"{name} #{i + 1}" for i, (name, _) in enumerate(checked)]
     point = dict(zip(objective.variables, map(float, x0)))
     rules = replace(stop or StopRules(), max_steps=int(budget_steps))
     specs = tuple(RunSpec(label, name, dict(hyper), point) for label, (name, hyper) in zip(labels, checked))
@@ -320,6 +330,9 @@ def race(objective: Objective, optimizers: Sequence[tuple[str, Mapping[str, obje
     spent = [0.0] * len(runs)
     out_of_time = [False] * len(runs)
     while True:
+        if cancel is not None and cancel():
+            for r in runs:
+                r.cancel()
         waiting = [i for i, r in enumerate(runs) if not r.done and not out_of_time[i]]
         if not waiting:
             break
@@ -377,10 +390,12 @@ class Restarts:
 
 def random_restarts(objective: Objective, optimizer_name: str, view: Mapping[str, tuple[float, float]] | None, n: int, seed: int,
                     stop: StopRules, hyper: Mapping[str, object] | None = None, schedule_name: str = "constant",
-                    schedule_params: Mapping[str, object] | None = None) -> Restarts:
+                    schedule_params: Mapping[str, object] | None = None, progress: Callable[[int, int], None] | None = None,
+                    cancel: Callable[[], bool] | None = None, chunk_steps: int | None = None) -> Restarts:
     """N starts drawn uniformly in the view from `seed` (the same seed, the same starts), run at once."""
     if n < 1:
         raise ValueError("need at least one restart")
     lo, hi = view_box(objective, view)
     starts = np.random.default_rng(seed).uniform(lo, hi, size=(n, objective.dimension))
-    return Restarts(starts, run_batch(objective, optimizer_name, starts, stop, hyper, None, schedule_name, schedule_params))
+    return Restarts(starts, run_batch(objective, optimizer_name, starts, stop, hyper, None, schedule_name, schedule_params,
+                                      chunk_steps=chunk_steps, progress=progress, cancel=cancel))

@@ -184,6 +184,13 @@ class Landscape(QWidget):
                 points.append((point[axes[0]], loss if len(axes) == 1 else point[axes[1]]))
         self.minima.setData(pos=points if points else np.empty((0, 2)))
 
+    # -- overlays (insight tools draw their own items in data coordinates) --------------
+    def add_overlay(self, item: QGraphicsItem, z: float = 15.0) -> QGraphicsItem:
+        """Put an extra item (critical points, basins, restarts, arrows) on the plot; the caller owns it."""
+        item.setZValue(z)
+        self.item.addItem(item)
+        return item
+
     # -- runs -------------------------------------------------------------------------
     def set_runs(self, buffers: list[RunBuffer], colors: list[str]) -> None:
         for item in (*self._paths, *self._starts, *self._currents, *self._tangents):

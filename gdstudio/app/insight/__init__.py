@@ -1,0 +1,284 @@
+"""Insight tools in the studio: critical points, step-size diagnosis, sweeps, basins, race, optimizer
+state and random restarts (issue 6), over the tested core in gdstudio.core.analysis / sweeps.
+
+`Insight(window)` adds an Insight menu, a dock (Step size · Optimizer state · Race), overlays on the
+landscape and a progress bar with Cancel in the status bar. Every core computation runs on the
+TaskRunner's pool threads; only the GUI thread touches widgets. `shutdown()` cancels and joins.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QTabWidget, QWidget
+
+from ...core.optimizers import optimizer
+from .basins import BasinsOverlay
+from .common import Context
+from .critical_points import CriticalPointsOverlay
+from .optimizer_state import OptimizerStatePanel
+from .race import RacePanel
+from .restarts import RestartsOverlay
+from .step_size import StepSizePanel, diagnose, snapshot
+from .sweep_dialog import SweepDialog
+from .tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+PANEL_MS = 200  # live panels (step size at the current point, optimizer state) refresh at most this often
+
+
+class TaskBar(QWidget):
+    """Status-bar progress of the long insight tasks, with Cancel."""
+
+    def __init__(self, cancel) -> None:
+        super().__init__()
+        self.setObjectName("insightTaskBar")
+        self.label = QLabel()
+        self.bar = QProgressBar(objectName="insightProgress", maximumWidth=160)
+        self.button = QPushButton("Cancel", objectName="insightCancel")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for w in (self.label, self.bar, self.button):
+            layout.addWidget(w)
+        self.active: dict[str, str] = {}
+        self.button.clicked.connect(lambda: [cancel(name) for name in list(self.active)])
+        self.setVisible(False)
+
+    def set(self, name: str, label: str | None, done: int | None = None, total: int | None = None) -> None:
+        if label is None:
+            self.active.pop(name, None)
+        else:
+            self.active[name] = label
+        if not self.active:
+            self.setVisible(False)
+            return
+        current = list(self.active)[-1]
+        self.label.setText(self.active[current] + "…")
+        if done is None or total in (None, 0):
+            self.bar.setRange(0, 0)  # busy, no known total
+        else:
+            self.bar.setRange(0, total)
+            self.bar.setValue(done)
+        self.setVisible(True)
+
+
+class Insight(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.context = Context(window)
+        self.tasks = TaskRunner(self)
+        self.task_bar = TaskBar(self.cancel)
+        window.statusBar().addPermanentWidget(self.task_bar)
+        self.critical = CriticalPointsOverlay(self.context, self.tasks, self.status)
+        self.basins = BasinsOverlay(self.context, self.tasks, self.status, self.task_bar.set)
+        self.restarts = RestartsOverlay(self.context, self.tasks, self.status, self.task_bar.set)
+        self.step_panel = StepSizePanel()
+        self.state_panel = OptimizerStatePanel(window.landscape)
+        self.race_panel = RacePanel(self.context, self.tasks, self.status, self.task_bar.set)
+        self.tabs = QTabWidget(objectName="insightTabs")
+        self.tabs.addTab(self.step_panel, "Step size")
+        self.tabs.addTab(self.state_panel, "Optimizer state")
+        self.tabs.addTab(self.race_panel, "Race")
+        self.dock = QDockWidget("Insight", window, objectName="insightDock")
+        self.dock.setWidget(self.tabs)
+        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        runs_dock = window.findChild(QDockWidget, "runsDock")
+        if runs_dock is not None:
+            window.splitDockWidget(runs_dock, self.dock, Qt.Orientation.Vertical)
+        self.sweep_dialog: SweepDialog | None = None
+        self.states: dict[int, np.ndarray] = {}  # run index -> copy of its kernel state buffers
+        self.diagnoses: list[list[str]] | None = None
+        self._shown = None
+        self._basins_for = None
+        self._build_menu()
+
+        window.editor.objective_ready.connect(lambda _o: self._problem_changed())
+        window.document.changed.connect(self._document_changed)
+        window.runs_panel.selection_changed.connect(lambda _i: self._selection_changed())
+        window.controller.started.connect(self._runs_started)
+        window.controller.finished.connect(self._runs_finished)
+        if hasattr(window.controller, "kernel_state"):
+            window.controller.kernel_state.connect(self._kernel_state)
+        for combo in (window.landscape.x_axis, window.landscape.y_axis):
+            combo.activated.connect(lambda _i: self._axes_changed())
+        self.timer = QTimer(self, interval=PANEL_MS)
+        self.timer.timeout.connect(self.refresh_panels)
+        self.timer.start()
+        self.refresh_panels(force=True)
+
+    # -- menu -------------------------------------------------------------------------
+    def _action(self, text: str, slot, shortcut: str | None = None, checkable: bool = False, tip: str = "") -> QAction:
+        action = QAction(text, self.window, checkable=checkable)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(tip or text)
+        action.setStatusTip(tip or text)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        return action
+
+    def _build_menu(self) -> None:
+        menu = self.window.menuBar().addMenu("&Insight")
+        menu.setObjectName("insightMenu")
+        menu.setToolTipsVisible(True)
+        self.critical_action = self._action("Critical points", self.critical.set_enabled, "Ctrl+Shift+K", True,
+                                            "mark minima ★, maxima ▲, saddles ✕ and degenerate points ◆ on the landscape")
+        self.basins_action = self._action("Basins of attraction", self.basins.set_enabled, "Ctrl+Shift+B", True,
+                                          "colour the landscape by the minimum the selected run's optimizer reaches from each start")
+        self.restarts_action = self._action("Random restarts", self.restarts.run, "Ctrl+Shift+R", False,
+                                            "N seeded random starts of the selected run's optimizer, all at once")
+        self.clear_restarts_action = self._action("Clear restarts", lambda: self.restarts.clear(), None, False)
+        self.sweep_action = self._action("Sweeps…", self.show_sweeps, "Ctrl+Shift+W", False,
+                                         "learning rate × hyper-parameter heatmap and the 1-D learning-rate curve")
+        self.race_action = self._action("Race the runs", self.run_race, "Ctrl+Shift+A", False,
+                                        "every run's optimizer from the selected run's start with the same budget, ranked")
+        for action in (self.critical_action, self.basins_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        for action in (self.restarts_action, self.clear_restarts_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.sweep_action)
+        menu.addAction(self.race_action)
+        menu.addSeparator()
+        panel = self.dock.toggleViewAction()
+        panel.setText("Insight panel (step size, optimizer state, race)")
+        menu.addAction(panel)
+        self.menu = menu
+
+    # -- helpers ----------------------------------------------------------------------
+    def status(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 12000)
+
+    def cancel(self, name: str) -> None:
+        self.tasks.cancel(name)
+        self.task_bar.set(name, None)
+        if name == "race":
+            self.race_panel.cancelled()
+        if name == "basins":
+            self.basins_action.setChecked(False)
+        self.status(f"{name}: cancelled")
+
+    def show_sweeps(self) -> SweepDialog:
+        if self.sweep_dialog is None:
+            self.sweep_dialog = SweepDialog(self.context, self.tasks, self.window)
+        self.sweep_dialog.prepare()
+        self.sweep_dialog.show()
+        self.sweep_dialog.raise_()
+        return self.sweep_dialog
+
+    def run_race(self) -> None:
+        self.dock.show()
+        self.tabs.setCurrentWidget(self.race_panel)
+        self.race_panel.run()
+
+    # -- the window changed -----------------------------------------------------------
+    def _problem_changed(self) -> None:
+        self.critical.refresh()
+        self.basins.stale()
+        self.restarts.clear()
+        self.refresh_panels(force=True)
+
+    def _document_changed(self, _scenario, what: str) -> None:
+        if what in ("view", "all", "loss"):
+            if what == "view":  # the loss is the same: the objective will not be re-announced
+                self._problem_changed()
+            return
+        if what == "runs":
+            self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        spec = self.context.selected()
+        key = None if spec is None else (spec.optimizer, tuple(sorted(spec.hyper.items())), spec.schedule)
+        if self.basins.enabled and key != self._basins_for:
+            self.basins.stale()
+        self._basins_for = key
+        self.refresh_panels(force=True)
+
+    def _axes_changed(self) -> None:
+        self.critical.draw()
+        self.restarts.draw()
+        self.basins.stale()
+
+    # -- runs -------------------------------------------------------------------------
+    def _runs_started(self, _runs) -> None:
+        self.states = {}
+        self.diagnoses = None
+        self.tasks.cancel("diagnose")
+        self.refresh_panels(force=True)
+
+    def _kernel_state(self, states: list) -> None:
+        for index, state in states:
+            self.states[index] = state
+
+    def _runs_finished(self, _error: str) -> None:
+        window = self.window
+        scenario = getattr(window, "_running", None) or window.document.scenario
+        objective = self.context.objective()
+        if objective is None or objective.text != scenario.loss or not window.buffers:
+            return
+        specs = list(scenario.runs[: len(window.buffers)])
+        try:
+            hypers = [optimizer(s.optimizer).check(s.hyper) for s in specs]
+        except ValueError:
+            return
+        trajectories = [snapshot(b) if len(b) and b.variables == objective.variables else None for b in window.buffers]
+        minima = [p.loss for p in self.critical.points if p.kind == "minimum"]
+        best = min(minima) if minima else None
+        self.tasks.start("diagnose", lambda task: diagnose(objective, trajectories, specs, hypers, best), self._diagnosed,
+                         lambda error: self.status(f"diagnosis: {error}"))
+
+    def _diagnosed(self, messages: list[list[str]]) -> None:
+        self.diagnoses = messages
+        table = self.window.runs_panel.table
+        for i, (buffer, found) in enumerate(zip(self.window.buffers, messages)):
+            item = table.topLevelItem(i)
+            if item is not None and found:
+                item.setToolTip(0, "\n".join([buffer.reason, *found]))
+        index = self.context.selected_index()
+        if 0 <= index < len(messages) and messages[index]:
+            self.status(f"{self.window.buffers[index].label}: " + "; ".join(messages[index]))
+        self.refresh_panels(force=True)
+
+    def refresh_panels(self, force: bool = False) -> None:
+        """Step size and optimizer state of the selected run (cheap: one Hessian, one gradient)."""
+        if not force and not self.dock.isVisible():
+            return
+        index = self.context.selected_index()
+        buffers = self.window.buffers
+        buffer = buffers[index] if 0 <= index < len(buffers) else None
+        state = self.states.get(index)
+        key = (index, None if buffer is None else buffer.version, id(state), self.diagnoses is None, self.window.document.scenario)
+        if key == self._shown and not force:
+            return
+        self._shown = key
+        objective, spec = self.context.objective(), self.context.selected()
+        try:
+            hyper = self.context.hyper(spec) if spec is not None else None
+            start = self.context.start(spec, objective) if spec is not None and objective is not None else None
+        except ValueError:
+            hyper = start = None
+        if hyper is None or start is None:
+            objective = spec = None
+        messages = None
+        if self.diagnoses is not None and 0 <= index < len(self.diagnoses):
+            messages = self.diagnoses[index]
+        with np.errstate(all="ignore"):
+            self.step_panel.show_run(objective, spec, hyper, start, buffer, messages)
+            self.state_panel.show_state(objective, spec, hyper, buffer, state)
+
+    # -- closing ----------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Cancel every computation and join the pool's threads (idempotent)."""
+        self.timer.stop()
+        if self.sweep_dialog is not None:
+            self.sweep_dialog.close()
+        self.tasks.shutdown()
+        self.task_bar.active.clear()

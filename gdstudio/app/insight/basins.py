@@ -1,0 +1,107 @@
+"""Basins of attraction on the landscape: every cell of a grid over the view coloured by the minimum the
+selected run's optimizer reaches from it (grey: diverged or reached no minimum)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+
+from ...core.scenario import StopRules
+from ...core.sweeps import DIVERGED, UNRESOLVED, Basins, basins
+from .common import Context, fmt, setting
+from .tasks import TaskRunner
+
+COLORS = ((228, 26, 28), (55, 126, 184), (77, 175, 74), (152, 78, 163), (255, 127, 0), (255, 255, 51), (166, 86, 40),
+          (247, 129, 191), (27, 158, 119), (102, 166, 30))
+GREY = {DIVERGED: (60, 60, 60), UNRESOLVED: (150, 150, 150)}
+MAX_STEPS = 3000
+
+
+def colorize(labels: np.ndarray) -> np.ndarray:
+    rgba = np.zeros(labels.shape + (4,), dtype=np.uint8)
+    rgba[..., 3] = 255
+    for value in np.unique(labels):
+        color = GREY.get(int(value), COLORS[int(value) % len(COLORS)] if value >= 0 else (150, 150, 150))
+        rgba[labels == value, :3] = color
+    return rgba
+
+
+class BasinsOverlay:
+    def __init__(self, context: Context, tasks: TaskRunner, status, busy) -> None:
+        self.context, self.tasks, self.status, self.busy = context, tasks, status, busy
+        self.enabled = False
+        self.result: Basins | None = None
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setOpacity(0.5)
+        self.centres = pg.ScatterPlotItem(symbol="o", size=9, brush=pg.mkBrush("w"), pen=pg.mkPen("k"))
+        context.window.landscape.add_overlay(self.image, -4)
+        context.window.landscape.add_overlay(self.centres, 21)
+        self.set_enabled(False)
+
+    def set_enabled(self, on: bool) -> None:
+        self.enabled = on
+        self.image.setVisible(on)
+        self.centres.setVisible(on)
+        if on:
+            self.compute()
+        else:
+            self.tasks.cancel("basins")
+            self.busy("basins", None)
+
+    def stale(self) -> None:
+        """The loss, view or selected run changed: the picture no longer holds."""
+        self.result = None
+        self.image.clear()
+        self.centres.setData(pos=np.empty((0, 2)))
+        if self.enabled:
+            self.compute()
+
+    def compute(self) -> None:
+        objective, spec = self.context.objective(), self.context.selected()
+        axes = self.context.axes()
+        if objective is None or spec is None or len(axes) != 2:
+            self.status("basins need a loss of two or more variables and a run")
+            return
+        view = self.context.view(objective)
+        hyper = self.context.hyper(spec)
+        start = self.context.start(spec, objective)
+        fixed = dict(zip(objective.variables, map(float, start)))
+        resolution = int(setting("basins_resolution", 96, int))
+        stop = self.context.scenario.stop
+        rules = StopRules(max_steps=min(stop.max_steps, MAX_STEPS), grad_tol=stop.grad_tol if stop.grad_tol is not None else 1e-8,
+                          loss_tol=stop.loss_tol, divergence=stop.divergence)
+        name = spec.optimizer
+        label = f"basins of {spec.label} ({name})"
+        self.busy("basins", label)
+
+        def work(task):
+            return basins(objective, name, view, resolution, rules, hyper, axes=axes, fixed=fixed,
+                          schedule_name=spec.schedule, schedule_params=spec.schedule_params,
+                          progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(50, rules.max_steps // 40))
+
+        self.tasks.start("basins", work, self._done, self._failed, lambda a, b: self.busy("basins", label, a, b))
+
+    def _failed(self, error: str) -> None:
+        self.busy("basins", None)
+        self.status(f"basins: {error}")
+
+    def _done(self, result: Basins) -> None:
+        self.busy("basins", None)
+        self.result = result
+        (xs, ys) = result.coords
+        dx, dy = xs[1] - xs[0] if len(xs) > 1 else 1.0, ys[1] - ys[0] if len(ys) > 1 else 1.0
+        self.image.setImage(colorize(result.labels), levels=(0, 255))
+        self.image.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))
+        a, b = result.axes
+        self.centres.setData(x=[p.point[a] for p in result.minima], y=[p.point[b] for p in result.minima],
+                             brush=[pg.mkBrush(COLORS[i % len(COLORS)]) for i in range(len(result.minima))])
+        counts, total = result.counts(), result.labels.size
+        parts = [f"({fmt(p.point[a])}, {fmt(p.point[b])}) {100 * counts.get(i, 0) / total:.0f}%" for i, p in enumerate(result.minima)]
+        other = counts.get(DIVERGED, 0) + counts.get(UNRESOLVED, 0)
+        if other:
+            parts.append(f"grey (diverged / no minimum) {100 * other / total:.0f}%")
+        self.status(f"basins: {len(result.minima)} minima — " + ", ".join(parts))
+
+    def labels(self) -> set[int]:
+        return set() if self.result is None else {int(v) for v in np.unique(self.result.labels) if v >= 0}

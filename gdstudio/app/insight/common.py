@@ -1,0 +1,107 @@
+"""What every insight tool needs from the window: the loss, the view, the selected run."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ...core.expression import Objective
+from ...core.optimizers import optimizer
+from ...core.runner import scenario_objective, start_point
+from ...core.scenario import RunSpec, Scenario
+from ..document import PALETTE, run_color
+from ..settings import settings
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+KIND_STYLE = {  # symbol, colour, size: ★ minimum, ▲ maximum, ✕ saddle, ◆ degenerate
+    "minimum": ("star", "#ffd700", 20),
+    "maximum": ("t1", "#ff4d4d", 15),
+    "saddle": ("x", "#f0f0f0", 15),
+    "degenerate": ("d", "#ff9f1c", 13),
+}
+KIND_GLYPH = {"minimum": "★", "maximum": "▲", "saddle": "✕", "degenerate": "◆"}
+
+
+def fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def setting(key: str, default, kind=float):
+    """A number kept in QSettings under insight/ (sweep ranges, grid sizes)."""
+    value = settings().value(f"insight/{key}", default)
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def set_setting(key: str, value) -> None:
+    settings().setValue(f"insight/{key}", value)
+
+
+class Context:
+    """Read-only questions about the window's current state (GUI thread only)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.window.document.scenario
+
+    def objective(self) -> Objective | None:
+        """The loss as the window parsed it, when it is the document's; else parsed here (None if it fails)."""
+        scenario, o = self.scenario, self.window.objective
+        if o is not None and o.text == scenario.loss and (scenario.variables is None or o.variables == scenario.variables):
+            return o
+        try:
+            return scenario_objective(scenario)
+        except ValueError:
+            return None
+
+    def view(self, objective: Objective) -> dict[str, tuple[float, float]]:
+        return {v: tuple(map(float, self.scenario.range_of(v))) for v in objective.variables}
+
+    def selected_index(self) -> int:
+        runs = self.scenario.runs
+        if not runs:
+            return -1
+        return min(max(self.window.runs_panel.current(), 0), len(runs) - 1)
+
+    def selected(self) -> RunSpec | None:
+        index = self.selected_index()
+        return self.scenario.runs[index] if index >= 0 else None
+
+    def hyper(self, spec: RunSpec) -> dict:
+        return optimizer(spec.optimizer).check(spec.hyper)
+
+    def start(self, spec: RunSpec, objective: Objective) -> np.ndarray:
+        return start_point(spec, self.scenario, objective.variables)
+
+    def axes(self) -> tuple[str, ...]:
+        return self.window.landscape.axes()
+
+    def add_run(self, spec: RunSpec) -> int:
+        """Append a run (with a colour no other run uses) and select it; returns its index."""
+        scenario = self.scenario
+        runs = [replace(r, color=run_color(scenario, i)) for i, r in enumerate(scenario.runs)]
+        used = {r.color for r in runs}
+        color = next((c for c in PALETTE if c not in used), PALETTE[len(runs) % len(PALETTE)])
+        runs.append(replace(spec, color=color))
+        self.window.document.set_runs(runs)
+        self.window.runs_panel.select(len(runs) - 1)
+        return len(runs) - 1
+
+
+def compact_hyper(name: str, hyper: dict) -> dict:
+    """Only the settings that differ from the optimizer's defaults (what a scenario file stores)."""
+    defaults = optimizer(name).defaults()
+    out = {}
+    for key, value in hyper.items():
+        if key == "lr" or defaults.get(key) != value:
+            out[key] = value
+    return out

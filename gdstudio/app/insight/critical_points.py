@@ -1,0 +1,84 @@
+"""Critical points on the landscape: ★ minimum, ▲ maximum, ✕ saddle, ◆ degenerate, each with a
+tooltip of its loss and Hessian eigenvalues. Computed off the GUI thread when the loss or view
+changes while the overlay is on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from ...core.analysis import CriticalPoint, critical_points
+from .common import KIND_GLYPH, KIND_STYLE, Context, fmt
+from .tasks import TaskRunner
+
+
+def describe(point: CriticalPoint) -> str:
+    where = ", ".join(f"{k}={fmt(v)}" for k, v in point.point.items())
+    eig = ", ".join(fmt(v) for v in point.eigenvalues)
+    return f"{KIND_GLYPH[point.kind]} {point.kind} at ({where})\nloss {fmt(point.loss)}\nHessian eigenvalues: {eig}"
+
+
+class CriticalPointsOverlay:
+    def __init__(self, context: Context, tasks: TaskRunner, status) -> None:
+        self.context, self.tasks, self.status = context, tasks, status
+        self.enabled = False
+        self.points: list[CriticalPoint] = []
+        self.items: dict[str, pg.ScatterPlotItem] = {}
+        landscape = context.window.landscape
+        for kind, (symbol, color, size) in KIND_STYLE.items():
+            item = pg.ScatterPlotItem(symbol=symbol, size=size, brush=pg.mkBrush(color), pen=pg.mkPen("k", width=1.2),
+                                      hoverable=True, tip=lambda x, y, data: data, name=kind)
+            landscape.add_overlay(item, 22)
+            item.setVisible(False)
+            self.items[kind] = item
+        self._key = None
+
+    def set_enabled(self, on: bool) -> None:
+        self.enabled = on
+        for item in self.items.values():
+            item.setVisible(on)
+        if on:
+            self.refresh(force=True)
+        else:
+            self.tasks.cancel("critical")
+
+    def refresh(self, force: bool = False) -> None:
+        """Recompute when the loss or view changed (only while shown)."""
+        if not self.enabled:
+            return
+        objective = self.context.objective()
+        if objective is None:
+            self.points = []
+            self.draw()
+            return
+        view = self.context.view(objective)
+        key = (objective.text, objective.variables, tuple(sorted(view.items())))
+        if key == self._key and not force and not self.tasks.busy("critical"):
+            self.draw()
+            return
+        self._key = key
+        self.status("finding critical points…")
+        self.tasks.start("critical", lambda task: critical_points(objective, view), self._done,
+                         lambda error: self.status(f"critical points: {error}"))
+
+    def _done(self, points: list[CriticalPoint]) -> None:
+        self.points = points
+        counts = {k: sum(p.kind == k for p in points) for k in KIND_STYLE}
+        self.status("critical points: " + ", ".join(f"{n} {k}{'s' if n != 1 else ''} {KIND_GLYPH[k]}"
+                                                     for k, n in counts.items() if n) if points else "no critical points in the view")
+        self.draw()
+
+    def draw(self) -> None:
+        axes = self.context.axes()
+        for kind, item in self.items.items():
+            chosen = [p for p in self.points if p.kind == kind and all(a in p.point for a in axes)] if axes else []
+            if not chosen:
+                item.setData(pos=np.empty((0, 2)))
+                continue
+            xs = [p.point[axes[0]] for p in chosen]
+            ys = [p.loss if len(axes) == 1 else p.point[axes[1]] for p in chosen]
+            item.setData(x=xs, y=ys, data=[describe(p) for p in chosen])
+
+    def count(self, kind: str) -> int:
+        """Markers drawn for one kind (tests)."""
+        return len(self.items[kind].data) if self.items[kind].isVisible() else 0

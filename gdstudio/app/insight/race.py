@@ -1,0 +1,97 @@
+"""Race: every run's optimizer from the selected run's start with the same step budget, ranked in a
+table (rank, optimizer, steps to tolerance, final loss, status, wall time)."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from ...core.sweeps import RaceEntry, race
+from .common import Context, fmt, set_setting, setting
+from .tasks import TaskRunner
+
+COLUMNS = ("rank", "run", "optimizer", "steps to tol", "final loss", "status", "wall time")
+
+
+def _item(text: str, tip: str = "") -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    if tip:
+        item.setToolTip(tip)
+    return item
+
+
+class RacePanel(QWidget):
+    def __init__(self, context: Context, tasks: TaskRunner, status, busy, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context, self.tasks, self.status, self.busy = context, tasks, status, busy
+        self.budget = QSpinBox(objectName="raceBudget", minimum=1, maximum=10_000_000, singleStep=100)
+        self.budget.setValue(int(setting("race_budget", 2000, int)))
+        self.budget.setToolTip("the same number of steps for every optimizer")
+        self.budget.valueChanged.connect(lambda v: set_setting("race_budget", v))
+        self.go = QPushButton("Race", objectName="raceButton")
+        self.go.setToolTip("every run's optimizer from the selected run's start, same budget, ranked")
+        self.note = QLabel(objectName="raceNote")
+        self.note.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS), objectName="raceTable")
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("step budget"))
+        bar.addWidget(self.budget)
+        bar.addWidget(self.go)
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.note)
+        layout.addWidget(self.table, 1)
+        self.go.clicked.connect(self.run)
+        self.entries: list[RaceEntry] = []
+
+    def run(self) -> None:
+        objective, spec, scenario = self.context.objective(), self.context.selected(), self.context.scenario
+        if objective is None or spec is None:
+            self.status("a race needs a loss and at least one run")
+            return
+        start = self.context.start(spec, objective)
+        optimizers = [(r.optimizer, dict(r.hyper)) for r in scenario.runs]
+        labels = [r.label for r in scenario.runs]
+        budget, stop = self.budget.value(), scenario.stop
+        where = ", ".join(f"{n}={fmt(v)}" for n, v in zip(objective.variables, start))
+        self.note.setText(f"from ({where}), {budget:,} steps each, stop rules of the scenario "
+                          "(schedules and clipping are left out: the optimizers alone)")
+        self.busy("race", f"race of {len(labels)} runs")
+        self.go.setEnabled(False)
+
+        def work(task):
+            return race(objective, optimizers, start, budget, stop, labels=labels, cancel=lambda: task.cancelled)
+
+        self.tasks.start("race", work, self._done, self._failed)
+
+    def cancelled(self) -> None:
+        self.go.setEnabled(True)
+
+    def _failed(self, error: str) -> None:
+        self.busy("race", None)
+        self.go.setEnabled(True)
+        self.status(f"race: {error}")
+
+    def _done(self, entries: list[RaceEntry]) -> None:
+        self.busy("race", None)
+        self.go.setEnabled(True)
+        self.entries = entries
+        self.table.setRowCount(len(entries))
+        for row, e in enumerate(entries):
+            to_tol = f"{e.steps:,}" if e.status == "converged" else "—"
+            loss = fmt(e.final_loss) if math.isfinite(e.final_loss) else str(e.final_loss)
+            values = (str(e.rank), e.label, e.name, to_tol, loss, e.status, f"{1000 * e.wall_time:.1f} ms")
+            for column, text in enumerate(values):
+                self.table.setItem(row, column, _item(text, e.reason))
+        if entries:
+            self.status(f"race: {entries[0].label} wins ({entries[0].reason})")

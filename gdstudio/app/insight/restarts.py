@@ -1,0 +1,91 @@
+"""Random restarts: N seeded random starts of the selected run's optimizer, all at once; the landscape
+shows each start ○, where it ended ● and a line between them — local minima at a glance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from ...core import kernel as K
+from ...core.sweeps import Restarts, random_restarts
+from .common import Context, fmt, setting
+from .tasks import TaskRunner
+
+
+class RestartsOverlay:
+    def __init__(self, context: Context, tasks: TaskRunner, status, busy) -> None:
+        self.context, self.tasks, self.status, self.busy = context, tasks, status, busy
+        self.result: Restarts | None = None
+        self.variables: tuple[str, ...] = ()
+        landscape = context.window.landscape
+        self.lines = landscape.add_overlay(pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 150), width=1,
+                                                                         style=pg.QtCore.Qt.PenStyle.DashLine), connect="pairs"), 12)
+        self.starts = landscape.add_overlay(pg.ScatterPlotItem(symbol="o", size=8, pen=pg.mkPen("w", width=1.5),
+                                                               brush=pg.mkBrush(None)), 13)
+        self.finals = landscape.add_overlay(pg.ScatterPlotItem(symbol="o", size=9, pen=pg.mkPen("k"), hoverable=True,
+                                                               tip=lambda x, y, data: data), 14)
+
+    def run(self) -> None:
+        objective, spec = self.context.objective(), self.context.selected()
+        if objective is None or spec is None:
+            self.status("random restarts need a loss and a run")
+            return
+        n = int(setting("restarts", 24, int))
+        view, hyper, stop = self.context.view(objective), self.context.hyper(spec), self.context.scenario.stop
+        label = f"{n} random restarts of {spec.optimizer}"
+        self.busy("restarts", label)
+        self.variables = objective.variables
+
+        def work(task):
+            return random_restarts(objective, spec.optimizer, view, n, spec.seed, stop, hyper, spec.schedule, spec.schedule_params,
+                                   progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(100, stop.max_steps // 40))
+
+        self.tasks.start("restarts", work, self._done, self._failed, lambda a, b: self.busy("restarts", label, a, b))
+
+    def _failed(self, error: str) -> None:
+        self.busy("restarts", None)
+        self.status(f"random restarts: {error}")
+
+    def _done(self, result: Restarts) -> None:
+        self.busy("restarts", None)
+        self.result = result
+        self.draw()
+        ends = result.final[np.isfinite(result.loss) & (result.status != K.DIVERGED)]
+        distinct = []
+        for x in ends:
+            if all(np.max(np.abs(x - y)) > 1e-3 * (1 + np.max(np.abs(y))) for y in distinct):
+                distinct.append(x)
+        best = result.best()
+        where = "" if best is None else f"; best loss {fmt(result.loss[best])} at (" + ", ".join(fmt(v) for v in result.final[best]) + ")"
+        diverged = int(np.sum(result.status == K.DIVERGED))
+        self.status(f"{len(result.starts)} random restarts ended at {len(distinct)} different points{where}"
+                    + (f"; {diverged} diverged" if diverged else ""))
+
+    def draw(self) -> None:
+        result, axes = self.result, self.context.axes()
+        if result is None or len(axes) != 2 or any(a not in self.variables for a in axes):
+            self.clear(keep=True)
+            return
+        i, j = (self.variables.index(a) for a in axes)
+        s, f = result.starts[:, [i, j]], result.final[:, [i, j]]
+        ok = np.all(np.isfinite(f), axis=1)
+        pairs = np.empty((2 * int(ok.sum()), 2))
+        pairs[0::2], pairs[1::2] = s[ok], f[ok]
+        self.lines.setData(pairs[:, 0], pairs[:, 1])
+        self.starts.setData(pos=s)
+        finite = result.loss[ok]
+        low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+        cmap = pg.colormap.get("plasma")
+        colors = [cmap.map((v - low) / (high - low) if high > low else 0.0, mode="qcolor") for v in finite]
+        tips = [f"restart {k}: loss {fmt(result.loss[k])} after {int(result.steps[k])} steps ({K.STATUS_NAMES[result.status[k]]})"
+                for k in np.flatnonzero(ok)]
+        self.finals.setData(pos=f[ok], brush=colors, data=tips)
+
+    def clear(self, keep: bool = False) -> None:
+        if not keep:
+            self.result = None
+            self.tasks.cancel("restarts")
+            self.busy("restarts", None)
+        self.lines.setData([], [])
+        self.starts.setData(pos=np.empty((0, 2)))
+        self.finals.setData(pos=np.empty((0, 2)))

@@ -1,0 +1,97 @@
+"""Step-size diagnosis for the selected run: the Hessian's largest eigenvalue λmax and the largest stable
+learning rate (2/λmax for GD, the momentum analogue for SGD) next to the run's lr, at its start and
+at its current point; and, when runs end, what `diagnose_run` has to say about each."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+
+from ...core.analysis import diagnose_run, stable_step
+from ...core.expression import Objective
+from ..buffers import PARAMS, RunBuffer
+from .common import fmt
+
+
+def verdict(objective: Objective, point, lr: float, name: str, hyper: dict) -> str:
+    """One line: λmax, the bound and whether lr is inside it."""
+    diag = stable_step(objective, point)
+    if not math.isfinite(diag.lambda_max):
+        return "Hessian undefined here"
+    found = diag.limit_for(name, hyper)
+    head = f"λmax = {fmt(diag.lambda_max)}"
+    if found is None:
+        return f"{head}; {name} adapts its step (no fixed curvature bound)"
+    limit, formula = found
+    if not math.isfinite(limit):
+        return f"{head}; no upward curvature here: any lr is locally stable"
+    sign = "<" if lr < limit else ("=" if math.isclose(lr, limit, rel_tol=1e-9) else ">")
+    mark = "✓ stable" if sign == "<" else "✗ overshoots" if sign == ">" else "on the edge"
+    return f"{head}; lr {fmt(lr)} {sign} {formula.split(' with ')[0]} = {fmt(limit)}  {mark}"
+
+
+def snapshot(buffer: RunBuffer) -> SimpleNamespace:
+    """Copies of what diagnose_run reads, so a background thread never shares the GUI's arrays."""
+    t = buffer.trajectory
+    return SimpleNamespace(params=np.array(t.params), loss=np.array(t.loss), grad_norm=np.array(t.grad_norm),
+                           lr=np.array(t.lr), steps=np.array(t.steps))
+
+
+def diagnose(objective: Objective, trajectories: list, specs: list, hypers: list, best_loss) -> list[list[str]]:
+    return [diagnose_run(objective, t, spec.optimizer, hyper, best_loss=best_loss) if t is not None else []
+            for t, spec, hyper in zip(trajectories, specs, hypers)]
+
+
+class StepSizePanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.run_label = QLabel(objectName="stepRun")
+        self.lr_label = QLabel(objectName="stepLr")
+        self.start_label = QLabel(objectName="stepAtStart")
+        self.current_label = QLabel(objectName="stepAtCurrent")
+        self.messages = QLabel(objectName="stepDiagnosis")
+        for label in (self.start_label, self.current_label, self.messages, self.run_label):
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form = QFormLayout()
+        form.addRow("run", self.run_label)
+        form.addRow("learning rate", self.lr_label)
+        form.addRow("at the start", self.start_label)
+        form.addRow("at the current point", self.current_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("<b>Diagnosis</b> (when a run ends)"))
+        layout.addWidget(self.messages)
+        layout.addStretch(1)
+        self.note = QLabel("On a quadratic, plain GD multiplies the error along each eigen-direction by (1 − αλ): "
+                           "it shrinks only while α < 2/λmax.")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: gray")
+        layout.addWidget(self.note)
+
+    def show_run(self, objective: Objective | None, spec, hyper: dict | None, start, buffer: RunBuffer | None,
+                 messages: list[str] | None) -> None:
+        if objective is None or spec is None:
+            for label in (self.run_label, self.lr_label, self.start_label, self.current_label, self.messages):
+                label.setText("—")
+            return
+        self.run_label.setText(f"{spec.label} ({spec.optimizer})")
+        lr = float(hyper["lr"])
+        current = buffer.last() if buffer is not None and buffer.variables == objective.variables else None
+        now_lr = float(current[2]) if current is not None and np.isfinite(current[2]) else lr
+        self.lr_label.setText(fmt(lr) + (f" (now {fmt(now_lr)})" if not math.isclose(now_lr, lr) else ""))
+        self.start_label.setText(verdict(objective, start, lr, spec.optimizer, hyper))
+        if current is not None and np.all(np.isfinite(current[PARAMS:])):
+            where = ", ".join(fmt(v) for v in current[PARAMS:])
+            self.current_label.setText(f"({where}): " + verdict(objective, current[PARAMS:], now_lr, spec.optimizer, hyper))
+        else:
+            self.current_label.setText("run it to see (F5)" if current is None else "the run left the finite numbers")
+        if messages is None:
+            self.messages.setText("—")
+        else:
+            self.messages.setText("\n".join(f"• {m}" for m in messages) if messages else "nothing unusual: no overshoot, "
+                                  "oscillation or plateau")

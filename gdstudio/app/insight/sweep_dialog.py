@@ -1,0 +1,330 @@
+"""Sweeps: final loss or steps-to-tolerance over learning rate (log axis) × one other hyper-parameter,
+for the selected run's optimizer and start, as a heatmap; a click on a cell creates that run. Below,
+the 1-D learning-rate sweep: final loss against lr, log-log ("too small / just right / too large").
+
+Both are computed off the GUI thread with a progress bar and Cancel."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+
+from ...core import kernel as K
+from ...core.optimizers import optimizer
+from ...core.scenario import RunSpec
+from ...core.sweeps import Sweep2D, SweepResult, log_rates, lr_sweep, sweep_2d
+from ..plots.style import themed_plot
+from .common import Context, compact_hyper, fmt, set_setting, setting
+from .tasks import TaskRunner
+
+METRICS = ("final loss", "steps to tolerance")
+SKIP = {"lr", "maximize", "betas", "decoupled_weight_decay", "amsgrad", "centered", "nesterov"}
+
+
+def sweepable(name: str) -> list[str]:
+    """The numeric hyper-parameters a heatmap can put on its second axis."""
+    params = optimizer(name).params
+    out = [p.name for p in params if p.name not in SKIP and p.kind == "float"]
+    if any(p.name == "betas" for p in params):
+        out = ["beta1", "beta2", *out]
+    return out
+
+
+def default_range(param: str) -> tuple[float, float]:
+    return {"momentum": (0.0, 0.99), "beta1": (0.0, 0.99), "beta2": (0.9, 0.9999), "alpha": (0.5, 0.999),
+            "rho": (0.5, 0.99), "dampening": (0.0, 0.9), "damping": (0.0, 1.0)}.get(param, (0.0, 0.1))
+
+
+class LogAxis(pg.AxisItem):
+    """An axis whose values are log10(x) and whose labels are x."""
+
+    def tickStrings(self, values, scale, spacing):
+        return [f"{10 ** v:.2g}" for v in values]
+
+
+class SweepDialog(QDialog):
+    run_created = Signal(int)
+
+    def __init__(self, context: Context, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sweepDialog")
+        self.setWindowTitle("Sweeps: learning rate × hyper-parameter")
+        self.context, self.tasks = context, tasks
+        self.sweep: Sweep2D | None = None
+        self.curve_result: SweepResult | None = None
+        self.spec: RunSpec | None = None
+
+        self.heading = QLabel(objectName="sweepHeading")
+        self.heading.setWordWrap(True)
+        self.param = QComboBox(objectName="sweepParam")
+        self.metric = QComboBox(objectName="sweepMetric")
+        self.metric.addItems(METRICS)
+        self.lr_low = self._spin(setting("lr_low", 1e-4), "lrLow", 1e-12, 1e6)
+        self.lr_high = self._spin(setting("lr_high", 1.0), "lrHigh", 1e-12, 1e6)
+        self.p_low = self._spin(0.0, "paramLow", -1e6, 1e6, log=False)
+        self.p_high = self._spin(0.99, "paramHigh", -1e6, 1e6, log=False)
+        self.size = QSpinBox(objectName="sweepSize", minimum=2, maximum=256)
+        self.size.setValue(int(setting("sweep_size", 32, int)))
+        self.steps = QSpinBox(objectName="sweepSteps", minimum=1, maximum=1_000_000, singleStep=100)
+        self.steps.setValue(int(setting("sweep_steps", 500, int)))
+        self.go = QPushButton("Compute", objectName="sweepGo")
+        self.cancel_button = QPushButton("Cancel", objectName="sweepCancel", enabled=False)
+        self.progress = QProgressBar(objectName="sweepProgress")
+        self.progress.setTextVisible(True)
+        form = QFormLayout()
+        lr_row = QHBoxLayout()
+        for w in (self.lr_low, QLabel("to"), self.lr_high):
+            lr_row.addWidget(w)
+        p_row = QHBoxLayout()
+        for w in (self.param, QLabel("from"), self.p_low, QLabel("to"), self.p_high):
+            p_row.addWidget(w)
+        form.addRow("learning rate (log)", lr_row)
+        form.addRow("second axis", p_row)
+        grid_row = QHBoxLayout()
+        for w in (self.size, QLabel("steps"), self.steps, QLabel("show"), self.metric):
+            grid_row.addWidget(w)
+        form.addRow("cells per axis", grid_row)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.progress, 1)
+        buttons.addWidget(self.go)
+        buttons.addWidget(self.cancel_button)
+
+        self.heat = themed_plot()
+        self.heat.setObjectName("sweepHeatmap")
+        self.heat_item = self.heat.getPlotItem()
+        self.heat_item.setAxisItems({"bottom": LogAxis("bottom")})
+        self.heat_item.setLabels(bottom="learning rate")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.colormap.get("viridis"))
+        self.heat_item.addItem(self.image)
+        self.bar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False, width=12)
+        self.bar.setImageItem(self.image, insert_in=self.heat_item)
+        self.curve = themed_plot()
+        self.curve.setObjectName("sweepCurve")
+        self.curve_item = self.curve.getPlotItem()
+        self.curve_item.setLabels(bottom="learning rate", left="final loss")
+        self.curve_line = self.curve_item.plot(pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=5)
+        self.curve_marks = pg.ScatterPlotItem(size=9)
+        self.curve_item.addItem(self.curve_marks)
+        self.hover = QLabel("click a cell to add that run to the scenario", objectName="sweepHover")
+        plots = QSplitter(Qt.Orientation.Vertical)
+        plots.addWidget(self.heat)
+        plots.addWidget(self.curve)
+        plots.setSizes([420, 220])
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(plots, 1)
+        layout.addWidget(self.hover)
+        self.resize(760, 860)
+
+        self.param.currentTextChanged.connect(self._param_changed)
+        self.metric.currentIndexChanged.connect(self._draw)
+        self.go.clicked.connect(self.compute)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.heat.scene().sigMouseClicked.connect(self._clicked)
+        self.heat.scene().sigMouseMoved.connect(self._moved)
+
+    @staticmethod
+    def _spin(value: float, name: str, low: float, high: float, log: bool = True) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox(objectName=name, decimals=6 if log else 4, minimum=low, maximum=high)
+        spin.setValue(value)
+        if log:
+            spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        return spin
+
+    # -- the run the sweep is about ---------------------------------------------------
+    def prepare(self) -> bool:
+        """Take the selected run's optimizer, settings and start; False when there is nothing to sweep."""
+        objective, spec = self.context.objective(), self.context.selected()
+        if objective is None or spec is None:
+            self.heading.setText("Select a run first.")
+            return False
+        self.spec = spec
+        names = sweepable(spec.optimizer)
+        self.param.blockSignals(True)
+        current = self.param.currentText()
+        self.param.clear()
+        self.param.addItems(names or ["(none)"])
+        if current in names:
+            self.param.setCurrentText(current)
+        self.param.blockSignals(False)
+        self._param_changed(self.param.currentText())
+        start = self.context.start(spec, objective)
+        where = ", ".join(f"{n}={fmt(v)}" for n, v in zip(objective.variables, start))
+        self.heading.setText(f"<b>{spec.label}</b> ({spec.optimizer}) from ({where}) on {objective.text}")
+        return True
+
+    def _param_changed(self, name: str) -> None:
+        low, high = default_range(name)
+        self.p_low.setValue(setting(f"{name}_low", low))
+        self.p_high.setValue(setting(f"{name}_high", high))
+
+    # -- computing ----------------------------------------------------------------------
+    def compute(self) -> None:
+        if not self.prepare():
+            return
+        objective, spec = self.context.objective(), self.spec
+        start = self.context.start(spec, objective)
+        hyper = self.context.hyper(spec)
+        try:
+            lrs = log_rates(self.lr_low.value(), self.lr_high.value(), self.size.value())
+        except ValueError as error:
+            self.hover.setText(str(error))
+            return
+        name = self.param.currentText()
+        values = np.linspace(self.p_low.value(), self.p_high.value(), self.size.value()) if name in sweepable(spec.optimizer) else None
+        stop = replace(self.context.scenario.stop, max_steps=self.steps.value())
+        for key, value in (("lr_low", self.lr_low.value()), ("lr_high", self.lr_high.value()), ("sweep_size", self.size.value()),
+                           ("sweep_steps", self.steps.value()), (f"{name}_low", self.p_low.value()), (f"{name}_high", self.p_high.value())):
+            set_setting(key, value)
+        schedule = (spec.schedule, spec.schedule_params)
+        opt = spec.optimizer
+
+        def work(task):
+            curve = lr_sweep(objective, opt, start, lrs, stop, hyper, *schedule)
+            task.report(0, 1)
+            if values is None:
+                return curve, None
+            grid = sweep_2d(objective, opt, start, lrs, name, values, stop, hyper, progress=task.report,
+                            cancel=lambda: task.cancelled, schedule_name=schedule[0], schedule_params=schedule[1])
+            return curve, grid
+
+        self.progress.setRange(0, len(values) if values is not None else 1)
+        self.progress.setValue(0)
+        self.go.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.hover.setText("computing…")
+        self.tasks.start("sweep", work, self._done, self._failed, self._progress)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    def cancel(self) -> None:
+        self.tasks.cancel("sweep")
+        self.go.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.hover.setText("cancelled")
+
+    def _failed(self, error: str) -> None:
+        self.go.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.hover.setText(f"cannot sweep: {error}")
+
+    def _done(self, result) -> None:
+        self.curve_result, self.sweep = result
+        self.go.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.progress.setValue(self.progress.maximum())
+        self._draw()
+        self._draw_curve()
+        self.hover.setText("click a cell to add that run to the scenario")
+
+    def done_computing(self) -> bool:
+        return not self.tasks.busy("sweep")
+
+    # -- drawing ----------------------------------------------------------------------
+    def _draw(self) -> None:
+        r = self.sweep
+        if r is None:
+            return
+        by_steps = self.metric.currentIndex() == 1
+        with np.errstate(all="ignore"):
+            z = r.steps_to_tolerance if by_steps else np.log10(np.maximum(r.final_loss - np.nanmin(r.final_loss), 0) + 1e-12)
+        z = np.where(r.status == K.DIVERGED, np.nan, z).astype(np.float64)
+        finite = z[np.isfinite(z)]
+        levels = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if levels[1] <= levels[0]:
+            levels = (levels[0], levels[0] + 1)
+        self.image.setImage(z, levels=levels)
+        self.bar.setLevels(levels)
+        lo, hi = math.log10(r.lrs[0]), math.log10(r.lrs[-1])
+        dl = (hi - lo) / max(len(r.lrs) - 1, 1)
+        p = r.param_values.astype(np.float64)
+        dp = (p[-1] - p[0]) / max(len(p) - 1, 1) or 1.0
+        self.image.setRect(QRectF(lo - dl / 2, p[0] - dp / 2, dl * len(r.lrs), dp * len(p)))
+        label = "steps to tolerance (blank: never)" if by_steps else "log₁₀(final loss − best)"
+        self.heat_item.setLabels(left=r.param_name, top=label)
+        self.heat_item.autoRange(padding=0)
+
+    def _draw_curve(self) -> None:
+        c = self.curve_result
+        if c is None:
+            return
+        loss = np.where(np.isfinite(c.final_loss), c.final_loss, np.nan)
+        positive = bool(np.all(loss[np.isfinite(loss)] > 0)) and np.isfinite(loss).any()
+        self.curve_item.setLogMode(x=True, y=positive)
+        self.curve_line.setData(c.lrs, loss, connect="finite")
+        colors = {K.CONVERGED: "#2ca02c", K.MAX_STEPS: "#ff7f0e", K.DIVERGED: "#d62728"}
+        ok = np.isfinite(loss)
+        self.curve_marks.setData(x=np.log10(c.lrs[ok]), y=np.log10(loss[ok]) if positive else loss[ok],
+                                 brush=[pg.mkBrush(colors.get(int(s), "#7f7f7f")) for s in c.status[ok]])
+        self.curve_item.setLabels(left="final loss" + (" (log)" if positive else ""),
+                                  top="green: converged · orange: step limit · red points missing: diverged")
+
+    # -- cells ------------------------------------------------------------------------
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        """(row, column) of the heatmap cell at data coordinates (log10 lr, param)."""
+        r = self.sweep
+        if r is None:
+            return None
+        rect = self.image.mapRectToParent(self.image.boundingRect())
+        if not rect.contains(x, y):
+            return None
+        column = int((x - rect.left()) / rect.width() * len(r.lrs))
+        row = int((y - rect.top()) / rect.height() * len(r.param_values))
+        return min(row, len(r.param_values) - 1), min(column, len(r.lrs) - 1)
+
+    def _scene_cell(self, pos) -> tuple[int, int] | None:
+        vb = self.heat_item.vb
+        if not vb.sceneBoundingRect().contains(pos):
+            return None
+        point = vb.mapSceneToView(pos)
+        return self.cell_at(point.x(), point.y())
+
+    def _moved(self, pos) -> None:
+        cell = self._scene_cell(pos)
+        if cell is None or self.sweep is None:
+            return
+        r, (row, column) = self.sweep, cell
+        steps = r.steps_to_tolerance[row, column]
+        self.hover.setText(f"lr {fmt(r.lrs[column])}, {r.param_name} {fmt(float(r.param_values[row]))}: "
+                           f"final loss {fmt(r.final_loss[row, column])}, {r.status_names[row, column]}"
+                           + (f" after {int(steps)} steps" if np.isfinite(steps) else "") + " — click to add this run")
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        cell = self._scene_cell(event.scenePos())
+        if cell is not None:
+            event.accept()
+            self.create_run(*cell)
+
+    def create_run(self, row: int, column: int) -> int:
+        """Add the cell's run to the scenario (the selected run with that lr and parameter)."""
+        r, spec = self.sweep, self.spec
+        hyper = r.hyper_at(row, column)
+        label = f"{spec.optimizer} lr={fmt(hyper['lr'])} {r.param_name}={fmt(float(r.param_values[row]))}"
+        objective = self.context.objective()
+        start = dict(spec.start)
+        if objective is not None:
+            start = dict(zip(objective.variables, map(float, self.context.start(spec, objective))))
+        index = self.context.add_run(replace(spec, label=label, hyper=compact_hyper(spec.optimizer, hyper), start=start, color=None))
+        self.hover.setText(f"added “{label}” to the scenario")
+        self.run_created.emit(index)
+        return index
+
+    def closeEvent(self, event) -> None:
+        self.tasks.cancel("sweep")
+        self.go.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        super().closeEvent(event)

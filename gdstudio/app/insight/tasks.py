@@ -1,0 +1,112 @@
+"""Background work for the insight tools: core computations run on a private QThreadPool,
+never on the GUI thread; results, progress and errors come back by queued signals.
+
+Each `Task` carries a cancel flag the computation polls (`task.cancelled`), a token so a
+superseded task's late result is dropped, and `TaskRunner.shutdown()` cancels everything and
+joins the pool (the window calls it on close).
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+class _Signals(QObject):
+    done = Signal(object)
+    failed = Signal(str)
+    progress = Signal(int, int)
+
+
+class Task(QRunnable):
+    """One computation `work(task)`; it may call `task.report(done, total)` and poll `task.cancelled`."""
+
+    def __init__(self, name: str, work: Callable[[Task], Any]) -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # Python keeps it; the pool must not delete it under us
+        self.name = name
+        self.work = work
+        self.signals = _Signals()
+        self._cancel = threading.Event()
+        self.finished = threading.Event()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def report(self, done: int, total: int) -> None:
+        if not self.cancelled:
+            self.signals.progress.emit(int(done), int(total))
+
+    def run(self) -> None:  # in a pool thread
+        try:
+            result = self.work(self)
+            if not self.cancelled:
+                self.signals.done.emit(result)
+        except Exception as error:  # the GUI shows it; the thread never dies
+            if not self.cancelled:
+                text = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+                self.signals.failed.emit(text or traceback.format_exc(limit=1))
+        finally:
+            self.finished.set()
+
+
+class TaskRunner(QObject):
+    """At most one task per name: starting one cancels the previous of the same name."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self.tasks: dict[str, Task] = {}
+        self._all: list[Task] = []
+
+    def start(self, name: str, work: Callable[[Task], Any], done: Callable[[Any], None],
+              failed: Callable[[str], None] | None = None, progress: Callable[[int, int], None] | None = None) -> Task:
+        self.cancel(name)
+        task = Task(name, work)
+        task.signals.done.connect(lambda result, t=task: self._finish(t, done, result))
+        task.signals.failed.connect(lambda text, t=task: self._finish(t, failed, text))
+        if progress is not None:
+            task.signals.progress.connect(lambda a, b, t=task: self._current(t) and progress(a, b))
+        self.tasks[name] = task
+        self._all = [t for t in self._all if not t.finished.is_set()] + [task]
+        self.pool.start(task)
+        return task
+
+    def _current(self, task: Task) -> bool:
+        return self.tasks.get(task.name) is task and not task.cancelled
+
+    def _finish(self, task: Task, slot: Callable | None, value: Any) -> None:
+        if not self._current(task):
+            return
+        del self.tasks[task.name]
+        if slot is not None:
+            slot(value)
+
+    def busy(self, name: str) -> bool:
+        return name in self.tasks
+
+    def cancel(self, name: str) -> None:
+        task = self.tasks.pop(name, None)
+        if task is not None:
+            task.cancel()
+
+    def wait(self, msecs: int = -1) -> bool:
+        return self.pool.waitForDone(msecs)
+
+    def shutdown(self) -> None:
+        """Cancel every task and join the pool's threads (idempotent)."""
+        for name in list(self.tasks):
+            self.cancel(name)
+        for task in self._all:
+            task.cancel()
+        self.pool.waitForDone()
+        self._all = []

@@ -1,0 +1,160 @@
+"""Help ▸ "What am I looking at?": the open scenario's title and lesson, what each part of the picture
+means, the update rule θ := θ − α∇J and the selected run's optimizer formula, typeset in HTML.
+
+`install_help(window)` adds the Help menu, a dock with this panel (shown, with the lesson on top,
+whenever a scenario with a description is opened) and names the Examples menu's entries by each
+example's title, with its description as tooltip and status tip.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMenu, QTextBrowser, QWidget
+
+from ...core.optimizers import OPTIMIZERS
+from ...core.scenario import Scenario
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+PICTURE = """
+<h3>The picture</h3>
+<ul>
+<li><b>Landscape</b> (top): the loss J(θ) over two parameters, shaded from low (dark) to high (yellow);
+the thin white <b>contours</b> join points of equal loss. Where contours crowd, the slope is steep.
+Levels are log-spaced when the loss spans many decades (the note above the plot says which).
+With one parameter the landscape is the curve J(x) itself, with each run's tangent (dashed).</li>
+<li><b>Path</b>: each run's line is the sequence of points it visited; <b>○</b> is where it started,
+<b>●</b> where it is now. ★ marks known minima. Click the landscape to move the selected run's start.</li>
+<li><b>Loss curve</b> (bottom): the loss after each step. On a <b>log scale</b> (View ▸ Log scale),
+a straight falling line means the error shrinks by the same factor every step (linear convergence);
+a curve that bends down ever faster is quadratic convergence (Newton).</li>
+<li><b>Status</b>: every run ends converged (‖∇J‖ or |ΔJ| below its tolerance), at the step limit,
+diverged (loss became huge or not a number) or with an error, and says why.</li>
+</ul>
+<h3>The update rule</h3>
+<p style="font-family: monospace; font-size: 120%">θ := θ − α ∇J(θ)</p>
+<p>The gradient ∇J points uphill; a step of size α (the <b>learning rate</b>) goes the other way.
+On a quadratic with curvatures λ, plain gradient descent multiplies the error along each direction by
+(1 − αλ) per step: too small an α crawls, α &gt; 2/λmax overshoots and diverges
+(Insight ▸ panel shows λmax and 2/λmax for the selected run).</p>
+"""
+
+
+def optimizer_html(name: str) -> str:
+    info = OPTIMIZERS.get(name)
+    if info is None:
+        return ""
+    params = ", ".join(f"{p.name} = {html.escape(json.dumps(p.default))}" for p in info.params)
+    state = ", ".join(info.state) if info.state else "none — each step uses only the current gradient"
+    return (f"<h3>This run's optimizer: {html.escape(info.title)} (<code>{name}</code>)</h3>"
+            f"<p style='font-family: monospace; font-size: 115%; background: rgba(127,127,127,40); padding: 6px'>"
+            f"{html.escape(info.formula)}</p>"
+            f"<p>g = ∇J(θ), α = lr. Defaults (as torch.optim): {params}.<br>State kept between steps: {html.escape(state)}.</p>")
+
+
+def help_html(scenario: Scenario, run_index: int) -> str:
+    parts = [f"<h2>{html.escape(scenario.name)}</h2>"]
+    if scenario.description:
+        parts.append(f"<p class='lesson'>{html.escape(scenario.description)}</p>")
+    runs = scenario.runs
+    if runs:
+        spec = runs[min(max(run_index, 0), len(runs) - 1)]
+        parts.append(f"<p>Selected run: <b>{html.escape(spec.label)}</b></p>")
+        parts.append(optimizer_html(spec.optimizer))
+    parts.append(PICTURE)
+    return "\n".join(parts)
+
+
+class HelpPanel(QTextBrowser):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("helpPanel")
+        self.setOpenExternalLinks(True)
+        self.scenario: Scenario | None = None
+        self.run_index = 0
+
+    def show_scenario(self, scenario: Scenario, run_index: int | None = None) -> None:
+        self.scenario = scenario
+        if run_index is not None:
+            self.run_index = run_index
+        position = self.verticalScrollBar().value()
+        self.setHtml(help_html(scenario, self.run_index))
+        self.verticalScrollBar().setValue(position)
+
+    def select_run(self, index: int) -> None:
+        if self.scenario is not None:
+            self.show_scenario(self.scenario, index)
+
+
+def label_examples(menu: QMenu) -> None:
+    """Each example's entry shows its title; its description is the tooltip and status tip."""
+    from ...core.scenario import loads
+    from ..presets import example_files
+
+    menu.setToolTipsVisible(True)
+    resources = {title: resource for title, resource in example_files()}
+    for action in menu.actions():
+        resource = resources.get(action.text())
+        if resource is None:
+            continue
+        try:
+            scenario = loads(resource.read_text(encoding="utf-8"), resource.name)
+        except Exception:  # a broken example keeps its file name; opening it reports the problem
+            continue
+        action.setText(scenario.name.replace("&", "&&"))
+        action.setToolTip(scenario.description or scenario.name)
+        action.setStatusTip(scenario.description[:200])
+
+
+class Help:
+    """The Help menu and dock, wired to the window's document and run selection."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.panel = HelpPanel()
+        self.dock = QDockWidget("What am I looking at?", window, objectName="helpDock")
+        self.dock.setWidget(self.panel)
+        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
+        loss_dock = window.findChild(QDockWidget, "lossDock")
+        if loss_dock is not None:
+            window.splitDockWidget(loss_dock, self.dock, Qt.Orientation.Vertical)
+        self.dock.hide()
+        menu = window.menuBar().addMenu("&Help")
+        menu.setObjectName("helpMenu")
+        self.action = QAction("What am I looking at?", window)
+        self.action.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        self.action.setObjectName("helpAction")
+        self.action.triggered.connect(self.show)
+        menu.addAction(self.action)
+        self.menu = menu
+        examples = getattr(window, "examples_menu", None)
+        if examples is not None:
+            label_examples(examples)
+        window.document.changed.connect(self._changed)
+        window.runs_panel.selection_changed.connect(lambda i: self.panel.select_run(i))
+        self.panel.show_scenario(window.document.scenario, window.runs_panel.current())
+
+    def show(self) -> None:
+        self.panel.show_scenario(self.window.document.scenario, self.window.runs_panel.current())
+        self.dock.show()
+        self.dock.raise_()
+
+    def _changed(self, scenario: Scenario, what: str) -> None:
+        self.panel.show_scenario(scenario, self.window.runs_panel.current())
+        if what == "all" and scenario.description:
+            self.panel.verticalScrollBar().setValue(0)
+            self.dock.show()  # a lesson opened: its explanation is on screen at once
+            self.dock.raise_()
+            self.window.statusBar().showMessage(f"{scenario.name} — {scenario.description.split('. ')[0]}.", 15000)
+
+
+def install_help(window: MainWindow) -> Help:
+    return Help(window)
