@@ -180,3 +180,24 @@ def test_generated_line_matches_the_core_generator(qtbot, window):
     assert data.source["generate"] == {"kind": "noisy_line", "n": 50, "noise": 0.5, "seed": 4}
     xs, _ = window.data_actions.view.scatter.getData()
     assert len(xs) == 50
+
+
+def test_selecting_a_scaled_run_shows_the_loss_in_its_units(qtbot, window):
+    open_scenario(qtbot, window, LINE)
+    run_to_end(qtbot, window)
+    scenario = window.document.scenario
+    x = scenario.data.dataset.column("x")
+    y = scenario.data.dataset.column("y")
+    unscaled = window.landscape.field
+    window.runs_panel.select(3)  # "scaled": x standardised
+    field = window.landscape.field
+    assert field is not unscaled and "scaled" in window.landscape.note.text()
+    xs = (x - x.mean()) / x.std()
+    B, W = np.meshgrid(field.xs, field.ys)  # axes: b, w
+    expected = ((W[..., None] * xs + B[..., None] - y) ** 2).mean(axis=-1)
+    assert np.allclose(field.z, expected)
+    b, w = window.buffers[3].last()[3:]
+    assert field.xs[0] <= b <= field.xs[-1] and field.ys[0] <= w <= field.ys[-1]  # the view holds its path
+    window.runs_panel.select(0)
+    assert window.landscape.field.z.shape == unscaled.z.shape and np.allclose(window.landscape.field.z, unscaled.z)
+    assert "scaled" not in window.landscape.note.text()

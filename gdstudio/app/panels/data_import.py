@@ -13,6 +13,7 @@ logistic regression (`mean(softplus(z) - label*z)`) for two blobs.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +21,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDockWidget, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QSpinBox, QWidget)
 
-from ...core.data import GENERATORS, MAX_ROWS, DataError, Dataset, generate, read_csv
+import numpy as np
+
+from ...core.data import GENERATORS, MAX_ROWS, DataError, Dataset, generate, read_csv, scale
 from ...core.expression import parse_objective
 from ...core.scenario import DataSpec, Scenario
+from ..buffers import PARAMS
 from ..document import run_color
+from ..presets import minima_for
 from .data_view import DataView
 
 if TYPE_CHECKING:
@@ -138,6 +143,12 @@ class DataActions:
         window.controller.finished.connect(lambda _error: self.view.refresh())
         window.timer.timeout.connect(self._frame)
         window.reset_action.triggered.connect(lambda: self.view.set_runs([], [], ()))
+        # a run that scales columns walks in scaled parameters: while it is selected the landscape shows
+        # its loss (these slots run after the window's own, which draw the unscaled loss)
+        self._scaled_shown = False
+        window.editor.objective_ready.connect(lambda _o: self.landscape_units())
+        window.runs_panel.selection_changed.connect(lambda _i: self.landscape_units())
+        window.controller.finished.connect(lambda _e: self.landscape_units(after_run=True))
         self._document_changed(self.document.scenario, "all")
 
     # -- following the window ---------------------------------------------------------
@@ -146,6 +157,42 @@ class DataActions:
         has = scenario.data is not None
         self.dock.setVisible(has)
         self.remove_action.setEnabled(has)
+        if what in ("view", "runs"):  # the window has just drawn the unscaled loss again
+            self._scaled_shown = False
+            self.landscape_units()
+
+    def landscape_units(self, after_run: bool = False) -> None:
+        """The landscape in the selected run's units: scaled when it scales columns, else the window's own."""
+        win, scenario = self.window, self.document.scenario
+        objective, index = win.objective, win.runs_panel.current()
+        spec = scenario.runs[index] if 0 <= index < len(scenario.runs) else None
+        scaled = spec is not None and bool(spec.scale) and scenario.data is not None and objective is not None
+        if not scaled:
+            if self._scaled_shown and objective is not None:
+                self._scaled_shown = False
+                win.landscape.set_problem(objective, scenario, minima_for(scenario, objective.variables))
+            return
+        if after_run and not self._scaled_shown:
+            return
+        try:
+            bound = objective.bind(scale(scenario.data.dataset, spec.scale).values)
+        except ValueError:  # the objective is for other data (a newer one is on its way)
+            return
+        view = dict(scenario.view)
+        buffers = win.buffers
+        if index < len(buffers) and len(buffers[index]) and buffers[index].rows.shape[1] == PARAMS + len(bound.variables):
+            rows = buffers[index].rows[:, PARAMS:]
+            for k, name in enumerate(bound.variables):  # the scaled optimum is elsewhere: include the run's path
+                column = rows[:, k][np.isfinite(rows[:, k])]
+                if column.size:
+                    low, high = scenario.range_of(name)
+                    low, high = min(low, float(column.min())), max(high, float(column.max()))
+                    pad = 0.1 * (high - low)
+                    view[name] = (low - pad, high + pad)
+        self._scaled_shown = True
+        win.landscape.set_problem(bound, replace(scenario, view=view), [])
+        how = ", ".join(f"{c} {k}" for c, k in spec.scale.items())
+        win.landscape.note.setText(f"{win.landscape.note.text()} · loss as {spec.label} sees it ({how} scaled)")
 
     def _runs_started(self, _runs: list) -> None:
         scenario = getattr(self.window, "_running", self.document.scenario)

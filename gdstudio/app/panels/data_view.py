@@ -146,6 +146,7 @@ class DataView(QWidget):
         self.note = QLabel(objectName="dataNote", wordWrap=True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.note.setContentsMargins(6, 2, 6, 2)
         layout.addWidget(self.note)
         layout.addWidget(self.plot, 1)
         self.scatter = pg.ScatterPlotItem(size=6, pen=pg.mkPen(None), brush=pg.mkBrush(120, 120, 120, 150))
