@@ -170,8 +170,9 @@ class Insight(QObject):
         if self.sweep_dialog is None:
             self.sweep_dialog = SweepDialog(self.context, self.tasks, self.window)
         self.sweep_dialog.prepare()
+        if self.sweep_dialog.isVisible():
+            self.sweep_dialog.raise_()  # (a native window: only when it is already open behind)
         self.sweep_dialog.show()
-        self.sweep_dialog.raise_()
         return self.sweep_dialog
 
     def run_race(self) -> None:
@@ -187,10 +188,11 @@ class Insight(QObject):
         self.refresh_panels(force=True)
 
     def _document_changed(self, _scenario, what: str) -> None:
-        if what in ("view", "all", "loss"):
-            if what == "view":  # the loss is the same: the objective will not be re-announced
-                self._problem_changed()
+        if what in ("view", "loss"):  # (a new loss may be announced before or after the document has it)
+            self._problem_changed()
             return
+        if what == "all":
+            return  # the editor parses the new loss and announces it (objective_ready)
         if what == "runs":
             self._selection_changed()
 

@@ -53,8 +53,9 @@ class CriticalPointsOverlay:
             return
         view = self.context.view(objective)
         key = (objective.text, objective.variables, tuple(sorted(view.items())))
-        if key == self._key and not force and not self.tasks.busy("critical"):
-            self.draw()
+        if key == self._key and not force:
+            if not self.tasks.busy("critical"):
+                self.draw()
             return
         self._key = key
         self.status("finding critical points…")

@@ -63,14 +63,14 @@ class SweepDialog(QDialog):
         self.heading = QLabel(objectName="sweepHeading")
         self.heading.setWordWrap(True)
         self.param = QComboBox(objectName="sweepParam")
-        self.metric = QComboBox(objectName="sweepMetric")
-        self.metric.addItems(METRICS)
+        self.metric_box = QComboBox(objectName="sweepMetric")
+        self.metric_box.addItems(METRICS)
         self.lr_low = self._spin(setting("lr_low", 1e-4), "lrLow", 1e-12, 1e6)
         self.lr_high = self._spin(setting("lr_high", 1.0), "lrHigh", 1e-12, 1e6)
         self.p_low = self._spin(0.0, "paramLow", -1e6, 1e6, log=False)
         self.p_high = self._spin(0.99, "paramHigh", -1e6, 1e6, log=False)
-        self.size = QSpinBox(objectName="sweepSize", minimum=2, maximum=256)
-        self.size.setValue(int(setting("sweep_size", 32, int)))
+        self.cells = QSpinBox(objectName="sweepSize", minimum=2, maximum=256)
+        self.cells.setValue(int(setting("sweep_size", 32, int)))
         self.steps = QSpinBox(objectName="sweepSteps", minimum=1, maximum=1_000_000, singleStep=100)
         self.steps.setValue(int(setting("sweep_steps", 500, int)))
         self.go = QPushButton("Compute", objectName="sweepGo")
@@ -87,7 +87,7 @@ class SweepDialog(QDialog):
         form.addRow("learning rate (log)", lr_row)
         form.addRow("second axis", p_row)
         grid_row = QHBoxLayout()
-        for w in (self.size, QLabel("steps"), self.steps, QLabel("show"), self.metric):
+        for w in (self.cells, QLabel("steps"), self.steps, QLabel("show"), self.metric_box):
             grid_row.addWidget(w)
         form.addRow("cells per axis", grid_row)
         buttons = QHBoxLayout()
@@ -110,8 +110,6 @@ class SweepDialog(QDialog):
         self.curve_item = self.curve.getPlotItem()
         self.curve_item.setLabels(bottom="learning rate", left="final loss")
         self.curve_line = self.curve_item.plot(pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=5)
-        self.curve_marks = pg.ScatterPlotItem(size=9)
-        self.curve_item.addItem(self.curve_marks)
         self.hover = QLabel("click a cell to add that run to the scenario", objectName="sweepHover")
         plots = QSplitter(Qt.Orientation.Vertical)
         plots.addWidget(self.heat)
@@ -127,7 +125,7 @@ class SweepDialog(QDialog):
         self.resize(760, 860)
 
         self.param.currentTextChanged.connect(self._param_changed)
-        self.metric.currentIndexChanged.connect(self._draw)
+        self.metric_box.currentIndexChanged.connect(self._draw)
         self.go.clicked.connect(self.compute)
         self.cancel_button.clicked.connect(self.cancel)
         self.heat.scene().sigMouseClicked.connect(self._clicked)
@@ -176,14 +174,14 @@ class SweepDialog(QDialog):
         start = self.context.start(spec, objective)
         hyper = self.context.hyper(spec)
         try:
-            lrs = log_rates(self.lr_low.value(), self.lr_high.value(), self.size.value())
+            lrs = log_rates(self.lr_low.value(), self.lr_high.value(), self.cells.value())
         except ValueError as error:
             self.hover.setText(str(error))
             return
         name = self.param.currentText()
-        values = np.linspace(self.p_low.value(), self.p_high.value(), self.size.value()) if name in sweepable(spec.optimizer) else None
+        values = np.linspace(self.p_low.value(), self.p_high.value(), self.cells.value()) if name in sweepable(spec.optimizer) else None
         stop = replace(self.context.scenario.stop, max_steps=self.steps.value())
-        for key, value in (("lr_low", self.lr_low.value()), ("lr_high", self.lr_high.value()), ("sweep_size", self.size.value()),
+        for key, value in (("lr_low", self.lr_low.value()), ("lr_high", self.lr_high.value()), ("sweep_size", self.cells.value()),
                            ("sweep_steps", self.steps.value()), (f"{name}_low", self.p_low.value()), (f"{name}_high", self.p_high.value())):
             set_setting(key, value)
         schedule = (spec.schedule, spec.schedule_params)
@@ -237,7 +235,7 @@ class SweepDialog(QDialog):
         r = self.sweep
         if r is None:
             return
-        by_steps = self.metric.currentIndex() == 1
+        by_steps = self.metric_box.currentIndex() == 1
         with np.errstate(all="ignore"):
             z = r.steps_to_tolerance if by_steps else np.log10(np.maximum(r.final_loss - np.nanmin(r.final_loss), 0) + 1e-12)
         z = np.where(r.status == K.DIVERGED, np.nan, z).astype(np.float64)
@@ -261,13 +259,12 @@ class SweepDialog(QDialog):
         if c is None:
             return
         loss = np.where(np.isfinite(c.final_loss), c.final_loss, np.nan)
-        positive = bool(np.all(loss[np.isfinite(loss)] > 0)) and np.isfinite(loss).any()
+        finite = np.isfinite(loss)
+        positive = bool(finite.any() and np.all(loss[finite] > 0))
         self.curve_item.setLogMode(x=True, y=positive)
-        self.curve_line.setData(c.lrs, loss, connect="finite")
         colors = {K.CONVERGED: "#2ca02c", K.MAX_STEPS: "#ff7f0e", K.DIVERGED: "#d62728"}
-        ok = np.isfinite(loss)
-        self.curve_marks.setData(x=np.log10(c.lrs[ok]), y=np.log10(loss[ok]) if positive else loss[ok],
-                                 brush=[pg.mkBrush(colors.get(int(s), "#7f7f7f")) for s in c.status[ok]])
+        self.curve_line.setData(c.lrs[finite], loss[finite], symbolBrush=[pg.mkBrush(colors.get(int(s), "#7f7f7f"))
+                                                                          for s in c.status[finite]])
         self.curve_item.setLabels(left="final loss" + (" (log)" if positive else ""),
                                   top="green: converged · orange: step limit · red points missing: diverged")
 

@@ -1,0 +1,178 @@
+"""Insight tools in the studio (real widgets; every computation on the insight pool, never the GUI thread)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from gdstudio.app.presets import example_files
+
+from .helpers import run_to_end
+
+
+def open_example(qtbot, win, prefix: str):
+    resource = next(r for title, r in example_files() if r.name.startswith(prefix))
+    win.files.open_example(resource)
+    loss = win.document.scenario.loss
+    qtbot.waitUntil(lambda: win.objective is not None and win.objective.text == loss, timeout=10000)
+    return win.document.scenario
+
+
+def wait_idle(qtbot, insight, name: str, timeout: int = 30000) -> None:
+    qtbot.waitUntil(lambda: not insight.tasks.busy(name), timeout=timeout)
+
+
+def test_critical_points_on_himmelblau_show_four_minima(qtbot, window):
+    open_example(qtbot, window, "08_")
+    insight = window.insight
+    insight.critical_action.setChecked(True)
+    qtbot.waitUntil(lambda: insight.critical.count("minimum") == 4, timeout=30000)
+    assert insight.critical.count("maximum") == 1 and insight.critical.count("saddle") == 4
+    tips = [spot.data() for spot in insight.critical.items["minimum"].points()]
+    assert all(t.startswith("★ minimum at") and "Hessian eigenvalues" in t for t in tips)
+    insight.critical_action.setChecked(False)
+    assert insight.critical.count("minimum") == 0
+
+
+def test_critical_points_follow_the_loss(qtbot, window):
+    from .test_loss_editor import type_loss
+
+    window.insight.critical_action.setChecked(True)
+    type_loss(qtbot, window, "x^2 - y^2")
+    qtbot.waitUntil(lambda: window.insight.critical.count("saddle") == 1, timeout=30000)
+    assert window.insight.critical.count("minimum") == 0
+
+
+def test_small_sweep_completes_and_a_cell_click_adds_that_run(qtbot, window):
+    insight = window.insight
+    window.runs_panel.select(1)  # SGD with momentum: lr × momentum
+    dialog = insight.show_sweeps()
+    qtbot.addWidget(dialog)
+    assert dialog.param.currentText() == "momentum"
+    dialog.cells.setValue(8)
+    dialog.steps.setValue(50)
+    dialog.lr_low.setValue(1e-4)
+    dialog.lr_high.setValue(1e-2)
+    dialog.compute()
+    qtbot.waitUntil(dialog.done_computing, timeout=60000)
+    sweep = dialog.sweep
+    assert sweep.final_loss.shape == (8, 8) and not sweep.cancelled
+    assert dialog.progress.value() == dialog.progress.maximum()
+    assert len(dialog.curve_result.lrs) == 8 and dialog.image.image is not None
+    runs_before = len(window.document.scenario.runs)
+    # a real click on the centre of cell (row 2, column 5)
+    x = math.log10(sweep.lrs[5])
+    y = float(sweep.param_values[2])
+    vb = dialog.heat_item.vb
+    point = dialog.heat.mapFromScene(vb.mapViewToScene(QPointF(x, y)))
+    qtbot.mouseClick(dialog.heat.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(round(point.x()), round(point.y())))
+    runs = window.document.scenario.runs
+    assert len(runs) == runs_before + 1
+    added = runs[-1]
+    assert added.optimizer == "sgd" and math.isclose(added.hyper["lr"], sweep.lrs[5])
+    assert math.isclose(added.hyper["momentum"], sweep.param_values[2])
+    assert added.start == {"x": -1.5, "y": 2.0}
+    assert window.runs_panel.current() == len(runs) - 1
+    dialog.close()
+
+
+def test_sweep_can_be_cancelled(qtbot, window):
+    dialog = window.insight.show_sweeps()
+    qtbot.addWidget(dialog)
+    dialog.cells.setValue(64)
+    dialog.steps.setValue(20000)
+    dialog.compute()
+    assert window.insight.tasks.busy("sweep") and dialog.cancel_button.isEnabled()
+    dialog.cancel()
+    assert not window.insight.tasks.busy("sweep") and dialog.go.isEnabled()
+    window.insight.tasks.wait(30000)
+    assert dialog.hover.text() == "cancelled"
+    dialog.close()
+
+
+def test_basins_on_himmelblau_have_four_labels(qtbot, window):
+    open_example(qtbot, window, "08_")
+    insight = window.insight
+    from gdstudio.app.insight.common import set_setting
+
+    set_setting("basins_resolution", 40)
+    insight.basins_action.setChecked(True)
+    qtbot.waitUntil(lambda: insight.basins.result is not None, timeout=60000)
+    assert insight.basins.labels() == {0, 1, 2, 3}
+    assert len(insight.basins.result.minima) == 4
+    assert insight.basins.image.image.shape == (40, 40, 4)
+    assert not insight.task_bar.isVisible()
+    insight.basins_action.setChecked(False)
+    assert not insight.basins.image.isVisible()
+
+
+def test_race_table_has_one_ranked_row_per_run(qtbot, window):
+    insight = window.insight
+    insight.race_panel.budget.setValue(3000)
+    insight.run_race()
+    wait_idle(qtbot, insight, "race", 60000)
+    table = insight.race_panel.table
+    scenario = window.document.scenario
+    assert table.rowCount() == len(scenario.runs) == 2
+    ranks = [int(table.item(r, 0).text()) for r in range(table.rowCount())]
+    assert ranks == sorted(ranks) and ranks[0] == 1
+    assert {table.item(r, 1).text() for r in range(2)} == {r.label for r in scenario.runs}
+    assert all(table.item(r, 6).text().endswith(" ms") for r in range(2))
+    assert insight.race_panel.go.isEnabled()
+
+
+def test_random_restarts_show_starts_and_ends(qtbot, window):
+    open_example(qtbot, window, "08_")
+    insight = window.insight
+    insight.restarts_action.trigger()
+    qtbot.waitUntil(lambda: insight.restarts.result is not None, timeout=60000)
+    n = len(insight.restarts.result.starts)
+    assert len(insight.restarts.starts.data) == n and len(insight.restarts.finals.data) == n
+    assert "random restarts ended at" in window.statusBar().currentMessage()
+    insight.clear_restarts_action.trigger()
+    assert len(insight.restarts.finals.data) == 0
+
+
+def test_step_size_panel_and_diagnosis(qtbot, window):
+    window.document.update_run(1, hyper={"lr": 0.1, "momentum": 0.9})  # far too large for Rosenbrock: diverges
+    window.runs_panel.select(1)
+    panel = window.insight.step_panel
+    window.insight.refresh_panels(force=True)
+    assert "λmax =" in panel.start_label.text() and "2(1+β)/λmax" in panel.start_label.text()
+    assert "✗ overshoots" in panel.start_label.text()
+    run_to_end(qtbot, window)
+    wait_idle(qtbot, window.insight, "diagnose")
+    qtbot.waitUntil(lambda: window.insight.diagnoses is not None, timeout=10000)
+    messages = window.insight.diagnoses[1]
+    assert any("steps overshoot" in m for m in messages)
+    assert "steps overshoot" in panel.messages.text()
+    assert "steps overshoot" in window.runs_panel.table.topLevelItem(1).toolTip(0)
+
+
+def test_optimizer_state_of_adam_and_the_velocity_arrow(qtbot, window):
+    window.document.update("stop", stop=window.document.scenario.stop.__class__(max_steps=200))
+    window.runs_panel.select(0)  # Adam
+    run_to_end(qtbot, window)
+    insight = window.insight
+    qtbot.waitUntil(lambda: 0 in insight.states, timeout=10000)
+    insight.refresh_panels(force=True)
+    panel = insight.state_panel
+    assert set(panel.shown) >= {"exp_avg", "exp_avg_sq"}
+    assert panel.table.rowCount() == 2 and panel.table.horizontalHeaderItem(1).text() == "m (exp_avg)"
+    assert np.all(panel.shown["exp_avg_sq"] > 0)
+    assert panel.head.isVisible()
+    window.runs_panel.select(1)  # SGD with momentum: the velocity buffer
+    insight.refresh_panels(force=True)
+    assert set(panel.shown) == {"momentum_buffer"} and panel.head.isVisible()
+
+
+def test_closing_cancels_running_insight_work(qtbot, window):
+    dialog = window.insight.show_sweeps()
+    dialog.cells.setValue(64)
+    dialog.steps.setValue(20000)
+    dialog.compute()
+    window.shutdown()
+    assert window.insight.tasks.pool.activeThreadCount() == 0
