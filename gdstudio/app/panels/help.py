@@ -53,8 +53,8 @@ def optimizer_html(name: str) -> str:
     params = ", ".join(f"{p.name} = {html.escape(json.dumps(p.default))}" for p in info.params)
     state = ", ".join(info.state) if info.state else "none — each step uses only the current gradient"
     return (f"<h3>This run's optimizer: {html.escape(info.title)} (<code>{name}</code>)</h3>"
-            f"<p style='font-family: monospace; font-size: 115%; background: rgba(127,127,127,40); padding: 6px'>"
-            f"{html.escape(info.formula)}</p>"
+            f"<p style='font-family: monospace; font-size: 115%; white-space: pre-wrap'>"
+            f"{'<br>'.join(html.escape(part.strip()) for part in info.formula.split(';'))}</p>"
             f"<p>g = ∇J(θ), α = lr. Defaults (as torch.optim): {params}.<br>State kept between steps: {html.escape(state)}.</p>")
 
 

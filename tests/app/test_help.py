@@ -1,0 +1,51 @@
+"""Help ▸ What am I looking at?: the picture, the update rule, the selected optimizer's formula, and each
+example's title and description in the Examples menu and on screen when it is opened."""
+
+from __future__ import annotations
+
+from gdstudio.app.presets import example_files
+from gdstudio.core.optimizers import OPTIMIZERS
+from gdstudio.core.scenario import loads
+
+
+def shows_formula(panel, name: str) -> bool:
+    """Each statement of the formula is on its own line of the panel."""
+    lines = panel.toPlainText().splitlines()
+    return all(part.strip() in lines for part in OPTIMIZERS[name].formula.split(";"))
+
+
+def test_help_panel_shows_the_selected_optimizers_formula(qtbot, window):
+    window.help.action.trigger()
+    panel = window.help.panel
+    assert window.help.dock.isVisible()
+    text = panel.toPlainText()
+    assert "θ := θ − α ∇J(θ)" in text and "contours" in text and "Loss curve" in text and "log scale" in text
+    window.runs_panel.select(0)
+    assert shows_formula(panel, "adam") and "Adam (adam)" in panel.toPlainText()
+    window.runs_panel.select(1)
+    assert shows_formula(panel, "sgd") and not shows_formula(panel, "adam")
+    window.document.update_run(1, optimizer="newton", hyper={})
+    assert shows_formula(panel, "newton")
+
+
+def test_examples_menu_shows_titles_and_descriptions(window):
+    actions = [a for a in window.examples_menu.actions() if a.isEnabled()]
+    examples = example_files()
+    assert len(actions) == len(examples) >= 10
+    for action, (_title, resource) in zip(actions, examples):
+        scenario = loads(resource.read_text(encoding="utf-8"), resource.name)
+        assert action.text().replace("&&", "&") == scenario.name
+        assert action.toolTip() == scenario.description
+
+
+def test_opening_an_example_shows_its_description(qtbot, window):
+    resource = next(r for _t, r in example_files() if r.name.startswith("02_"))
+    scenario = loads(resource.read_text(encoding="utf-8"), resource.name)
+    assert scenario.description
+    action = next(a for a in window.examples_menu.actions() if a.text().replace("&&", "&") == scenario.name)
+    action.trigger()
+    assert window.document.scenario.name == scenario.name
+    assert window.help.dock.isVisible()
+    shown = window.help.panel.toPlainText()
+    assert scenario.name in shown and scenario.description in shown
+    assert window.statusBar().currentMessage().startswith(scenario.name)
