@@ -201,3 +201,18 @@ def test_selecting_a_scaled_run_shows_the_loss_in_its_units(qtbot, window):
     window.runs_panel.select(0)
     assert window.landscape.field.z.shape == unscaled.z.shape and np.allclose(window.landscape.field.z, unscaled.z)
     assert "scaled" not in window.landscape.note.text()
+
+
+def test_before_running_each_run_shows_its_start_model_and_items_are_kept(qtbot, window):
+    open_scenario(qtbot, window, LINE)
+    view = window.data_actions.view
+    curves = list(view.curves)
+    assert len(curves) == 4
+    for curve in curves:
+        gx, gy = curve.getData()
+        assert len(gx) == 200 and np.all(gy == 0.0)  # w = b = 0 at the start
+    window.document.update_run(0, start={"w": 1.0, "b": 2.0})
+    gx, gy = view.curves[0].getData()
+    assert np.allclose(gy, gx + 2.0)
+    run_to_end(qtbot, window)
+    assert view.curves == curves and view.curves[0].getData()[1][-1] != gy[-1]  # same items, fed new data

@@ -142,7 +142,7 @@ class DataActions:
         window.controller.started.connect(self._runs_started)  # after the window's own slot: its buffers exist
         window.controller.finished.connect(lambda _error: self.view.refresh())
         window.timer.timeout.connect(self._frame)
-        window.reset_action.triggered.connect(lambda: self.view.set_runs([], [], ()))
+        window.reset_action.triggered.connect(self._show_starts)
         # a run that scales columns walks in scaled parameters: while it is selected the landscape shows
         # its loss (these slots run after the window's own, which draw the unscaled loss)
         self._scaled_shown = False
@@ -157,6 +157,8 @@ class DataActions:
         has = scenario.data is not None
         self.dock.setVisible(has)
         self.remove_action.setEnabled(has)
+        if not self.window.buffers:
+            self._show_starts()
         if what in ("view", "runs"):  # the window has just drawn the unscaled loss again
             self._scaled_shown = False
             self.landscape_units()
@@ -193,6 +195,12 @@ class DataActions:
         win.landscape.set_problem(bound, replace(scenario, view=view), [])
         how = ", ".join(f"{c} {k}" for c, k in spec.scale.items())
         win.landscape.note.setText(f"{win.landscape.note.text()} · loss as {spec.label} sees it ({how} scaled)")
+
+    def _show_starts(self) -> None:
+        """No runs yet: each run's model at its start."""
+        scenario = self.document.scenario
+        colors = [run_color(scenario, i) for i in range(len(scenario.runs))]
+        self.view.set_runs([], colors, scenario.runs)
 
     def _runs_started(self, _runs: list) -> None:
         scenario = getattr(self.window, "_running", self.document.scenario)

@@ -142,7 +142,7 @@ class DataView(QWidget):
         self.plot = themed_plot()
         self.plot.setObjectName("dataPlot")
         self.item = self.plot.getPlotItem()
-        self.item.addLegend(offset=(8, 8))
+        self.item.addLegend(offset=(6, 6), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 170), verSpacing=-6)
         self.note = QLabel(objectName="dataNote", wordWrap=True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -159,7 +159,7 @@ class DataView(QWidget):
         self.curves: list[pg.PlotDataItem] = []
         self._buffers: list[RunBuffer] = []
         self._specs: tuple[RunSpec, ...] = ()
-        self._drawn: list[int] = []
+        self._drawn: list[object] = []
 
     # -- what is shown ----------------------------------------------------------------
     def set_scenario(self, scenario: Scenario) -> None:
@@ -170,7 +170,7 @@ class DataView(QWidget):
         if same:
             return
         self.layout_ = layout = choose_layout(scenario)
-        self._drawn = [-1] * len(self._buffers)
+        self._drawn = [None] * len(self.curves)
         for curve in self.curves:
             curve.setData([], [])
         if layout is None:
@@ -202,20 +202,26 @@ class DataView(QWidget):
         self.item.vb.setRange(xRange=x_range, yRange=y_range, padding=0)
 
     def set_runs(self, buffers: list[RunBuffer], colors: list[str], specs: tuple[RunSpec, ...]) -> None:
-        """New runs: one curve item per run, created here and only fed afterwards."""
+        """New runs: one curve item per run, created here and only fed afterwards. Before a run has
+        rows (no buffers yet) its curve shows the model at the run's start, when the start is given."""
+        labels = [specs[i].label if i < len(specs) else buffers[i].label for i in range(len(colors))]
+        self._buffers, self._specs = buffers, tuple(specs)
+        if (labels, list(colors)) == getattr(self, "_made", None):  # the same runs: keep the items
+            self._drawn = [None] * len(colors)
+            self.refresh()
+            return
+        self._made = (labels, list(colors))
         for curve in self.curves:
             self.item.removeItem(curve)
             if self.item.legend is not None:
                 self.item.legend.removeItem(curve)
-        self._buffers, self._specs = buffers, tuple(specs)
         self.curves = []
-        for i, color in enumerate(colors):
-            label = specs[i].label if i < len(specs) else buffers[i].label
+        for i, (color, label) in enumerate(zip(colors, labels)):
             curve = pg.PlotDataItem(pen=pg.mkPen(color, width=2.5), connect="finite", name=label)
             curve.setZValue(5 + i)
             self.item.addItem(curve)
             self.curves.append(curve)
-        self._drawn = [-1] * len(buffers)
+        self._drawn = [None] * len(colors)
         self.refresh()
 
     def refresh(self) -> None:
@@ -224,13 +230,19 @@ class DataView(QWidget):
         if layout is None or layout.model is None or scenario is None or scenario.data is None:
             return
         dataset = scenario.data.dataset
-        for i, buffer in enumerate(self._buffers[: len(self.curves)]):
-            if self._drawn[i] == buffer.version:
+        for i, curve in enumerate(self.curves):
+            buffer = self._buffers[i] if i < len(self._buffers) else None
+            spec = self._specs[i] if i < len(self._specs) else None
+            key = ("rows", id(buffer), buffer.version) if buffer is not None else ("start", id(spec))
+            if self._drawn[i] == key:
                 continue
-            self._drawn[i] = buffer.version
-            last = buffer.last()
-            values = dict(zip(buffer.variables, last[PARAMS:])) if last is not None else {}
-            if last is None or any(p not in values for p in layout.params):
+            self._drawn[i] = key
+            last = buffer.last() if buffer is not None else None
+            if last is not None:
+                values = dict(zip(buffer.variables, last[PARAMS:]))
+            else:
+                values = dict(spec.start) if spec is not None and buffer is None else {}
+            if not values or any(p not in values for p in layout.params):
                 self.curves[i].setData([], [])
                 continue
             scale = self._specs[i].scale if i < len(self._specs) else {}
