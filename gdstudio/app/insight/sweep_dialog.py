@@ -109,6 +109,8 @@ class SweepDialog(QDialog):
         self.curve.setObjectName("sweepCurve")
         self.curve_item = self.curve.getPlotItem()
         self.curve_item.setLabels(bottom="learning rate", left="final loss")
+        for side in ("bottom", "left"):
+            self.curve_item.getAxis(side).enableAutoSIPrefix(False)
         self.curve_line = self.curve_item.plot(pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=5)
         self.hover = QLabel("click a cell to add that run to the scenario", objectName="sweepHover")
         plots = QSplitter(Qt.Orientation.Vertical)
@@ -251,7 +253,8 @@ class SweepDialog(QDialog):
         dp = (p[-1] - p[0]) / max(len(p) - 1, 1) or 1.0
         self.image.setRect(QRectF(lo - dl / 2, p[0] - dp / 2, dl * len(r.lrs), dp * len(p)))
         label = "steps to tolerance (blank: never)" if by_steps else "log₁₀(final loss − best)"
-        self.heat_item.setLabels(left=r.param_name, top=label)
+        self.heat_item.setLabels(left=r.param_name)
+        self.heat_item.setTitle(label, size="9pt")
         self.heat_item.autoRange(padding=0)
 
     def _draw_curve(self) -> None:
@@ -265,8 +268,8 @@ class SweepDialog(QDialog):
         colors = {K.CONVERGED: "#2ca02c", K.MAX_STEPS: "#ff7f0e", K.DIVERGED: "#d62728"}
         self.curve_line.setData(c.lrs[finite], loss[finite], symbolBrush=[pg.mkBrush(colors.get(int(s), "#7f7f7f"))
                                                                           for s in c.status[finite]])
-        self.curve_item.setLabels(left="final loss" + (" (log)" if positive else ""),
-                                  top="green: converged · orange: step limit · red points missing: diverged")
+        self.curve_item.setLabels(left="final loss" + (" (log)" if positive else ""))
+        self.curve_item.setTitle("final loss vs lr — green: converged · orange: step limit · red: diverged", size="9pt")
 
     # -- cells ------------------------------------------------------------------------
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:

@@ -144,15 +144,18 @@ class Help:
 
     def show(self) -> None:
         self.panel.show_scenario(self.window.document.scenario, self.window.runs_panel.current())
+        self._reveal()
+
+    def _reveal(self) -> None:
         self.dock.show()
         self.dock.raise_()
+        self.window.resizeDocks([self.dock], [max(self.dock.height(), 360)], Qt.Orientation.Vertical)
 
     def _changed(self, scenario: Scenario, what: str) -> None:
         self.panel.show_scenario(scenario, self.window.runs_panel.current())
         if what == "all" and scenario.description:
             self.panel.verticalScrollBar().setValue(0)
-            self.dock.show()  # a lesson opened: its explanation is on screen at once
-            self.dock.raise_()
+            self._reveal()  # a lesson opened: its explanation is on screen at once
             self.window.statusBar().showMessage(f"{scenario.name} — {scenario.description.split('. ')[0]}.", 15000)
 
 
