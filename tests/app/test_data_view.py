@@ -49,6 +49,7 @@ def test_import_csv_shows_points_columns_and_a_fitting_loss(qtbot, window, tmp_p
     assert data.source["columns"] == {"x": [0.0, 1.0, 2.0, 3.0], "y": [1.0, 3.1, 4.9, 7.2]}  # no file yet: inline
     assert (data.model, data.target) == ("w*x + b", "y")
     assert window.document.scenario.loss == "mean((w*x + b - y)^2)"  # the Rosenbrock loss cannot use x, y as data
+    assert window.statusBar().currentMessage().endswith("so it is now mean((w*x + b - y)^2)")
     assert actions.dock.isVisibleTo(window) and actions.remove_action.isEnabled()
     xs, ys = actions.view.scatter.getData()
     assert np.array_equal(xs, [0, 1, 2, 3]) and np.array_equal(ys, [1, 3.1, 4.9, 7.2])

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from ..main_window import MainWindow
 
 CSV_FILTER = "CSV files (*.csv);;All files (*)"
+INLINE_ROWS = 10_000  # without a scenario file, smaller CSVs are copied into it, larger ones referenced by absolute path
+LANDSCAPE_ROWS = 2_000  # a scaled run's landscape is drawn from at most this many rows (a seeded sample)
 NOISE_OF = {"noisy_line": "noise", "noisy_quadratic": "noise", "two_blobs": "spread"}
 
 
@@ -176,8 +178,12 @@ class DataActions:
             return
         if after_run and not self._scaled_shown:
             return
+        values = scale(scenario.data.dataset, spec.scale).values
+        sampled = values.shape[1] > LANDSCAPE_ROWS
+        if sampled:  # the background only: runs always use every row
+            values = values[:, np.sort(np.random.default_rng(0).choice(values.shape[1], LANDSCAPE_ROWS, replace=False))]
         try:
-            bound = objective.bind(scale(scenario.data.dataset, spec.scale).values)
+            bound = objective.bind(values)
         except ValueError:  # the objective is for other data (a newer one is on its way)
             return
         view = dict(scenario.view)
@@ -194,7 +200,8 @@ class DataActions:
         self._scaled_shown = True
         win.landscape.set_problem(bound, replace(scenario, view=view), [])
         how = ", ".join(f"{c} {k}" for c, k in spec.scale.items())
-        win.landscape.note.setText(f"{win.landscape.note.text()} · loss as {spec.label} sees it ({how} scaled)")
+        sample = f", contours from {LANDSCAPE_ROWS:,} of {scenario.data.dataset.rows:,} rows" if sampled else ""
+        win.landscape.note.setText(f"{win.landscape.note.text()} · loss as {spec.label} sees it ({how} scaled{sample})")
 
     def _show_starts(self) -> None:
         """No runs yet: each run's model at its start."""
@@ -226,10 +233,12 @@ class DataActions:
         if self.document.path is not None:
             relative = os.path.relpath(Path(path).resolve(), self.document.path.parent)
             source: dict[str, Any] = {"csv": Path(relative).as_posix()}
-        else:  # no file yet to be relative to: the rows go into the scenario itself
+        elif dataset.rows <= INLINE_ROWS:  # no file yet to be relative to: the rows go into the scenario itself
             source = {"columns": {name: dataset.column(name).tolist() for name in dataset.columns}}
-        self._set(source, dataset)
-        self.window.statusBar().showMessage(f"imported {dataset.rows:,} rows ({', '.join(dataset.columns)}) from {path}", 6000)
+        else:
+            source = {"csv": Path(path).resolve().as_posix()}
+        note = self._set(source, dataset)
+        self.window.statusBar().showMessage(f"imported {dataset.rows:,} rows ({', '.join(dataset.columns)}) from {path}{note}", 10000)
         return True
 
     def generate_dialog(self) -> None:
@@ -243,7 +252,8 @@ class DataActions:
         except DataError as error:
             self.window.show_message("Cannot generate the data", str(error))
             return False
-        self._set({"generate": dict(spec)}, dataset, spec.get("kind"))
+        note = self._set({"generate": dict(spec)}, dataset, spec.get("kind"))
+        self.window.statusBar().showMessage(f"generated {dataset.rows:,} rows ({', '.join(dataset.columns)}){note}", 10000)
         return True
 
     def remove(self) -> None:
@@ -251,9 +261,15 @@ class DataActions:
             self.window.stop_runs()
             self.document.set_data(None)
 
-    def _set(self, source: dict[str, Any], dataset: Dataset, kind: str | None = None) -> None:
+    def _set(self, source: dict[str, Any], dataset: Dataset, kind: str | None = None) -> str:
+        """Put the data in the document; returns a note when the loss had to change with it."""
         self.window.stop_runs()
-        self.document.set_data(**data_changes(self.document.scenario, source, dataset, kind))
+        old_loss = self.document.scenario.loss
+        changes = data_changes(self.document.scenario, source, dataset, kind)
+        self.document.set_data(**changes)
+        if "loss" in changes and changes["loss"] != old_loss:
+            return f"; the loss did not use these columns, so it is now {changes['loss']}"
+        return ""
 
 
 def install(window: MainWindow) -> DataActions:
