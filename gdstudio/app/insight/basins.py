@@ -80,7 +80,7 @@ class BasinsOverlay:
                           schedule_name=spec.schedule, schedule_params=spec.schedule_params,
                           progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(50, rules.max_steps // 40))
 
-        self.tasks.start("basins", work, self._done, self._failed, lambda a, b: self.busy("basins", label, a, b))
+        self.tasks.start("basins", work, self._done, self._failed, lambda a, b: self.busy("basins", label, a, b), exclusive=True)
 
     def _failed(self, error: str) -> None:
         self.busy("basins", None)

@@ -58,10 +58,15 @@ class Context:
         scenario, o = self.scenario, self.window.objective
         if o is not None and o.text == scenario.loss and (scenario.variables is None or o.variables == scenario.variables):
             return o
+        cached = getattr(self, "_parsed", None)
+        if cached is not None and cached[0] is scenario:  # parse each scenario at most once
+            return cached[1]
         try:
-            return scenario_objective(scenario)
+            parsed = scenario_objective(scenario)
         except ValueError:
-            return None
+            parsed = None
+        self._parsed = (scenario, parsed)
+        return parsed
 
     def view(self, objective: Objective) -> dict[str, tuple[float, float]]:
         return {v: tuple(map(float, self.scenario.range_of(v))) for v in objective.variables}

@@ -40,7 +40,8 @@ class RestartsOverlay:
             return random_restarts(objective, spec.optimizer, view, n, spec.seed, stop, hyper, spec.schedule, spec.schedule_params,
                                    progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(100, stop.max_steps // 40))
 
-        self.tasks.start("restarts", work, self._done, self._failed, lambda a, b: self.busy("restarts", label, a, b))
+        self.tasks.start("restarts", work, self._done, self._failed, lambda a, b: self.busy("restarts", label, a, b),
+                         exclusive=True)
 
     def _failed(self, error: str) -> None:
         self.busy("restarts", None)

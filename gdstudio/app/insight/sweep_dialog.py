@@ -203,7 +203,7 @@ class SweepDialog(QDialog):
         self.go.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.hover.setText("computing…")
-        self.tasks.start("sweep", work, self._done, self._failed, self._progress)
+        self.tasks.start("sweep", work, self._done, self._failed, self._progress, exclusive=True)
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)

@@ -16,6 +16,11 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 
+# Many-start kernels run on Numba's threads; not every threading layer takes calls from two threads at
+# once (workqueue aborts), so tasks that run batches take turns.
+BATCH_LOCK = threading.Lock()
+
+
 class _Signals(QObject):
     done = Signal(object)
     failed = Signal(str)
@@ -25,8 +30,9 @@ class _Signals(QObject):
 class Task(QRunnable):
     """One computation `work(task)`; it may call `task.report(done, total)` and poll `task.cancelled`."""
 
-    def __init__(self, name: str, work: Callable[[Task], Any]) -> None:
+    def __init__(self, name: str, work: Callable[[Task], Any], exclusive: bool = False) -> None:
         super().__init__()
+        self.exclusive = exclusive
         self.setAutoDelete(False)  # Python keeps it; the pool must not delete it under us
         self.name = name
         self.work = work
@@ -47,7 +53,11 @@ class Task(QRunnable):
 
     def run(self) -> None:  # in a pool thread
         try:
-            result = self.work(self)
+            if self.exclusive:
+                with BATCH_LOCK:
+                    result = None if self.cancelled else self.work(self)
+            else:
+                result = self.work(self)
             if not self.cancelled:
                 self.signals.done.emit(result)
         except Exception as error:  # the GUI shows it; the thread never dies
@@ -69,9 +79,11 @@ class TaskRunner(QObject):
         self._all: list[Task] = []
 
     def start(self, name: str, work: Callable[[Task], Any], done: Callable[[Any], None],
-              failed: Callable[[str], None] | None = None, progress: Callable[[int, int], None] | None = None) -> Task:
+              failed: Callable[[str], None] | None = None, progress: Callable[[int, int], None] | None = None,
+              exclusive: bool = False) -> Task:
+        """Run `work(task)` on the pool; `exclusive` tasks (many-start batches) run one at a time."""
         self.cancel(name)
-        task = Task(name, work)
+        task = Task(name, work, exclusive)
         task.signals.done.connect(lambda result, t=task: self._finish(t, done, result))
         task.signals.failed.connect(lambda text, t=task: self._finish(t, failed, text))
         if progress is not None:
