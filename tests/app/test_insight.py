@@ -176,3 +176,27 @@ def test_closing_cancels_running_insight_work(qtbot, window):
     dialog.compute()
     window.shutdown()
     assert window.insight.tasks.pool.activeThreadCount() == 0
+
+
+def test_basins_can_be_cancelled_from_the_status_bar(qtbot, window):
+    from gdstudio.app.insight.common import set_setting
+
+    insight = window.insight
+    set_setting("basins_resolution", 256)
+    insight.basins_action.setChecked(True)
+    assert insight.task_bar.isVisibleTo(window) and insight.tasks.busy("basins")
+    qtbot.mouseClick(insight.task_bar.button, Qt.MouseButton.LeftButton)
+    assert not insight.tasks.busy("basins") and not insight.basins_action.isChecked()
+    assert not insight.task_bar.isVisibleTo(window)
+    insight.tasks.wait(60000)
+    assert insight.basins.result is None
+
+
+def test_restarts_on_one_variable_sit_on_the_curve(qtbot, window):
+    scenario = open_example(qtbot, window, "01_")
+    assert window.objective.variables == ("x",)
+    window.insight.restarts_action.trigger()
+    qtbot.waitUntil(lambda: window.insight.restarts.result is not None, timeout=60000)
+    pos = window.insight.restarts.starts.getData()
+    assert len(pos[0]) == len(window.insight.restarts.result.starts)
+    assert np.allclose(pos[1], pos[0] ** 2)  # f(x) = x²

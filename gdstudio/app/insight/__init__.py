@@ -202,6 +202,8 @@ class Insight(QObject):
         if self.basins.enabled and key != self._basins_for:
             self.basins.stale()
         self._basins_for = key
+        if self.sweep_dialog is not None and self.sweep_dialog.isVisible() and not self.tasks.busy("sweep"):
+            self.sweep_dialog.prepare()  # the dialog follows the selected run
         self.refresh_panels(force=True)
 
     def _axes_changed(self) -> None:
@@ -255,6 +257,8 @@ class Insight(QObject):
             return
         index = self.context.selected_index()
         buffers = self.window.buffers
+        if not buffers:  # reset (or an edit cleared the runs): their state and diagnosis are gone too
+            self.states, self.diagnoses = {}, None
         buffer = buffers[index] if 0 <= index < len(buffers) else None
         state = self.states.get(index)
         key = (index, None if buffer is None else buffer.version, id(state), self.diagnoses is None, self.window.document.scenario)

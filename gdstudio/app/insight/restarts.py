@@ -63,17 +63,25 @@ class RestartsOverlay:
                     + (f"; {diverged} diverged" if diverged else ""))
 
     def draw(self) -> None:
+        """Starts ○ and ends ● on the plotted axes (on the curve itself for a loss of one variable)."""
         result, axes = self.result, self.context.axes()
-        if result is None or len(axes) != 2 or any(a not in self.variables for a in axes):
+        objective = self.context.objective()
+        if result is None or objective is None or not axes or any(a not in self.variables for a in axes):
             self.clear(keep=True)
             return
-        i, j = (self.variables.index(a) for a in axes)
-        s, f = result.starts[:, [i, j]], result.final[:, [i, j]]
+        i = self.variables.index(axes[0])
+        if len(axes) == 2:
+            j = self.variables.index(axes[1])
+            s, f = result.starts[:, [i, j]], result.final[:, [i, j]]
+        else:  # one variable: (x, J(x))
+            with np.errstate(all="ignore"):
+                s = np.column_stack([result.starts[:, i], objective.loss(*result.starts.T)])
+                f = np.column_stack([result.final[:, i], result.loss])
         ok = np.all(np.isfinite(f), axis=1)
         pairs = np.empty((2 * int(ok.sum()), 2))
         pairs[0::2], pairs[1::2] = s[ok], f[ok]
         self.lines.setData(pairs[:, 0], pairs[:, 1])
-        self.starts.setData(pos=s)
+        self.starts.setData(pos=s[np.all(np.isfinite(s), axis=1)])
         finite = result.loss[ok]
         low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
         cmap = pg.colormap.get("plasma")
