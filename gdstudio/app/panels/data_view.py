@@ -147,6 +147,7 @@ class DataView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.note.setContentsMargins(6, 2, 6, 2)
+        self.setMinimumHeight(240)  # enough to read the points and the fits beside other docks
         layout.addWidget(self.note)
         layout.addWidget(self.plot, 1)
         self.scatter = pg.ScatterPlotItem(size=6, pen=pg.mkPen(None), brush=pg.mkBrush(120, 120, 120, 150))
