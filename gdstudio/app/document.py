@@ -67,7 +67,9 @@ class Document(QObject):
     # -- edits ------------------------------------------------------------------------
     def update(self, what: str, **changes: Any) -> None:
         new = replace(self.scenario, **changes)
-        if new == self.scenario:
+        old = self.scenario
+        same_rows = (new.data is None) == (old.data is None) and (new.data is None or new.data.dataset is old.data.dataset)
+        if new == old and same_rows:  # (DataSpec compares by source: a re-read CSV of the same name is new data)
             return
         self.scenario = new
         self._set_modified(True)

@@ -217,3 +217,15 @@ def test_before_running_each_run_shows_its_start_model_and_items_are_kept(qtbot,
     assert np.allclose(gy, gx + 2.0)
     run_to_end(qtbot, window)
     assert view.curves == curves and view.curves[0].getData()[1][-1] != gy[-1]  # same items, fed new data
+
+
+def test_reimporting_a_changed_csv_updates_the_data(qtbot, window, tmp_path):
+    path = tmp_path / "fit.json"
+    window.files._write(path)
+    csv = tmp_path / "points.csv"
+    csv.write_text("x,y\n0,1\n1,3\n")
+    assert window.data_actions.import_csv(str(csv))
+    csv.write_text("x,y\n0,1\n1,3\n2,5\n")
+    assert window.data_actions.import_csv(str(csv))
+    assert window.document.scenario.data.dataset.rows == 3
+    assert len(window.data_actions.view.scatter.getData()[0]) == 3
