@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from gdstudio.app.presets import example_files
