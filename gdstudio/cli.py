@@ -240,6 +240,11 @@ def _print(text: str) -> None:
     print(text.encode(encoding, errors="replace").decode(encoding, errors="replace"))
 
 
+def _printable(text: str) -> str:
+    """One line without terminal control codes, whatever names a stranger's file holds."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] not in ("run", "derive", "critical", "sweep", "open", "-h", "--help"):
@@ -258,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             return launch(getattr(options, "file", None))
     except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {_printable(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_OK
 

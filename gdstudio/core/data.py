@@ -12,15 +12,18 @@ import csv
 import io
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .numbers import is_finite_number
+
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 50
 MAX_CSV_BYTES = 200_000_000
+MAX_PARAMETER = 1e12  # generator parameters: far beyond any lesson, far below overflow
 SCALINGS = ("standard", "minmax")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
@@ -60,8 +63,8 @@ def check_columns(columns: Mapping[str, object], where: str = "columns") -> Data
         if len(values) > MAX_ROWS:
             raise DataError(f"{where}.{name}: {len(values):,} rows (limit {MAX_ROWS:,})")
         for row, value in enumerate(values):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise DataError(f"{where}.{name}[{row}]: must be a finite number, got {value!r}")
+            if not is_finite_number(value):
+                raise DataError(f"{where}.{name}[{row}]: must be a finite number, got {_short(value)}")
         arrays.append(np.array(values, dtype=np.float64))
     lengths = {len(a) for a in arrays}
     if len(lengths) != 1:
@@ -74,16 +77,29 @@ def check_columns(columns: Mapping[str, object], where: str = "columns") -> Data
 def read_csv(path: str | Path) -> Dataset:
     """A CSV file with a header row of column names and numbers below it."""
     path = Path(path)
+    text = read_limited(path, MAX_CSV_BYTES, lambda message: DataError(f"{path!s:.200}: {message}"))
+    return parse_csv(text.removeprefix("\ufeff"), str(path))
+
+
+def read_limited(path: Path, limit: int, fail: Callable[[str], Exception]) -> str:
+    """A regular file's UTF-8 text, reading at most limit + 1 bytes: a device, a FIFO or a file
+    that grows can neither hang nor exhaust memory. Failures raise fail(message)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_CSV_BYTES:
-            raise DataError(f"{path}: the file is too large ({size:,} bytes, limit {MAX_CSV_BYTES:,})")
-        text = path.read_text(encoding="utf-8-sig")
+        if path.is_dir():
+            raise fail("cannot read the file: Is a directory")
+        if path.exists() and not path.is_file():
+            raise fail("cannot read the file: not a regular file (a device or a pipe)")
+        with path.open("rb") as stream:
+            data = stream.read(limit + 1)
+            size = max(len(data), path.stat().st_size)
+    except (OSError, ValueError) as problem:  # ValueError: a NUL in the path
+        raise fail(f"cannot read the file: {getattr(problem, 'strerror', None) or problem}") from None
+    if len(data) > limit:
+        raise fail(f"the file is too large ({size:,} bytes, limit {limit:,})")
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise DataError(f"{path}: not UTF-8 text") from None
-    except OSError as error:
-        raise DataError(f"{path}: cannot read the file: {error.strerror or error}") from None
-    return parse_csv(text, str(path))
+        raise fail("the file is not UTF-8 text") from None
 
 
 def parse_csv(text: str, source: str = "CSV") -> Dataset:
@@ -127,6 +143,11 @@ def parse_csv(text: str, source: str = "CSV") -> Dataset:
 
 
 # name -> (parameter defaults, function of (rng, n, parameters) returning columns)
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _noisy_line(rng: np.random.Generator, n: int, p: Mapping[str, float]) -> dict[str, np.ndarray]:
     x = rng.uniform(p["x_min"], p["x_max"], n)
     return {"x": x, "y": p["slope"] * x + p["intercept"] + rng.normal(0.0, p["noise"], n)}
@@ -153,7 +174,7 @@ GENERATORS = {
 def generate(spec: Mapping[str, object], where: str = "generate") -> Dataset:
     """A seeded synthetic data set: {"kind": ..., "n": rows, "seed": s, parameters...}."""
     kind = spec.get("kind")
-    if kind not in GENERATORS:
+    if not isinstance(kind, str) or kind not in GENERATORS:
         raise DataError(f"{where}.kind: unknown generator {kind!r} (known: {', '.join(GENERATORS)})")
     defaults, function = GENERATORS[kind]
     for key in spec:
@@ -167,9 +188,14 @@ def generate(spec: Mapping[str, object], where: str = "generate") -> Dataset:
     params = dict(defaults)
     for key, value in spec.items():
         if key in defaults:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise DataError(f"{where}.{key}: must be a finite number, got {value!r}")
+            if not is_finite_number(value) or abs(value) > MAX_PARAMETER:
+                raise DataError(f"{where}.{key}: must be a number between -{MAX_PARAMETER:g} and {MAX_PARAMETER:g}, got {_short(value)}")
             params[key] = float(value)
+    for key in ("noise", "spread"):
+        if params.get(key, 0.0) < 0:
+            raise DataError(f"{where}.{key}: must not be negative, got {params[key]:g}")
+    if params.get("x_min", 0.0) >= params.get("x_max", 1.0):
+        raise DataError(f"{where}.x_min: must be below x_max, got {params['x_min']:g} and {params['x_max']:g}")
     columns = function(np.random.default_rng(seed), n, params)
     return Dataset(tuple(columns), np.array(list(columns.values())))
 

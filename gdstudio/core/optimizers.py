@@ -24,6 +24,8 @@ from typing import Callable
 import numpy as np
 from numba import njit
 
+from .numbers import is_finite_number
+
 JIT = dict(cache=True, nogil=True, error_model="numpy")
 # Small helpers are inlined into their callers: a call passing Numba arrays costs more than they do.
 INLINE = dict(JIT, inline="always")
@@ -102,8 +104,6 @@ class OptimizerInfo:
         return state
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _shown(value: object) -> str:
@@ -120,13 +120,13 @@ def _check_value(param: HyperParam, value: object) -> object:
             raise ValueError(f"{param.name}: must be true or false, got {_shown(value)}")
         return value
     if param.kind == "pair":
-        if not (isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_number(v) for v in value)):
+        if not (isinstance(value, (list, tuple)) and len(value) == 2 and all(is_finite_number(v) for v in value)):
             raise ValueError(f"{param.name}: must be a pair of numbers, got {_shown(value)}")
         for v in value:
             if not 0.0 <= v < 1.0:
                 raise ValueError(f"{param.name}: each value must be in [0, 1), got {v!r}")
         return (float(value[0]), float(value[1]))
-    if not _is_number(value):
+    if not is_finite_number(value):
         kind = "positive number" if param.strict and param.low == 0 else "number"
         raise ValueError(f"{param.name}: must be a {kind}, got {_shown(value)}")
     value = float(value)

@@ -93,7 +93,8 @@ _TOKEN = re.compile(
     r"(?P<space>\s+)"
     r"|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
     r"|(?P<name>[A-Za-z][A-Za-z0-9_]*)"
-    r"|(?P<op>\*\*|[-+*/^(),])"
+    r"|(?P<op>\*\*|[-+*/^(),])",
+    re.ASCII,  # \d and \s mean ASCII digits and spaces: no look-alike digits from other scripts
 )
 _HINTS = {
     "_": "names cannot start with '_'",

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import SCALINGS, DataError, Dataset, check_columns, generate, read_csv
+from .data import SCALINGS, DataError, Dataset, check_columns, generate, read_csv, read_limited
+from .numbers import is_finite_number
 from .optimizers import optimizer
 from .schedules import schedule
 
@@ -104,12 +105,14 @@ class _Problems:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and not is_finite_number(value):
+        return f"an integer of {len(str(abs(value)))} digits"
     text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _number(value: Any, path: str, problems: _Problems, *, positive: bool = False, minimum: float | None = None) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not is_finite_number(value):
         problems.add(path, f"must be a {'positive ' if positive else ''}number, got {_show(value)}")
         return None
     if positive and value <= 0:
@@ -127,6 +130,9 @@ def _text(value: Any, path: str, problems: _Problems, limit: int = 2000) -> str 
         return None
     if len(value) > limit:
         problems.add(path, f"is too long ({len(value)} characters, limit {limit})")
+        return None
+    if not value.isascii() and any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        problems.add(path, "holds a lone surrogate (\\ud800-\\udfff), which is not a character")
         return None
     return value
 
@@ -411,17 +417,7 @@ def dumps(scenario: Scenario) -> str:
 def load(path: str | os.PathLike) -> Scenario:
     """Read and validate a scenario file; every failure is a ScenarioError naming the file."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ScenarioError([f"the file is too large ({size:,} bytes, limit {MAX_FILE_BYTES:,})"], str(path))
-        text = path.read_text(encoding="utf-8")
-    except ScenarioError:
-        raise
-    except UnicodeDecodeError:
-        raise ScenarioError(["the file is not UTF-8 text"], str(path)) from None
-    except OSError as error:
-        raise ScenarioError([f"cannot read the file: {error.strerror or error}"], str(path)) from None
+    text = read_limited(path, MAX_FILE_BYTES, lambda message: ScenarioError([message], f"{path!s:.200}"))
     return loads(text, str(path), path.parent)
 
 
