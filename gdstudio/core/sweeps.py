@@ -154,11 +154,15 @@ class Sweep2D:
 def sweep_2d(objective: Objective, optimizer_name: str, start: Start, lrs: Sequence[float] | np.ndarray, param_name: str,
              param_values: Sequence[float] | np.ndarray, stop: StopRules, hyper: Mapping[str, object] | None = None,
              progress: Callable[[int, int], None] | None = None, cancel: Callable[[], bool] | None = None,
-             schedule_name: str = "constant", schedule_params: Mapping[str, object] | None = None) -> Sweep2D:
-    """One batched call per value of `param_name` (momentum, beta1, rho, ...), vectorised over the rates.
+             schedule_name: str = "constant", schedule_params: Mapping[str, object] | None = None,
+             rows_per_call: int = 1) -> Sweep2D:
+    """Batched calls over rows of `param_name` values (momentum, beta1, rho, ...), vectorised over the rates;
+    `rows_per_call` rows share one call (each start with its own rate and value), which is much faster
+    for big grids.
 
-    `progress(done, total)` is called after each row; `cancel()` is checked before each, and a
-    cancelled sweep returns the rows done so far (the rest nan / CANCELLED).
+    `progress(rows_done, total_rows)` is called after each call; `cancel()` is checked before each,
+    and a cancelled sweep returns the rows done so far (the rest nan / CANCELLED). Every cell is the
+    same run whatever the grouping.
     """
     lrs = _rates(lrs)
     values = np.asarray(param_values)
@@ -169,14 +173,19 @@ def sweep_2d(objective: Objective, optimizer_name: str, start: Start, lrs: Seque
     loss, steps = np.full((P, L), np.nan), np.zeros((P, L), dtype=np.int64)
     status = np.full((P, L), K.CANCELLED, dtype=np.int64)
     cancelled = False
-    for row, values_row in enumerate(settings):
+    per_call = max(1, int(rows_per_call))
+    for first in range(0, P, per_call):
         if cancel is not None and cancel():
             cancelled = True
             break
-        out = run_batch(objective, optimizer_name, np.tile(x0, (L, 1)), stop, values_row, lrs, schedule_name, schedule_params)
-        loss[row], steps[row], status[row] = out.loss, out.steps, out.status
+        rows = slice(first, min(first + per_call, P))
+        n = rows.stop - first
+        columns = None if n == 1 else {param_name: np.repeat(values[rows].astype(np.float64), L)}
+        out = run_batch(objective, optimizer_name, np.tile(x0, (n * L, 1)), stop, settings[first], np.tile(lrs, n),
+                        schedule_name, schedule_params, hyper_columns=columns)
+        loss[rows], steps[rows], status[rows] = out.loss.reshape(n, L), out.steps.reshape(n, L), out.status.reshape(n, L)
         if progress is not None:
-            progress(row + 1, P)
+            progress(rows.stop, P)
     return Sweep2D(optimizer_name, hyper, lrs, param_name, values, loss, steps, status, cancelled)
 
 

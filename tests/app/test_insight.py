@@ -199,3 +199,34 @@ def test_restarts_on_one_variable_sit_on_the_curve(qtbot, window):
     pos = window.insight.restarts.starts.getData()
     assert len(pos[0]) == len(window.insight.restarts.result.starts)
     assert np.allclose(pos[1], pos[0] ** 2)  # f(x) = x²
+
+
+def test_64x64_rosenbrock_sweep_is_fast_and_the_gui_stays_responsive(qtbot, window):
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    window.runs_panel.select(1)  # SGD with momentum on Rosenbrock
+    dialog = window.insight.show_sweeps()
+    qtbot.addWidget(dialog)
+    dialog.steps.setValue(500)
+    dialog.lr_low.setValue(1e-5)
+    dialog.lr_high.setValue(1e-2)
+    dialog.cells.setValue(4)
+    dialog.compute()  # compiles (or loads) every kernel first
+    qtbot.waitUntil(dialog.done_computing, timeout=120000)
+    dialog.cells.setValue(64)
+    ticks: list[float] = []
+    timer = QTimer(interval=10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    began = time.perf_counter()
+    dialog.compute()
+    qtbot.waitUntil(dialog.done_computing, timeout=60000)
+    elapsed = time.perf_counter() - began
+    timer.stop()
+    assert dialog.sweep.final_loss.shape == (64, 64)
+    assert elapsed < 2.0, f"64×64 × 500 steps took {elapsed:.2f} s"
+    gaps = np.diff([began, *ticks])  # (the longest are repaints of the dialog's plots, in the GUI thread)
+    assert len(ticks) >= elapsed / 0.1 and gaps.max() < 0.5, f"the event loop stalled for {gaps.max():.3f} s"
+    dialog.close()

@@ -207,3 +207,19 @@ def test_random_restarts_are_seeded(himmelblau):
     assert first.loss[first.best()] == first.loss.min()
     with pytest.raises(ValueError):
         random_restarts(himmelblau, "adam", BOX5, 0, 7, stop)
+
+
+def test_2d_sweep_rows_grouped_per_call_are_the_same_runs():
+    lrs = log_rates(1e-4, 1e-2, 16)
+    objective = parse_objective(ROSENBROCK)
+    one = sweep_2d(objective, "adam", [-1.5, 2.0], lrs, "beta1", np.linspace(0.0, 0.95, 7), StopRules(max_steps=300))
+    calls = []
+    grouped = sweep_2d(objective, "adam", [-1.5, 2.0], lrs, "beta1", np.linspace(0.0, 0.95, 7), StopRules(max_steps=300),
+                       progress=lambda done, total: calls.append((done, total)), rows_per_call=3)
+    assert calls == [(3, 7), (6, 7), (7, 7)]
+    for a, b in ((one.final_loss, grouped.final_loss), (one.steps, grouped.steps), (one.status, grouped.status)):
+        np.testing.assert_array_equal(a, b)
+    asked = []
+    cut = sweep_2d(objective, "sgd", [-1.5, 2.0], lrs, "momentum", np.linspace(0.0, 0.9, 7), StopRules(max_steps=100),
+                   cancel=lambda: asked.append(1) or len(asked) > 1, rows_per_call=3)
+    assert cut.cancelled and np.all(np.isfinite(cut.final_loss[:3])) and np.all(cut.status[3:] == K.CANCELLED)

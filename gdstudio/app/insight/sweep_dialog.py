@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from ...core import kernel as K
 from ...core.optimizers import optimizer
@@ -113,6 +113,7 @@ class SweepDialog(QDialog):
             self.curve_item.getAxis(side).enableAutoSIPrefix(False)
         self.curve_line = self.curve_item.plot(pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=5)
         self.hover = QLabel("click a cell to add that run to the scenario", objectName="sweepHover")
+        self.hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # new text never relayouts the plots
         plots = QSplitter(Qt.Orientation.Vertical)
         plots.addWidget(self.heat)
         plots.addWidget(self.curve)
@@ -148,8 +149,21 @@ class SweepDialog(QDialog):
         if objective is None or spec is None:
             self.heading.setText("Select a run first.")
             return False
+        same = self.spec is not None and self.spec.optimizer == spec.optimizer
         self.spec = spec
         names = sweepable(spec.optimizer)
+        if same and [self.param.itemText(i) for i in range(self.param.count())] == (names or ["(none)"]):
+            names = None  # the same choices: keep the combo and ranges as the user left them
+        if names is not None:
+            self._fill_params(names)
+        start = self.context.start(spec, objective)
+        where = ", ".join(f"{n}={fmt(v)}" for n, v in zip(objective.variables, start))
+        heading = f"<b>{spec.label}</b> ({spec.optimizer}) from ({where}) on {objective.text}"
+        if self.heading.text() != heading:
+            self.heading.setText(heading)
+        return True
+
+    def _fill_params(self, names: list[str]) -> None:
         self.param.blockSignals(True)
         current = self.param.currentText()
         self.param.clear()
@@ -158,10 +172,6 @@ class SweepDialog(QDialog):
             self.param.setCurrentText(current)
         self.param.blockSignals(False)
         self._param_changed(self.param.currentText())
-        start = self.context.start(spec, objective)
-        where = ", ".join(f"{n}={fmt(v)}" for n, v in zip(objective.variables, start))
-        self.heading.setText(f"<b>{spec.label}</b> ({spec.optimizer}) from ({where}) on {objective.text}")
-        return True
 
     def _param_changed(self, name: str) -> None:
         low, high = default_range(name)
@@ -195,7 +205,8 @@ class SweepDialog(QDialog):
             if values is None:
                 return curve, None
             grid = sweep_2d(objective, opt, start, lrs, name, values, stop, hyper, progress=task.report,
-                            cancel=lambda: task.cancelled, schedule_name=schedule[0], schedule_params=schedule[1])
+                            cancel=lambda: task.cancelled, schedule_name=schedule[0], schedule_params=schedule[1],
+                            rows_per_call=-(-len(values) // 16))  # ~16 progress steps, few kernel launches
             return curve, grid
 
         self.progress.setRange(0, len(values) if values is not None else 1)

@@ -21,6 +21,17 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 BATCH_LOCK = threading.Lock()
 
 
+def _leave_a_core() -> None:
+    """Batches in this (pool) thread use every core but one, so the GUI thread still gets to paint
+    (Numba's thread count is per calling thread)."""
+    try:
+        import numba
+
+        numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS - 1))
+    except (ImportError, ValueError):
+        pass
+
+
 class _Signals(QObject):
     done = Signal(object)
     failed = Signal(str)
@@ -54,6 +65,7 @@ class Task(QRunnable):
     def run(self) -> None:  # in a pool thread
         try:
             if self.exclusive:
+                _leave_a_core()
                 with BATCH_LOCK:
                     result = None if self.cancelled else self.work(self)
             else:
