@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QTabWidget, QWidget
+from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QTabWidget, QWidget,
+                               QWidgetAction)
 
 from ...core.optimizers import optimizer
 from .basins import BasinsOverlay
-from .common import Context
+from .common import Context, set_setting, setting
 from .critical_points import CriticalPointsOverlay
 from .optimizer_state import OptimizerStatePanel
 from .race import RacePanel
@@ -145,6 +146,10 @@ class Insight(QObject):
         for action in (self.restarts_action, self.clear_restarts_action):
             menu.addAction(action)
         menu.addSeparator()
+        self.restarts_count = self._spin_action(menu, "restarts", "restarts", 24, 1, 10000, "random starts per click")
+        self.basins_grid = self._spin_action(menu, "basins grid", "basins_resolution", 96, 8, 512,
+                                             "cells per axis of the basins grid (the square of it runs at once)")
+        menu.addSeparator()
         menu.addAction(self.sweep_action)
         menu.addAction(self.race_action)
         menu.addSeparator()
@@ -152,6 +157,22 @@ class Insight(QObject):
         panel.setText("Insight panel (step size, optimizer state, race)")
         menu.addAction(panel)
         self.menu = menu
+
+    def _spin_action(self, menu, text: str, key: str, default: int, low: int, high: int, tip: str) -> QSpinBox:
+        """A number kept in QSettings, edited right in the menu."""
+        box = QWidget()
+        layout = QHBoxLayout(box)
+        layout.setContentsMargins(24, 2, 8, 2)
+        spin = QSpinBox(minimum=low, maximum=high, objectName=f"{key}Spin")
+        spin.setValue(int(setting(key, default, int)))
+        spin.setToolTip(tip)
+        spin.valueChanged.connect(lambda v: set_setting(key, v))
+        layout.addWidget(QLabel(text))
+        layout.addWidget(spin)
+        action = QWidgetAction(menu)
+        action.setDefaultWidget(box)
+        menu.addAction(action)
+        return spin
 
     # -- helpers ----------------------------------------------------------------------
     def status(self, text: str) -> None:
