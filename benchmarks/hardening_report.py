@@ -95,11 +95,11 @@ def malformed_figures(hardening) -> dict:
             except Exception:  # noqa: BLE001
                 counts["other exception"] += 1
     csv_files = len(hardening.CSV_CASES) + 1  # + the sparse file over the size limit
-    bug_files = hardening.BUG_FILES  # the xfail tests' files (engine bugs): devices, huge integers, ...
+    bug_files = hardening.BUG_FILES  # files that reproduced the engine bugs found (fixed; now regression tests)
     other = 1 + 2  # the 50 MB file, a missing file and a directory
     tried_here = sum(sum(c.values()) for c in outcome.values())
     return {"scenario documents tried here": outcome, "CSV data files (tests)": csv_files,
-            "files for the engine bugs (xfail tests)": bug_files, "huge/unreadable files (tests)": other,
+            "files of the engine bugs found (regression tests)": bug_files, "huge/unreadable files (tests)": other,
             "total tried by the tests": tried_here + csv_files + bug_files + other}
 
 
