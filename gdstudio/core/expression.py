@@ -7,6 +7,7 @@ SymPy derives the derivatives once; plots evaluate them on grids through
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,7 @@ __all__ = ["ExpressionError", "Objective", "parse_objective"]
 
 MAX_NODES = 3000  # size of the loss tree; beyond this, derivation and compilation get slow
 MAX_DERIVED_NODES = 60000  # size of gradient + Hessian together
+MAX_EXPANSION_TERMS = 64  # a polynomial per-row loss with more terms is summed row by row instead
 
 
 def natural_key(name: str) -> tuple:
@@ -196,10 +198,23 @@ class Objective:
         return self
 
     def _moments(self, order: int, arrays: list[np.ndarray]) -> list[np.ndarray]:
-        """Aggregates of the per-row expressions at every point, summed over rows in chunks."""
+        """Aggregates of the per-row expressions at every point.
+
+        Where a per-row expression is a polynomial in the parameters (least squares, polynomial
+        fits), its coefficients are aggregated over the rows once, and each point costs a few
+        multiplications whatever the number of rows; otherwise rows are summed in chunks."""
         if self.data is None:
             raise ValueError("this loss averages over a data set: bind the data first")
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        expansions = self._expansions(order)
+        if expansions is not None:
+            totals = []
+            for terms in expansions:
+                total = np.zeros(shape)
+                for powers, weight in terms:
+                    total = total + weight * np.prod([a**k for a, k in zip(arrays, powers) if k], axis=0)
+                totals.append(total)
+            return totals
         points = [np.broadcast_to(a, shape)[..., None] for a in arrays]
         rows = self.data.shape[1]
         chunk = max(1, min(rows, 2_000_000 // max(1, int(np.prod(shape)))))
@@ -213,6 +228,32 @@ class Objective:
         assert totals is not None
         kinds = self.data_terms.moment_kinds(order)
         return [t / rows if kind == "mean" else t for t, kind in zip(totals, kinds)]
+
+    def _expansions(self, order: int) -> list[list[tuple[tuple[int, ...], float]]] | None:
+        """Per moment, (parameter powers, aggregated coefficient) terms; None when not polynomial."""
+        key = f"poly/{order}/{hashlib.blake2b(self.data.tobytes(), digest_size=16).hexdigest()}"
+        if key not in self._compiled:
+            self._compiled[key] = self._expand(order)
+        return self._compiled[key]
+
+    def _expand(self, order: int) -> list[list[tuple[tuple[int, ...], float]]] | None:
+        terms = self.data_terms
+        expansions = []
+        with np.errstate(all="ignore"):
+            for expr, kind in zip(terms.row_exprs(order), terms.moment_kinds(order)):
+                try:
+                    poly = sp.Poly(expr, *self.symbols)
+                except sp.PolynomialError:
+                    return None
+                if len(poly.terms()) > MAX_EXPANSION_TERMS or any(c.has(*self.symbols) for _, c in poly.terms()):
+                    return None
+                moment = []
+                for powers, coefficient in poly.terms():
+                    values = sp.lambdify(terms.column_symbols, coefficient, modules="numpy")(*self.data)
+                    total = float(np.sum(np.broadcast_to(values, self.data.shape[1:])))
+                    moment.append((powers, total / self.data.shape[1] if kind == "mean" else total))
+                expansions.append(moment)
+        return expansions
 
     def _evaluate(self, which: str, coords: Sequence[float | np.ndarray]) -> np.ndarray:
         if len(coords) != self.dimension:

@@ -197,3 +197,17 @@ def test_scenario_objective_binds_the_data() -> None:
     scenario = data_scenario([])
     objective = scenario_objective(scenario)
     assert objective.columns == ("x", "y") and objective.data.shape == (2, len(X))
+
+
+def test_polynomial_losses_evaluate_grids_without_touching_every_row_per_point() -> None:
+    """Least squares expands into a few aggregated coefficients: the grid agrees with row-by-row
+    sums, and a non-polynomial loss (logistic) still evaluates exactly row by row."""
+    objective = line_objective("mean((w*x + b - y)^2) + 0.01*w^2")
+    B, W = np.meshgrid(np.linspace(-2, 4, 9), np.linspace(0, 4, 7))
+    direct = np.array([[np.mean((w * X + b - Y) ** 2) + 0.01 * w * w for b, w in zip(rb, rw)] for rb, rw in zip(B, W)])
+    np.testing.assert_allclose(objective.loss(B, W), direct, rtol=1e-12)
+    assert any(key.startswith("poly/0/") and value is not None for key, value in objective._compiled.items())
+    logistic = line_objective("mean(log(1 + exp(-(w*x + b - 10)*sign(y - 10))))")
+    expected = np.mean(np.log(1 + np.exp(-(0.2 * X + 0.1 - 10) * np.sign(Y - 10))))
+    assert logistic.loss(0.1, 0.2) == pytest.approx(expected, rel=1e-13)
+    assert all(value is None for key, value in logistic._compiled.items() if key.startswith("poly/"))
