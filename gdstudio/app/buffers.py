@@ -1,10 +1,16 @@
 """GUI-side copies of the runs' trajectories.
 
-The worker's runner owns its arrays and may reallocate them at any time, so the
-GUI thread never reads them: each chunk's rows (fresh copies the worker no
+The worker never keeps history: each chunk's rows (fresh copies the worker no
 longer touches) are appended here, in the GUI thread, to a core `Trajectory` —
-the same storage the CLI uses, with the same memory bound for very long runs
-(older rows thinned, recent ones exact). Plots read views of it.
+the same storage and the same memory bound for very long runs as the CLI
+(older rows thinned, recent ones exact) — so an export equals `gdstudio run
+--out`. The core thins the whole array after every chunk past its row limit,
+O(rows) per chunk; here thinning is incremental and batched (see
+`LiveTrajectory`) so a frame never pays for the length of the run, and the
+exact core rule is applied once when the run ends.
+
+Plots do not re-read the whole buffer every frame: they remember the last step
+they drew and ask for the rows after it (`after`).
 """
 
 from __future__ import annotations
@@ -14,8 +20,98 @@ import numpy as np
 from ..core.trajectory import GRAD_NORM, LOSS, LR, PARAMS, ROW_LIMIT, Trajectory
 
 PREALLOCATED_FLOATS = 16_000_000  # reserved (not touched) up front, so growing never copies megabytes in the GUI thread
+THIN_BATCH = 1 << 17  # rows past the row limit gathered before they are thinned together
 
-__all__ = ["GRAD_NORM", "LOSS", "LR", "PARAMS", "RunBuffer"]
+__all__ = ["GRAD_NORM", "LOSS", "LR", "PARAMS", "LiveTrajectory", "RunBuffer"]
+
+RUNNING_STATES = ("running", "waiting")
+
+
+BLOCK = 4096
+
+
+def _move_down(rows: np.ndarray, steps: np.ndarray, to: int, first: int, stop: int, every: int) -> int:
+    """rows[first:stop:every] (and steps) copied to position `to` <= first, in small blocks: one big
+    overlapping assignment would make numpy copy through a fresh temporary array, and touching
+    fresh pages costs more than the copy itself. Returns the end of what was written."""
+    if to == first and every == 1:
+        return stop
+    for start in range(first, stop, BLOCK * every):
+        end = min(stop, start + BLOCK * every)
+        n = (end - start + every - 1) // every
+        rows[to : to + n] = rows[start:end:every]
+        steps[to : to + n] = steps[start:end:every]
+        to += n
+    return to
+
+
+class LiveTrajectory(Trajectory):
+    """A Trajectory that thins lazily and incrementally while it grows.
+
+    Rows older than the recent window are only ever dropped (never added back) as a run goes
+    on, and the stride of the kept ones only doubles, so thinning early never loses a row the
+    final thinning keeps: the rows kept here are always a superset of the core's, and
+    `settle()` makes them equal. Between doublings of the stride only the rows that just left
+    the recent window are filtered (O(chunk + window) memmove instead of O(rows) fancy
+    indexing), and that only once `THIN_BATCH` rows have gathered past the limit."""
+
+    def __init__(self, variables: tuple[str, ...], capacity: int = 1024, limit: int = ROW_LIMIT,
+                 window: int | None = None, batch: int = THIN_BATCH) -> None:
+        if window is None:
+            super().__init__(variables, capacity, limit)
+        else:
+            super().__init__(variables, capacity, limit, window)
+        self.batch = max(1, min(batch, limit // 4 or 1))
+        self._stride = 1  # rows before `_thinned_to` are all multiples of this stride
+        self._thinned_to = 0
+
+    def reserve(self, n: int) -> np.ndarray:
+        if self._count + n > len(self._rows) and self._next_step > self.limit:
+            self._thin_some()
+        needed = self._count + n
+        if needed > len(self._rows):
+            capacity = max(needed, min(2 * len(self._rows), self.limit + 2 * self.batch))
+            rows, steps = np.empty((capacity, self._rows.shape[1])), np.empty(capacity, dtype=np.int64)
+            rows[: self._count], steps[: self._count] = self._rows[: self._count], self._steps[: self._count]
+            self._rows, self._steps = rows, steps
+        return self._rows[self._count : needed]
+
+    def commit(self, n: int) -> None:
+        self._steps[self._count : self._count + n] = np.arange(self._next_step, self._next_step + n)
+        self._count += n
+        self._next_step += n
+        if self._next_step > self.limit and self._count > self.limit + self.batch:
+            self._thin_some()
+
+    def _thin_some(self) -> None:
+        """The core's rule (keep the recent window and the multiples of the stride), with slices only.
+
+        Invariant: the rows before step `_thinned_to` are exactly the multiples of `_stride` there,
+        and from `_thinned_to` on every step is present. So the old part keeps every
+        (stride/_stride)-th row, the part that just left the window keeps the multiples of the
+        stride (a strided slice too), and the window moves down: no fancy indexing, and only the
+        old part is touched, and only when the stride doubles."""
+        recent = self._next_step - self.window
+        if recent <= self._thinned_to:
+            return
+        stride = self._stride
+        while recent / stride > self.limit - self.window:
+            stride *= 2
+        rows, steps, count = self._rows, self._steps, self._count
+        lo = int(np.searchsorted(steps[:count], self._thinned_to))
+        hi = int(np.searchsorted(steps[:count], recent))
+        k = lo
+        if stride != self._stride:
+            k = _move_down(rows, steps, 0, 0, lo, stride // self._stride)
+        if hi > lo:
+            k = _move_down(rows, steps, k, lo + int(-steps[lo] % stride), hi, stride)
+        self._count = _move_down(rows, steps, k, hi, count, 1)  # the recent window moves down
+        self._stride, self._thinned_to = stride, recent
+
+    def settle(self) -> None:
+        """The run ended: keep exactly the rows the core (and so the CLI) keeps."""
+        if self._next_step > self.limit:
+            self._thin_some()
 
 
 class RunBuffer:
@@ -25,20 +121,39 @@ class RunBuffer:
         self.label = label
         self.variables = variables
         columns = PARAMS + len(variables)
-        self.trajectory = Trajectory(variables, capacity=min(ROW_LIMIT, max(1024, PREALLOCATED_FLOATS // columns)))
-        self.status = "waiting"
+        self.trajectory = LiveTrajectory(variables, capacity=min(ROW_LIMIT + 2 * THIN_BATCH,
+                                                                max(1024, PREALLOCATED_FLOATS // columns)))
+        self._status = "waiting"
         self.reason = ""
         self.version = 0  # bumped on every change, so plots redraw only what moved
         self.layout = 0  # bumped when old rows were thinned (row positions changed)
+        self.appended = 0  # rows ever appended (thinning never lowers it)
 
     def __len__(self) -> int:
         return len(self.trajectory)
 
+    @property
+    def status(self) -> str:
+        return self._status
+
+    @status.setter
+    def status(self, status: str) -> None:
+        if status not in RUNNING_STATES and self._status in RUNNING_STATES:
+            kept = len(self.trajectory)
+            self.trajectory.settle()
+            if len(self.trajectory) != kept:
+                self.layout += 1
+                self.version += 1
+        self._status = status
+
     def extend(self, rows: np.ndarray) -> None:
+        if not len(rows):
+            return
         kept = len(self.trajectory)
         self.trajectory.extend(rows)
         if len(self.trajectory) != kept + len(rows):
             self.layout += 1
+        self.appended += len(rows)
         self.version += 1
 
     @property
@@ -57,6 +172,12 @@ class RunBuffer:
     @property
     def loss(self) -> np.ndarray:
         return self.trajectory.loss
+
+    def after(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, rows) recorded after `step` (views, O(log n) to find): what a plot has not drawn yet."""
+        steps = self.trajectory.steps
+        first = int(np.searchsorted(steps, step, side="right"))
+        return steps[first:], self.trajectory.rows[first:]
 
     def last(self) -> np.ndarray | None:
         return self.trajectory.rows[-1] if len(self.trajectory) else None

@@ -1,10 +1,15 @@
 """The optimizer runs here, off the GUI thread.
 
 `RunWorker` is a QObject without parent moved to its own QThread. Its loop calls
-`ScenarioRunner.advance` in chunks and emits each chunk's rows by signal; the
-GUI thread never touches the runner. Pause, single steps, speed changes and
-cancellation arrive through a lock-protected state checked between chunks (the
-worker's own event loop is busy in the loop, so queued slots would not run).
+`ScenarioRunner.advance` in chunks sized by time (about `CHUNK_SECONDS` of
+kernel work each, which releases the GIL while it steps) and hands each chunk's
+rows to the GUI thread through a lock-protected outbox. Only the first chunk
+put into an empty outbox sends a (queued) signal, so however fast the worker
+goes the GUI gets at most one notification per event-loop pass and takes
+every chunk made meanwhile at once. Pause, single steps, speed changes and cancellation arrive
+through a lock-protected state checked between chunks (the worker's own event
+loop is busy in the loop, so queued slots would not run).
+
 `RunController` owns one worker/thread pair at a time: starting a run cancels
 and joins the previous one, and `stop()` is what the window calls on close.
 """
@@ -15,14 +20,34 @@ import math
 import threading
 import time
 
+import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.expression import Objective
-from ..core.runner import ScenarioRunner
+from ..core.runner import Chunk, ScenarioRunner
 from ..core.scenario import Scenario
 
-FRAME = 0.03  # seconds of work per chunk: about one redraw of the GUI
+CHUNK_SECONDS = 0.02  # kernel time per chunk when running as fast as possible
+FRAME = 0.03  # seconds between chunks when paced (a finite steps-per-second speed)
 MAX_CHUNK = 1 << 20
+
+
+class _Scratch:
+    """Stands in for a RunProgress's Trajectory inside the worker: the kernel writes each chunk
+    into one reused array (the runner copies the rows out), and nothing is kept. The GUI thread
+    keeps the history (buffers.RunBuffer), so the worker neither stores every step twice nor
+    spends time thinning a second copy of a long run."""
+
+    def __init__(self, columns: int) -> None:
+        self._rows = np.empty((1024, columns))
+
+    def reserve(self, n: int) -> np.ndarray:
+        if n > len(self._rows):
+            self._rows = np.empty((max(n, 2 * len(self._rows)), self._rows.shape[1]))
+        return self._rows[:n]
+
+    def commit(self, n: int) -> None:
+        pass
 
 
 class RunWorker(QObject):
@@ -30,10 +55,10 @@ class RunWorker(QObject):
 
     # every signal carries the worker's token, so the controller can drop a cancelled worker's late news
     started = Signal(int, list)  # [(label, variables)] once the runner is compiled
-    chunks = Signal(int, list)  # list[Chunk]
+    ready = Signal(int)  # the outbox went from empty to not empty: call take()
     finished = Signal(int, str)  # "", or an error message
-    # insight (optimizer state panel): [(run index, copy of kernel.ST[0])] after each chunk
-    kernel_state = Signal(int, list)
+    # insight (optimizer state panel): [(run index, copy of kernel.ST[0])] as of the latest chunk; it travels
+    # with the chunks (take_states) so the GUI never reads the runner's arrays
 
     def __init__(self, token: int, scenario: Scenario, objective: Objective | None, speed: float, paused: bool) -> None:
         super().__init__()
@@ -44,6 +69,9 @@ class RunWorker(QObject):
         self._paused = paused
         self._pending_steps = 0
         self._cancelled = False
+        self._outbox: list[Chunk] = []
+        self._states: list | None = None
+        self._outbox_lock = threading.Lock()
 
     # -- called from the GUI thread -------------------------------------------------
     def set_speed(self, speed: float) -> None:
@@ -67,16 +95,34 @@ class RunWorker(QObject):
             self._cancelled = True
             self._cond.notify_all()
 
+    def take(self) -> tuple[list[Chunk], list | None]:
+        """Everything produced since the last call (in order; not concatenated, which would copy every
+        row once more into fresh memory) and the latest optimizer states."""
+        with self._outbox_lock:
+            chunks, self._outbox = self._outbox, []
+            states, self._states = self._states, None
+        return chunks, states
+
     # -- runs in the worker thread --------------------------------------------------
     @Slot()
     def run(self) -> None:
         try:
             runner = ScenarioRunner(self._scenario, self._objective)
+            for progress in runner.runs:
+                progress.trajectory = _Scratch(3 + progress.objective.dimension)
             self.started.emit(self.token, [(r.label, runner.objective.variables) for r in runner.runs])
             self._loop(runner)
             self.finished.emit(self.token, "")
         except Exception as error:  # a run the engine refuses: report it, never crash the thread
             self.finished.emit(self.token, f"{type(error).__name__}: {error}" if not isinstance(error, ValueError) else str(error))
+
+    def _post(self, chunks: list[Chunk], states: list) -> None:
+        with self._outbox_lock:
+            notify = not self._outbox and self._states is None
+            self._outbox.extend(chunks)
+            self._states = states
+        if notify:
+            self.ready.emit(self.token)
 
     def _next_chunk(self, per_step: float) -> int:
         """How many steps to take now (0 = cancelled), waiting while paused or pacing."""
@@ -91,7 +137,7 @@ class RunWorker(QObject):
                     break
                 self._cond.wait()
             if math.isinf(self._speed):
-                return int(min(MAX_CHUNK, max(1, FRAME / max(per_step, 1e-9))))
+                return int(min(MAX_CHUNK, max(1, CHUNK_SECONDS / max(per_step, 1e-10))))
             return max(1, round(self._speed * FRAME))
 
     def _pace(self, n: int, began: float) -> None:
@@ -105,7 +151,7 @@ class RunWorker(QObject):
                     return
 
     def _loop(self, runner: ScenarioRunner) -> None:
-        per_step = 1e-6  # seconds per step per run, learned as we go
+        per_step = 1e-6  # seconds per step (of every unfinished run together), learned as we go
         while not runner.finished:
             n = self._next_chunk(per_step)
             if n == 0:
@@ -115,11 +161,9 @@ class RunWorker(QObject):
             done = runner.advance(n)
             spent = time.perf_counter() - began
             taken = max((len(c.rows) for c in done), default=0)
-            if taken:
-                per_step = 0.5 * per_step + 0.5 * spent / taken
-            self.chunks.emit(self.token, done)
-            # insight: a copy of each run's optimizer state buffers, so the GUI never reads the runner's arrays
-            self.kernel_state.emit(self.token, [(r.index, r.kernel.ST[0].copy()) for r in runner.runs])
+            if taken:  # rows are at most n: a chunk never grows more than 4x from one to the next
+                per_step = max(0.5 * per_step + 0.5 * spent / taken, per_step / 4)
+            self._post(done, [(r.index, r.kernel.ST[0].copy()) for r in runner.runs])
             self._pace(n, began)
 
 
@@ -129,7 +173,7 @@ class RunController(QObject):
     started = Signal(list)
     chunks = Signal(list)
     finished = Signal(str)
-    kernel_state = Signal(list)  # insight: [(run index, state buffers copy)], see RunWorker.kernel_state
+    kernel_state = Signal(list)  # insight: [(run index, state buffers copy)], see RunWorker.take
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -153,8 +197,7 @@ class RunController(QObject):
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.started.connect(self._on_started)
-        worker.chunks.connect(self._on_chunks)
-        worker.kernel_state.connect(self._on_kernel_state)  # insight
+        worker.ready.connect(self._on_ready)
         worker.finished.connect(self._on_finished)
         self._worker, self._thread = worker, thread
         thread.start()
@@ -166,17 +209,23 @@ class RunController(QObject):
         if self._current(token):
             self.started.emit(runs)
 
-    def _on_chunks(self, token: int, chunks: list) -> None:
+    def _on_ready(self, token: int) -> None:
         if self._current(token):  # a cancelled worker's late chunks are dropped
-            self.chunks.emit(chunks)
+            self._deliver()
 
-    def _on_kernel_state(self, token: int, states: list) -> None:  # insight: relay the optimizer state copies
-        if self._current(token):
+    def _deliver(self) -> None:
+        if self._worker is None:
+            return
+        chunks, states = self._worker.take()
+        if chunks:
+            self.chunks.emit(chunks)
+        if states is not None:
             self.kernel_state.emit(states)
 
     def _on_finished(self, token: int, error: str) -> None:
         if not self._current(token):
             return
+        self._deliver()  # whatever is still in the outbox comes before the end
         self._join()
         self.finished.emit(error)
 

@@ -19,7 +19,9 @@ def test_run_to_completion_shows_status_and_plots_every_step(qtbot, window):
         xs, ys = curve.getOriginalDataset()  # a min/max envelope of every step (runs are longer than 2048 steps)
         assert len(run.trajectory) - 2 <= xs[-1] <= len(run.trajectory) - 1 and len(xs) <= len(run.trajectory)
         assert np.nanmax(ys) == run.trajectory.loss.max() and np.nanmin(ys) == run.trajectory.loss.min()
-        assert len(path.getData()[0]) == len(run.trajectory)
+        px, py = path.getData()  # points closer than a pixel-sized cell are skipped; the path ends at the final point
+        assert 1 < len(px) <= len(run.trajectory)
+        assert (px[0], py[0]) == tuple(run.trajectory.params[0]) and (px[-1], py[-1]) == tuple(run.trajectory.params[-1])
     table = window.runs_panel.table
     assert table.topLevelItem(0).text(4) == headless[0].status
     assert table.topLevelItem(0).toolTip(4) == headless[0].reason

@@ -42,8 +42,12 @@ class RunsPanel(QWidget):
         self.table.setHeaderLabels(list(COLUMNS))
         self.table.setRootIsDecorated(False)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.header().setStretchLastSection(True)
+        header = self.table.header()  # fixed widths: live numbers never trigger a relayout by content
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setMinimumSectionSize(40)
+        for column, width in enumerate((110, 82, 66, 62)):
+            self.table.setColumnWidth(column, width)
         self.table.setMaximumHeight(150)
         self.add_button = QPushButton("Add", objectName="addRun", toolTip="add a run (gradient descent)")
         self.duplicate_button = QPushButton("Duplicate", objectName="duplicateRun", toolTip="copy the selected run")
@@ -120,13 +124,15 @@ class RunsPanel(QWidget):
             if item is None:
                 break
             last = buffer.last()
+            texts = [(4, buffer.status)]
             if last is not None:
-                item.setText(1, f"{buffer.steps_done:,}")
-                item.setText(2, number(last[0]))
-                item.setText(3, number(last[1]))
-            item.setText(4, buffer.status)
-            item.setToolTip(4, buffer.reason)
-            item.setToolTip(0, buffer.reason)
+                texts += [(1, f"{buffer.steps_done:,}"), (2, number(last[0])), (3, number(last[1]))]
+            for column, text in texts:  # only cells that changed: each setText re-lays out the table
+                if item.text(column) != text:
+                    item.setText(column, text)
+            if item.toolTip(4) != buffer.reason:
+                item.setToolTip(4, buffer.reason)
+                item.setToolTip(0, buffer.reason)
 
     def clear_status(self) -> None:
         for i in range(self.table.topLevelItemCount()):

@@ -41,27 +41,30 @@ class Decimator:
 
     def reset(self) -> None:
         self.size = 1
-        self.done = 0  # rows already folded into buckets
+        self.done_step = None  # x (step) of the last row folded into buckets; rows are found again by it,
+        # so thinning of older rows in the buffer (which shifts row positions) never forces a re-fold
         self.lows = self.highs = self.x0 = self.x1 = np.empty(0)
 
     def _prep(self, values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
-        return np.where(values > 0, values, np.nan) if self.log else values
+        if self.log:
+            return np.where(values > 0, values, np.nan)  # also drops -inf; +inf is caught below
+        return values
+
+    def _finite(self, values: np.ndarray) -> np.ndarray:
+        """Non-finite values (a diverging run's inf or nan) become gaps, never part of the picture."""
+        values = self._prep(values)
+        return np.where(np.isfinite(values), values, np.nan)
 
     def update(self, xs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Fold in rows added since the last call; return (x, y) to draw."""
+        """Fold in rows added since the last call; return (x, y) to draw. `xs` must increase."""
         n = len(values)
-        if n < self.done:
-            self.reset()
-        complete = self.done + (n - self.done) // self.size * self.size
-        if complete > self.done:
-            lo, hi = _reduce(self._prep(values[self.done:complete]), self.size)
-            starts = xs[self.done:complete:self.size].astype(np.float64)
-            ends = xs[self.done + self.size - 1:complete:self.size].astype(np.float64)
-            self.lows, self.highs = np.concatenate([self.lows, lo]), np.concatenate([self.highs, hi])
-            self.x0, self.x1 = np.concatenate([self.x0, starts]), np.concatenate([self.x1, ends])
-            self.done = complete
-        while len(self.lows) > self.max_buckets:
+        if self.done_step is not None and (n == 0 or xs[n - 1] < self.done_step):
+            self.reset()  # a different (shorter) buffer: start again
+        start = 0 if self.done_step is None else int(np.searchsorted(xs[:n], self.done_step, side="right"))
+        # grow the bucket size first (merging what is folded), so a long first batch is reduced once, at
+        # its final size, instead of row by row and then halved again and again
+        while len(self.lows) + (n - start) // self.size > self.max_buckets:
             even = len(self.lows) // 2 * 2
             odd = len(self.lows) > even
             self.lows = np.fmin(self.lows[0:even:2], self.lows[1:even:2])
@@ -69,11 +72,20 @@ class Decimator:
             self.x0, self.x1 = self.x0[0:even:2], self.x1[1:even:2]
             self.size *= 2
             if odd:  # the bucket left over is half a new one: its rows go back to the tail
-                self.done -= self.size // 2
+                start = int(np.searchsorted(xs[:n], self.x1[-1], side="right")) if len(self.x1) else 0
+        complete = start + (n - start) // self.size * self.size
+        if complete > start:
+            lo, hi = _reduce(self._finite(values[start:complete]), self.size)
+            starts = xs[start:complete:self.size].astype(np.float64)
+            ends = xs[start + self.size - 1:complete:self.size].astype(np.float64)
+            self.lows, self.highs = np.concatenate([self.lows, lo]), np.concatenate([self.highs, hi])
+            self.x0, self.x1 = np.concatenate([self.x0, starts]), np.concatenate([self.x1, ends])
+            start = complete
+        self.done_step = self.x1[-1] if len(self.x1) else None
         if self.size == 1:  # at most max_buckets rows: draw them as they are
-            return xs[:n].astype(np.float64), self._prep(values[:n])
-        tail_x = xs[self.done:n].astype(np.float64)
-        tail_y = self._prep(values[self.done:n])
+            return self.x0.copy(), self.lows.copy()
+        tail_x = xs[start:n].astype(np.float64)
+        tail_y = self._finite(values[start:n])
         x, y = _envelope(self.x0, self.x1, self.lows, self.highs)
         return np.concatenate([x, tail_x]), np.concatenate([y, tail_y])
 
@@ -88,9 +100,9 @@ class Decimator:
         while (last - first) // size > self.max_buckets:
             size *= 2
         whole = first + (last - first) // size * size
-        tail_x, tail_y = xs[whole:last].astype(np.float64), self._prep(values[whole:last])
+        tail_x, tail_y = xs[whole:last].astype(np.float64), self._finite(values[whole:last])
         if whole == first:
             return tail_x, tail_y
-        lo, hi = _reduce(self._prep(values[first:whole]), size)
+        lo, hi = _reduce(self._finite(values[first:whole]), size)
         x, y = _envelope(xs[first:whole:size].astype(np.float64), xs[first + size - 1:whole:size].astype(np.float64), lo, hi)
         return np.concatenate([x, tail_x]), np.concatenate([y, tail_y])

@@ -3,7 +3,7 @@
 Curve items are created once per set of runs and fed with `setData` on the
 redraw timer, only when a buffer grew. What they get is an incremental min/max
 decimation (`decimate.Decimator`), so a frame costs O(new rows) even after
-millions of steps; zooming in re-decimates just the visible slice. The items
+millions of steps (non-finite values are gaps); zooming in re-decimates just the visible slice. The items
 also keep pyqtgraph's peak downsampling and clip-to-view. Hovering reports
 step, value and parameters of every run at that step (from the full buffers).
 """
@@ -70,7 +70,7 @@ class LossCurve(QWidget):
             legend.clear()
         self.curves = []
         for buffer, color in zip(buffers, colors):
-            curve = self.item.plot([], [], pen=pg.mkPen(color, width=2), name=buffer.label)
+            curve = self.item.plot([], [], pen=pg.mkPen(color, width=2), name=buffer.label, connect="finite")
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             self.curves.append(curve)
@@ -81,7 +81,6 @@ class LossCurve(QWidget):
     def _reset_decimation(self) -> None:
         self._decimators = [Decimator(log=self.log.isChecked()) for _ in self._buffers]
         self._drawn = [-1] * len(self._buffers)
-        self._layouts = [b.layout for b in self._buffers]
         self._detail_range = None
 
     def _column(self) -> int:
@@ -112,11 +111,8 @@ class LossCurve(QWidget):
         for i, (buffer, curve) in enumerate(zip(self._buffers, self.curves)):
             if self._drawn[i] != buffer.version:
                 self._drawn[i] = buffer.version
-                decimator = self._decimators[i]
-                if self._layouts[i] != buffer.layout:  # old rows were thinned: fold them in again
-                    self._layouts[i] = buffer.layout
-                    decimator.reset()
-                curve.setData(*decimator.update(buffer.steps, buffer.rows[:, column]))
+                # O(new rows): the decimator finds its place by step, so thinning old rows costs nothing here
+                curve.setData(*self._decimators[i].update(buffer.steps, buffer.rows[:, column]))
 
     def _redraw_all(self) -> None:
         self._reset_decimation()
