@@ -2,9 +2,38 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
+
+SIGNAL_TICK_MS = 200  # Python runs signal handlers only between bytecodes: a timer gives it the chance
+
+
+def install_signal_handlers(app: QApplication, window) -> QTimer:
+    """Ctrl+C (SIGINT) and SIGTERM quit like the window's Quit, minus the unsaved-changes prompt
+    (nobody is there to answer it): runs stop, the thread is joined, unsaved work stays in the
+    recovery file, and the exit code is 0 with nothing on stderr."""
+
+    def quit_now(signum, frame) -> None:
+        QTimer.singleShot(0, lambda: _quit(app, window))
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, quit_now)
+    tick = QTimer(app, interval=SIGNAL_TICK_MS)
+    tick.timeout.connect(lambda: None)
+    tick.start()
+    return tick
+
+
+def _quit(app: QApplication, window) -> None:
+    window.recovery.autosave()  # kept: offered again on the next start
+    window.shutdown()
+    window.ask_unsaved = lambda: "discard"
+    window.recovery.discard = lambda: None  # closing below must not remove it
+    window.close()
+    app.quit()
 
 
 def launch(path: str | None = None) -> int:
@@ -18,9 +47,12 @@ def launch(path: str | None = None) -> int:
 
     window = MainWindow()
     app.aboutToQuit.connect(window.shutdown)
+    tick = install_signal_handlers(app, window)
     window.show()
-    if path:
+    recovered = window.recovery.offer()
+    if path and not recovered:
         window.files.open_path(path, ask=False)
     app.exec()
+    tick.stop()
     window.shutdown()
     return 0

@@ -44,6 +44,9 @@ class MainWindow(QMainWindow):
         from .worker import RunController
 
         self.controller = RunController(self)
+        from .recovery import Recovery
+
+        self.recovery = Recovery(self)  # autosave of unsaved work; offered after a crash (main.launch)
         self.objective: Objective | None = None
         self.buffers: list[RunBuffer] = []
         self.state = "idle"  # idle | starting | running | paused | finished
@@ -380,6 +383,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.shutdown()
+        self.recovery.discard()  # a clean quit: nothing to recover
         settings().setValue("geometry", self.saveGeometry())
         event.accept()
 
