@@ -92,3 +92,36 @@ def curve(objective: Objective, x_range: tuple[float, float], points: int = 800)
     xs = np.linspace(*x_range, points)
     ys = objective.loss(xs)
     return xs, np.where(np.isfinite(ys), ys, np.nan)
+
+
+ARROWS = 21
+
+
+def gradient_arrows(objective: Objective, x_var: str, y_var: str, x_range: tuple[float, float],
+                    y_range: tuple[float, float], fixed: Mapping[str, float], grid: int = ARROWS) -> tuple[np.ndarray, np.ndarray]:
+    """Arrows of the descent direction −∇ on a coarse grid, as line pairs (x, y) with NaN gaps:
+    each arrow a shaft and two head strokes, all the same length (the direction is what shows;
+    where the gradient is zero or undefined there is no arrow). Computed once per view/loss."""
+    xs = np.linspace(*x_range, grid + 2)[1:-1]
+    ys = np.linspace(*y_range, grid + 2)[1:-1]
+    X, Y = np.meshgrid(xs, ys)
+    coords = [X if v == x_var else Y if v == y_var else np.full_like(X, float(fixed.get(v, 0.0))) for v in objective.variables]
+    with np.errstate(all="ignore"):
+        g = objective.grad(*coords)
+        names = objective.variables
+        gx, gy = -np.broadcast_to(g[names.index(x_var)], X.shape), -np.broadcast_to(g[names.index(y_var)], X.shape)
+        sx, sy = (x_range[1] - x_range[0]) / (grid + 1), (y_range[1] - y_range[0]) / (grid + 1)
+        u, v = gx / sx, gy / sy  # in cell units, so arrows look right whatever the aspect
+        length = np.hypot(u, v)
+        ok = np.isfinite(length) & (length > 0)
+        u, v = np.where(ok, u / np.where(ok, length, 1), 0), np.where(ok, v / np.where(ok, length, 1), 0)
+    half = 0.35
+    x0, y0 = X - half * u * sx, Y - half * v * sy
+    x1, y1 = X + half * u * sx, Y + half * v * sy
+    c, s = np.cos(2.6), np.sin(2.6)  # head strokes at ±150° from the shaft
+    hx1, hy1 = x1 + 0.25 * (c * u - s * v) * sx, y1 + 0.25 * (s * u + c * v) * sy
+    hx2, hy2 = x1 + 0.25 * (c * u + s * v) * sx, y1 + 0.25 * (-s * u + c * v) * sy
+    gap = np.full_like(X, np.nan)
+    px = np.stack([x0, x1, hx1, gap, x1, hx2, gap], axis=-1)[ok]
+    py = np.stack([y0, y1, hy1, gap, y1, hy2, gap], axis=-1)[ok]
+    return px.ravel(), py.ravel()

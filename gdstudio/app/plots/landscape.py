@@ -16,12 +16,13 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtWidgets import QGraphicsItem, QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from ...core.expression import Objective
 from ...core.scenario import Scenario
 from ..buffers import PARAMS, RunBuffer
-from .contours import Field, compute_field, curve
+from .contours import Field, compute_field, curve, gradient_arrows
 from .style import text_color, themed_plot
 
 MAX_PATH_POINTS = 20000  # drawn points per path at most (the buffers keep every step)
@@ -106,10 +107,28 @@ class Landscape(QWidget):
         self.axis_label = QLabel("axes")
         for w in (self.axis_label, self.x_axis, self.y_axis, self.lines_box, self.fit_button):
             bar.addWidget(w)
+        self.arrows_box = QCheckBox("gradient arrows", objectName="gradientArrows")
+        self.arrows_box.setToolTip("the descent direction −∇ on a grid (computed once per loss and view)")
+        bar.insertWidget(bar.indexOf(self.fit_button), self.arrows_box)
         bar.addWidget(self.note, 1)
+        # the view range, editable: the landscape is recomputed for it
+        self.range_boxes: dict[str, QDoubleSpinBox] = {}
+        ranges = QHBoxLayout()
+        self.range_labels = []
+        for key, text in (("x0", "x from"), ("x1", "to"), ("y0", "y from"), ("y1", "to")):
+            box = QDoubleSpinBox(objectName=f"view_{key}", decimals=4, minimum=-1e12, maximum=1e12, keyboardTracking=False)
+            box.setToolTip("view range of the landscape (Enter to apply)")
+            box.editingFinished.connect(self._range_edited)
+            label = QLabel(text)
+            self.range_labels.append(label)
+            ranges.addWidget(label)
+            ranges.addWidget(box)
+            self.range_boxes[key] = box
+        ranges.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addLayout(ranges)
         layout.addWidget(self.plot, 1)
 
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -117,13 +136,16 @@ class Landscape(QWidget):
         self.image.setOpacity(0.85)
         self.lines = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 110), width=1), connect="finite")
         self.curve_item = pg.PlotDataItem(pen=pg.mkPen(text_color(), width=2))
+        self.arrows = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 150), width=1), connect="finite")
+        self.arrows.setVisible(False)
         self.minima = pg.ScatterPlotItem(symbol="star", size=18, brush=pg.mkBrush("#ffd700"), pen=pg.mkPen("k"))
-        for item in (self.image, self.lines, self.curve_item, self.minima):
+        for item in (self.image, self.lines, self.arrows, self.curve_item, self.minima):
             self.item.addItem(item)
-        for static in (self.image, self.lines, self.curve_item):  # repainted from a pixmap while runs move
+        for static in (self.image, self.lines, self.arrows, self.curve_item):  # repainted from a pixmap while runs move
             static.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.image.setZValue(-10)
         self.lines.setZValue(-5)
+        self.arrows.setZValue(-4)
         self.minima.setZValue(20)
 
         self.objective: Objective | None = None
@@ -145,6 +167,7 @@ class Landscape(QWidget):
         self.x_axis.activated.connect(self._axes_chosen)
         self.y_axis.activated.connect(self._axes_chosen)
         self.lines_box.toggled.connect(self.lines.setVisible)
+        self.arrows_box.toggled.connect(self._arrows_toggled)
         self.fit_button.clicked.connect(self._use_visible)
 
     # -- what is plotted --------------------------------------------------------------
@@ -175,6 +198,7 @@ class Landscape(QWidget):
         for w in (self.axis_label, self.x_axis, self.y_axis):
             w.setVisible(many)
         self.lines_box.setVisible(len(objective.variables) >= 2)
+        self.arrows_box.setVisible(len(objective.variables) >= 2)
         self._recompute(reset_range=True)
 
     def _slice_point(self) -> dict[str, float]:
@@ -195,6 +219,7 @@ class Landscape(QWidget):
             self.curve_item.setData(xs, ys)
             self.image.clear()
             self.lines.setData([], [])
+            self.arrows.setData([], [])
             self.field = None
             self.item.setLabels(bottom=axes[0], left="loss")
             self.note.setText("")
@@ -207,12 +232,15 @@ class Landscape(QWidget):
             self.image.setImage(field.shade, levels=levels if levels[1] > levels[0] else (levels[0], levels[0] + 1))
             self.image.setRect(QRectF(x_range[0], y_range[0], x_range[1] - x_range[0], y_range[1] - y_range[0]))
             self.lines.setData(field.lines_x, field.lines_y)
+            self._arrows_for = None
+            self._update_arrows()
             self.item.setLabels(bottom=axes[0], left=axes[1])
             scale = "log-spaced levels" if field.log else "evenly spaced levels"
             sliced = "" if len(self.variables) == 2 else " · slice through " + ", ".join(
                 f"{k}={v:.3g}" for k, v in self._slice_point().items() if k not in axes)
             self.note.setText(scale + sliced)
         self._show_minima(axes)
+        self._show_range(axes)
         if reset_range:
             self.vb.setRange(xRange=scenario.range_of(axes[0]), yRange=self._y_range(axes), padding=0)
         self._drawn = [-1] * len(self._buffers)
@@ -330,6 +358,60 @@ class Landscape(QWidget):
         if (self._slice_at is None or not np.array_equal(point, self._slice_at)) and now - self._slice_time >= RESLICE_SECONDS:
             self._slice_at, self._slice_time = point.copy(), now
             self._recompute()
+
+    # -- gradient arrows and the view range ---------------------------------------------
+    def _arrows_toggled(self, on: bool) -> None:
+        self.arrows.setVisible(on)
+        self._update_arrows()
+
+    def _update_arrows(self) -> None:
+        """Arrows for the current loss, view and slice, computed only when shown and only once."""
+        axes = self.axes()
+        if not self.arrows_box.isChecked() or self.objective is None or self.scenario is None or len(axes) != 2:
+            return
+        key = (self.objective.text, axes, self.scenario.range_of(axes[0]), self.scenario.range_of(axes[1]),
+               tuple(sorted(self._slice_point().items())))
+        if getattr(self, "_arrows_for", None) == key:
+            return
+        self._arrows_for = key
+        try:
+            xs, ys = gradient_arrows(self.objective, axes[0], axes[1], key[2], key[3], self._slice_point())
+        except (ValueError, ArithmeticError):
+            xs = ys = np.empty(0)
+        self.arrows.setData(xs, ys)
+
+    def _show_range(self, axes: tuple[str, ...]) -> None:
+        boxes, scenario = self.range_boxes, self.scenario
+        two = len(axes) == 2
+        for key in ("y0", "y1"):
+            boxes[key].setVisible(two)
+        self.range_labels[0].setText(f"{axes[0]} from")
+        self.range_labels[2].setText(f"{axes[1]} from" if two else "")
+        for label in self.range_labels[2:]:
+            label.setVisible(two)
+        values = {"x0": scenario.range_of(axes[0])[0], "x1": scenario.range_of(axes[0])[1]}
+        if two:
+            values.update(y0=scenario.range_of(axes[1])[0], y1=scenario.range_of(axes[1])[1])
+        for key, value in values.items():
+            boxes[key].blockSignals(True)
+            boxes[key].setValue(float(value))
+            boxes[key].blockSignals(False)
+
+    def _range_edited(self) -> None:
+        axes = self.axes()
+        if not axes or self.scenario is None:
+            return
+        b = {k: box.value() for k, box in self.range_boxes.items()}
+        chosen = {}
+        if b["x0"] < b["x1"]:
+            chosen[axes[0]] = (b["x0"], b["x1"])
+        if len(axes) == 2 and b["y0"] < b["y1"]:
+            chosen[axes[1]] = (b["y0"], b["y1"])
+        current = {a: tuple(self.scenario.range_of(a)) for a in axes}
+        if chosen and any(current.get(a) != v for a, v in chosen.items()):
+            self.view_chosen.emit(chosen)
+        else:
+            self._show_range(axes)  # an empty range (from >= to) is refused: back to the current one
 
     # -- interaction ------------------------------------------------------------------
     def _axes_chosen(self) -> None:
