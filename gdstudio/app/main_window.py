@@ -322,6 +322,9 @@ class MainWindow(QMainWindow):
         colors = [run_color(self._running, i) for i in range(len(runs))]
         self.landscape.set_runs(self.buffers, colors)
         self.loss_curve.set_runs(self.buffers, colors)
+        data = self._running.data.dataset if self._running.data else None  # epoch = step · batch / rows
+        self.loss_curve.set_epoch_scales([min(s.batch_size or data.rows, data.rows) / data.rows for s in self._running.runs]
+                                         if data is not None and data.rows else None)
         if self.state == "starting":
             self.state = "paused" if self.controller.paused else "running"
         self._update_buttons()

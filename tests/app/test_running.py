@@ -94,3 +94,27 @@ def test_short_run_plots_every_step(qtbot, window):
     window.loss_curve.log.setChecked(False)
     xs, ys = window.loss_curve.curves[0].getOriginalDataset()
     assert np.array_equal(ys, headless[0].trajectory.lr)
+
+
+def test_epoch_axis_for_runs_on_a_data_set(qtbot, window):
+    from pathlib import Path
+
+    from gdstudio.core import scenario as sc
+
+    assert not window.loss_curve.x_unit.isEnabled()  # no data set: steps only
+    path = Path(__file__).resolve().parents[2] / "scenarios" / "03_batch_sgd_minibatch.json"
+    assert window.files.open_path(str(path))
+    qtbot.waitUntil(lambda: window.objective is not None and window.objective.text == window.document.scenario.loss)
+    run_to_end(qtbot, window)
+    scenario = sc.load(path)
+    rows = scenario.data.dataset.rows
+    curve = window.loss_curve
+    assert curve.x_unit.isEnabled()
+    steps_x = [c.getOriginalDataset()[0][-1] for c in curve.curves]
+    curve.x_unit.setCurrentIndex(1)
+    assert curve.item.getAxis("bottom").labelText == "epoch"
+    for spec, c, last in zip(scenario.runs, curve.curves, steps_x):
+        expected = last * min(spec.batch_size or rows, rows) / rows
+        assert abs(c.getOriginalDataset()[0][-1] - expected) < 1e-9 * max(1.0, expected)
+    curve.x_unit.setCurrentIndex(0)
+    assert [c.getOriginalDataset()[0][-1] for c in curve.curves] == steps_x

@@ -45,6 +45,11 @@ class LossCurve(QWidget):
         bar.addWidget(QLabel("show"))
         bar.addWidget(self.quantity)
         bar.addWidget(self.log)
+        self.x_unit = QComboBox(objectName="xUnit")
+        self.x_unit.addItems(["per step", "per epoch"])
+        self.x_unit.setToolTip("horizontal axis: optimizer steps, or epochs (step · batch / rows) for runs on a data set")
+        self.x_unit.setEnabled(False)
+        bar.addWidget(self.x_unit)
         bar.addWidget(self.hover, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -56,7 +61,9 @@ class LossCurve(QWidget):
         self._detail_range: tuple[float, float] | None = None
         self._detail_time = 0.0
         self._buffers: list[RunBuffer] = []
+        self._epoch_scales: list[float] | None = None  # epochs per step of each run (batch / rows)
         self.quantity.currentIndexChanged.connect(self._redraw_all)
+        self.x_unit.currentIndexChanged.connect(self._unit_changed)
         self.log.toggled.connect(self._set_log)
         self._set_log(True)
         self._proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._moved)
@@ -78,6 +85,26 @@ class LossCurve(QWidget):
         self._reset_decimation()
         self.hover.clear()
 
+    def set_epoch_scales(self, scales: list[float] | None) -> None:
+        """Epochs per step of each run (batch size / rows of the data set; 1 for full batches), or None
+        when the scenario has no data set (then only steps make sense)."""
+        self._epoch_scales = list(scales) if scales else None
+        self.x_unit.setEnabled(self._epoch_scales is not None)
+        if self._epoch_scales is None and self.x_unit.currentIndex():
+            self.x_unit.setCurrentIndex(0)
+        else:
+            self._unit_changed()
+
+    def _scale(self, i: int) -> float:
+        if self.x_unit.currentIndex() == 1 and self._epoch_scales and i < len(self._epoch_scales):
+            return self._epoch_scales[i]
+        return 1.0
+
+    def _unit_changed(self) -> None:
+        self.item.setLabel("bottom", "epoch" if self.x_unit.currentIndex() == 1 else "step")
+        self._redraw_all()
+        self.item.vb.enableAutoRange()
+
     def _reset_decimation(self) -> None:
         self._decimators = [Decimator(log=self.log.isChecked()) for _ in self._buffers]
         self._drawn = [-1] * len(self._buffers)
@@ -91,7 +118,7 @@ class LossCurve(QWidget):
         if self.item.vb.autoRangeEnabled()[0]:
             return None
         low, high = self.item.vb.viewRange()[0]
-        longest = max((b.steps_done for b in self._buffers), default=0)
+        longest = max((b.steps_done * self._scale(i) for i, b in enumerate(self._buffers)), default=0)
         return (low, high) if high - low < 0.9 * longest else None
 
     def refresh(self) -> None:
@@ -103,8 +130,10 @@ class LossCurve(QWidget):
             due = zoom != self._detail_range or (moved and time.monotonic() - self._detail_time > DETAIL_SECONDS)
             if due:
                 self._detail_range, self._detail_time = zoom, time.monotonic()
-                for buffer, curve, decimator in zip(self._buffers, self.curves, self._decimators):
-                    curve.setData(*decimator.detail(buffer.steps, buffer.rows[:, column], *zoom))
+                for i, (buffer, curve, decimator) in enumerate(zip(self._buffers, self.curves, self._decimators)):
+                    k = self._scale(i)
+                    x, y = decimator.detail(buffer.steps, buffer.rows[:, column], zoom[0] / k, zoom[1] / k)
+                    curve.setData(x * k if k != 1.0 else x, y)
                 self._drawn = [-2] * len(self._buffers)  # back to the envelope once zoomed out
             return
         self._detail_range = None
@@ -112,7 +141,9 @@ class LossCurve(QWidget):
             if self._drawn[i] != buffer.version:
                 self._drawn[i] = buffer.version
                 # O(new rows): the decimator finds its place by step, so thinning old rows costs nothing here
-                curve.setData(*self._decimators[i].update(buffer.steps, buffer.rows[:, column]))
+                x, y = self._decimators[i].update(buffer.steps, buffer.rows[:, column])
+                k = self._scale(i)
+                curve.setData(x * k if k != 1.0 else x, y)
 
     def _redraw_all(self) -> None:
         self._reset_decimation()
@@ -127,11 +158,13 @@ class LossCurve(QWidget):
         position = event[0]
         if not self._buffers or not self.item.sceneBoundingRect().contains(position):
             return
-        step = int(round(self.item.vb.mapSceneToView(position).x()))
+        at = self.item.vb.mapSceneToView(position).x()
+        step = int(round(at))
         parts = []
-        for buffer in self._buffers:
-            row = buffer.row_at(step)
+        for i, buffer in enumerate(self._buffers):
+            row = buffer.row_at(int(round(at / self._scale(i))))
             if row is not None:
                 params = ", ".join(f"{n}={v:.4g}" for n, v in zip(buffer.variables, row[3:]))
                 parts.append(f"{buffer.label}: loss {row[0]:.4g} ({params})")
-        self.hover.setText(f"step {step}: " + "; ".join(parts) if parts else "")
+        where = f"epoch {at:.4g}" if self.x_unit.currentIndex() == 1 else f"step {step}"
+        self.hover.setText(f"{where}: " + "; ".join(parts) if parts else "")
