@@ -46,7 +46,7 @@ class RunsPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(40)
-        for column, width in enumerate((110, 82, 66, 62)):
+        for column, width in enumerate((84, 70, 56, 52)):
             self.table.setColumnWidth(column, width)
         self.table.setMaximumHeight(150)
         self.add_button = QPushButton("Add", objectName="addRun", toolTip="add a run (gradient descent)")
