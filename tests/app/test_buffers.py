@@ -1,0 +1,63 @@
+"""GUI buffers thin long runs incrementally, yet end with exactly the rows the core (and the CLI) keeps."""
+
+import numpy as np
+import pytest
+
+from gdstudio.app.buffers import LiveTrajectory, RunBuffer
+from gdstudio.core.trajectory import Trajectory
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_live_thinning_is_a_superset_and_settles_to_the_core_rows(seed, monkeypatch):
+    import gdstudio.app.buffers as buffers
+
+    monkeypatch.setattr(buffers, "BLOCK", 3)  # many small blocks: overlapping moves are exercised
+    rng = np.random.default_rng(seed)
+    for _ in range(25):
+        limit = int(rng.integers(20, 400))
+        window = int(rng.integers(1, limit // 2))
+        core = Trajectory(("x",), limit=limit, window=window)
+        live = LiveTrajectory(("x",), limit=limit, window=window, batch=int(rng.integers(1, 60)))
+        total = 0
+        for _ in range(int(rng.integers(1, 200))):
+            n = int(rng.integers(0, 80))
+            rows = rng.random((n, 4))
+            rows[:, 0] = np.arange(total, total + n)
+            total += n
+            core.extend(rows)
+            live.extend(rows)
+            assert set(core.steps) <= set(live.steps)
+            assert np.array_equal(live.rows[:, 0], live.steps)  # rows and steps move together
+        live.settle()
+        assert np.array_equal(core.rows, live.rows) and np.array_equal(core.steps, live.steps)
+
+
+def test_run_buffer_settles_when_the_run_ends_and_finds_new_rows_by_step():
+    buffer = RunBuffer("r", ("x", "y"))
+    buffer.trajectory = LiveTrajectory(("x", "y"), limit=100, window=20, batch=10)
+    core = Trajectory(("x", "y"), limit=100, window=20)
+    rows = np.random.default_rng(0).random((337, 5))
+    for part in np.array_split(rows, 9):
+        buffer.extend(part)
+        core.extend(part)
+    steps, new = buffer.after(330)
+    assert list(steps) == [331, 332, 333, 334, 335, 336] and np.array_equal(new, rows[331:])
+    buffer.status = "running"
+    buffer.status = "max_steps"
+    assert np.array_equal(buffer.rows, core.rows) and buffer.appended == 337
+
+
+def test_a_run_longer_than_the_row_limit_matches_the_cli(qtbot, window):
+    from gdstudio.core import scenario as sc
+    from gdstudio.core.runner import run_scenario
+    from gdstudio.core.trajectory import ROW_LIMIT
+
+    from .helpers import run_to_end
+
+    window.document.update("stop", stop=sc.StopRules(max_steps=ROW_LIMIT + 300_000, grad_tol=None))
+    window.document.set_runs(window.document.scenario.runs[:1])
+    run_to_end(qtbot, window, timeout=120000)
+    headless = run_scenario(window.document.scenario)
+    assert headless[0].trajectory.thinned
+    assert np.array_equal(window.buffers[0].rows, headless[0].trajectory.rows)
+    assert np.array_equal(window.buffers[0].steps, headless[0].trajectory.steps)
