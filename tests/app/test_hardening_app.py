@@ -83,7 +83,7 @@ def _launch_and_signal(tmp_path, signum):
             poll = QTimer(win, interval=50)
             def check():
                 if win.buffers and len(win.buffers[0]) > 1000:
-                    print("RUNNING", flush=True)
+                    open({str(tmp_path / "running")!r}, "w").close()
                     poll.stop()
             poll.timeout.connect(check)
             poll.start()
@@ -95,13 +95,10 @@ def _launch_and_signal(tmp_path, signum):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        line = ""
-        deadline = time.monotonic() + 60
-        while "RUNNING" not in line and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line and process.poll() is not None:
-                break
-        assert "RUNNING" in line, process.stderr.read()
+        deadline = time.monotonic() + 60  # never block on the child's pipes: poll a marker file
+        while not (tmp_path / "running").exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (tmp_path / "running").exists(), "the studio never got running"
         process.send_signal(signum)
         out, err = process.communicate(timeout=30)
     finally:
