@@ -59,7 +59,10 @@ class Document(QObject):
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("no file name")
-        sc.save(self.scenario, target)
+        old_folder = self.path.parent if self.path else Path.cwd()
+        scenario = sc.relocate(self.scenario, old_folder, target.resolve().parent)
+        sc.save(scenario, target)
+        self.scenario = scenario
         self.path = target.resolve()
         self._set_modified(False)
         self.path_changed.emit()

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 from ..core.expression import ExpressionError
 from ..core.export import trajectories_csv
 from ..core.runner import scenario_objective
-from ..core.scenario import ScenarioError, loads
+from ..core.scenario import ScenarioError, load, loads
 from .document import default_scenario
 from .presets import example_files
 from .settings import add_recent, recent_files
@@ -69,12 +69,8 @@ class FileActions(QObject):
         if ask and not self.maybe_save():
             return False
         try:
-            text = Path(path).read_text(encoding="utf-8")
-            scenario = loads(text, str(path))
+            scenario = load(path)  # size-limited; a CSV named in it is read relative to its folder
             scenario_objective(scenario)  # the loss over the scenario's data columns, if any
-        except (OSError, UnicodeDecodeError) as error:
-            self.window.show_message("Cannot open the scenario", f"{path}:\n{getattr(error, 'strerror', None) or error}")
-            return False
         except ScenarioError as error:
             self.window.show_message("Cannot open the scenario", f"{path}:\n{describe(error)}")
             return False

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageB
 from ..core.expression import Objective
 from ..core.scenario import Scenario
 from .buffers import RunBuffer
+from .collector import collect_on_gui_thread
 from .document import Document, run_color
 from .files import FileActions, ask_unsaved
 from .panels.loss_editor import LossEditor
@@ -38,6 +39,7 @@ def speed_text(speed: float) -> str:
 class MainWindow(QMainWindow):
     def __init__(self, scenario: Scenario | None = None) -> None:
         super().__init__()
+        collect_on_gui_thread()
         self.setObjectName("studio")
         self.document = Document(scenario, self)
         self.files = FileActions(self)

@@ -15,7 +15,7 @@ import re
 import stat
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -441,6 +441,20 @@ def save(scenario: Scenario, path: str | os.PathLike) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def relocate(scenario: Scenario, old_folder: Path, new_folder: Path) -> Scenario:
+    """The scenario as saved into new_folder: a relative CSV path (relative to the file's folder) is
+    rewritten so that it still names the same CSV file."""
+    data = scenario.data
+    name = data.source.get("csv") if data else None
+    if name is None or Path(name).is_absolute():
+        return scenario
+    target = (Path(old_folder) / name).resolve()
+    moved = Path(os.path.relpath(target, Path(new_folder).resolve())).as_posix()
+    if moved == name:
+        return scenario
+    return replace(scenario, data=replace(data, source={**data.source, "csv": moved}))
 
 
 def _new_file_mode() -> int:

@@ -18,6 +18,16 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
 
 
+@pytest.fixture(autouse=True, scope="package")
+def gui_thread_garbage_collection(qapp):
+    """As in the studio: cycles are collected on the GUI thread only (see gdstudio.app.collector)."""
+    from gdstudio.app.collector import collect_anywhere, collect_on_gui_thread
+
+    collect_on_gui_thread()
+    yield
+    collect_anywhere()
+
+
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path_factory, qapp):
     """QSettings go to a temporary folder under a test organisation, never the user's."""

@@ -59,6 +59,24 @@ def test_bad_file_shows_a_message_and_keeps_the_document(qtbot, window, tmp_path
     assert "loss: unknown function 'foo'" in window.message_box.text()
 
 
+def test_csv_data_opens_from_any_folder_and_follows_save_as(qtbot, window, tmp_path, monkeypatch):
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "points.csv").write_text("x,y\n1,3\n2,5\n3,7\n")
+    scenario = sc.Scenario(loss="mean((w*x + b - y)^2)", runs=(sc.RunSpec("gd", start={"w": 0.0, "b": 0.0}),),
+                           data=sc.DataSpec({"csv": "points.csv"}, None))
+    (tmp_path / "project" / "fit.json").write_text(sc.dumps(scenario))
+    monkeypatch.chdir(tmp_path)  # not the scenario's folder
+    assert window.files.open_path("project/fit.json"), window.message_box and window.message_box.text()
+    assert window.document.scenario.data.dataset.rows == 3
+    (tmp_path / "copies").mkdir()
+    monkeypatch.setattr("gdstudio.app.files.QFileDialog.getSaveFileName",
+                        lambda *args: (str(tmp_path / "copies" / "fit"), ""))
+    assert window.files.save_as()
+    assert window.document.path == tmp_path / "copies" / "fit.json"
+    assert sc.load(tmp_path / "copies" / "fit.json").data.source == {"csv": "../project/points.csv"}
+    assert sc.load(tmp_path / "project" / "fit.json").data.source == {"csv": "points.csv"}  # the original is untouched
+
+
 def test_unsaved_changes_prompt(qtbot, window, tmp_path):
     window.document.update("stop", stop=sc.StopRules(max_steps=10))
     asked = []

@@ -17,7 +17,7 @@ from PySide6.QtCore import QThread
 from gdstudio.core import scenario as sc
 from gdstudio.core.runner import run_scenario
 
-from .helpers import run_to_end
+from .helpers import run_to_end, type_loss
 
 OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints()"
 
@@ -195,3 +195,22 @@ def test_plots_skip_nonfinite_rows(qtbot):
         curve.refresh()
         xs, ys = curve.curves[0].getOriginalDataset()
         assert len(xs) == 1500 and not np.isinf(ys).any() and np.nanmax(ys) == 2.0 and np.isnan(ys[[100, 200, 300]]).all()
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qtbot, window):
+    """Cycles freed by a derivation thread while the GUI thread deletes widgets deadlocked the studio."""
+    threads = set()
+
+    def note(phase, info):
+        if phase == "start":
+            threads.add(threading.current_thread().name)
+
+    gc.callbacks.append(note)
+    try:
+        for text in ("sin(x)*cos(y) + x^4*y^3", "(1-x)^2 + 100*(y-x^2)^2", "exp(-x^2-y^2)*x*y + atan(x*y)"):
+            type_loss(qtbot, window, text)
+        run_to_end(qtbot, window)
+        qtbot.waitUntil(lambda: "MainThread" in threads, timeout=5000)
+    finally:
+        gc.callbacks.remove(note)
+    assert threads == {"MainThread"}

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 
 from gdstudio.app.presets import example_files
 
-from .helpers import run_to_end
+from .helpers import run_to_end, type_loss
 
 
 def open_example(qtbot, win, prefix: str):
@@ -37,7 +37,6 @@ def test_critical_points_on_himmelblau_show_four_minima(qtbot, window):
 
 
 def test_critical_points_follow_the_loss(qtbot, window):
-    from .test_loss_editor import type_loss
 
     window.insight.critical_action.setChecked(True)
     type_loss(qtbot, window, "x^2 - y^2")

@@ -3,6 +3,8 @@
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
 
+from .helpers import type_loss
+
 
 def click_at(qtbot, landscape, x, y):
     """Send a real mouse click at data point (x, y) of the landscape."""
@@ -29,7 +31,6 @@ def test_click_sets_the_selected_runs_start(qtbot, window):
 
 
 def test_three_variables_show_a_slice(qtbot, window):
-    from .test_loss_editor import type_loss
 
     type_loss(qtbot, window, "x^2 + 2*y^2 + 3*z^2")
     landscape = window.landscape

@@ -1,14 +1,6 @@
 """Typing in the loss editor: derivatives for a good loss, a located error for a bad one."""
 
-from PySide6.QtCore import Qt
-
-
-def type_loss(qtbot, win, text):
-    editor = win.editor.editor
-    editor.selectAll()
-    qtbot.keyClick(editor, Qt.Key.Key_Delete)
-    qtbot.keyClicks(editor, text)
-    qtbot.waitUntil(lambda: not win.editor.busy and not win.editor.verdict.text().startswith("checking"), timeout=10000)
+from .helpers import type_loss
 
 
 def test_good_expression_shows_variables_gradient_and_hessian(qtbot, window):

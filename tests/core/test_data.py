@@ -162,6 +162,22 @@ def test_csv_data_relative_to_the_scenario_file(tmp_path) -> None:
     assert json.loads((tmp_path / "s.json").read_text())["data"] == {"csv": "points.csv"}
 
 
+def test_saving_into_another_folder_keeps_the_csv_it_names(tmp_path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "points.csv").write_text("x,y\n1,2\n3,4\n")
+    (tmp_path / "elsewhere" / "deeper").mkdir(parents=True)
+    scenario = S.loads(json.dumps({"format": "gdstudio-scenario", "version": 1, "loss": "mean((w*x - y)^2)",
+                                   "data": {"csv": "data/points.csv"}}), base=tmp_path)
+    moved = S.relocate(scenario, tmp_path, tmp_path / "elsewhere" / "deeper")
+    assert moved.data.source == {"csv": "../../data/points.csv"}
+    S.save(moved, tmp_path / "elsewhere" / "deeper" / "s.json")
+    assert S.load(tmp_path / "elsewhere" / "deeper" / "s.json").data.dataset == scenario.data.dataset
+    assert S.relocate(scenario, tmp_path, tmp_path) is scenario
+    absolute = S.loads(json.dumps({"format": "gdstudio-scenario", "version": 1, "loss": "mean(w*x)",
+                                   "data": {"csv": str(tmp_path / "data" / "points.csv")}}))
+    assert S.relocate(absolute, tmp_path, tmp_path / "elsewhere") is absolute
+
+
 @pytest.mark.parametrize("data, path", [
     ({"csv": "missing.csv"}, "missing.csv: cannot read the file"),
     ({"columns": {"x": [1, 2], "y": [1]}}, "data.columns: columns have different lengths"),

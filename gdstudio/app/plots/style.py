@@ -16,6 +16,7 @@ def themed_plot(**kwargs) -> pg.PlotWidget:
         axis = item.getAxis(name)
         axis.setPen(pg.mkPen(text))
         axis.setTextPen(pg.mkPen(text))
+        axis.enableAutoSIPrefix(False)  # "(x1e+12)" beside a log-scale loss axis reads as a bug, not a unit
         # an axis draws its grid across the whole plot, so every moving path repaints it (tick text
         # and all, ~3 ms each): from a pixmap instead, regenerated only when its range changes
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
