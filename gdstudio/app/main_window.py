@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QSlider, QSplitter, QWidget
 
 from ..core.expression import Objective
@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.buffers: list[RunBuffer] = []
         self.state = "idle"  # idle | starting | running | paused | finished
         self.message_box: QMessageBox | None = None
+        self._shown = False
         self.ask_unsaved = lambda: ask_unsaved(self)  # tests replace this
 
         self.editor = LossEditor()
@@ -65,7 +66,7 @@ class MainWindow(QMainWindow):
         self.plots.setSizes([620, 320])
         self.setCentralWidget(self.plots)
         self._dock("Loss", self.editor, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Runs", self.runs_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.runs_dock = self._dock("Runs", self.runs_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.status_label = QLabel(objectName="statusLine")
         self.statusBar().addWidget(self.status_label, 1)
         self._build_actions()
@@ -383,6 +384,12 @@ class MainWindow(QMainWindow):
         self.status_label.setText(state)
 
     # -- closing, drag and drop -------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown:  # docks can be sized only once the window is laid out
+            self._shown = True
+            self.resizeDocks([self.runs_dock], [self.runs_panel.natural_width()], Qt.Orientation.Horizontal)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.maybe_save():
             event.ignore()

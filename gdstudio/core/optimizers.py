@@ -457,7 +457,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             ("square_avg", "acc_delta"),
             "v ← ρ v + (1 − ρ) g²;  Δ ← √(u + ε)/√(v + ε) · g;  u ← ρ u + (1 − ρ) Δ²;  θ ← θ − lr Δ", adadelta_step,
         ),
-        _adam_family("adam", "Adam", 1e-3, 0.0, False, "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − α m̂ / (√v̂ + ε)", adam_step),
+        _adam_family("adam", "Adam", 1e-3, 0.0, False, "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − α (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)", adam_step),
         _adam_family("adamw", "AdamW", 1e-3, 1e-2, True, "θ ← θ(1 − αλ);  then the Adam step", adam_step),
         _adam_family("nadam", "NAdam", 2e-3, 0.0, None, "Adam with Nesterov momentum and a μ_t schedule", nadam_step),
         _adam_family("adamax", "Adamax", 2e-3, 0.0, None, "u ← max(β₂u, |g| + ε);  θ ← θ − α/(1 − β₁ᵗ) · m / u", adamax_step),

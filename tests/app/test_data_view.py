@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from gdstudio.core import scenario as sc
 from gdstudio.core.data import generate
@@ -144,7 +144,8 @@ def test_run_editor_batch_size_replacement_and_scaling(qtbot, window):
     qtbot.keyClicks(editor.batch_size, "8")
     qtbot.keyClick(editor.batch_size, Qt.Key.Key_Return)
     assert window.document.scenario.runs[0].batch_size == 8
-    qtbot.mouseClick(editor.replacement, Qt.MouseButton.LeftButton)
+    # on the box itself (the check box spans the row; only its box and text take clicks)
+    qtbot.mouseClick(editor.replacement, Qt.MouseButton.LeftButton, pos=QPoint(8, editor.replacement.height() // 2))
     assert window.document.scenario.runs[0].replacement is True
 
     editor.batch_kind.setCurrentIndex(editor.batch_kind.findData("sgd"))

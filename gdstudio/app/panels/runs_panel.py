@@ -17,6 +17,7 @@ from .run_editor import RunEditor
 from .stop_rules import StopRulesBox
 
 COLUMNS = ("run", "steps", "loss", "‖∇‖", "status")
+WIDEST = ("■ SGD + momentum", "1,000,000", "-8.88e-16", "8.88e-16", "max_steps")
 
 
 def swatch(color: str) -> QIcon:
@@ -26,7 +27,7 @@ def swatch(color: str) -> QIcon:
 
 
 def number(value: float) -> str:
-    return f"{value:.4g}"
+    return f"{value:.3g}"  # the full value is in the status bar and the hover text
 
 
 class RunsPanel(QWidget):
@@ -46,8 +47,9 @@ class RunsPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(40)
-        for column, width in enumerate((84, 70, 56, 52)):
-            self.table.setColumnWidth(column, width)
+        metrics = self.table.fontMetrics()
+        for column, sample in enumerate(WIDEST):  # wide enough for typical contents, measured in this font
+            self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 16)
         self.table.setMaximumHeight(150)
         self.add_button = QPushButton("Add", objectName="addRun", toolTip="add a run (gradient descent)")
         self.duplicate_button = QPushButton("Duplicate", objectName="duplicateRun", toolTip="copy the selected run")
@@ -80,6 +82,11 @@ class RunsPanel(QWidget):
         self.stop_box.edited.connect(lambda rules: self.document.update("stop", stop=rules))
         document.changed.connect(self.show_scenario)
         self.show_scenario(document.scenario, "all")
+
+    def natural_width(self) -> int:
+        """Width at which every column shows in full (the window sizes the dock to it)."""
+        margins = self.layout().contentsMargins()
+        return sum(self.table.columnWidth(c) for c in range(len(COLUMNS))) + 8 + margins.left() + margins.right()
 
     def current(self) -> int:
         item = self.table.currentItem()
