@@ -118,3 +118,13 @@ def test_epoch_axis_for_runs_on_a_data_set(qtbot, window):
         assert abs(c.getOriginalDataset()[0][-1] - expected) < 1e-9 * max(1.0, expected)
     curve.x_unit.setCurrentIndex(0)
     assert [c.getOriginalDataset()[0][-1] for c in curve.curves] == steps_x
+
+
+def test_log_loss_axis_labels_stay_readable(qtbot, window):
+    """One decade and a half of loss: every minor tick of 2..9 labelled overlapped; now 1, 2, 5 × 10ⁿ."""
+    axis = window.loss_curve.item.getAxis("left")
+    values = [math.log10(v) for v in (0.8, 0.9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 30, 40, 50, 60)]
+    labels = [text for text in axis.logTickStrings(values, 1.0, 1.0) if text]
+    assert labels == ["1", "2", "5", "10¹", "2·10¹", "5·10¹"]
+    assert axis.logTickStrings([0.0, 1.0, 2.0], 1.0, 1.0) == ["1", "10¹", "10²"]  # few ticks: all labelled
+    assert window.loss_curve.item.getAxis("left").autoSIPrefix is False

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 
 from ..buffers import GRAD_NORM, LOSS, LR, RunBuffer
 from .decimate import Decimator
-from .style import themed_plot
+from .style import SparseLogAxis, themed_plot
 
 DETAIL_SECONDS = 0.25  # while zoomed in and running, the visible slice is re-decimated at most this often
 
@@ -29,7 +29,7 @@ QUANTITIES = (("loss", LOSS), ("gradient norm ‖∇‖", GRAD_NORM), ("learning
 class LossCurve(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = themed_plot()
+        self.plot = themed_plot(axisItems={"left": SparseLogAxis("left")})
         self.plot.setObjectName("lossPlot")
         self.item = self.plot.getPlotItem()
         self.item.setLabel("bottom", "step")

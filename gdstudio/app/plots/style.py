@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QGraphicsItem
@@ -22,6 +24,18 @@ def themed_plot(**kwargs) -> pg.PlotWidget:
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     item.showGrid(x=True, y=True, alpha=0.15)
     return widget
+
+
+class SparseLogAxis(pg.AxisItem):
+    """A log axis that labels only 1, 2 and 5 times a power of ten when its minor ticks are crowded
+    (pyqtgraph labels every one of 2..9 and they overlap: "6·10¹ 5·10¹ 4·10¹ …")."""
+
+    def logTickStrings(self, values, scale, spacing):
+        strings = super().logTickStrings(values, scale, spacing)
+        if len(values) <= 6:
+            return strings
+        mantissas = [round(10 ** (v - math.floor(v)), 6) if math.isfinite(v) else 0.0 for v in values]
+        return [text if m in (1.0, 2.0, 5.0) else "" for text, m in zip(strings, mantissas)]
 
 
 def text_color() -> str:
