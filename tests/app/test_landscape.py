@@ -3,7 +3,7 @@
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from .helpers import type_loss
+from .helpers import run_to_end, type_loss
 
 
 def click_at(qtbot, landscape, x, y):
@@ -39,3 +39,19 @@ def test_three_variables_show_a_slice(qtbot, window):
     landscape.y_axis.setCurrentIndex(2)
     landscape.y_axis.activated.emit(2)
     assert landscape.axes() == ("x", "z") and landscape.item.getAxis("left").labelText == "z"
+
+
+def test_starts_are_marked_before_a_run_and_follow_a_click(qtbot, window):
+    def planned():
+        xs, ys = window.landscape.planned.getData()
+        return [(round(float(x), 2), round(float(y), 2)) for x, y in zip(xs, ys)]
+
+    assert planned() == [(-1.5, 2.0), (-1.5, 2.0)]  # the default scenario: both runs from (-1.5, 2)
+    window.runs_panel.select(1)
+    click_at(qtbot, window.landscape, 0.5, 1.5)
+    moved = planned()[1]
+    assert abs(moved[0] - 0.5) < 0.03 and abs(moved[1] - 1.5) < 0.03
+    run_to_end(qtbot, window)
+    assert planned() == []  # the run's own ○ markers take over
+    window.reset()
+    assert len(planned()) == len(window.document.scenario.runs)

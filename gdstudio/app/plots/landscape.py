@@ -1,7 +1,8 @@
 """The landscape: where the runs walk.
 
 2 variables: shaded loss with contour lines, each run's path, start ○ and
-current ● markers, known minima ★. 1 variable: the loss curve with each run's
+current ● markers, known minima ★; before a run, each run's start as a dashed ○
+(so a click that moves a start shows at once). 1 variable: the loss curve with each run's
 point and tangent. More: a 2-D slice over two chosen variables through the
 selected run's current point (re-sliced at most once a second while it moves).
 The background is recomputed only when the loss, view or slice changes; each
@@ -20,8 +21,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGraphicsIt
                                QVBoxLayout, QWidget)
 
 from ...core.expression import Objective
+from ...core.runner import start_point
 from ...core.scenario import Scenario
 from ..buffers import PARAMS, RunBuffer
+from ..document import run_color
 from .contours import Field, compute_field, curve, gradient_arrows
 from .style import text_color, themed_plot
 
@@ -141,7 +144,9 @@ class Landscape(QWidget):
         self.arrows = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 150), width=1), connect="finite")
         self.arrows.setVisible(False)
         self.minima = pg.ScatterPlotItem(symbol="star", size=18, brush=pg.mkBrush("#ffd700"), pen=pg.mkPen("k"))
-        for item in (self.image, self.lines, self.arrows, self.curve_item, self.minima):
+        self.planned = pg.ScatterPlotItem(symbol="o", size=12, brush=pg.mkBrush(None))
+        self.planned.setZValue(5)
+        for item in (self.image, self.lines, self.arrows, self.curve_item, self.minima, self.planned):
             self.item.addItem(item)
         for static in (self.image, self.lines, self.arrows, self.curve_item):  # repainted from a pixmap while runs move
             static.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -242,6 +247,7 @@ class Landscape(QWidget):
                 f"{k}={v:.3g}" for k, v in self._slice_point().items() if k not in axes)
             self.note.setText(scale + sliced)
         self._show_minima(axes)
+        self._show_planned()
         self._show_range(axes)
         if reset_range:
             self.vb.setRange(xRange=scenario.range_of(axes[0]), yRange=self._y_range(axes), padding=0)
@@ -267,6 +273,22 @@ class Landscape(QWidget):
             if all(a in point for a in axes):
                 points.append((point[axes[0]], loss if len(axes) == 1 else point[axes[1]]))
         self.minima.setData(pos=points if points else np.empty((0, 2)))
+
+    def _show_planned(self) -> None:
+        """Where each run will start (its start, or its seeded draw), while nothing has run. Runs on
+        scaled data columns are left out: their parameters are in other units than the plot's."""
+        axes, scenario = self.axes(), self.scenario
+        points, pens = [], []
+        if not self._buffers and scenario is not None and self.objective is not None and axes:
+            columns = [self.variables.index(a) for a in axes]
+            for i, spec in enumerate(scenario.runs):
+                if spec.scale:
+                    continue
+                start = start_point(spec, scenario, self.variables)
+                y = float(self.objective.loss(*start)) if len(axes) == 1 else start[columns[1]]
+                points.append((start[columns[0]], y))
+                pens.append(pg.mkPen(run_color(scenario, i), width=2, style=Qt.PenStyle.DashLine))
+        self.planned.setData(pos=np.array(points, dtype=float).reshape(-1, 2), pen=pens or None)
 
     # -- overlays (insight tools draw their own items in data coordinates) --------------
     def add_overlay(self, item: QGraphicsItem, z: float = 15.0) -> QGraphicsItem:
@@ -296,6 +318,7 @@ class Landscape(QWidget):
         self._drawn = [-1] * len(buffers)
         self._tracks: list[_Track | None] = [None] * len(buffers)
         self._slice_at = None
+        self._show_planned()
 
     def set_selected(self, index: int) -> None:
         self._selected = max(index, 0)
