@@ -33,7 +33,7 @@ def run_color(scenario: Scenario, index: int) -> str:
 class Document(QObject):
     """Holds the current Scenario, its file path and the unsaved-changes flag."""
 
-    changed = Signal(object, str)  # (scenario, what: "loss" | "view" | "runs" | "stop" | "all")
+    changed = Signal(object, str)  # (scenario, what: "loss" | "view" | "runs" | "stop" | "data" | "insight" | "all")
     path_changed = Signal()
     modified_changed = Signal(bool)
 

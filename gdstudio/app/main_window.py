@@ -204,6 +204,8 @@ class MainWindow(QMainWindow):
     # -- document -> views ------------------------------------------------------------
     def _document_changed(self, scenario: Scenario, what: str) -> None:
         self._update_title()
+        if what == "insight":  # the insight tools' settings: nothing drawn or running depends on them
+            return
         if what in ("all", "data"):
             self.editor.set_data(scenario.data)
             self.editor.set_text(scenario.loss)

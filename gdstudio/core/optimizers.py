@@ -76,6 +76,11 @@ class OptimizerInfo:
             raise ValueError("nesterov: Nesterov momentum needs a momentum above 0 and zero dampening (as in torch)")
         return merged
 
+    def sweepable(self) -> list[str]:
+        """The numeric hyper-parameters a sweep can put beside lr ("beta1"/"beta2" for the halves of betas)."""
+        names = [p.name for p in self.params if p.kind == "float" and p.name != "lr"]
+        return ["beta1", "beta2", *names] if any(p.name == "betas" for p in self.params) else names
+
     def flatten(self, values: Mapping[str, object]) -> np.ndarray:
         """Hyper-parameters as the float vector `h` the step rule reads."""
         flat: list[float] = []

@@ -21,7 +21,7 @@ from typing import Any
 
 from .data import SCALINGS, DataError, Dataset, check_columns, generate, read_csv, read_limited
 from .numbers import is_finite_number
-from .optimizers import optimizer
+from .optimizers import OPTIMIZERS, optimizer
 from .schedules import schedule
 
 FORMAT = "gdstudio-scenario"
@@ -79,6 +79,41 @@ class DataSpec:
     target: str | None = None  # the column the model predicts
 
 
+# what the insight tools accept (the studio's boxes use the same limits, so whatever they hold can be saved)
+RESTARTS_LIMITS = (1, 10_000)
+BASINS_LIMITS = (8, 512)
+RACE_LIMITS = (1, 10_000_000)
+SWEEP_CELLS_LIMITS = (2, 256)
+SWEEP_STEPS_LIMITS = (1, 1_000_000)
+SWEEP_LR_LIMITS = (1e-6, 1e6)  # (the dialog shows 6 decimals)
+SWEEP_OTHER_LIMITS = (-1e6, 1e6)
+SWEEP_METRICS = ("final_loss", "steps_to_tolerance")
+SWEEP_PARAMS = frozenset(name for info in OPTIMIZERS.values() for name in info.sweepable())
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """The sweep dialog's choices. `param` None: the selected optimizer's first sweepable parameter;
+    `other` None: that parameter's usual range (a range belongs to the parameter it was set for)."""
+
+    param: str | None = None
+    metric: str = "final_loss"
+    cells: int = 32
+    steps: int = 500
+    lr: tuple[float, float] = (1e-4, 1.0)
+    other: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class InsightSettings:
+    """How the insight tools are set up, saved with the experiment; a file stores only what differs from these defaults."""
+
+    restarts: int = 24  # random starts per click
+    basins_resolution: int = 96  # cells per axis of the basins grid
+    race_budget: int = 2000  # steps each racer gets
+    sweep: SweepSettings = SweepSettings()
+
+
 @dataclass(frozen=True)
 class Scenario:
     loss: str
@@ -89,6 +124,7 @@ class Scenario:
     runs: tuple[RunSpec, ...] = ()
     stop: StopRules = StopRules()
     data: DataSpec | None = None
+    insight: InsightSettings = InsightSettings()
 
     def range_of(self, variable: str) -> tuple[float, float]:
         return tuple(self.view.get(variable, DEFAULT_RANGE))
@@ -186,6 +222,83 @@ def _stop(data: Any, problems: _Problems) -> StopRules:
         value = data.get(key, getattr(defaults, key))
         values[key] = None if value is None else _number(value, f"stop.{key}", problems, minimum=0.0)
     return StopRules(max_steps, **values)
+
+
+def _whole(data: dict, key: str, default: int, limits: tuple[int, int], path: str, problems: _Problems) -> int:
+    value = data.get(key, default)
+    low, high = limits
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.add(f"{path}.{key}", f"must be a whole number from {low:,} to {high:,}, got {_show(value)}")
+        return default
+    return value
+
+
+def _pair(value: Any, limits: tuple[float, float], path: str, problems: _Problems) -> tuple[float, float] | None:
+    """[low, high] with low < high, both within limits."""
+    if not (isinstance(value, list) and len(value) == 2):
+        problems.add(path, f"must be a pair [low, high], got {_show(value)}")
+        return None
+    low, high = (_number(v, f"{path}[{i}]", problems) for i, v in enumerate(value))
+    if low is None or high is None:
+        return None
+    if not limits[0] <= low < high <= limits[1]:
+        problems.add(path, f"must have {limits[0]:g} <= low < high <= {limits[1]:g}, got [{low:g}, {high:g}]")
+        return None
+    return (low, high)
+
+
+def _section(data: dict, key: str, allowed: set[str], problems: _Problems) -> dict:
+    """A sub-object of "insight" ({} when absent or wrong, the wrong one reported)."""
+    section = data.get(key, {})
+    if _object(section, f"insight.{key}", problems) is None:
+        return {}
+    _unknown_keys(section, allowed, f"insight.{key}", problems)
+    return section
+
+
+def _insight(data: Any, problems: _Problems) -> InsightSettings:
+    defaults = InsightSettings()
+    if data is None or _object(data, "insight", problems) is None:
+        return defaults
+    _unknown_keys(data, {"restarts", "basins", "race", "sweep"}, "insight", problems)
+    restarts = _whole(_section(data, "restarts", {"count"}, problems), "count", defaults.restarts, RESTARTS_LIMITS,
+                      "insight.restarts", problems)
+    resolution = _whole(_section(data, "basins", {"resolution"}, problems), "resolution", defaults.basins_resolution,
+                        BASINS_LIMITS, "insight.basins", problems)
+    budget = _whole(_section(data, "race", {"budget"}, problems), "budget", defaults.race_budget, RACE_LIMITS,
+                    "insight.race", problems)
+    sweep = _section(data, "sweep", {"param", "metric", "cells", "steps", "lr", "other"}, problems)
+    base = defaults.sweep
+    param = sweep.get("param")
+    if param is not None and param not in SWEEP_PARAMS:
+        problems.add("insight.sweep.param", f"must be a hyper-parameter an optimizer can sweep "
+                                            f"({', '.join(sorted(SWEEP_PARAMS))}), got {_show(param)}")
+        param = None
+    metric = sweep.get("metric", base.metric)
+    if metric not in SWEEP_METRICS:
+        problems.add("insight.sweep.metric", f"must be one of {', '.join(SWEEP_METRICS)}, got {_show(metric)}")
+        metric = base.metric
+    lr = _pair(sweep["lr"], SWEEP_LR_LIMITS, "insight.sweep.lr", problems) if "lr" in sweep else None
+    other = _pair(sweep["other"], SWEEP_OTHER_LIMITS, "insight.sweep.other", problems) if sweep.get("other") is not None else None
+    if other is not None and sweep.get("param") is None:
+        problems.add("insight.sweep.other", 'needs "param" (a range belongs to the parameter it was set for)')
+    return InsightSettings(restarts, resolution, budget, SweepSettings(
+        param, metric, _whole(sweep, "cells", base.cells, SWEEP_CELLS_LIMITS, "insight.sweep", problems),
+        _whole(sweep, "steps", base.steps, SWEEP_STEPS_LIMITS, "insight.sweep", problems), lr or base.lr, other))
+
+
+def _insight_dict(insight: InsightSettings) -> dict[str, Any]:
+    """Only what differs from the defaults, so files that never set the tools keep no "insight" at all."""
+    defaults, doc = InsightSettings(), {}
+    for key, field_name, inner in (("restarts", "restarts", "count"), ("basins", "basins_resolution", "resolution"),
+                                   ("race", "race_budget", "budget")):
+        if getattr(insight, field_name) != getattr(defaults, field_name):
+            doc[key] = {inner: getattr(insight, field_name)}
+    sweep = {key: list(value) if isinstance(value, tuple) else value for key, value in vars(insight.sweep).items()
+             if value != getattr(defaults.sweep, key)}
+    if sweep:
+        doc["sweep"] = sweep
+    return doc
 
 
 def _named_section(data: Any, path: str, problems: _Problems, lookup, default: str) -> tuple[str, dict[str, Any]]:
@@ -322,7 +435,8 @@ def from_dict(data: Any, source: str | None = None, base: Path | None = None) ->
         raise ScenarioError([f"version: this file was written by a newer gdstudio (format version {version}); "
                              f"this one reads versions up to {VERSION}"], source)
     data = _migrate(data)
-    _unknown_keys(data, {"format", "version", "name", "description", "loss", "variables", "view", "data", "runs", "stop"}, "", problems)
+    _unknown_keys(data, {"format", "version", "name", "description", "loss", "variables", "view", "data", "runs", "stop", "insight"},
+                  "", problems)
     loss = None
     if "loss" not in data:
         problems.add("loss", "is missing")
@@ -351,10 +465,11 @@ def from_dict(data: Any, source: str | None = None, base: Path | None = None) ->
     else:
         runs = [r for i, item in enumerate(runs_data) if (r := _run(item, i, problems)) is not None]
     stop = _stop(data.get("stop"), problems)
+    insight = _insight(data.get("insight"), problems)
     _check_runs_against_data(runs, data_spec, problems)
     if problems.items:
         raise ScenarioError(problems.items, source)
-    return Scenario(loss, name, description, variables, view, tuple(runs), stop, data_spec)
+    return Scenario(loss, name, description, variables, view, tuple(runs), stop, data_spec, insight)
 
 
 def to_dict(scenario: Scenario) -> dict[str, Any]:
@@ -387,6 +502,8 @@ def to_dict(scenario: Scenario) -> dict[str, Any]:
     doc["runs"] = runs
     stop = scenario.stop
     doc["stop"] = {"max_steps": stop.max_steps, "grad_tol": stop.grad_tol, "loss_tol": stop.loss_tol, "divergence": stop.divergence}
+    if insight := _insight_dict(scenario.insight):
+        doc["insight"] = insight
     return doc
 
 

@@ -94,9 +94,7 @@ def test_sweep_can_be_cancelled(qtbot, window):
 def test_basins_on_himmelblau_have_four_labels(qtbot, window):
     open_example(qtbot, window, "08_")
     insight = window.insight
-    from gdstudio.app.insight.common import set_setting
-
-    set_setting("basins_resolution", 40)
+    insight.basins_grid.setValue(40)
     insight.basins_action.setChecked(True)
     qtbot.waitUntil(lambda: insight.basins.result is not None, timeout=60000)
     assert insight.basins.labels() == {0, 1, 2, 3}
@@ -177,10 +175,8 @@ def test_closing_cancels_running_insight_work(qtbot, window):
 
 
 def test_basins_can_be_cancelled_from_the_status_bar(qtbot, window):
-    from gdstudio.app.insight.common import set_setting
-
     insight = window.insight
-    set_setting("basins_resolution", 256)
+    insight.basins_grid.setValue(256)
     insight.basins_action.setChecked(True)
     assert insight.task_bar.isVisibleTo(window) and insight.tasks.busy("basins")
     qtbot.mouseClick(insight.task_bar.button, Qt.MouseButton.LeftButton)
@@ -229,3 +225,47 @@ def test_64x64_rosenbrock_sweep_is_fast_and_the_gui_stays_responsive(qtbot, wind
     gaps = np.diff([began, *ticks])  # (the longest are repaints of the dialog's plots, in the GUI thread)
     assert len(ticks) >= elapsed / 0.1 and gaps.max() < 0.5, f"the event loop stalled for {gaps.max():.3f} s"
     dialog.close()
+
+
+def test_insight_settings_are_saved_in_the_scenario_and_shown_when_it_is_opened(qtbot, window, tmp_path):
+    from gdstudio.core import scenario as sc
+
+    insight = window.insight
+    window.runs_panel.select(1)  # SGD with momentum
+    dialog = insight.show_sweeps()
+    qtbot.addWidget(dialog)
+    assert not window.isWindowModified()  # showing the settings is no edit
+    insight.restarts_count.setValue(7)
+    assert window.isWindowModified() and window.document.scenario.insight.restarts == 7
+    insight.basins_grid.setValue(40)
+    insight.race_panel.budget.setValue(1234)
+    dialog.cells.setValue(12)
+    dialog.steps.setValue(300)
+    dialog.metric_box.setCurrentIndex(1)
+    dialog.lr_low.setValue(1e-3)
+    dialog.p_high.setValue(0.5)
+    dialog.lr_high.setValue(1e-4)  # below lr_low for now: the file keeps the last valid range
+    path = tmp_path / "tools.json"
+    window.files._write(path)
+    assert not window.isWindowModified()
+    expected = {"restarts": {"count": 7}, "basins": {"resolution": 40}, "race": {"budget": 1234},
+                "sweep": {"param": "momentum", "metric": "steps_to_tolerance", "cells": 12, "steps": 300, "lr": [0.001, 1.0],
+                          "other": [0.0, 0.5]}}
+    assert sc.to_dict(sc.load(path))["insight"] == expected
+    dialog.close()
+
+    window.files.new()  # a new document: the tools show their defaults again
+    assert window.document.scenario.insight == sc.InsightSettings()
+    assert (insight.restarts_count.value(), insight.race_panel.budget.value(), dialog.cells.value()) == (24, 2000, 32)
+    assert not window.isWindowModified()
+    assert window.files.open_path(str(path))
+    qtbot.waitUntil(lambda: window.objective is not None and window.objective.text == window.document.scenario.loss)
+    window.runs_panel.select(1)
+    dialog = insight.show_sweeps()
+    assert not window.isWindowModified()
+    assert (insight.restarts_count.value(), insight.basins_grid.value(), insight.race_panel.budget.value()) == (7, 40, 1234)
+    assert (dialog.cells.value(), dialog.steps.value(), dialog.metric_box.currentText()) == (12, 300, "steps to tolerance")
+    assert (dialog.lr_low.value(), dialog.lr_high.value()) == (1e-3, 1.0)
+    assert (dialog.param.currentText(), dialog.p_low.value(), dialog.p_high.value()) == ("momentum", 0.0, 0.5)
+    dialog.close()
+

@@ -217,6 +217,25 @@ BAD = [
     (set_in(("stop", "loss_tol"), float("nan")), "stop.loss_tol: must be a number, got nan"),
     (set_in(("stop", "patience"), 3), "stop.patience: unknown field"),
     (set_in(("extra",), 1), "extra: unknown field"),
+    (set_in(("insight",), 3), "insight: must be an object, got 3"),
+    (set_in(("insight",), {"restart": {"count": 3}}), "insight.restart: unknown field (expected one of: basins, race, restarts, sweep)"),
+    (set_in(("insight",), {"restarts": 3}), "insight.restarts: must be an object, got 3"),
+    (set_in(("insight",), {"restarts": {"count": 0}}), "insight.restarts.count: must be a whole number from 1 to 10,000, got 0"),
+    (set_in(("insight",), {"restarts": {"n": 3}}), "insight.restarts.n: unknown field (expected one of: count)"),
+    (set_in(("insight",), {"basins": {"resolution": 96.5}}), "insight.basins.resolution: must be a whole number from 8 to 512, got 96.5"),
+    (set_in(("insight",), {"race": {"budget": True}}), "insight.race.budget: must be a whole number from 1 to 10,000,000, got true"),
+    (set_in(("insight",), {"sweep": {"cells": "x"}}), 'insight.sweep.cells: must be a whole number from 2 to 256, got "x"'),
+    (set_in(("insight",), {"sweep": {"steps": 0}}), "insight.sweep.steps: must be a whole number from 1 to 1,000,000, got 0"),
+    (set_in(("insight",), {"sweep": {"param": "momentun"}}), "insight.sweep.param: must be a hyper-parameter an optimizer can sweep"),
+    (set_in(("insight",), {"sweep": {"param": "lr"}}), "insight.sweep.param: must be a hyper-parameter an optimizer can sweep"),
+    (set_in(("insight",), {"sweep": {"metric": "loss"}}), 'insight.sweep.metric: must be one of final_loss, steps_to_tolerance, got "loss"'),
+    (set_in(("insight",), {"sweep": {"lr": [0.1]}}), "insight.sweep.lr: must be a pair [low, high], got [0.1]"),
+    (set_in(("insight",), {"sweep": {"lr": [0.1, "a"]}}), 'insight.sweep.lr[1]: must be a number, got "a"'),
+    (set_in(("insight",), {"sweep": {"lr": [0.1, 0.01]}}), "insight.sweep.lr: must have 1e-06 <= low < high <= 1e+06, got [0.1, 0.01]"),
+    (set_in(("insight",), {"sweep": {"lr": [0, 1]}}), "insight.sweep.lr: must have 1e-06 <= low < high <= 1e+06, got [0, 1]"),
+    (set_in(("insight",), {"sweep": {"param": "rho", "other": [1, 1]}}), "insight.sweep.other: must have -1e+06 <= low < high"),
+    (set_in(("insight",), {"sweep": {"other": [0, 1]}}), 'insight.sweep.other: needs "param"'),
+    (set_in(("insight",), {"sweep": {"colormap": "viridis"}}), "insight.sweep.colormap: unknown field"),
     (set_in(("Loss",), "x"), "Loss: unknown field"),
 ]
 
@@ -434,3 +453,37 @@ def test_a_fractional_step_size_is_refused() -> None:
     document["runs"][1]["schedule"]["step_size"] = 2.5
     (line,) = problems(document)
     assert line.startswith("runs[1].schedule.step_size: ")
+
+
+# --- insight tool settings ------------------------------------------------------------------------
+
+INSIGHT = {"restarts": {"count": 7}, "basins": {"resolution": 40}, "race": {"budget": 1000},
+           "sweep": {"param": "momentum", "metric": "steps_to_tolerance", "cells": 64, "steps": 300, "lr": [1e-05, 0.1],
+                     "other": [0.0, 0.99]}}
+
+
+def test_insight_settings_load_and_round_trip_byte_for_byte(tmp_path) -> None:
+    document = valid() | {"insight": copy.deepcopy(INSIGHT)}
+    scenario = S.from_dict(document)
+    assert scenario.insight == S.InsightSettings(7, 40, 1000, S.SweepSettings("momentum", "steps_to_tolerance", 64, 300,
+                                                                               (1e-5, 0.1), (0.0, 0.99)))
+    assert S.to_dict(scenario)["insight"] == INSIGHT
+    path = tmp_path / "with_insight.json"
+    S.save(scenario, path)
+    assert S.load(path) == scenario
+    first = path.read_text(encoding="utf-8")
+    S.save(S.load(path), path)
+    assert path.read_text(encoding="utf-8") == first
+
+
+def test_without_insight_a_file_loads_with_the_defaults_and_saves_without_the_key() -> None:
+    scenario = S.from_dict(valid())
+    assert scenario.insight == S.InsightSettings()
+    assert "insight" not in S.to_dict(scenario)
+    assert S.to_dict(S.from_dict(valid() | {"insight": {}})) == S.to_dict(scenario)
+
+
+def test_only_insight_settings_that_differ_from_the_defaults_are_written() -> None:
+    scenario = S.from_dict(valid() | {"insight": {"race": {"budget": 2000}, "sweep": {"cells": 16, "param": None}}})
+    assert S.to_dict(scenario)["insight"] == {"sweep": {"cells": 16}}
+    assert S.from_dict(S.to_dict(scenario)) == scenario

@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QProgressBar, Q
                                QWidgetAction)
 
 from ...core.optimizers import optimizer
+from ...core.scenario import BASINS_LIMITS, RESTARTS_LIMITS
 from .basins import BasinsOverlay
-from .common import Context, set_setting, setting
+from .common import Context, show_value
 from .critical_points import CriticalPointsOverlay
 from .optimizer_state import OptimizerStatePanel
 from .race import RacePanel
@@ -146,8 +147,8 @@ class Insight(QObject):
         for action in (self.restarts_action, self.clear_restarts_action):
             menu.addAction(action)
         menu.addSeparator()
-        self.restarts_count = self._spin_action(menu, "restarts", "restarts", 24, 1, 10000, "random starts per click")
-        self.basins_grid = self._spin_action(menu, "basins grid", "basins_resolution", 96, 8, 512,
+        self.restarts_count = self._spin_action(menu, "restarts", "restarts", RESTARTS_LIMITS, "random starts per click")
+        self.basins_grid = self._spin_action(menu, "basins grid", "basins_resolution", BASINS_LIMITS,
                                              "cells per axis of the basins grid (the square of it runs at once)")
         menu.addSeparator()
         menu.addAction(self.sweep_action)
@@ -158,15 +159,15 @@ class Insight(QObject):
         menu.addAction(panel)
         self.menu = menu
 
-    def _spin_action(self, menu, text: str, key: str, default: int, low: int, high: int, tip: str) -> QSpinBox:
-        """A number kept in QSettings, edited right in the menu."""
+    def _spin_action(self, menu, text: str, key: str, limits: tuple[int, int], tip: str) -> QSpinBox:
+        """One of the scenario's insight settings, edited right in the menu."""
         box = QWidget()
         layout = QHBoxLayout(box)
         layout.setContentsMargins(24, 2, 8, 2)
-        spin = QSpinBox(minimum=low, maximum=high, objectName=f"{key}Spin")
-        spin.setValue(int(setting(key, default, int)))
-        spin.setToolTip(tip)
-        spin.valueChanged.connect(lambda v: set_setting(key, v))
+        spin = QSpinBox(minimum=limits[0], maximum=limits[1], objectName=f"{key}Spin")
+        show_value(spin, getattr(self.context.insight, key))
+        spin.setToolTip(tip + " (saved in the scenario)")
+        spin.valueChanged.connect(lambda v: self.context.set_insight(**{key: v}))
         layout.addWidget(QLabel(text))
         layout.addWidget(spin)
         action = QWidgetAction(menu)
@@ -212,10 +213,20 @@ class Insight(QObject):
         if what in ("view", "loss"):  # (a new loss may be announced before or after the document has it)
             self._problem_changed()
             return
-        if what == "all":
-            return  # the editor parses the new loss and announces it (objective_ready)
+        if what == "all":  # (the editor parses the new loss and announces it: objective_ready)
+            self._show_settings()
+            return
         if what == "runs":
             self._selection_changed()
+
+    def _show_settings(self) -> None:
+        """Every tool's boxes show the opened scenario's settings."""
+        insight = self.context.insight
+        show_value(self.restarts_count, insight.restarts)
+        show_value(self.basins_grid, insight.basins_resolution)
+        self.race_panel.show_settings()
+        if self.sweep_dialog is not None:
+            self.sweep_dialog.show_settings()
 
     def _selection_changed(self) -> None:
         spec = self.context.selected()

@@ -9,7 +9,7 @@ from PySide6.QtCore import QRectF
 
 from ...core.scenario import StopRules
 from ...core.sweeps import DIVERGED, UNRESOLVED, Basins, basins
-from .common import Context, fmt, setting
+from .common import Context, fmt
 from .tasks import TaskRunner
 
 COLORS = ((228, 26, 28), (55, 126, 184), (77, 175, 74), (152, 78, 163), (255, 127, 0), (255, 255, 51), (166, 86, 40),
@@ -67,7 +67,7 @@ class BasinsOverlay:
         hyper = self.context.hyper(spec)
         start = self.context.start(spec, objective)
         fixed = dict(zip(objective.variables, map(float, start)))
-        resolution = int(setting("basins_resolution", 96, int))
+        resolution = self.context.insight.basins_resolution
         stop = self.context.scenario.stop
         rules = StopRules(max_steps=min(stop.max_steps, MAX_STEPS), grad_tol=stop.grad_tol if stop.grad_tol is not None else 1e-8,
                           loss_tol=stop.loss_tol, divergence=stop.divergence)

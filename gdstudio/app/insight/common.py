@@ -10,9 +10,8 @@ import numpy as np
 from ...core.expression import Objective
 from ...core.optimizers import optimizer
 from ...core.runner import scenario_objective, start_point
-from ...core.scenario import RunSpec, Scenario
+from ...core.scenario import InsightSettings, RunSpec, Scenario
 from ..document import PALETTE, run_color
-from ..settings import settings
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -30,17 +29,11 @@ def fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def setting(key: str, default, kind=float):
-    """A number kept in QSettings under insight/ (sweep ranges, grid sizes)."""
-    value = settings().value(f"insight/{key}", default)
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def set_setting(key: str, value) -> None:
-    settings().setValue(f"insight/{key}", value)
+def show_value(widget, value) -> None:
+    """Put the document's value in a box without the box writing it back (which would mark it unsaved)."""
+    widget.blockSignals(True)
+    widget.setValue(value)
+    widget.blockSignals(False)
 
 
 class Context:
@@ -70,6 +63,17 @@ class Context:
 
     def view(self, objective: Objective) -> dict[str, tuple[float, float]]:
         return {v: tuple(map(float, self.scenario.range_of(v))) for v in objective.variables}
+
+    @property
+    def insight(self) -> InsightSettings:
+        return self.scenario.insight
+
+    def set_insight(self, **changes) -> None:
+        """Edit the tools' settings in the document: they are the experiment's, so Save writes them."""
+        self.window.document.update("insight", insight=replace(self.insight, **changes))
+
+    def set_sweep(self, **changes) -> None:
+        self.set_insight(sweep=replace(self.insight.sweep, **changes))
 
     def selected_index(self) -> int:
         runs = self.scenario.runs

@@ -9,8 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from ...core.scenario import RACE_LIMITS
 from ...core.sweeps import RaceEntry, race
-from .common import Context, fmt, set_setting, setting
+from .common import Context, fmt, show_value
 from .tasks import TaskRunner
 
 COLUMNS = ("rank", "run", "optimizer", "steps to tol", "final loss", "status", "wall time")
@@ -28,10 +29,10 @@ class RacePanel(QWidget):
     def __init__(self, context: Context, tasks: TaskRunner, status, busy, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context, self.tasks, self.status, self.busy = context, tasks, status, busy
-        self.budget = QSpinBox(objectName="raceBudget", minimum=1, maximum=10_000_000, singleStep=100)
-        self.budget.setValue(int(setting("race_budget", 2000, int)))
-        self.budget.setToolTip("the same number of steps for every optimizer")
-        self.budget.valueChanged.connect(lambda v: set_setting("race_budget", v))
+        self.budget = QSpinBox(objectName="raceBudget", minimum=RACE_LIMITS[0], maximum=RACE_LIMITS[1], singleStep=100)
+        self.budget.setToolTip("the same number of steps for every optimizer (saved in the scenario)")
+        self.show_settings()
+        self.budget.valueChanged.connect(lambda v: context.set_insight(race_budget=v))
         self.go = QPushButton("Race", objectName="raceButton")
         self.go.setToolTip("every run's optimizer from the selected run's start, same budget, ranked")
         self.note = QLabel(objectName="raceNote")
@@ -53,6 +54,9 @@ class RacePanel(QWidget):
         layout.addWidget(self.table, 1)
         self.go.clicked.connect(self.run)
         self.entries: list[RaceEntry] = []
+
+    def show_settings(self) -> None:
+        show_value(self.budget, self.context.insight.race_budget)
 
     def run(self) -> None:
         objective, spec, scenario = self.context.objective(), self.context.selected(), self.context.scenario

@@ -8,7 +8,7 @@ import pyqtgraph as pg
 
 from ...core import kernel as K
 from ...core.sweeps import Restarts, random_restarts
-from .common import Context, fmt, setting
+from .common import Context, fmt
 from .tasks import TaskRunner
 
 
@@ -30,7 +30,7 @@ class RestartsOverlay:
         if objective is None or spec is None:
             self.status("random restarts need a loss and a run")
             return
-        n = int(setting("restarts", 24, int))
+        n = self.context.insight.restarts
         view, hyper, stop = self.context.view(objective), self.context.hyper(spec), self.context.scenario.stop
         label = f"{n} random restarts of {spec.optimizer}"
         self.busy("restarts", label)

@@ -17,23 +17,17 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDoubleSpinBox, QFormLayout, 
 
 from ...core import kernel as K
 from ...core.optimizers import optimizer
-from ...core.scenario import RunSpec
+from ...core.scenario import (SWEEP_CELLS_LIMITS, SWEEP_LR_LIMITS, SWEEP_METRICS, SWEEP_OTHER_LIMITS, SWEEP_STEPS_LIMITS,
+                              RunSpec)
 from ...core.sweeps import Sweep2D, SweepResult, log_rates, lr_sweep, sweep_2d
 from ..plots.style import themed_plot
-from .common import Context, compact_hyper, fmt, set_setting, setting
+from .common import Context, compact_hyper, fmt, show_value
 from .tasks import TaskRunner
-
-METRICS = ("final loss", "steps to tolerance")
-SKIP = {"lr", "maximize", "betas", "decoupled_weight_decay", "amsgrad", "centered", "nesterov"}
 
 
 def sweepable(name: str) -> list[str]:
     """The numeric hyper-parameters a heatmap can put on its second axis."""
-    params = optimizer(name).params
-    out = [p.name for p in params if p.name not in SKIP and p.kind == "float"]
-    if any(p.name == "betas" for p in params):
-        out = ["beta1", "beta2", *out]
-    return out
+    return optimizer(name).sweepable()
 
 
 def default_range(param: str) -> tuple[float, float]:
@@ -64,15 +58,14 @@ class SweepDialog(QDialog):
         self.heading.setWordWrap(True)
         self.param = QComboBox(objectName="sweepParam")
         self.metric_box = QComboBox(objectName="sweepMetric")
-        self.metric_box.addItems(METRICS)
-        self.lr_low = self._spin(setting("lr_low", 1e-4), "lrLow", 1e-12, 1e6)
-        self.lr_high = self._spin(setting("lr_high", 1.0), "lrHigh", 1e-12, 1e6)
-        self.p_low = self._spin(0.0, "paramLow", -1e6, 1e6, log=False)
-        self.p_high = self._spin(0.99, "paramHigh", -1e6, 1e6, log=False)
-        self.cells = QSpinBox(objectName="sweepSize", minimum=2, maximum=256)
-        self.cells.setValue(int(setting("sweep_size", 32, int)))
-        self.steps = QSpinBox(objectName="sweepSteps", minimum=1, maximum=1_000_000, singleStep=100)
-        self.steps.setValue(int(setting("sweep_steps", 500, int)))
+        self.metric_box.addItems([m.replace("_", " ") for m in SWEEP_METRICS])
+        self.lr_low = self._spin("lrLow", SWEEP_LR_LIMITS)
+        self.lr_high = self._spin("lrHigh", SWEEP_LR_LIMITS)
+        self.p_low = self._spin("paramLow", SWEEP_OTHER_LIMITS, log=False)
+        self.p_high = self._spin("paramHigh", SWEEP_OTHER_LIMITS, log=False)
+        self.cells = QSpinBox(objectName="sweepSize", minimum=SWEEP_CELLS_LIMITS[0], maximum=SWEEP_CELLS_LIMITS[1])
+        self.steps = QSpinBox(objectName="sweepSteps", minimum=SWEEP_STEPS_LIMITS[0], maximum=SWEEP_STEPS_LIMITS[1], singleStep=100)
+        self.show_settings()
         self.go = QPushButton("Compute", objectName="sweepGo")
         self.cancel_button = QPushButton("Cancel", objectName="sweepCancel", enabled=False)
         self.progress = QProgressBar(objectName="sweepProgress")
@@ -127,20 +120,79 @@ class SweepDialog(QDialog):
         layout.addWidget(self.hover)
         self.resize(760, 860)
 
-        self.param.currentTextChanged.connect(self._param_changed)
-        self.metric_box.currentIndexChanged.connect(self._draw)
+        self.param.currentTextChanged.connect(self._param_chosen)
+        self.metric_box.currentIndexChanged.connect(self._metric_chosen)
+        for box in (self.lr_low, self.lr_high):
+            box.valueChanged.connect(self._lr_edited)
+        for box in (self.p_low, self.p_high):
+            box.valueChanged.connect(self._range_edited)
+        self.cells.valueChanged.connect(lambda v: context.set_sweep(cells=v))
+        self.steps.valueChanged.connect(lambda v: context.set_sweep(steps=v))
         self.go.clicked.connect(self.compute)
         self.cancel_button.clicked.connect(self.cancel)
         self.heat.scene().sigMouseClicked.connect(self._clicked)
         self.heat.scene().sigMouseMoved.connect(self._moved)
 
     @staticmethod
-    def _spin(value: float, name: str, low: float, high: float, log: bool = True) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox(objectName=name, decimals=6 if log else 4, minimum=low, maximum=high)
-        spin.setValue(value)
+    def _spin(name: str, limits: tuple[float, float], log: bool = True) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox(objectName=name, decimals=6 if log else 4, minimum=limits[0], maximum=limits[1])
         if log:
             spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
         return spin
+
+    # -- the scenario's sweep settings ------------------------------------------------
+    def show_settings(self) -> None:
+        """The boxes show the document's settings (a document was opened or reset)."""
+        sweep = self.context.insight.sweep
+        for box, value in ((self.lr_low, sweep.lr[0]), (self.lr_high, sweep.lr[1]), (self.cells, sweep.cells),
+                           (self.steps, sweep.steps)):
+            show_value(box, value)
+        self.metric_box.blockSignals(True)
+        self.metric_box.setCurrentIndex(SWEEP_METRICS.index(sweep.metric))
+        self.metric_box.blockSignals(False)
+        names = [self.param.itemText(i) for i in range(self.param.count())]
+        if names:
+            self._fill_params(names)
+
+    def _fill_params(self, names: list[str]) -> None:
+        """The optimizer's parameters, the scenario's one chosen when it has it."""
+        self.param.blockSignals(True)
+        self.param.clear()
+        self.param.addItems(names or ["(none)"])
+        chosen = self.context.insight.sweep.param
+        if chosen in names:
+            self.param.setCurrentText(chosen)
+        self.param.blockSignals(False)
+        self._show_range(self.param.currentText())
+
+    def _show_range(self, name: str) -> None:
+        sweep = self.context.insight.sweep
+        low, high = sweep.other if sweep.param == name and sweep.other is not None else default_range(name)
+        show_value(self.p_low, low)
+        show_value(self.p_high, high)
+
+    def _can_sweep(self, name: str) -> bool:
+        return self.spec is not None and name in sweepable(self.spec.optimizer)
+
+    def _param_chosen(self, name: str) -> None:
+        if self._can_sweep(name):
+            sweep = self.context.insight.sweep
+            self.context.set_sweep(param=name, other=sweep.other if sweep.param == name else None)
+        self._show_range(name)
+
+    def _metric_chosen(self, index: int) -> None:
+        self.context.set_sweep(metric=SWEEP_METRICS[index])
+        self._draw()
+
+    def _lr_edited(self) -> None:
+        low, high = self.lr_low.value(), self.lr_high.value()
+        if low < high:  # (while one end is being typed past the other, the file keeps the last valid range)
+            self.context.set_sweep(lr=(low, high))
+
+    def _range_edited(self) -> None:
+        name, low, high = self.param.currentText(), self.p_low.value(), self.p_high.value()
+        if low < high and self._can_sweep(name):
+            self.context.set_sweep(param=name, other=(low, high))
 
     # -- the run the sweep is about ---------------------------------------------------
     def prepare(self) -> bool:
@@ -163,21 +215,6 @@ class SweepDialog(QDialog):
             self.heading.setText(heading)
         return True
 
-    def _fill_params(self, names: list[str]) -> None:
-        self.param.blockSignals(True)
-        current = self.param.currentText()
-        self.param.clear()
-        self.param.addItems(names or ["(none)"])
-        if current in names:
-            self.param.setCurrentText(current)
-        self.param.blockSignals(False)
-        self._param_changed(self.param.currentText())
-
-    def _param_changed(self, name: str) -> None:
-        low, high = default_range(name)
-        self.p_low.setValue(setting(f"{name}_low", low))
-        self.p_high.setValue(setting(f"{name}_high", high))
-
     # -- computing ----------------------------------------------------------------------
     def compute(self) -> None:
         if not self.prepare():
@@ -193,9 +230,6 @@ class SweepDialog(QDialog):
         name = self.param.currentText()
         values = np.linspace(self.p_low.value(), self.p_high.value(), self.cells.value()) if name in sweepable(spec.optimizer) else None
         stop = replace(self.context.scenario.stop, max_steps=self.steps.value())
-        for key, value in (("lr_low", self.lr_low.value()), ("lr_high", self.lr_high.value()), ("sweep_size", self.cells.value()),
-                           ("sweep_steps", self.steps.value()), (f"{name}_low", self.p_low.value()), (f"{name}_high", self.p_high.value())):
-            set_setting(key, value)
         schedule = (spec.schedule, spec.schedule_params)
         opt = spec.optimizer
 
