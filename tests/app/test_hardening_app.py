@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QThread
@@ -28,8 +29,9 @@ def test_unsaved_work_is_offered_after_a_crash_and_a_clean_quit_removes_it(qtbot
     window.document.update_run(0, hyper={"lr": 0.0123})
     assert window.recovery.autosave() and window.recovery.file.is_file()
     edited = window.document.scenario
-    # "crash": the window goes away without its close event, so the file stays
+    # "crash": the window goes away without its close event, so the file stays, and its lock dies with it
     window.shutdown()
+    window.recovery.lock.unlock()
     again = MainWindow()
     again.ask_unsaved = lambda: "discard"
     qtbot.addWidget(again)
@@ -38,6 +40,8 @@ def test_unsaved_work_is_offered_after_a_crash_and_a_clean_quit_removes_it(qtbot
     assert again.recovery.offer()
     assert asked and asked[0][:2] == "20"  # "Recover unsaved work from 2026-…?"
     assert again.document.scenario == edited and again.document.modified
+    assert not window.recovery.file.exists()  # recovered work lives in the new studio's autosave
+    assert again.recovery.file.is_file()
     again.close()  # a clean quit
     assert not again.recovery.file.exists() and not again.recovery.meta.exists()
     third = MainWindow()
@@ -48,15 +52,18 @@ def test_unsaved_work_is_offered_after_a_crash_and_a_clean_quit_removes_it(qtbot
 
 
 def test_declined_or_broken_recovery_files_are_removed(qtbot, window):
-    window.document.update_run(0, hyper={"lr": 0.0123})
-    window.recovery.autosave()
-    window.recovery.ask = lambda when: False
+    from gdstudio.app.recovery import recovery_dir
+
+    left = recovery_dir() / "autosave-1-gone.json"  # no lock: its studio is gone
+    left.parent.mkdir(parents=True, exist_ok=True)
+    left.write_text(sc.dumps(replace(window.document.scenario, name="left behind")))
+    asked = []
+    window.recovery.ask = lambda when: asked.append(when) or False
     before = window.document.scenario
-    assert not window.recovery.offer() and not window.recovery.file.exists()
+    assert not window.recovery.offer() and asked == ["an earlier session"] and not left.exists()
     assert window.document.scenario == before
-    window.recovery.file.parent.mkdir(parents=True, exist_ok=True)
-    window.recovery.file.write_text("{broken")
-    assert window.recovery.pending() is None and not window.recovery.file.exists()
+    left.write_text("{broken")
+    assert not window.recovery.offer() and len(asked) == 1 and not left.exists()
 
 
 def test_saving_removes_the_recovery_file(qtbot, window, tmp_path):
@@ -111,7 +118,7 @@ def _launch_and_signal(tmp_path, signum):
 def test_sigterm_during_a_run_exits_cleanly_and_keeps_unsaved_work(tmp_path):
     code, out, err = _launch_and_signal(tmp_path, signal.SIGTERM)
     assert code == 0 and err == "" and "EXIT 0" in out
-    recovered = list(tmp_path.rglob("recovery/autosave.json"))
+    recovered = [p for p in tmp_path.rglob("recovery/autosave-*.json") if not p.name.endswith(".meta.json")]
     assert recovered and sc.load(recovered[0]).stop.max_steps == 10**9  # the unsaved edit survives
 
 
