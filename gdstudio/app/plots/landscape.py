@@ -18,7 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton,
-                               QVBoxLayout, QWidget)
+                               QSizePolicy, QVBoxLayout, QWidget)
 
 from ...core.expression import Objective
 from ...core.runner import start_point
@@ -106,6 +106,8 @@ class Landscape(QWidget):
         self.fit_button = QPushButton("Use visible area", objectName="fitView")
         self.fit_button.setToolTip("recompute the landscape for the area you panned/zoomed to (it becomes the view range)")
         self.note = QLabel(objectName="landscapeNote")
+        # a long note ("… · slice through y=2, z=0.5") must not widen the window: it is clipped, whole in the tooltip
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
         self.axis_label = QLabel("axes")
         for w in (self.axis_label, self.x_axis, self.y_axis, self.lines_box, self.fit_button):
@@ -246,6 +248,7 @@ class Landscape(QWidget):
             sliced = "" if len(self.variables) == 2 else " · slice through " + ", ".join(
                 f"{k}={v:.3g}" for k, v in self._slice_point().items() if k not in axes)
             self.note.setText(scale + sliced)
+            self.note.setToolTip(scale + sliced)
         self._show_minima(axes)
         self._show_planned()
         self._show_range(axes)
