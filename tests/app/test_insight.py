@@ -269,3 +269,47 @@ def test_insight_settings_are_saved_in_the_scenario_and_shown_when_it_is_opened(
     assert (dialog.param.currentText(), dialog.p_low.value(), dialog.p_high.value()) == ("momentum", 0.0, 0.5)
     dialog.close()
 
+
+
+def test_race_paths_are_drawn_in_the_runs_colours_and_cleared(qtbot, window):
+    from gdstudio.app.document import run_color
+
+    insight = window.insight
+    paths = insight.race_panel.paths
+    insight.race_panel.budget.setValue(50)
+    insight.run_race()
+    wait_idle(qtbot, insight, "race", 60000)
+    scenario = window.document.scenario
+    assert len(paths.curves) == len(scenario.runs) == 2
+    for entry, curve in zip(insight.race_panel.entries, paths.curves):
+        xs, ys = curve.getData()
+        assert curve in window.landscape.item.items and len(xs) == len(entry.run.trajectory) == entry.steps + 1  # the start and every step
+        assert (xs[0], ys[0]) == (-1.5, 2.0) and (xs[-1], ys[-1]) == tuple(entry.run.trajectory.params[-1])
+        assert curve.opts["pen"].color().name() == run_color(scenario, entry.run.index)
+    first = list(paths.curves)
+    insight.run_race()  # a new race replaces the paths
+    assert not paths.curves and not any(c in window.landscape.item.items for c in first)
+    wait_idle(qtbot, insight, "race", 60000)
+    second = list(paths.curves)
+    assert len(second) == 2
+    run_to_end(qtbot, window)
+    window.reset_action.trigger()
+    assert not paths.curves and not any(c in window.landscape.item.items for c in second)
+    insight.run_race()
+    wait_idle(qtbot, insight, "race", 60000)
+    drawn = list(paths.curves)
+    type_loss(qtbot, window, "x^2 + y^2")  # a new loss: the paths no longer hold
+    qtbot.waitUntil(lambda: not paths.curves, timeout=10000)
+    assert not any(c in window.landscape.item.items for c in drawn)
+
+
+def test_long_or_diverging_race_paths_stay_drawable():
+    from gdstudio.app.insight.race_paths import drawable
+    from gdstudio.app.plots.landscape import FAR, MAX_PATH_POINTS
+
+    xs = np.linspace(0.0, 1.0, 50_001)
+    ys = xs.copy()
+    xs[-2], ys[-2], xs[7] = 1e15, 1e15, np.inf
+    px, py = drawable(xs, ys, (0.0, 0.0), (1.0, 1.0))
+    assert len(px) <= MAX_PATH_POINTS + 1 and (px[0], px[-1], py[-1]) == (0.0, 1.0, 1.0)
+    assert np.all(np.isfinite(px)) and np.max(np.abs(px)) <= FAR and np.max(np.abs(py)) <= FAR

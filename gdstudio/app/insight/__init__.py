@@ -107,6 +107,7 @@ class Insight(QObject):
         window.runs_panel.selection_changed.connect(lambda _i: self._selection_changed())
         window.controller.started.connect(self._runs_started)
         window.controller.finished.connect(self._runs_finished)
+        window.reset_action.triggered.connect(self.race_panel.paths.clear)
         if hasattr(window.controller, "kernel_state"):
             window.controller.kernel_state.connect(self._kernel_state)
         for combo in (window.landscape.x_axis, window.landscape.y_axis):
@@ -207,6 +208,7 @@ class Insight(QObject):
         self.critical.refresh()
         self.basins.stale()
         self.restarts.clear()
+        self.race_panel.paths.clear()
         self.refresh_panels(force=True)
 
     def _document_changed(self, _scenario, what: str) -> None:
@@ -241,6 +243,7 @@ class Insight(QObject):
     def _axes_changed(self) -> None:
         self.critical.draw()
         self.restarts.draw()
+        self.race_panel.paths.draw()
         self.basins.stale()
 
     # -- runs -------------------------------------------------------------------------

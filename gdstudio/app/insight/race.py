@@ -1,5 +1,5 @@
 """Race: every run's optimizer from the selected run's start with the same step budget, ranked in a
-table (rank, optimizer, steps to tolerance, final loss, status, wall time)."""
+table (rank, optimizer, steps to tolerance, final loss, status, wall time), their paths on the landscape."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from ...core.scenario import RACE_LIMITS
 from ...core.sweeps import RaceEntry, race
+from ..document import run_color
 from .common import Context, fmt, show_value
+from .race_paths import RacePaths
 from .tasks import TaskRunner
 
 COLUMNS = ("rank", "run", "optimizer", "steps to tol", "final loss", "status", "wall time")
@@ -54,6 +56,8 @@ class RacePanel(QWidget):
         layout.addWidget(self.table, 1)
         self.go.clicked.connect(self.run)
         self.entries: list[RaceEntry] = []
+        self.paths = RacePaths(context)
+        self.colors: list[str] = []
 
     def show_settings(self) -> None:
         show_value(self.budget, self.context.insight.race_budget)
@@ -66,6 +70,8 @@ class RacePanel(QWidget):
         start = self.context.start(spec, objective)
         optimizers = [(r.optimizer, dict(r.hyper)) for r in scenario.runs]
         labels = [r.label for r in scenario.runs]
+        self.colors = [run_color(scenario, i) for i in range(len(labels))]
+        self.paths.clear()
         budget, stop = self.budget.value(), scenario.stop
         where = ", ".join(f"{n}={fmt(v)}" for n, v in zip(objective.variables, start))
         self.note.setText(f"from ({where}), {budget:,} steps each, stop rules of the scenario "
@@ -90,6 +96,7 @@ class RacePanel(QWidget):
         self.busy("race", None)
         self.go.setEnabled(True)
         self.entries = entries
+        self.paths.show(entries, self.colors)
         self.table.setRowCount(len(entries))
         for row, e in enumerate(entries):
             to_tol = f"{e.steps:,}" if e.status == "converged" else "—"

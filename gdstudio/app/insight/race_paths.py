@@ -1,0 +1,68 @@
+"""The racers' paths on the landscape: after a race, each optimizer's walk from the shared start, dashed
+in its run's colour, so the table's ranking can be seen (who cut the corner, who overshot)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from ...core.sweeps import RaceEntry
+from ...core.trajectory import LOSS, PARAMS
+from ..plots.landscape import FAR, MAX_PATH_POINTS
+from .common import Context
+
+
+def drawable(xs: np.ndarray, ys: np.ndarray, centre: tuple[float, float], span: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """At most MAX_PATH_POINTS finite points (evenly strided, the last kept), points beyond FAR view spans pulled in
+    along their ray from the centre: a diverging racer never hands the painter coordinates it cannot take."""
+    finite = np.isfinite(xs) & np.isfinite(ys)
+    xs, ys = xs[finite], ys[finite]
+    if len(xs) > MAX_PATH_POINTS:
+        keep = np.unique(np.r_[np.arange(0, len(xs), -(-len(xs) // MAX_PATH_POINTS)), len(xs) - 1])
+        xs, ys = xs[keep], ys[keep]
+    (cx, cy), (sx, sy) = centre, span
+    with np.errstate(all="ignore"):
+        far = np.maximum(np.abs(xs - cx) / sx, np.abs(ys - cy) / sy)
+        shrink = np.where(far > FAR, FAR / far, 1.0)
+    return cx + (xs - cx) * shrink, cy + (ys - cy) * shrink
+
+
+class RacePaths:
+    """One dashed curve per racer, made when a race ends and removed by `clear` (new race, loss, view or Reset)."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.entries: list[RaceEntry] = []
+        self.curves: list[pg.PlotCurveItem] = []
+
+    def show(self, entries: list[RaceEntry], colors: list[str]) -> None:
+        """Racers' paths; colors[i] is the colour of the run the i-th racer was made from."""
+        self.clear()
+        self.entries = entries
+        landscape = self.context.window.landscape
+        for entry in entries:
+            pen = pg.mkPen(colors[entry.run.index % len(colors)], width=2, style=Qt.PenStyle.DashLine)
+            self.curves.append(landscape.add_overlay(pg.PlotCurveItem(pen=pen, connect="finite"), 11))
+        self.draw()
+
+    def draw(self) -> None:
+        """The paths on the plotted axes (on the curve itself for a loss of one variable)."""
+        axes = self.context.axes()
+        (x0, x1), (y0, y1) = self.context.window.landscape.vb.viewRange()
+        centre, span = ((x0 + x1) / 2, (y0 + y1) / 2), ((x1 - x0) or 1.0, (y1 - y0) or 1.0)
+        for entry, curve in zip(self.entries, self.curves):
+            trajectory = entry.run.trajectory
+            if not axes or any(a not in trajectory.variables for a in axes):
+                curve.setData([], [])
+                continue
+            rows = trajectory.rows
+            columns = [PARAMS + trajectory.variables.index(a) for a in axes]
+            ys = rows[:, LOSS] if len(axes) == 1 else rows[:, columns[1]]
+            curve.setData(*drawable(rows[:, columns[0]], ys, centre, span))
+
+    def clear(self) -> None:
+        plot = self.context.window.landscape.item
+        for curve in self.curves:
+            plot.removeItem(curve)
+        self.entries, self.curves = [], []
