@@ -7,7 +7,9 @@ import math
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
 
+from gdstudio.app.insight.basins import COLORS, GREY
 from gdstudio.app.presets import example_files
+from gdstudio.core.sweeps import DIVERGED, UNRESOLVED
 
 from .helpers import run_to_end, type_loss
 
@@ -101,8 +103,21 @@ def test_basins_on_himmelblau_have_four_labels(qtbot, window):
     assert len(insight.basins.result.minima) == 4
     assert insight.basins.image.image.shape == (40, 40, 4)
     assert not insight.task_bar.isVisible()
+    legend = insight.basins.legend
+    assert legend.isVisible()
+    rows = [(sample.item.opts["brush"].color().getRgb()[:3], label.text) for sample, label in legend.items]
+    assert len(rows) == 6
+    for i, point in enumerate(insight.basins.result.minima):
+        color, text = rows[i]
+        assert color == COLORS[i] and text.startswith(f"x={point.point['x']:.4g}, y={point.point['y']:.4g}: ")
+    assert any(text.startswith("x=3, y=2: ") for _, text in rows)
+    assert rows[4][1].startswith("diverged: ") and rows[5][1].startswith("no minimum reached: ")
+    assert [color for color, _ in rows[4:]] == [GREY[DIVERGED], GREY[UNRESOLVED]]
+    shares = [float(text.rsplit(": ", 1)[1].rstrip("%")) for _, text in rows]
+    assert abs(sum(shares) - 100) <= 3 and all(s > 0 for s in shares[:4])
+    assert "x=3, y=2: " in window.statusBar().currentMessage()
     insight.basins_action.setChecked(False)
-    assert not insight.basins.image.isVisible()
+    assert not insight.basins.image.isVisible() and not legend.isVisible()
 
 
 def test_race_table_has_one_ranked_row_per_run(qtbot, window):

@@ -1,5 +1,6 @@
 """Basins of attraction on the landscape: every cell of a grid over the view coloured by the minimum the
-selected run's optimizer reaches from it (grey: diverged or reached no minimum)."""
+selected run's optimizer reaches from it (greys: diverged, reached no minimum), with a legend saying
+which colour is which minimum and what share of the starts ends there."""
 
 from __future__ import annotations
 
@@ -16,6 +17,18 @@ COLORS = ((228, 26, 28), (55, 126, 184), (77, 175, 74), (152, 78, 163), (255, 12
           (247, 129, 191), (27, 158, 119), (102, 166, 30))
 GREY = {DIVERGED: (60, 60, 60), UNRESOLVED: (150, 150, 150)}
 MAX_STEPS = 3000
+
+
+def legend_rows(result: Basins) -> list[tuple[tuple[int, int, int], str]]:
+    """(colour, text) for each minimum, then for diverged and no-minimum starts, each with its share of the grid."""
+    counts, total = result.counts(), result.labels.size
+
+    def share(label: int) -> str:
+        return f"{100 * counts.get(label, 0) / total:.0f}%"
+
+    rows = [(COLORS[i % len(COLORS)], f"{', '.join(f'{k}={fmt(v)}' for k, v in p.point.items())}: {share(i)}")
+            for i, p in enumerate(result.minima)]
+    return rows + [(GREY[DIVERGED], f"diverged: {share(DIVERGED)}"), (GREY[UNRESOLVED], f"no minimum reached: {share(UNRESOLVED)}")]
 
 
 def colorize(labels: np.ndarray) -> np.ndarray:
@@ -37,12 +50,16 @@ class BasinsOverlay:
         self.centres = pg.ScatterPlotItem(symbol="o", size=9, brush=pg.mkBrush("w"), pen=pg.mkPen("k"))
         context.window.landscape.add_overlay(self.image, -4)
         context.window.landscape.add_overlay(self.centres, 21)
+        self.legend = pg.LegendItem(offset=(-10, 10), labelTextSize="8pt", labelTextColor="w",
+                                    brush=pg.mkBrush(0, 0, 0, 150))
+        self.legend.setParentItem(context.window.landscape.item.vb)  # in the corner, not in data coordinates
         self.set_enabled(False)
 
     def set_enabled(self, on: bool) -> None:
         self.enabled = on
         self.image.setVisible(on)
         self.centres.setVisible(on)
+        self.legend.setVisible(on and self.result is not None)
         if on:
             self.compute()
         else:
@@ -54,6 +71,8 @@ class BasinsOverlay:
         self.result = None
         self.image.clear()
         self.centres.setData(pos=np.empty((0, 2)))
+        self.legend.clear()
+        self.legend.setVisible(False)
         if self.enabled:
             self.compute()
 
@@ -96,12 +115,12 @@ class BasinsOverlay:
         a, b = result.axes
         self.centres.setData(x=[p.point[a] for p in result.minima], y=[p.point[b] for p in result.minima],
                              brush=[pg.mkBrush(COLORS[i % len(COLORS)]) for i in range(len(result.minima))])
-        counts, total = result.counts(), result.labels.size
-        parts = [f"({fmt(p.point[a])}, {fmt(p.point[b])}) {100 * counts.get(i, 0) / total:.0f}%" for i, p in enumerate(result.minima)]
-        other = counts.get(DIVERGED, 0) + counts.get(UNRESOLVED, 0)
-        if other:
-            parts.append(f"grey (diverged / no minimum) {100 * other / total:.0f}%")
-        self.status(f"basins: {len(result.minima)} minima — " + ", ".join(parts))
+        rows = legend_rows(result)
+        self.legend.clear()
+        for color, text in rows:
+            self.legend.addItem(pg.ScatterPlotItem(symbol="s", size=10, brush=pg.mkBrush(color), pen=None), text)
+        self.legend.setVisible(self.enabled)
+        self.status(f"basins: {len(result.minima)} minima — " + "; ".join(text for _, text in rows))
 
     def labels(self) -> set[int]:
         return set() if self.result is None else {int(v) for v in np.unique(self.result.labels) if v >= 0}
