@@ -105,7 +105,7 @@ def stalls_while_running(app: QApplication, s: Scenario) -> tuple[list[float], f
 
 
 def curve_redraw(app: QApplication, points: int) -> tuple[float, float]:
-    from gdstudio.app.buffers import RunBuffer
+    from gdstudio.app.buffers import LOSS, PARAMS, RunBuffer
     from gdstudio.app.plots.loss_curve import LossCurve
 
     curve = LossCurve()
@@ -113,9 +113,8 @@ def curve_redraw(app: QApplication, points: int) -> tuple[float, float]:
     curve.show()
     buffer = RunBuffer("long", ("x", "y"))
     rng = np.random.default_rng(0)
-    rows = np.empty((points, 5))
-    rows[:, 0] = np.exp(-np.arange(points) / 2e5) * (1 + 0.3 * rng.random(points))
-    rows[:, 1:] = 1.0
+    rows = np.ones((points, PARAMS + 2))
+    rows[:, LOSS] = np.exp(-np.arange(points) / 2e5) * (1 + 0.3 * rng.random(points))
     buffer.extend(rows)
     curve.set_runs([buffer], ["#1f77b4"])
     began = time.perf_counter()

@@ -25,6 +25,7 @@ from gdstudio.core.runner import stop_vector
 from gdstudio.core.scenario import StopRules
 from gdstudio.core.schedules import schedule
 from gdstudio.core.sweeps import basins, log_rates, sweep_2d
+from gdstudio.core.trajectory import PARAMS
 
 ROSENBROCK = "(1 - x)^2 + 100*(y - x^2)^2"
 HIMMELBLAU = "(x^2 + y - 11)^2 + (x + y^2 - 7)^2"
@@ -50,7 +51,7 @@ def run_cells(objective, name, starts, stop, hypers, lrs):
     sched = schedule("constant")
     runs = K.KernelRuns(starts, info.state_array(info.check(hypers[0]), S, d), H, np.tile(sched.flatten(sched.check({})), (S, 1)),
                         np.zeros((S, 2)), stop_vector(stop), objective.data)
-    runs.advance(compiled_kernel(objective, info.needs_hessian), info.code, stop.max_steps + 1, np.empty((S, 0, 3 + d)))
+    runs.advance(compiled_kernel(objective, info.needs_hessian), info.code, stop.max_steps + 1, np.empty((S, 0, PARAMS + d)))
     return runs.T
 
 

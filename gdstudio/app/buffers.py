@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.trajectory import GRAD_NORM, LOSS, LR, PARAMS, ROW_LIMIT, Trajectory
+from ..core.trajectory import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, ROW_LIMIT, Trajectory
 
 PREALLOCATED_FLOATS = 16_000_000  # reserved (not touched) up front, so growing never copies megabytes in the GUI thread
 THIN_BATCH = 1 << 17  # rows past the row limit gathered before they are thinned together
 
-__all__ = ["GRAD_NORM", "LOSS", "LR", "PARAMS", "LiveTrajectory", "RunBuffer"]
+__all__ = ["BATCH_LOSS", "GRAD_NORM", "LOSS", "LR", "PARAMS", "LiveTrajectory", "RunBuffer"]
 
 RUNNING_STATES = ("running", "waiting")
 

@@ -26,6 +26,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from ..core.expression import Objective
 from ..core.runner import Chunk, ScenarioRunner
 from ..core.scenario import Scenario
+from ..core.trajectory import PARAMS
 
 CHUNK_SECONDS = 0.02  # kernel time per chunk when running as fast as possible
 FRAME = 0.03  # seconds between chunks when paced (a finite steps-per-second speed)
@@ -109,7 +110,7 @@ class RunWorker(QObject):
         try:
             runner = ScenarioRunner(self._scenario, self._objective)
             for progress in runner.runs:
-                progress.trajectory = _Scratch(3 + progress.objective.dimension)
+                progress.trajectory = _Scratch(PARAMS + progress.objective.dimension)
             self.started.emit(self.token, [(r.label, runner.objective.variables) for r in runner.runs])
             self._loop(runner)
             self.finished.emit(self.token, "")

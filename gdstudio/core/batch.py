@@ -15,6 +15,7 @@ from .optimizers import optimizer
 from .runner import stop_vector
 from .scenario import StopRules
 from .schedules import schedule
+from .trajectory import PARAMS
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def run_batch(objective: Objective, optimizer_name: str, starts: np.ndarray, sto
     for done in range(0, total, chunk):
         if cancel is not None and cancel():
             break
-        runs.advance(fg, info.code, chunk, np.empty((S, 0, 3 + d)))
+        runs.advance(fg, info.code, chunk, np.empty((S, 0, PARAMS + d)))
         if progress is not None:
             progress(min(done + chunk, total), total)
         if not (runs.STATUS == K.RUNNING).any():

@@ -7,11 +7,13 @@ import io
 from collections.abc import Iterable
 
 from .runner import RunProgress
+from .trajectory import GRAD_NORM, LOSS, LR, PARAMS
 
 
 def trajectories_csv(runs: Iterable[RunProgress]) -> str:
     """CSV text with columns run, step, loss, grad_norm, lr and one per variable (floats as repr,
-    so reading them back gives the same bits). Very long runs list the rows they kept."""
+    so reading them back gives the same bits). Very long runs list the rows they kept. The batch
+    loss is not written: this is the format `gdstudio run --out` documents."""
     runs = list(runs)
     variables = runs[0].objective.variables if runs else ()
     buffer = io.StringIO()
@@ -19,5 +21,5 @@ def trajectories_csv(runs: Iterable[RunProgress]) -> str:
     writer.writerow(["run", "step", "loss", "grad_norm", "lr", *variables])
     for run in runs:
         for step, row in zip(run.trajectory.steps.tolist(), run.trajectory.rows.tolist()):
-            writer.writerow([run.label, step, *map(repr, row)])
+            writer.writerow([run.label, step, *map(repr, (row[LOSS], row[GRAD_NORM], row[LR], *row[PARAMS:]))])
     return buffer.getvalue()

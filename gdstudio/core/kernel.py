@@ -16,7 +16,7 @@ from numba import njit, prange, types
 
 from .optimizers import apply_step
 from .schedules import learning_rate
-from .trajectory import GRAD_NORM, LOSS, LR, PARAMS
+from .trajectory import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS
 
 _F1, _F2, _F3 = types.float64[::1], types.float64[:, ::1], types.float64[:, :, ::1]
 _I1, _I2, _U1 = types.int64[::1], types.int64[:, ::1], types.uint64[::1]
@@ -125,12 +125,15 @@ def _advance_run(s, fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATU
     P, G: (S, d) parameters and gradient; HM: (S, d, d) Hessian; ST: (S, k, d) optimizer
     state; H: (S, h) hyper-parameters; SCHED: (S, 4) schedule; CLIP: (S, 2); STOP: (4,);
     T: steps done; LAST: previous loss; STATUS, EVENT (S, 2), NOTE (S, 3) as above.
-    OUT: (S, n, 3 + d) recorded rows, or (S, 0, 3 + d) to record nothing; COUNT: rows written.
+    OUT: (S, n, PARAMS + d) recorded rows (columns as in trajectory.py), or (S, 0, PARAMS + d) to
+    record nothing; COUNT: rows written.
     DATA: (columns, N) data set and ALL = arange(N) (both empty without data). BATCH: rows per
     step (0 = all); REPLACE: draw with replacement; PERM, POS: each run's shuffled order and place
     in the epoch; RNG: each run's random state; ROWS: (S, batch) scratch for the drawn rows.
     The recorded loss and gradient norm are always over the full data set, so runs with
-    different batch sizes compare fairly; the optimizer steps with the batch gradient.
+    different batch sizes compare fairly; the optimizer steps with the batch gradient. The
+    recorded batch loss is the loss on the rows that step drew (the full loss when every row is
+    used, and on a run's last row, which takes no step).
     """
     COUNT[s] = 0
     if STATUS[s] != RUNNING:
@@ -144,7 +147,7 @@ def _advance_run(s, fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATU
         lr = learning_rate(hyper[0], sched, t + 1)
         if record:
             row = OUT[s, COUNT[s]]
-            row[LOSS], row[GRAD_NORM], row[LR] = f, gn, lr
+            row[LOSS], row[GRAD_NORM], row[LR], row[BATCH_LOSS] = f, gn, lr, f
             for i in range(p.shape[0]):
                 row[PARAMS + i] = p[i]
             COUNT[s] += 1
@@ -155,7 +158,9 @@ def _advance_run(s, fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATU
             return
         if BATCH[s] > 0:
             count = _next_batch(s, BATCH[s], REPLACE[s], PERM, POS, RNG, ROWS)
-            fg(p, g, hess, DATA, ROWS[s, :count])
+            fb = fg(p, g, hess, DATA, ROWS[s, :count])
+            if record:
+                OUT[s, COUNT[s] - 1, BATCH_LOSS] = fb
             gn = _norm(g)
         _clip(g, gn, clip)
         apply_step(rule, p, g, state, hyper, t + 1, lr, hess, note)

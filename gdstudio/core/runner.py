@@ -18,7 +18,7 @@ from .expression import Objective, parse_objective
 from .optimizers import optimizer
 from .scenario import RunSpec, Scenario, StopRules
 from .schedules import schedule
-from .trajectory import Trajectory
+from .trajectory import PARAMS, Trajectory
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Chunk:
 
     run: int
     first_step: int
-    rows: np.ndarray  # (k, 3 + d): loss, grad_norm, lr, parameters
+    rows: np.ndarray  # (k, PARAMS + d): loss, grad_norm, lr, batch loss, parameters (see trajectory.py)
     status: str
     reason: str
 
@@ -116,7 +116,7 @@ class RunProgress:
             rows = out[: self.kernel.COUNT[0]].copy()
             self.trajectory.commit(len(rows))
         else:
-            rows = np.empty((0, 3 + self.objective.dimension))
+            rows = np.empty((0, PARAMS + self.objective.dimension))
         return Chunk(self.index, first, rows, self.status, self.reason if self.done else "")
 
 

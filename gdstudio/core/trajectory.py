@@ -1,7 +1,10 @@
 """A run's recorded steps in growing, preallocated storage.
 
-Row k holds the state after `steps[k]` updates: loss, gradient norm, the learning
-rate of the next update, and the parameters. Capacity doubles, so appending a
+Row k holds the state after `steps[k]` updates: loss (over the full data set),
+gradient norm, the learning rate of the next update, the batch loss (the loss on
+the rows the next update draws; the loss itself for full-batch runs, losses
+without data and a run's last row), and the parameters. The column constants
+below are the one place that layout is written down. Capacity doubles, so appending a
 chunk costs amortised O(chunk) and readers get views without copies.
 
 Past `limit` steps the older part is thinned so a run of ten million steps keeps
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-LOSS, GRAD_NORM, LR, PARAMS = 0, 1, 2, 3
+LOSS, GRAD_NORM, LR, BATCH_LOSS, PARAMS = 0, 1, 2, 3, 4  # PARAMS: the first of the d parameter columns
 ROW_LIMIT = 2_000_000
 RECENT_WINDOW = 200_000
 
@@ -90,6 +93,10 @@ class Trajectory:
     @property
     def lr(self) -> np.ndarray:
         return self.rows[:, LR]
+
+    @property
+    def batch_loss(self) -> np.ndarray:
+        return self.rows[:, BATCH_LOSS]
 
     @property
     def params(self) -> np.ndarray:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gdstudio.app.buffers import LiveTrajectory, RunBuffer
-from gdstudio.core.trajectory import Trajectory
+from gdstudio.core.trajectory import LOSS, PARAMS, Trajectory
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -21,13 +21,13 @@ def test_live_thinning_is_a_superset_and_settles_to_the_core_rows(seed, monkeypa
         total = 0
         for _ in range(int(rng.integers(1, 200))):
             n = int(rng.integers(0, 80))
-            rows = rng.random((n, 4))
-            rows[:, 0] = np.arange(total, total + n)
+            rows = rng.random((n, PARAMS + 1))
+            rows[:, LOSS] = np.arange(total, total + n)
             total += n
             core.extend(rows)
             live.extend(rows)
             assert set(core.steps) <= set(live.steps)
-            assert np.array_equal(live.rows[:, 0], live.steps)  # rows and steps move together
+            assert np.array_equal(live.rows[:, LOSS], live.steps)  # rows and steps move together
         live.settle()
         assert np.array_equal(core.rows, live.rows) and np.array_equal(core.steps, live.steps)
 
@@ -36,7 +36,7 @@ def test_run_buffer_settles_when_the_run_ends_and_finds_new_rows_by_step():
     buffer = RunBuffer("r", ("x", "y"))
     buffer.trajectory = LiveTrajectory(("x", "y"), limit=100, window=20, batch=10)
     core = Trajectory(("x", "y"), limit=100, window=20)
-    rows = np.random.default_rng(0).random((337, 5))
+    rows = np.random.default_rng(0).random((337, PARAMS + 2))
     for part in np.array_split(rows, 9):
         buffer.extend(part)
         core.extend(part)

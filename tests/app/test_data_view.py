@@ -9,6 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from gdstudio.core import scenario as sc
 from gdstudio.core.data import generate
 from gdstudio.core.runner import run_scenario
+from gdstudio.core.trajectory import BATCH_LOSS, LOSS, PARAMS
 
 from .helpers import run_to_end
 
@@ -83,6 +84,31 @@ def test_bad_csv_names_file_row_and_column_and_keeps_the_document(qtbot, window,
     assert window.document.scenario is before
 
 
+def test_loss_curve_shows_each_runs_batch_loss(qtbot, window):
+    open_scenario(qtbot, window, LINE)
+    wait_checked(qtbot, window, "data columns: x, y · parameters: b, w")
+    run_to_end(qtbot, window)
+    curve = window.loss_curve
+    index = curve.quantity.findText("batch loss")
+    assert index >= 0
+    curve.quantity.setCurrentIndex(index)
+    assert curve.item.getAxis("left").labelText == "batch loss"
+    for log in (True, False):
+        curve.log.setChecked(log)
+        curve.refresh()
+        for buffer, item in zip(window.buffers, curve.curves):
+            xs, ys = item.getOriginalDataset()
+            assert np.array_equal(xs, buffer.steps) and np.array_equal(ys, buffer.rows[:, BATCH_LOSS]), buffer.label
+    batch, sgd = window.buffers[0], window.buffers[1]
+    assert np.array_equal(batch.rows[:, BATCH_LOSS], batch.rows[:, LOSS])  # full batch: the loss itself
+    noisy = sgd.rows[:-1, BATCH_LOSS] != sgd.rows[:-1, LOSS]
+    assert noisy.all()  # SGD: one row's loss, not the data set's
+    assert np.array_equal(sgd.rows[:, BATCH_LOSS], run_scenario(window.document.scenario)[1].trajectory.batch_loss)
+    curve.quantity.setCurrentIndex(curve.quantity.findText("loss"))
+    xs, ys = curve.curves[1].getOriginalDataset()
+    assert np.array_equal(ys, sgd.rows[:, LOSS])
+
+
 def test_batch_sgd_minibatch_and_scaled_runs_draw_their_fits(qtbot, window):
     open_scenario(qtbot, window, LINE)
     wait_checked(qtbot, window, "data columns: x, y · parameters: b, w")
@@ -98,7 +124,7 @@ def test_batch_sgd_minibatch_and_scaled_runs_draw_their_fits(qtbot, window):
         gx, gy = curve.getData()
         assert gx is not None and len(gx) == 200 and np.isfinite(gy).all()
         assert gx[0] < x.min() and gx[-1] > x.max()  # the curve spans the points
-        b, w = run.trajectory.rows[-1][3:]
+        b, w = run.trajectory.rows[-1][PARAMS:]
         grid_x = gx
         if scenario.runs[i].scale:  # parameters in standardised units, drawn against the original x
             grid_x = (gx - x.mean()) / x.std()
@@ -123,7 +149,7 @@ def test_two_blobs_draw_a_decision_boundary(qtbot, window):
     for buffer, curve in zip(window.buffers, view.curves):
         bx, by = curve.getData()
         assert bx is not None and np.isfinite(bx).sum() > 10
-        b, w1, w2 = buffer.last()[3:]
+        b, w1, w2 = buffer.last()[PARAMS:]
         ok = np.isfinite(bx)
         z = w1 * bx[ok] + w2 * by[ok] + b
         assert np.abs(1 / (1 + np.exp(-z)) - 0.5).max() < 1e-4  # on the line where the model is 0.5 (up to the grid)
@@ -198,7 +224,7 @@ def test_selecting_a_scaled_run_shows_the_loss_in_its_units(qtbot, window):
     B, W = np.meshgrid(field.xs, field.ys)  # axes: b, w
     expected = ((W[..., None] * xs + B[..., None] - y) ** 2).mean(axis=-1)
     assert np.allclose(field.z, expected)
-    b, w = window.buffers[3].last()[3:]
+    b, w = window.buffers[3].last()[PARAMS:]
     assert field.xs[0] <= b <= field.xs[-1] and field.ys[0] <= w <= field.ys[-1]  # the view holds its path
     window.runs_panel.select(0)
     assert window.landscape.field.z.shape == unscaled.z.shape and np.allclose(window.landscape.field.z, unscaled.z)

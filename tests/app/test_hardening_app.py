@@ -17,6 +17,7 @@ from PySide6.QtCore import QThread
 
 from gdstudio.core import scenario as sc
 from gdstudio.core.runner import run_scenario
+from gdstudio.core.trajectory import LOSS, PARAMS
 
 from .helpers import run_to_end, type_loss
 
@@ -190,9 +191,9 @@ def test_plots_skip_nonfinite_rows(qtbot):
     from gdstudio.app.plots.loss_curve import LossCurve
 
     buffer = RunBuffer("odd", ("x", "y"))
-    rows = np.ones((1500, 5))
-    rows[:, 0] = np.linspace(1, 2, 1500)
-    rows[100, 0], rows[200, 0], rows[300, 0] = np.inf, np.nan, -np.inf
+    rows = np.ones((1500, PARAMS + 2))
+    rows[:, LOSS] = np.linspace(1, 2, 1500)
+    rows[100, LOSS], rows[200, LOSS], rows[300, LOSS] = np.inf, np.nan, -np.inf
     buffer.extend(rows)
     curve = LossCurve()
     qtbot.addWidget(curve)

@@ -115,6 +115,65 @@ def test_mini_batch_is_noisier_than_batch_and_replays_bit_for_bit() -> None:
     assert final["w"] == pytest.approx(best[0], rel=1e-2) and final["b"] == pytest.approx(best[1], rel=5e-2)
 
 
+def test_recorded_batch_loss_is_the_loss_on_the_rows_the_step_used() -> None:
+    """Batch size = rows - 1 without replacement: an epoch is two steps, all rows but one, then that
+    one. Each recorded batch loss is the loss NumPy computes on exactly those rows."""
+    n = len(X)
+    runs = [{"optimizer": {"name": "gd", "lr": 0.01}, "start": {"w": 0.5, "b": -1.0}, "batch_size": n - 1, "seed": seed}
+            for seed in (5, 6)]
+    for run in run_scenario(data_scenario(runs, max_steps=6)):
+        traj = run.trajectory
+        assert traj.variables == ("b", "w")
+        for epoch in range(3):
+            first, second = 2 * epoch, 2 * epoch + 1
+            # the one row left out of the first batch, found by the loss over the others
+            matches = [j for j in range(n) if traj.batch_loss[first] == pytest.approx(
+                line_objective().bind(np.array([np.delete(X, j), np.delete(Y, j)])).loss(*traj.params[first]), rel=1e-12)]
+            assert len(matches) == 1
+            (j,) = matches
+            row = line_objective().bind(np.array([X[j : j + 1], Y[j : j + 1]]))
+            assert traj.batch_loss[second] == pytest.approx(row.loss(*traj.params[second]), rel=1e-12)
+            # and these are the batches the updates used
+            residual = traj.params[second] @ [1.0, X[j]] - Y[j]
+            np.testing.assert_allclose(traj.params[second + 1], traj.params[second] - 0.01 * 2 * residual * np.array([1.0, X[j]]),
+                                       rtol=1e-12)
+        np.testing.assert_allclose(traj.loss, [line_objective().loss(*p) for p in traj.params], rtol=1e-12)  # the full loss
+        assert traj.batch_loss[-1] == traj.loss[-1]  # the last row takes no step: its batch is the full data
+
+
+def test_batch_loss_with_batch_size_one_is_one_rows_loss_and_full_batches_record_the_loss_itself() -> None:
+    rows = 6
+    runs = [{"label": "sgd", "optimizer": {"name": "adam", "lr": 0.05}, "start": {"w": 0.0, "b": 0.0}, "batch_size": 1, "seed": 9},
+            {"label": "drawn", "optimizer": {"name": "gd", "lr": 0.01}, "start": {"w": 0.0, "b": 0.0}, "batch_size": 1,
+             "replacement": True, "seed": 9},
+            {"label": "full", "optimizer": {"name": "gd", "lr": 0.01}, "start": {"w": 0.0, "b": 0.0}},
+            {"label": "all rows", "optimizer": {"name": "gd", "lr": 0.01}, "start": {"w": 0.0, "b": 0.0}, "batch_size": rows}]
+    scenario = data_scenario(runs, {"columns": {"x": X[:rows].tolist(), "y": Y[:rows].tolist()}}, max_steps=40)
+    sgd, drawn, full, every = run_scenario(scenario)
+    for run in (sgd, drawn):
+        traj = run.trajectory
+        b, w = traj.params[:-1, 0], traj.params[:-1, 1]
+        per_row = (w[:, None] * X[:rows] + b[:, None] - Y[:rows]) ** 2  # (steps, rows)
+        close = np.isclose(per_row, traj.batch_loss[:-1, None], rtol=1e-12, atol=0)
+        assert close.any(axis=1).all(), run.label
+        assert not np.array_equal(traj.batch_loss[:-1], traj.loss[:-1])
+        if run is sgd:  # without replacement: each epoch of six steps visits every row once
+            drawn_rows = close.argmax(axis=1)
+            for epoch in range(len(drawn_rows) // rows):
+                assert sorted(drawn_rows[epoch * rows : (epoch + 1) * rows]) == list(range(rows))
+    for run in (full, every):
+        np.testing.assert_array_equal(run.trajectory.batch_loss, run.trajectory.loss)  # bit for bit
+    np.testing.assert_array_equal(full.trajectory.rows, every.trajectory.rows)
+
+
+def test_losses_without_data_record_the_loss_as_the_batch_loss() -> None:
+    runs = [S.RunSpec("adam", "adam", {"lr": 0.02}, {"x": -1.5, "y": 2.0}), S.RunSpec("newton", "newton", {}, {"x": -1.5, "y": 2.0})]
+    scenario = S.Scenario(loss="(1 - x)^2 + 100*(y - x^2)^2", runs=tuple(runs), stop=S.StopRules(max_steps=300))
+    for run in run_scenario(scenario):
+        assert len(run.trajectory) > 1
+        np.testing.assert_array_equal(run.trajectory.batch_loss, run.trajectory.loss)
+
+
 def test_scaling_makes_the_same_regression_converge_much_faster() -> None:
     runs = [{"label": "raw", "optimizer": {"name": "gd", "lr": 0.005}, "start": {"w": 0.0, "b": 0.0}},
             {"label": "scaled", "optimizer": {"name": "gd", "lr": 0.1}, "start": {"w": 0.0, "b": 0.0}, "scale": {"x": "standard"}}]

@@ -11,7 +11,7 @@ import pytest
 from gdstudio.core.expression import parse_objective
 from gdstudio.core.runner import ScenarioRunner, run_scenario
 from gdstudio.core.scenario import RunSpec, Scenario, StopRules
-from gdstudio.core.trajectory import Trajectory
+from gdstudio.core.trajectory import PARAMS, Trajectory
 
 NO_STOP = dict(grad_tol=None, loss_tol=None, divergence=None)
 ROSENBROCK = "(1 - x)^2 + 100*(y - x^2)^2"
@@ -276,19 +276,19 @@ def test_variables_without_a_view_start_in_the_default_range() -> None:
 
 def test_trajectory_grows_past_its_capacity() -> None:
     traj = Trajectory(("x", "y"), capacity=2)
-    rows = np.arange(5 * 10, dtype=float).reshape(10, 5)
+    rows = np.arange((PARAMS + 2) * 10, dtype=float).reshape(10, PARAMS + 2)
     traj.extend(rows[:3])
     traj.extend(rows[3:])
     np.testing.assert_array_equal(traj.rows, rows)
-    np.testing.assert_array_equal(traj.params, rows[:, 3:])
+    np.testing.assert_array_equal(traj.params, rows[:, PARAMS:])
     np.testing.assert_array_equal(traj.steps, np.arange(10))
-    assert traj.final() == {"x": 48.0, "y": 49.0}
+    assert traj.final() == {"x": rows[-1, -2], "y": rows[-1, -1]}
 
 
 def test_very_long_trajectories_are_thinned_but_keep_the_start_and_the_recent_rows() -> None:
     traj = Trajectory(("x",), capacity=8, limit=100, window=30)
     for begin in range(0, 1000, 10):
-        traj.extend(np.array([[k, 0.0, 0.0, float(k)] for k in range(begin, begin + 10)]))
+        traj.extend(np.array([[k] + [0.0] * (PARAMS - 1) + [float(k)] for k in range(begin, begin + 10)]))
     assert len(traj) <= 100 and traj.thinned
     steps = traj.steps
     assert steps[0] == 0 and steps[-1] == 999

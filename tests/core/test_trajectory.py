@@ -4,13 +4,13 @@ import numpy as np
 
 from gdstudio.core.runner import ScenarioRunner
 from gdstudio.core.scenario import RunSpec, Scenario, StopRules
-from gdstudio.core.trajectory import Trajectory
+from gdstudio.core.trajectory import PARAMS, Trajectory
 
 
 def test_rows_grow_and_steps_count_from_zero() -> None:
     trajectory = Trajectory(("x",), capacity=2)
     for k in range(5):
-        trajectory.extend(np.full((3, 4), float(k)))
+        trajectory.extend(np.full((3, PARAMS + 1), float(k)))
     assert len(trajectory) == 15 and not trajectory.thinned
     np.testing.assert_array_equal(trajectory.steps, np.arange(15))
     np.testing.assert_array_equal(trajectory.params[:, 0], np.repeat(np.arange(5.0), 3))
@@ -19,7 +19,7 @@ def test_rows_grow_and_steps_count_from_zero() -> None:
 def test_long_runs_thin_old_rows_but_keep_the_start_and_the_recent_window_exact() -> None:
     trajectory = Trajectory(("x",), limit=100, window=20)
     for k in range(50):
-        trajectory.extend(np.arange(k * 7, k * 7 + 7, dtype=float)[:, None].repeat(4, axis=1))
+        trajectory.extend(np.arange(k * 7, k * 7 + 7, dtype=float)[:, None].repeat(PARAMS + 1, axis=1))
     assert trajectory.thinned and len(trajectory) <= 100 + 7
     assert trajectory.steps[0] == 0 and np.all(np.diff(trajectory.steps) > 0)
     np.testing.assert_array_equal(trajectory.steps[-20:], np.arange(330, 350))  # recent rows all kept

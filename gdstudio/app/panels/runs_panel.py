@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPus
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ...core.scenario import MAX_RUNS, RunSpec, Scenario
-from ..buffers import RunBuffer
+from ..buffers import GRAD_NORM, LOSS, RunBuffer
 from ..document import PALETTE, Document, run_color
 from .run_editor import RunEditor
 from .stop_rules import StopRulesBox
@@ -133,7 +133,7 @@ class RunsPanel(QWidget):
             last = buffer.last()
             texts = [(4, buffer.status)]
             if last is not None:
-                texts += [(1, f"{buffer.steps_done:,}"), (2, number(last[0])), (3, number(last[1]))]
+                texts += [(1, f"{buffer.steps_done:,}"), (2, number(last[LOSS])), (3, number(last[GRAD_NORM]))]
             for column, text in texts:  # only cells that changed: each setText re-lays out the table
                 if item.text(column) != text:
                     item.setText(column, text)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGraphicsIt
 from ...core.expression import Objective
 from ...core.runner import start_point
 from ...core.scenario import Scenario
-from ..buffers import PARAMS, RunBuffer
+from ..buffers import LOSS, PARAMS, RunBuffer
 from ..document import run_color
 from .contours import Field, compute_field, curve, gradient_arrows
 from .style import text_color, themed_plot
@@ -351,7 +351,7 @@ class Landscape(QWidget):
             track.last_step = int(steps[-1])
             had_start = track.first is not None
             xs = rows[:, columns[0]]
-            ys = rows[:, 0] if len(axes) == 1 else rows[:, columns[1]]
+            ys = rows[:, LOSS] if len(axes) == 1 else rows[:, columns[1]]
             if not track.feed(xs, ys):
                 continue
             self._paths[i].setData(*track.path())

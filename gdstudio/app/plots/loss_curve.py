@@ -1,4 +1,4 @@
-"""Loss (or ‖∇‖, or learning rate) against step for every run, live.
+"""Loss (or ‖∇‖, learning rate, or the loss on each step's batch) against step for every run, live.
 
 Curve items are created once per set of runs and fed with `setData` on the
 redraw timer, only when a buffer grew. What they get is an incremental min/max
@@ -17,13 +17,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ..buffers import GRAD_NORM, LOSS, LR, RunBuffer
+from ..buffers import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, RunBuffer
 from .decimate import Decimator
 from .style import SparseLogAxis, themed_plot
 
 DETAIL_SECONDS = 0.25  # while zoomed in and running, the visible slice is re-decimated at most this often
 
-QUANTITIES = (("loss", LOSS), ("gradient norm ‖∇‖", GRAD_NORM), ("learning rate", LR))
+# "loss" is over the whole data set; "batch loss" over the rows each step drew (the same curve for
+# full-batch runs and losses without data), so SGD's noisy view of the loss shows beside the true one.
+QUANTITIES = (("loss", LOSS), ("gradient norm ‖∇‖", GRAD_NORM), ("learning rate", LR), ("batch loss", BATCH_LOSS))
 
 
 class LossCurve(QWidget):
@@ -37,6 +39,8 @@ class LossCurve(QWidget):
         self.quantity = QComboBox(objectName="quantity")
         for text, column in QUANTITIES:
             self.quantity.addItem(text, column)
+        self.quantity.setItemData(self.quantity.findData(BATCH_LOSS), "the loss on the rows each step drew (SGD's noisy view); "
+                                  "the loss itself for full-batch runs", Qt.ItemDataRole.ToolTipRole)
         self.log = QCheckBox("log scale", objectName="logScale", checked=True)
         self.log.setToolTip("logarithmic vertical axis (Ctrl+L)")
         self.hover = QLabel(objectName="hover")
@@ -164,7 +168,8 @@ class LossCurve(QWidget):
         for i, buffer in enumerate(self._buffers):
             row = buffer.row_at(int(round(at / self._scale(i))))
             if row is not None:
-                params = ", ".join(f"{n}={v:.4g}" for n, v in zip(buffer.variables, row[3:]))
-                parts.append(f"{buffer.label}: loss {row[0]:.4g} ({params})")
+                params = ", ".join(f"{n}={v:.4g}" for n, v in zip(buffer.variables, row[PARAMS:]))
+                batch = f", batch loss {row[BATCH_LOSS]:.4g}" if self._column() == BATCH_LOSS else ""
+                parts.append(f"{buffer.label}: loss {row[LOSS]:.4g}{batch} ({params})")
         where = f"epoch {at:.4g}" if self.x_unit.currentIndex() == 1 else f"step {step}"
         self.hover.setText(f"{where}: " + "; ".join(parts) if parts else "")
