@@ -79,6 +79,34 @@ def test_small_sweep_completes_and_a_cell_click_adds_that_run(qtbot, window):
     dialog.close()
 
 
+def test_plain_gd_sweeps_only_the_learning_rate_and_a_point_click_adds_that_run(qtbot, window):
+    open_example(qtbot, window, "01_")  # f(x) = x², plain GD: nothing but lr to sweep
+    dialog = window.insight.show_sweeps()
+    qtbot.addWidget(dialog)
+    assert not dialog.heat.isVisible() and not dialog.p_low.isEnabled()
+    assert dialog.param.currentText() == "(none)" and "cell" not in dialog.hover.text()
+    dialog.cells.setValue(9)
+    dialog.steps.setValue(100)
+    dialog.lr_low.setValue(0.01)
+    dialog.lr_high.setValue(10.0)
+    dialog.compute()
+    qtbot.waitUntil(dialog.done_computing, timeout=60000)
+    assert dialog.sweep is None and "point on the curve" in dialog.hover.text()
+    curve = dialog.curve_result
+    assert curve.status_names[-1] == "diverged"  # lr 10 > 2/λmax = 1 on x²
+    xs, _ys = dialog.curve_line.getData()
+    assert len(xs) == int(np.isfinite(curve.final_loss).sum())
+    runs_before = len(window.document.scenario.runs)
+    # a real click on the third drawn point (its x is log10 lr on the log axis)
+    vb = dialog.curve_item.vb
+    point = dialog.curve.mapFromScene(vb.mapViewToScene(QPointF(xs[2], dialog.curve_line.scatter.data["y"][2])))
+    qtbot.mouseClick(dialog.curve.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(round(point.x()), round(point.y())))
+    runs = window.document.scenario.runs
+    assert len(runs) == runs_before + 1
+    assert runs[-1].optimizer == "gd" and math.isclose(runs[-1].hyper["lr"], curve.lrs[np.isfinite(curve.final_loss)][2])
+    dialog.close()
+
+
 def test_sweep_can_be_cancelled(qtbot, window):
     dialog = window.insight.show_sweeps()
     qtbot.addWidget(dialog)

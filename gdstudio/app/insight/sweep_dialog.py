@@ -1,6 +1,7 @@
 """Sweeps: final loss or steps-to-tolerance over learning rate (log axis) × one other hyper-parameter,
 for the selected run's optimizer and start, as a heatmap; a click on a cell creates that run. Below,
-the 1-D learning-rate sweep: final loss against lr, log-log ("too small / just right / too large").
+the 1-D learning-rate sweep: final loss against lr, log-log ("too small / just right / too large"); a click
+on a point creates that run too. An optimizer with nothing but lr to sweep (gd) gets only the curve.
 
 Both are computed off the GUI thread with a progress bar and Cancel."""
 
@@ -93,6 +94,8 @@ class SweepDialog(QDialog):
         self.heat_item = self.heat.getPlotItem()
         self.heat_item.setAxisItems({"bottom": LogAxis("bottom")})
         self.heat_item.setLabels(bottom="learning rate")
+        for side in ("bottom", "left"):
+            self.heat_item.getAxis(side).enableAutoSIPrefix(False)  # (log10 values: a "×0.001" would be wrong)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.heat_item.addItem(self.image)
@@ -105,7 +108,7 @@ class SweepDialog(QDialog):
         for side in ("bottom", "left"):
             self.curve_item.getAxis(side).enableAutoSIPrefix(False)
         self.curve_line = self.curve_item.plot(pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=5)
-        self.hover = QLabel("click a cell to add that run to the scenario", objectName="sweepHover")
+        self.hover = QLabel(objectName="sweepHover")
         self.hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # new text never relayouts the plots
         plots = QSplitter(Qt.Orientation.Vertical)
         plots.addWidget(self.heat)
@@ -132,6 +135,7 @@ class SweepDialog(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         self.heat.scene().sigMouseClicked.connect(self._clicked)
         self.heat.scene().sigMouseMoved.connect(self._moved)
+        self.curve_line.sigPointsClicked.connect(self._point_clicked)
 
     @staticmethod
     def _spin(name: str, limits: tuple[float, float], log: bool = True) -> QDoubleSpinBox:
@@ -164,6 +168,13 @@ class SweepDialog(QDialog):
             self.param.setCurrentText(chosen)
         self.param.blockSignals(False)
         self._show_range(self.param.currentText())
+        for widget in (self.param, self.p_low, self.p_high, self.metric_box):
+            widget.setEnabled(bool(names))
+        self.heat.setVisible(bool(names))
+        self.hover.setText(self._hint())
+
+    def _hint(self) -> str:
+        return f"click a {'cell or ' if self.heat.isVisibleTo(self) else ''}point on the curve to add that run to the scenario"
 
     def _show_range(self, name: str) -> None:
         sweep = self.context.insight.sweep
@@ -272,7 +283,7 @@ class SweepDialog(QDialog):
         self.progress.setValue(self.progress.maximum())
         self._draw()
         self._draw_curve()
-        self.hover.setText("click a cell to add that run to the scenario")
+        self.hover.setText(self._hint())
 
     def done_computing(self) -> bool:
         return not self.tasks.busy("sweep")
@@ -297,7 +308,7 @@ class SweepDialog(QDialog):
         p = r.param_values.astype(np.float64)
         dp = (p[-1] - p[0]) / max(len(p) - 1, 1) or 1.0
         self.image.setRect(QRectF(lo - dl / 2, p[0] - dp / 2, dl * len(r.lrs), dp * len(p)))
-        label = "steps to tolerance (blank: never)" if by_steps else "log₁₀(final loss − best)"
+        label = "steps to tolerance (blank: never)" if by_steps else "log₁₀(final loss − best) (blank: diverged)"
         self.heat_item.setLabels(left=r.param_name)
         self.heat_item.setTitle(label, size="9pt")
         self.heat_item.autoRange(padding=0)
@@ -354,11 +365,25 @@ class SweepDialog(QDialog):
             event.accept()
             self.create_run(*cell)
 
+    def _point_clicked(self, _item, points, _event) -> None:
+        if len(points):
+            self.create_lr_run(int(points[0].index()))
+
     def create_run(self, row: int, column: int) -> int:
         """Add the cell's run to the scenario (the selected run with that lr and parameter)."""
-        r, spec = self.sweep, self.spec
+        r = self.sweep
         hyper = r.hyper_at(row, column)
-        label = f"{spec.optimizer} lr={fmt(hyper['lr'])} {r.param_name}={fmt(float(r.param_values[row]))}"
+        return self._add_run(hyper, f"lr={fmt(hyper['lr'])} {r.param_name}={fmt(float(r.param_values[row]))}")
+
+    def create_lr_run(self, index: int) -> int:
+        """Add the run of the curve's index-th drawn point (the selected run with that lr)."""
+        c = self.curve_result
+        lr = float(c.lrs[np.isfinite(c.final_loss)][index])  # (the curve leaves out non-finite losses)
+        return self._add_run({**self.context.hyper(self.spec), "lr": lr}, f"lr={fmt(lr)}")
+
+    def _add_run(self, hyper: dict, settings: str) -> int:
+        spec = self.spec
+        label = f"{spec.optimizer} {settings}"
         objective = self.context.objective()
         start = dict(spec.start)
         if objective is not None:
