@@ -128,3 +128,19 @@ def test_log_loss_axis_labels_stay_readable(qtbot, window):
     assert labels == ["1", "2", "5", "10¹", "2·10¹", "5·10¹"]
     assert axis.logTickStrings([0.0, 1.0, 2.0], 1.0, 1.0) == ["1", "10¹", "10²"]  # few ticks: all labelled
     assert window.loss_curve.item.getAxis("left").autoSIPrefix is False
+
+
+def test_a_log_axis_says_when_it_hides_losses_at_or_below_zero(qtbot, window):
+    from .helpers import type_loss
+
+    curve = window.loss_curve
+    run_to_end(qtbot, window)  # Rosenbrock: every loss above 0
+    window.redraw()
+    assert curve.log.isChecked() and not curve.hidden_note.isVisible()
+    type_loss(qtbot, window, "(1 - x)^2 + 100*(y - x^2)^2 - 1")  # the same descent, one lower: minimum −1
+    run_to_end(qtbot, window)
+    window.redraw()
+    assert curve.hidden_note.isVisible() and curve.hidden_note.text() == "values ≤ 0 not drawn"
+    curve.log.setChecked(False)  # linear: everything drawn
+    assert not curve.hidden_note.isVisible()
+    assert np.nanmin(curve.curves[0].getOriginalDataset()[1]) < 0

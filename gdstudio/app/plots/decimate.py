@@ -37,6 +37,7 @@ class Decimator:
     def __init__(self, max_buckets: int = MAX_BUCKETS, log: bool = False) -> None:
         self.max_buckets = max_buckets
         self.log = log  # values <= 0 have no logarithm: they become gaps
+        self.hid_nonpositive = False  # some finite value <= 0 became a gap (the plot should say so)
         self.reset()
 
     def reset(self) -> None:
@@ -48,7 +49,10 @@ class Decimator:
     def _prep(self, values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
         if self.log:
-            return np.where(values > 0, values, np.nan)  # also drops -inf; +inf is caught below
+            positive = values > 0
+            if not self.hid_nonpositive and not positive.all():
+                self.hid_nonpositive = bool(np.any(np.isfinite(values) & ~positive))
+            return np.where(positive, values, np.nan)  # also drops -inf; +inf is caught below
         return values
 
     def _finite(self, values: np.ndarray) -> np.ndarray:

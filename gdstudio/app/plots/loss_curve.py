@@ -43,12 +43,17 @@ class LossCurve(QWidget):
                                   "the loss itself for full-batch runs", Qt.ItemDataRole.ToolTipRole)
         self.log = QCheckBox("log scale", objectName="logScale", checked=True)
         self.log.setToolTip("logarithmic vertical axis (Ctrl+L)")
+        self.hidden_note = QLabel("values ≤ 0 not drawn", objectName="hiddenNote", visible=False)
+        self.hidden_note.setStyleSheet("color: #d62728")
+        self.hidden_note.setToolTip("a logarithmic axis has no place for zero or negative values: "
+                                    "untick log scale (Ctrl+L) to see them")
         self.hover = QLabel(objectName="hover")
         self.hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("show"))
         bar.addWidget(self.quantity)
         bar.addWidget(self.log)
+        bar.addWidget(self.hidden_note)
         self.x_unit = QComboBox(objectName="xUnit")
         self.x_unit.addItems(["per step", "per epoch"])
         self.x_unit.setToolTip("horizontal axis: optimizer steps, or epochs (step · batch / rows) for runs on a data set")
@@ -148,6 +153,7 @@ class LossCurve(QWidget):
                 x, y = self._decimators[i].update(buffer.steps, buffer.rows[:, column])
                 k = self._scale(i)
                 curve.setData(x * k if k != 1.0 else x, y)
+        self.hidden_note.setVisible(any(d.hid_nonpositive for d in self._decimators))
 
     def _redraw_all(self) -> None:
         self._reset_decimation()
