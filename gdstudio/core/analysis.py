@@ -27,6 +27,7 @@ KINDS = ("minimum", "maximum", "saddle", "degenerate")
 # measured well under half a second; beyond it (a 3-D cubic system: ~10 s) Newton is used instead.
 _SYMBOLIC_BEZOUT = {1: 60, 2: 16, 3: 8}
 _SYMBOLIC_BUDGET = 0.5  # seconds; later eliminations are skipped once this is spent
+PLATEAU_SHRINK = 1e-5  # a gradient this far below the run's largest is tiny whatever the loss's units
 _STARTS = {1: 201, 2: 900, 3: 1728}  # Newton starts by dimension (a grid); beyond 3, 2048 seeded random starts
 
 
@@ -384,10 +385,15 @@ def _not_a_minimum(objective: Objective, point: np.ndarray, here: float, best: f
 
 
 def _plateau(objective: Objective, trajectory, tol: float, min_steps: int, best_loss: float | None) -> str | None:
-    """The longest stretch with ‖∇‖ < tol when it is long and not at a minimum; or a run that stopped
-    with a tiny gradient where there is no minimum. The best known loss is the run's own lowest
-    or `best_loss`, whichever is lower."""
-    small = np.asarray(trajectory.grad_norm) < tol
+    """The longest stretch with a tiny ‖∇‖ when it is long and not at a minimum; or a run that stopped
+    with a tiny gradient where there is no minimum. Tiny is below `tol` or PLATEAU_SHRINK of the run's
+    largest ‖∇‖, whichever is larger (a gradient's size depends on the loss's units; how far it fell
+    does not). The best known loss is the run's own lowest or `best_loss`, whichever is lower."""
+    norms = np.asarray(trajectory.grad_norm)
+    finite_norms = norms[np.isfinite(norms)]
+    if finite_norms.size:
+        tol = max(tol, PLATEAU_SHRINK * float(finite_norms.max()))
+    small = norms < tol
     if not small.any():
         return None
     params, losses = np.asarray(trajectory.params), np.asarray(trajectory.loss)
@@ -406,6 +412,9 @@ def _plateau(objective: Objective, trajectory, tol: float, min_steps: int, best_
                     f"(steps {step[first]}–{step[last]} near {_where(params[middle])}: {why})")
     if small[-1]:
         why = _not_a_minimum(objective, params[-1], float(losses[-1]), best)
+        diag = stable_step(objective, params[-1])
+        if why and diag.lambda_min > 1e-6 * max(1.0, abs(diag.lambda_max)):  # clearly curving up: a minimum, not the best
+            return f"stopped in a local minimum (near {_where(params[-1])}: {why})"
         if why:
             return f"stopped where ‖∇‖ < {_fmt(tol)} but not at a minimum (near {_where(params[-1])}: {why})"
     return None
