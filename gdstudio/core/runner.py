@@ -59,14 +59,20 @@ def scenario_objective(scenario: Scenario) -> Objective:
     return parse_objective(scenario.loss, scenario.variables, data.columns if data else (), data.values if data else None)
 
 
+def run_objective(objective: Objective, scenario: Scenario, spec: RunSpec) -> Objective:
+    """The loss as one run sees it: bound to scaled columns when the run scales some (its landscape
+    and its parameters are then in scaled units), else the scenario's own."""
+    if spec.scale and scenario.data:
+        return objective.bind(scale(scenario.data.dataset, spec.scale).values)
+    return objective
+
+
 class RunProgress:
     """One run's kernel arrays (S = 1), its trajectory so far and its outcome."""
 
     def __init__(self, index: int, spec: RunSpec, scenario: Scenario, objective: Objective, stop: np.ndarray) -> None:
         self.index, self.spec = index, spec
-        if spec.scale and scenario.data:  # this run sees scaled columns: the landscape is in scaled parameters
-            objective = objective.bind(scale(scenario.data.dataset, spec.scale).values)
-        self.objective = objective
+        self.objective = objective = run_objective(objective, scenario, spec)
         info = optimizer(spec.optimizer)
         hyper = info.check(spec.hyper)
         sched = schedule(spec.schedule)

@@ -199,7 +199,9 @@ def test_optimizer_state_of_adam_and_the_velocity_arrow(qtbot, window):
     qtbot.waitUntil(lambda: 0 in insight.states, timeout=10000)
     insight.refresh_panels(force=True)
     panel = insight.state_panel
-    assert set(panel.shown) >= {"exp_avg", "exp_avg_sq"}
+    assert set(panel.shown) == {"exp_avg", "exp_avg_sq"}  # no AMSGrad: its max v is not in use, not shown
+    headers = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
+    assert headers == ["", "m (exp_avg)", "v (exp_avg_sq)", "last step Δθ", "effective rate −Δθ/g"]
     assert panel.table.rowCount() == 2 and panel.table.horizontalHeaderItem(1).text() == "m (exp_avg)"
     assert np.all(panel.shown["exp_avg_sq"] > 0)
     assert panel.head.isVisible()
@@ -356,3 +358,76 @@ def test_long_or_diverging_race_paths_stay_drawable():
     px, py = drawable(xs, ys, (0.0, 0.0), (1.0, 1.0))
     assert len(px) <= MAX_PATH_POINTS + 1 and (px[0], px[-1], py[-1]) == (0.0, 1.0, 1.0)
     assert np.all(np.isfinite(px)) and np.max(np.abs(px)) <= FAR and np.max(np.abs(py)) <= FAR
+
+
+def test_optimizer_state_shows_the_buffers_the_settings_use():
+    from gdstudio.app.insight.optimizer_state import used_state
+    from gdstudio.core.optimizers import optimizer
+
+    def names(name, **hyper):
+        info = optimizer(name)
+        return [info.state[k] for k in used_state(name, info.check(hyper))]
+
+    assert names("adam") == ["exp_avg", "exp_avg_sq"]
+    assert names("adam", amsgrad=True) == ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
+    assert names("sgd") == [] and names("sgd", momentum=0.9) == ["momentum_buffer"]
+    assert "grad_avg" not in names("rmsprop") and "grad_avg" in names("rmsprop", centered=True)
+
+
+def test_a_run_on_scaled_columns_is_diagnosed_on_the_loss_it_sees(qtbot, window):
+    """Lesson 4: α = 0.1 is stable on standardised x (and converges), unstable on raw x (and diverges)."""
+    open_example(qtbot, window, "04_")
+    runs = window.document.scenario.runs
+    scaled = next(i for i, r in enumerate(runs) if r.scale)
+    raw = next(i for i, r in enumerate(runs) if not r.scale and r.hyper["lr"] == runs[scaled].hyper["lr"])
+    insight = window.insight
+    insight.critical_action.setChecked(True)
+    run_to_end(qtbot, window, timeout=60000)
+    qtbot.waitUntil(lambda: insight.diagnoses is not None, timeout=30000)
+    assert window.buffers[scaled].status == "converged" and window.buffers[raw].status == "diverged"
+    assert not any("overshoot" in m for m in insight.diagnoses[scaled])
+    assert any("overshoot" in m for m in insight.diagnoses[raw])
+
+    window.runs_panel.select(scaled)
+    insight.refresh_panels(force=True)
+    assert "✓ stable" in insight.step_panel.start_label.text()
+    state = insight.state_panel  # plain GD: the effective rate of every coordinate is lr itself
+    rates = [float(state.table.item(r, state.table.columnCount() - 1).text()) for r in range(state.table.rowCount())]
+    assert np.allclose(rates, runs[scaled].hyper["lr"], rtol=1e-3)
+    final = window.buffers[scaled].last()[-2:]  # (b, w) where the scaled run converged: the scaled loss's minimum
+    qtbot.waitUntil(lambda: insight.critical.count("minimum") == 1, timeout=30000)
+    star = insight.critical.points[0].point
+    assert np.allclose([star["b"], star["w"]], final, atol=1e-4)
+
+    window.runs_panel.select(raw)
+    insight.refresh_panels(force=True)
+    assert "✗ overshoots" in insight.step_panel.start_label.text()
+    qtbot.waitUntil(lambda: not np.allclose([insight.critical.points[0].point[v] for v in ("b", "w")], final, atol=1e-2),
+                    timeout=30000)
+
+
+def test_no_effective_rate_for_a_run_on_batches(qtbot, window):
+    open_example(qtbot, window, "03_")  # batch, stochastic and mini-batch GD on one data set
+    runs = window.document.scenario.runs
+    run_to_end(qtbot, window, timeout=60000)
+    panel, last = window.insight.state_panel, lambda: panel.table.columnCount() - 1
+    for i, spec in enumerate(runs):
+        window.runs_panel.select(i)
+        window.insight.refresh_panels(force=True)
+        rates = [panel.table.item(r, last()).text() for r in range(panel.table.rowCount())]
+        if spec.batch_size:
+            assert rates == ["—"] * len(rates) and "batch's gradient" in panel.title.text()
+        else:
+            assert np.allclose([float(r) for r in rates], spec.hyper["lr"], rtol=1e-3)
+
+
+def test_lesson_9_diagnoses_the_plateau_at_the_saddle(qtbot, window):
+    open_example(qtbot, window, "09_")
+    run_to_end(qtbot, window, timeout=60000)
+    qtbot.waitUntil(lambda: window.insight.diagnoses is not None, timeout=30000)
+    ridge = next(i for i, r in enumerate(window.document.scenario.runs) if r.label == "GD on the ridge")
+    (message,) = window.insight.diagnoses[ridge]
+    assert message.startswith("plateau: ‖∇‖ < ") and "a saddle or a ridge" in message
+    assert message in window.runs_panel.table.topLevelItem(ridge).toolTip(0)
+    others = [m for i, found in enumerate(window.insight.diagnoses) if i != ridge for m in found]
+    assert not any("plateau" in m or "local minimum" in m for m in others)  # the others reach a minimum

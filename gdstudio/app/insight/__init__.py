@@ -232,12 +232,14 @@ class Insight(QObject):
 
     def _selection_changed(self) -> None:
         spec = self.context.selected()
-        key = None if spec is None else (spec.optimizer, tuple(sorted(spec.hyper.items())), spec.schedule)
+        key = None if spec is None else (spec.optimizer, tuple(sorted(spec.hyper.items())), spec.schedule,
+                                         tuple(sorted(spec.scale.items())))
         if self.basins.enabled and key != self._basins_for:
             self.basins.stale()
         self._basins_for = key
         if self.sweep_dialog is not None and self.sweep_dialog.isVisible() and not self.tasks.busy("sweep"):
             self.sweep_dialog.prepare()  # the dialog follows the selected run
+        self.critical.refresh()  # (recomputed only when the run sees another loss: scaled columns)
         self.refresh_panels(force=True)
 
     def _axes_changed(self) -> None:
@@ -269,9 +271,9 @@ class Insight(QObject):
         except ValueError:
             return
         trajectories = [snapshot(b) if len(b) and b.variables == objective.variables else None for b in window.buffers]
-        minima = [p.loss for p in self.critical.points if p.kind == "minimum"]
-        best = min(minima) if minima else None
-        self.tasks.start("diagnose", lambda task: diagnose(objective, trajectories, specs, hypers, best), self._diagnosed,
+        losses = [self.context.loss_of(s) for s in specs]
+        minima = (self.critical.loss, [p.loss for p in self.critical.points if p.kind == "minimum"])
+        self.tasks.start("diagnose", lambda task: diagnose(losses, trajectories, specs, hypers, minima), self._diagnosed,
                          lambda error: self.status(f"diagnosis: {error}"))
 
     def _diagnosed(self, messages: list[list[str]]) -> None:
@@ -300,7 +302,7 @@ class Insight(QObject):
         if key == self._shown and not force:
             return
         self._shown = key
-        objective, spec = self.context.objective(), self.context.selected()
+        objective, spec = self.context.selected_loss(), self.context.selected()
         try:
             hyper = self.context.hyper(spec) if spec is not None else None
             start = self.context.start(spec, objective) if spec is not None and objective is not None else None

@@ -77,7 +77,7 @@ class BasinsOverlay:
             self.compute()
 
     def compute(self) -> None:
-        objective, spec = self.context.objective(), self.context.selected()
+        objective, spec = self.context.selected_loss(), self.context.selected()
         axes = self.context.axes()
         if objective is None or spec is None or len(axes) != 2:
             self.status("basins need a loss of two or more variables and a run")

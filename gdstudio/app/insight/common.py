@@ -9,7 +9,7 @@ import numpy as np
 
 from ...core.expression import Objective
 from ...core.optimizers import optimizer
-from ...core.runner import scenario_objective, start_point
+from ...core.runner import run_objective, scenario_objective, start_point
 from ...core.scenario import InsightSettings, RunSpec, Scenario
 from ..document import PALETTE, run_color
 
@@ -60,6 +60,26 @@ class Context:
             parsed = None
         self._parsed = (scenario, parsed)
         return parsed
+
+    def loss_of(self, spec: RunSpec | None) -> Objective | None:
+        """The loss as a run sees it (scaled data columns bound when it scales some): what its
+        steps, Hessian and landscape are about. The same object for the same loss and scaling."""
+        objective, scenario = self.objective(), self.scenario
+        if objective is None or spec is None or not (spec.scale and scenario.data):
+            return objective
+        key = (id(objective), id(scenario.data), tuple(sorted(spec.scale.items())))
+        cached = getattr(self, "_scaled", None)
+        if cached is None or cached[0] != key:
+            try:
+                cached = (key, objective, run_objective(objective, scenario, spec))
+            except ValueError:  # the objective is for other data (a newer one is on its way)
+                return None
+            self._scaled = cached
+        return cached[2]
+
+    def selected_loss(self) -> Objective | None:
+        """The loss as the selected run sees it: the landscape the tools draw on."""
+        return self.loss_of(self.selected())
 
     def view(self, objective: Objective) -> dict[str, tuple[float, float]]:
         return {v: tuple(map(float, self.scenario.range_of(v))) for v in objective.variables}

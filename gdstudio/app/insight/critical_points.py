@@ -8,6 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from ...core.analysis import CriticalPoint, critical_points
+from ...core.expression import Objective
 from .common import KIND_GLYPH, KIND_STYLE, Context, fmt
 from .tasks import TaskRunner
 
@@ -23,6 +24,7 @@ class CriticalPointsOverlay:
         self.context, self.tasks, self.status = context, tasks, status
         self.enabled = False
         self.points: list[CriticalPoint] = []
+        self.loss: Objective | None = None  # the loss the points are of
         self.items: dict[str, pg.ScatterPlotItem] = {}
         landscape = context.window.landscape
         for kind, (symbol, color, size) in KIND_STYLE.items():
@@ -46,23 +48,24 @@ class CriticalPointsOverlay:
         """Recompute when the loss or view changed (only while shown)."""
         if not self.enabled:
             return
-        objective = self.context.objective()
+        objective = self.context.selected_loss()
         if objective is None:
-            self.points = []
+            self.loss, self.points = None, []
             self.draw()
             return
         view = self.context.view(objective)
-        key = (objective.text, objective.variables, tuple(sorted(view.items())))
+        key = (id(objective), objective.text, objective.variables, tuple(sorted(view.items())))  # (id: scaled or not)
         if key == self._key and not force:
             if not self.tasks.busy("critical"):
                 self.draw()
             return
         self._key = key
         self.status("finding critical points…")
-        self.tasks.start("critical", lambda task: critical_points(objective, view), self._done,
+        self.tasks.start("critical", lambda task: (objective, critical_points(objective, view)), self._done,
                          lambda error: self.status(f"critical points: {error}"))
 
-    def _done(self, points: list[CriticalPoint]) -> None:
+    def _done(self, result: tuple[Objective, list[CriticalPoint]]) -> None:
+        self.loss, points = result
         self.points = points
         counts = {k: sum(p.kind == k for p in points) for k in KIND_STYLE}
         self.status("critical points: " + ", ".join(f"{n} {k}{'s' if n != 1 else ''} {KIND_GLYPH[k]}"

@@ -28,6 +28,19 @@ VELOCITY = {"sgd": ("momentum_buffer", "velocity b"), "rmsprop": ("momentum_buff
 PRETTY = {"exp_avg": "m (exp_avg)", "exp_avg_sq": "v (exp_avg_sq)", "max_exp_avg_sq": "max v", "momentum_buffer": "b (momentum)",
           "sum": "s (sum g²)", "square_avg": "v (square_avg)", "grad_avg": "grad_avg", "acc_delta": "u (acc_delta)",
           "exp_inf": "u (exp_inf)", "mu_product": "μ product"}
+# buffers an optimizer keeps only when a setting is on (AMSGrad's max v, centred RMSprop's mean g, the momentum buffer)
+USED_WHEN = {"max_exp_avg_sq": "amsgrad", "grad_avg": "centered", "momentum_buffer": "momentum"}
+
+
+def used_state(name: str, hyper: dict | None) -> list[int]:
+    """The rows of the optimizer's state its settings use: unused buffers stay zero and only confuse."""
+    hyper = hyper or {}
+    return [k for k, n in enumerate(optimizer(name).state) if n not in USED_WHEN or bool(hyper.get(USED_WHEN[n], True))]
+
+
+def on_batches(spec, objective: Objective) -> bool:
+    """Whether the run's steps use the gradient of a batch of rows (SGD, mini-batch), not of all of them."""
+    return bool(spec.batch_size) and objective.data is not None and spec.batch_size < objective.data.shape[1]
 
 
 def velocity(name: str, state: np.ndarray, hyper: dict) -> np.ndarray | None:
@@ -74,7 +87,8 @@ class OptimizerStatePanel(QWidget):
             self._hide_arrow()
             return
         info = optimizer(spec.optimizer)
-        names = list(info.state)
+        rows = used_state(spec.optimizer, hyper)
+        names = [info.state[k] for k in rows]
         variables = objective.variables
         last = buffer.last() if buffer is not None and buffer.variables == variables else None
         step_text = f" at step {buffer.steps_done:,}" if last is not None else ""
@@ -91,16 +105,19 @@ class OptimizerStatePanel(QWidget):
         self.table.setRowCount(len(variables))
         self.shown = {}
         delta, rate = self._last_step(objective, buffer, last)
+        if rate is not None and on_batches(spec, objective):
+            rate = np.full_like(rate, np.nan)  # its step used a batch's gradient, not the full-data one we can evaluate
+            self.title.setText(self.title.text() + " — no effective rate: each step used one batch's gradient")
         for r, name in enumerate(variables):
             values = []
             if state is not None and last is not None:
-                values = [float(state[k, r]) for k in range(len(names))]
+                values = [float(state[k, r]) for k in rows]
             values += [delta[r], rate[r]] if delta is not None else [math.nan, math.nan]
             self.table.setItem(r, 0, QTableWidgetItem(name))
             for c, value in enumerate(values):
                 self.table.setItem(r, 1 + c, QTableWidgetItem(fmt(value) if math.isfinite(value) else "—"))
         if state is not None and last is not None:
-            for k, n in enumerate(names):
+            for k, n in zip(rows, names):
                 self.shown[n] = np.array(state[k, : len(variables)])
         self._arrow(spec, hyper, last, state, variables)
 

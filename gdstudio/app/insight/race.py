@@ -63,7 +63,7 @@ class RacePanel(QWidget):
         show_value(self.budget, self.context.insight.race_budget)
 
     def run(self) -> None:
-        objective, spec, scenario = self.context.objective(), self.context.selected(), self.context.scenario
+        objective, spec, scenario = self.context.selected_loss(), self.context.selected(), self.context.scenario
         if objective is None or spec is None:
             self.status("a race needs a loss and at least one run")
             return

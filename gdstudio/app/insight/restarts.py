@@ -7,6 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from ...core import kernel as K
+from ...core.expression import Objective
 from ...core.sweeps import Restarts, random_restarts
 from .common import Context, fmt
 from .tasks import TaskRunner
@@ -16,7 +17,7 @@ class RestartsOverlay:
     def __init__(self, context: Context, tasks: TaskRunner, status, busy) -> None:
         self.context, self.tasks, self.status, self.busy = context, tasks, status, busy
         self.result: Restarts | None = None
-        self.variables: tuple[str, ...] = ()
+        self.objective: Objective | None = None  # the loss the restarts ran on
         landscape = context.window.landscape
         self.lines = landscape.add_overlay(pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 150), width=1,
                                                                          style=pg.QtCore.Qt.PenStyle.DashLine), connect="pairs"), 12)
@@ -26,7 +27,7 @@ class RestartsOverlay:
                                                                tip=lambda x, y, data: data), 14)
 
     def run(self) -> None:
-        objective, spec = self.context.objective(), self.context.selected()
+        objective, spec = self.context.selected_loss(), self.context.selected()
         if objective is None or spec is None:
             self.status("random restarts need a loss and a run")
             return
@@ -34,7 +35,7 @@ class RestartsOverlay:
         view, hyper, stop = self.context.view(objective), self.context.hyper(spec), self.context.scenario.stop
         label = f"{n} random restarts of {spec.optimizer}"
         self.busy("restarts", label)
-        self.variables = objective.variables
+        self.objective = objective
 
         def work(task):
             return random_restarts(objective, spec.optimizer, view, n, spec.seed, stop, hyper, spec.schedule, spec.schedule_params,
@@ -64,14 +65,13 @@ class RestartsOverlay:
 
     def draw(self) -> None:
         """Starts ○ and ends ● on the plotted axes (on the curve itself for a loss of one variable)."""
-        result, axes = self.result, self.context.axes()
-        objective = self.context.objective()
-        if result is None or objective is None or not axes or any(a not in self.variables for a in axes):
+        result, axes, objective = self.result, self.context.axes(), self.objective
+        if result is None or objective is None or not axes or any(a not in objective.variables for a in axes):
             self.clear(keep=True)
             return
-        i = self.variables.index(axes[0])
+        i = objective.variables.index(axes[0])
         if len(axes) == 2:
-            j = self.variables.index(axes[1])
+            j = objective.variables.index(axes[1])
             s, f = result.starts[:, [i, j]], result.final[:, [i, j]]
         else:  # one variable: (x, J(x))
             with np.errstate(all="ignore"):

@@ -49,9 +49,22 @@ def snapshot(buffer: RunBuffer) -> SimpleNamespace:
                            lr=frozen(t.lr), steps=frozen(t.steps))
 
 
-def diagnose(objective: Objective, trajectories: list, specs: list, hypers: list, best_loss) -> list[list[str]]:
-    return [diagnose_run(objective, t, spec.optimizer, hyper, best_loss=best_loss) if t is not None else []
-            for t, spec, hyper in zip(trajectories, specs, hypers)]
+def diagnose(losses: list[Objective | None], trajectories: list, specs: list, hypers: list,
+             minima: tuple[Objective | None, list[float]]) -> list[list[str]]:
+    """Each run against the loss it saw (scaled columns bound for a run that scales them) and the lowest
+    value known on that loss: a minimum among the critical points (`minima`: the loss they are of, their
+    values) or what any run on it reached, so a run stuck above it hears that better is reachable."""
+
+    def lowest(objective: Objective) -> float | None:
+        known = list(minima[1]) if minima[0] is objective else []
+        for o, t in zip(losses, trajectories):
+            if o is objective and t is not None:
+                finite = t.loss[np.isfinite(t.loss)]
+                known += [float(finite.min())] if finite.size else []
+        return min(known, default=None)
+
+    return [diagnose_run(o, t, spec.optimizer, hyper, best_loss=lowest(o)) if t is not None and o is not None else []
+            for o, t, spec, hyper in zip(losses, trajectories, specs, hypers)]
 
 
 class StepSizePanel(QWidget):

@@ -208,7 +208,7 @@ class SweepDialog(QDialog):
     # -- the run the sweep is about ---------------------------------------------------
     def prepare(self) -> bool:
         """Take the selected run's optimizer, settings and start; False when there is nothing to sweep."""
-        objective, spec = self.context.objective(), self.context.selected()
+        objective, spec = self.context.selected_loss(), self.context.selected()
         if objective is None or spec is None:
             self.heading.setText("Select a run first.")
             return False
@@ -230,7 +230,7 @@ class SweepDialog(QDialog):
     def compute(self) -> None:
         if not self.prepare():
             return
-        objective, spec = self.context.objective(), self.spec
+        objective, spec = self.context.loss_of(self.spec), self.spec
         start = self.context.start(spec, objective)
         hyper = self.context.hyper(spec)
         try:
