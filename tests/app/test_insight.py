@@ -163,6 +163,17 @@ def test_race_table_has_one_ranked_row_per_run(qtbot, window):
     assert insight.race_panel.go.isEnabled()
 
 
+def test_runs_with_the_same_optimizer_and_settings_race_once(qtbot, window):
+    open_example(qtbot, window, "08_")  # eight seeded starts of one GD
+    insight = window.insight
+    insight.race_panel.budget.setValue(500)
+    insight.run_race()
+    wait_idle(qtbot, insight, "race", 60000)
+    table = insight.race_panel.table
+    assert table.rowCount() == 1 and table.item(0, 1).text() == "seed 0 (and 7 alike)"
+    assert len(insight.race_panel.paths.curves) == 1
+
+
 def test_random_restarts_show_starts_and_ends(qtbot, window):
     open_example(qtbot, window, "08_")
     insight = window.insight

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from ...core.optimizers import optimizer
 from ...core.scenario import RACE_LIMITS
 from ...core.sweeps import RaceEntry, race
 from ..document import run_color
@@ -27,6 +28,18 @@ def _item(text: str, tip: str = "") -> QTableWidgetItem:
     return item
 
 
+def distinct_racers(runs) -> list[tuple[int, str]]:
+    """(index, label) of the first run of each distinct optimizer and settings: runs that differ only in
+    their start or seed would race the same race from the selected start (lesson 8's eight seeds)."""
+    first: dict[str, int] = {}
+    alike: dict[int, int] = {}
+    for i, r in enumerate(runs):
+        key = repr((r.optimizer, sorted(optimizer(r.optimizer).check(r.hyper).items())))
+        leader = first.setdefault(key, i)
+        alike[leader] = alike.get(leader, 0) + 1
+    return [(i, runs[i].label + (f" (and {n - 1} alike)" if n > 1 else "")) for i, n in alike.items()]
+
+
 class RacePanel(QWidget):
     def __init__(self, context: Context, tasks: TaskRunner, status, busy, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,7 +49,7 @@ class RacePanel(QWidget):
         self.show_settings()
         self.budget.valueChanged.connect(lambda v: context.set_insight(race_budget=v))
         self.go = QPushButton("Race", objectName="raceButton")
-        self.go.setToolTip("every run's optimizer from the selected run's start, same budget, ranked")
+        self.go.setToolTip("every run's optimizer (runs alike race once) from the selected run's start, same budget, ranked")
         self.note = QLabel(objectName="raceNote")
         self.note.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS), objectName="raceTable")
@@ -68,9 +81,10 @@ class RacePanel(QWidget):
             self.status("a race needs a loss and at least one run")
             return
         start = self.context.start(spec, objective)
-        optimizers = [(r.optimizer, dict(r.hyper)) for r in scenario.runs]
-        labels = [r.label for r in scenario.runs]
-        self.colors = [run_color(scenario, i) for i in range(len(labels))]
+        racers = distinct_racers(scenario.runs)
+        optimizers = [(scenario.runs[i].optimizer, dict(scenario.runs[i].hyper)) for i, _ in racers]
+        labels = [label for _, label in racers]
+        self.colors = [run_color(scenario, i) for i, _ in racers]
         self.paths.clear()
         budget, stop = self.budget.value(), scenario.stop
         where = ", ".join(f"{n}={fmt(v)}" for n, v in zip(objective.variables, start))
