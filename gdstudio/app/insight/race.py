@@ -89,7 +89,7 @@ class RacePanel(QWidget):
         budget, stop = self.budget.value(), scenario.stop
         where = ", ".join(f"{n}={fmt(v)}" for n, v in zip(objective.variables, start))
         self.note.setText(f"from ({where}), {budget:,} steps each, stop rules of the scenario "
-                          "(schedules and clipping are left out: the optimizers alone)")
+                          "(schedules, clipping and batches are left out: the optimizers alone, on all the data)")
         self.busy("race", f"race of {len(labels)} runs")
         self.go.setEnabled(False)
 
