@@ -442,3 +442,13 @@ def test_lesson_9_diagnoses_the_plateau_at_the_saddle(qtbot, window):
     assert message in window.runs_panel.table.topLevelItem(ridge).toolTip(0)
     others = [m for i, found in enumerate(window.insight.diagnoses) if i != ridge for m in found]
     assert not any("plateau" in m or "local minimum" in m for m in others)  # the others reach a minimum
+
+
+def test_typing_a_loss_in_other_variables_after_a_run(qtbot, window):
+    """The new loss is drawn before the document holds it: the panels must not mix the two."""
+    window.document.update("stop", stop=window.document.scenario.stop.__class__(max_steps=100))
+    run_to_end(qtbot, window)
+    qtbot.waitUntil(lambda: 0 in window.insight.states, timeout=10000)
+    type_loss(qtbot, window, "a^2 + b^2")
+    qtbot.waitUntil(lambda: window.objective.variables == ("a", "b") and window.document.scenario.loss == "a^2 + b^2")
+    assert window.landscape.axes() == ("a", "b") and not window.insight.state_panel.head.isVisible()

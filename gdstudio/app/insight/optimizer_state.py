@@ -137,7 +137,8 @@ class OptimizerStatePanel(QWidget):
     def _arrow(self, spec, hyper, last, state, variables) -> None:
         axes = self.landscape.axes()
         v = velocity(spec.optimizer, state, hyper) if state is not None else None
-        if not self.arrow_box.isChecked() or v is None or last is None or len(axes) != 2 or not np.all(np.isfinite(v)):
+        if (not self.arrow_box.isChecked() or v is None or last is None or len(axes) != 2 or not np.all(np.isfinite(v))
+                or any(a not in variables for a in axes)):  # (a new loss is drawn before the document has it)
             self._hide_arrow()
             return
         i, j = variables.index(axes[0]), variables.index(axes[1])
