@@ -122,6 +122,9 @@ class FileActions(QObject):
         except OSError as error:
             self.window.show_message("Cannot save", f"{path}:\n{error.strerror or error}")
             return False
+        except ScenarioError as error:
+            self.window.show_message("Cannot save", f"{path}:\n{describe(error)}")
+            return False
         self.window.update_recent(add_recent(str(path.resolve())))
         self.window.statusBar().showMessage(f"saved {path}", 4000)
         return True

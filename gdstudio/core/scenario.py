@@ -528,7 +528,24 @@ def _refuse_constant(name: str) -> None:
 
 
 def dumps(scenario: Scenario) -> str:
-    return json.dumps(to_dict(scenario), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """The file's text; a scenario the loader would refuse (a non-finite number) is refused here,
+    naming where, so a save never writes what cannot be opened again."""
+    data = to_dict(scenario)
+    problems = [f"{path}: must be a finite number, got {value}" for path, value in _non_finite(data, "")]
+    if problems:
+        raise ScenarioError(problems)
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _non_finite(value: Any, path: str):
+    if isinstance(value, float) and not math.isfinite(value):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_finite(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _non_finite(item, f"{path}[{i}]")
 
 
 def load(path: str | os.PathLike) -> Scenario:

@@ -1,5 +1,6 @@
 """Files: save, reopen and replay; bad files; unsaved changes; exports; closing while running."""
 
+import math
 import os
 import subprocess
 import sys
@@ -86,6 +87,20 @@ def test_unsaved_changes_prompt(qtbot, window, tmp_path):
     window.ask_unsaved = lambda: "discard"
     window.files.new()
     assert window.document.scenario.stop.max_steps == 5000 and not window.document.modified
+
+
+def test_a_failed_save_says_why_and_closing_keeps_the_window(qtbot, window, tmp_path):
+    path = tmp_path / "kept.json"
+    assert window.files._write(path)
+    saved = path.read_text()
+    window.document.update_run(0, start={"x": math.inf, "y": 2.0})  # (the editors refuse it; a script might not)
+    window.ask_unsaved = lambda: "save"
+    window.close()
+    assert window.isVisible() and window.document.modified  # not closed, nothing lost
+    box = window.message_box
+    assert box is not None and "runs[0].start.x: must be a finite number, got inf" in box.text()
+    assert path.read_text() == saved  # the old file untouched
+    window.ask_unsaved = lambda: "discard"
 
 
 def test_drop_a_scenario_file(qtbot, window, tmp_path):

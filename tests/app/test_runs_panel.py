@@ -38,6 +38,18 @@ def test_invalid_hyper_parameter_is_explained_and_not_applied(qtbot, window):
     assert window.document.scenario.runs[0] == before
 
 
+def test_non_finite_start_or_clip_is_explained_and_not_applied(qtbot, window):
+    panel = window.runs_panel
+    panel.select(0)
+    before = window.document.scenario.runs[0]
+    for text in ("inf", "nan", "-1e999"):
+        set_field(qtbot, panel.editor._start_edits["x"], text)
+        assert panel.editor.problem.text() == f"✖ start x: must be a finite number, got {text!r}"
+        assert window.document.scenario.runs[0] == before
+    set_field(qtbot, panel.editor._start_edits["x"], "0.5")
+    assert window.document.scenario.runs[0].start["x"] == 0.5 and panel.editor.problem.text() == ""
+
+
 def test_add_duplicate_remove(qtbot, window):
     panel = window.runs_panel
     qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)

@@ -487,3 +487,13 @@ def test_only_insight_settings_that_differ_from_the_defaults_are_written() -> No
     scenario = S.from_dict(valid() | {"insight": {"race": {"budget": 2000}, "sweep": {"cells": 16, "param": None}}})
     assert S.to_dict(scenario)["insight"] == {"sweep": {"cells": 16}}
     assert S.from_dict(S.to_dict(scenario)) == scenario
+
+
+def test_a_scenario_the_loader_would_refuse_is_not_saved(tmp_path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text("old")
+    bad = Scenario("x^2 + y^2", runs=(RunSpec("a", "gd", {}, {"x": 1.0}), RunSpec("b", "gd", {}, {"x": 0.0, "y": float("nan")})))
+    with pytest.raises(ScenarioError) as caught:
+        S.save(bad, path)
+    assert caught.value.problems == ["runs[1].start.y: must be a finite number, got nan"]
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["s.json"]

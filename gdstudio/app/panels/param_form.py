@@ -25,7 +25,8 @@ def fmt(value: float) -> str:
     return short if float(short) == value else repr(float(value))
 
 
-def _number(text: str, name: str) -> float:
+def finite_number(text: str, name: str) -> float:
+    """A typed number, or the error to show: what the scenario file would refuse is refused here too."""
     try:
         value = float(text)
     except ValueError:
@@ -115,9 +116,9 @@ class ParamForm(QWidget):
             if param.kind == "bool":
                 value: Any = field.isChecked()
             elif param.kind == "pair":
-                value = tuple(_number(e.text() or e.placeholderText(), param.name) for e in field.edits)
+                value = tuple(finite_number(e.text() or e.placeholderText(), param.name) for e in field.edits)
             else:
-                value = _number(field.text() or field.placeholderText(), param.name)
+                value = finite_number(field.text() or field.placeholderText(), param.name)
             if value != param.default:
                 out[param.name] = value
         return out

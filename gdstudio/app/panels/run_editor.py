@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QFormLayout, 
 from ...core.optimizers import OPTIMIZERS
 from ...core.scenario import RunSpec
 from ...core.schedules import SCHEDULES
-from .param_form import ParamForm, fmt
+from .param_form import ParamForm, finite_number, fmt
 
 CLIPS = (("no clipping", None), ("clip ‖∇‖ to", "norm"), ("clip each ∂ to ±", "value"))
 BATCHES = (("full batch (batch GD)", "full"), ("stochastic (1 row)", "sgd"), ("mini-batch of", "mini"))
@@ -227,20 +227,14 @@ class RunEditor(QWidget):
         clip_value = None
         if clip_kind is not None:
             text = self.clip_value.text() or "1.0"
-            try:
-                clip_value = float(text)
-            except ValueError:
-                raise ValueError(f"clip: must be a positive number, got {text!r}") from None
-            if not clip_value > 0 or clip_value == float("inf"):
+            clip_value = finite_number(text, "clip")
+            if not clip_value > 0:
                 raise ValueError(f"clip: must be a positive number, got {text}")
         start = {k: v for k, v in self._spec.start.items() if k not in self._start_edits}  # other losses' starts
         for name, edit in self._start_edits.items():
             text = edit.text().strip()
             if text:
-                try:
-                    start[name] = float(text)
-                except ValueError:
-                    raise ValueError(f"start {name}: must be a number, got {text!r}") from None
+                start[name] = finite_number(text, f"start {name}")
         label = self.label.text().strip() or optimizer
         batch_size, replacement, scale = self._spec.batch_size, self._spec.replacement, dict(self._spec.scale)
         if self._columns:
