@@ -265,7 +265,25 @@ class MainWindow(QMainWindow):
             return o
         return None  # the worker parses the loss itself
 
+    def unapplied_edit(self) -> str | None:
+        """An edit on screen that failed its check, so the document still holds the value before it:
+        running now would quietly run something other than what is shown."""
+        if self.editor.error and self.editor.text() != self.document.scenario.loss.strip():
+            return f"the loss shown has an error ({self.editor.error})"
+        for problem in (self.runs_panel.editor.problem.text(), self.runs_panel.stop_box.problem.text()):
+            if problem:
+                return f"a setting shown is not valid ({problem.removeprefix('✖ ')})"
+        return None
+
+    def _refuse_unapplied(self) -> bool:
+        problem = self.unapplied_edit()
+        if problem:
+            self.show_message("Not run", f"Not run: {problem}. Fix it, or undo the edit, and run again.")
+        return problem is not None
+
     def run(self, restart: bool = False) -> None:
+        if not restart and self._refuse_unapplied():
+            return
         if self.state == "paused" and self.controller.active and not restart:
             self.controller.set_paused(False)
             self.state = "running"
@@ -291,10 +309,13 @@ class MainWindow(QMainWindow):
             self._update_buttons()
 
     def step(self) -> None:
-        if not self.controller.active:
+        if self._refuse_unapplied():
+            return
+        fresh = not self.controller.active
+        if fresh:
             self._start(paused=True)
         if self.controller.active:
-            self.controller.step(1)
+            self.controller.step(2 if fresh else 1)  # (fresh: the start's row, then the state after one update)
             self.state = "paused"
         self._update_buttons()
 

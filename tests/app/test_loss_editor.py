@@ -26,6 +26,25 @@ def test_bad_expression_shows_message_with_column_and_keeps_document(qtbot, wind
     assert window.document.scenario == before
 
 
+def test_run_refuses_while_an_edit_on_screen_is_invalid(qtbot, window):
+    """The document keeps the last good loss; running it while another text is shown would mislead."""
+    from .test_runs_panel import set_field
+
+    type_loss(qtbot, window, "x^2 + y^")
+    window.run()
+    assert window.state == "idle" and not window.buffers
+    assert window.message_box.text() == ("Not run: the loss shown has an error (the expression ends too early at column 9)."
+                                         " Fix it, or undo the edit, and run again.")
+    type_loss(qtbot, window, "x^2 + y^2")
+    window.runs_panel.select(0)
+    set_field(qtbot, window.runs_panel.editor.hyper.field("lr"), "0")
+    window.step()
+    assert window.state == "idle" and "a setting shown is not valid (lr: must be > 0, got 0)" in window.message_box.text()
+    set_field(qtbot, window.runs_panel.editor.hyper.field("lr"), "0.1")
+    window.step()
+    qtbot.waitUntil(lambda: bool(window.buffers) and window.buffers[0].steps_done == 1, timeout=10000)
+
+
 def test_typing_fast_checks_only_the_final_text(qtbot, window):
     type_loss(qtbot, window, "sin(x)*cos(y) + 0.1*(x^2 + y^2)")
     assert window.editor.verdict.text() == "✔ variables: x, y"

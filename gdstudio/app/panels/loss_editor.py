@@ -111,6 +111,7 @@ class LossEditor(QWidget):
         self._wanted: tuple[str, bool] | None = None  # next text to check once the job ends
         self._accepted_text: str | None = None
         self.objective: Objective | None = None
+        self.error: str | None = None  # what is wrong with the text shown (the document keeps the last good loss)
         self.columns: tuple[str, ...] = ()
         self._data = None  # (columns, rows) array the loss is bound to, or None
         self._data_key = 0
@@ -194,7 +195,8 @@ class LossEditor(QWidget):
     def _show(self, result: Checked) -> None:
         if result.objective is None:
             where = f" at column {result.column}" if result.column else ""
-            self.verdict.setText(f"✖ {result.error}{where}")
+            self.error = f"{result.error}{where}"
+            self.verdict.setText(f"✖ {self.error}")
             self.verdict.setStyleSheet("color: #d62728;")
             self.verdict.setToolTip(self._caret(result) if result.column else "")
             if result.column:
@@ -202,6 +204,7 @@ class LossEditor(QWidget):
             else:
                 self.math.setText("")
         else:
+            self.error = None
             names = ", ".join(result.objective.variables)
             if result.objective.columns:
                 self.verdict.setText(f"✔ data columns: {', '.join(result.objective.columns)} · parameters: {names}")
