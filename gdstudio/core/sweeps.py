@@ -98,12 +98,29 @@ class SweepResult:
 
 def lr_sweep(objective: Objective, optimizer_name: str, start: Start, lrs: Sequence[float] | np.ndarray, stop: StopRules,
              hyper: Mapping[str, object] | None = None, schedule_name: str = "constant",
-             schedule_params: Mapping[str, object] | None = None) -> SweepResult:
-    """Run once per learning rate (one batched call, each start with its own rate)."""
+             schedule_params: Mapping[str, object] | None = None, cancel: Callable[[], bool] | None = None,
+             chunk_steps: int | None = None, progress: Callable[[int, int], None] | None = None) -> SweepResult:
+    """Run once per learning rate (one batched call, each start with its own rate). `progress(steps,
+    max_steps + 1)` and `cancel()` come every `chunk_steps` steps; rates still running when cancel says
+    stop are CANCELLED, loss nan."""
     lrs = _rates(lrs)
     starts = np.tile(start_vector(objective, start), (len(lrs), 1))
-    out = run_batch(objective, optimizer_name, starts, stop, hyper, lrs, schedule_name, schedule_params)
-    return SweepResult(lrs, out.loss, out.steps, out.status, out.final)
+    out = run_batch(objective, optimizer_name, starts, stop, hyper, lrs, schedule_name, schedule_params,
+                    chunk_steps=chunk_steps, progress=progress, cancel=cancel)
+    loss, status = _mark_cancelled(out.loss, out.status)
+    return SweepResult(lrs, loss, out.steps, status, out.final)
+
+
+def _mark_cancelled(loss: np.ndarray, status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A batch runs every start to its end unless cancelled: the ones still running were cut short."""
+    cut = status == K.RUNNING
+    return np.where(cut, np.nan, loss), np.where(cut, K.CANCELLED, status)
+
+
+def sweep_chunk(cells: int) -> int:
+    """Steps per kernel call for a grid of `cells` runs: about two million run-steps, a few hundredths of
+    a second, so a cancel (or closing the window) is obeyed at once even for a million-step sweep."""
+    return max(10, 2_000_000 // max(cells, 1))
 
 
 def _with_param(optimizer_name: str, hyper: Mapping[str, object], name: str, value: object) -> dict[str, object]:
@@ -155,37 +172,46 @@ def sweep_2d(objective: Objective, optimizer_name: str, start: Start, lrs: Seque
              param_values: Sequence[float] | np.ndarray, stop: StopRules, hyper: Mapping[str, object] | None = None,
              progress: Callable[[int, int], None] | None = None, cancel: Callable[[], bool] | None = None,
              schedule_name: str = "constant", schedule_params: Mapping[str, object] | None = None,
-             rows_per_call: int = 1) -> Sweep2D:
+             rows_per_call: int = 1, chunk_steps: int | None = None) -> Sweep2D:
     """Batched calls over rows of `param_name` values (momentum, beta1, rho, ...), vectorised over the rates;
     `rows_per_call` rows share one call (each start with its own rate and value), which is much faster
-    for big grids.
+    for big grids, and each call advances `chunk_steps` steps at a time (all of them by default).
 
-    `progress(rows_done, total_rows)` is called after each call; `cancel()` is checked before each,
-    and a cancelled sweep returns the rows done so far (the rest nan / CANCELLED). Every cell is the
-    same run whatever the grouping.
+    Progress is in row-steps: `progress(done, rows * (max_steps + 1))`, after every chunk. `cancel()` is
+    checked before every chunk; a cancelled sweep returns the cells that finished (the rest nan /
+    CANCELLED). Every cell is the same run whatever the grouping and chunking.
     """
     lrs = _rates(lrs)
     values = np.asarray(param_values)
     hyper = dict(hyper or {})
     settings = [_with_param(optimizer_name, hyper, param_name, v.item()) for v in values]  # every value checked first
     x0 = start_vector(objective, start)
-    P, L = len(values), len(lrs)
+    P, L, T = len(values), len(lrs), stop.max_steps + 1
     loss, steps = np.full((P, L), np.nan), np.zeros((P, L), dtype=np.int64)
     status = np.full((P, L), K.CANCELLED, dtype=np.int64)
     cancelled = False
     per_call = max(1, int(rows_per_call))
+    told = [0]
+
+    def tell(done: int) -> None:
+        if progress is not None and done != told[0]:
+            told[0] = done
+            progress(done, P * T)
+
     for first in range(0, P, per_call):
-        if cancel is not None and cancel():
-            cancelled = True
-            break
         rows = slice(first, min(first + per_call, P))
         n = rows.stop - first
         columns = None if n == 1 else {param_name: np.repeat(values[rows].astype(np.float64), L)}
+        report = None if progress is None else (lambda done, _total, first=first, n=n: tell(first * T + n * done))
         out = run_batch(objective, optimizer_name, np.tile(x0, (n * L, 1)), stop, settings[first], np.tile(lrs, n),
-                        schedule_name, schedule_params, hyper_columns=columns)
-        loss[rows], steps[rows], status[rows] = out.loss.reshape(n, L), out.steps.reshape(n, L), out.status.reshape(n, L)
-        if progress is not None:
-            progress(rows.stop, P)
+                        schedule_name, schedule_params, hyper_columns=columns, chunk_steps=chunk_steps,
+                        progress=report, cancel=cancel)
+        cell_loss, cell_status = _mark_cancelled(out.loss, out.status)
+        loss[rows], steps[rows], status[rows] = cell_loss.reshape(n, L), out.steps.reshape(n, L), cell_status.reshape(n, L)
+        if (out.status == K.RUNNING).any():
+            cancelled = True
+            break
+        tell(rows.stop * T)
     return Sweep2D(optimizer_name, hyper, lrs, param_name, values, loss, steps, status, cancelled)
 
 

@@ -222,10 +222,12 @@ def test_optimizer_state_of_adam_and_the_velocity_arrow(qtbot, window):
 
 
 def test_closing_cancels_running_insight_work(qtbot, window):
+    """A million steps × 64² cells would run for minutes: closing stops it between chunks of steps."""
     dialog = window.insight.show_sweeps()
     dialog.cells.setValue(64)
-    dialog.steps.setValue(20000)
+    dialog.steps.setValue(1_000_000)
     dialog.compute()
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=30000)  # the bar moves during the grid
     window.shutdown()
     assert window.insight.tasks.pool.activeThreadCount() == 0
 

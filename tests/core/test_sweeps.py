@@ -8,7 +8,7 @@ from gdstudio.core.analysis import CriticalPoint
 from gdstudio.core.expression import parse_objective
 from gdstudio.core.scenario import StopRules
 from gdstudio.core.sweeps import (DIVERGED, UNRESOLVED, basins, log_rates, lr_sweep, race, random_restarts, start_vector,
-                                  sweep_2d)
+                                  sweep_2d, sweep_chunk)
 
 HIMMELBLAU = "(x^2 + y - 11)^2 + (x + y^2 - 7)^2"
 HIMMELBLAU_MINIMA = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]
@@ -67,7 +67,7 @@ def test_2d_sweep_finds_the_momentum_stability_edge():
     calls = []
     sweep = sweep_2d(parse_objective("x^2 + 10*y^2"), "sgd", [1.0, 1.0], lrs, "momentum", betas, StopRules(max_steps=20000),
                      progress=lambda done, total: calls.append((done, total)))
-    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)] and not sweep.cancelled
+    assert calls == [(k * 20001, 4 * 20001) for k in (1, 2, 3, 4)] and not sweep.cancelled  # row-steps: 20,001 rows each
     assert sweep.final_loss.shape == sweep.steps.shape == sweep.status.shape == (4, 21)
     bound = 2 * (1 + betas[:, None]) / 20
     assert np.all(sweep.status_names[lrs < 0.97 * bound] == "converged")
@@ -94,6 +94,24 @@ def test_2d_sweep_over_beta1_and_cancel():
     whole = sweep_2d(parse_objective(ROSENBROCK), "adam", [-1.5, 2.0], lrs, "beta1", [0.0, 0.5], StopRules(max_steps=200),
                      {"betas": (0.8, 0.99)})
     np.testing.assert_array_equal(whole.final_loss, sweep.final_loss[:2])  # a row is the same run, cancelled or not
+
+
+def test_a_long_sweep_is_cancelled_between_chunks_of_steps():
+    """One call for the whole grid, a few hundred steps at a time: progress moves and a cancel is obeyed
+    within a chunk, not at the end of a million steps. Cells that had finished keep their results."""
+    import time
+
+    lrs = log_rates(1e-4, 1e-2, 8)
+    calls, began = [], time.perf_counter()
+    sweep = sweep_2d(parse_objective(ROSENBROCK), "sgd", [-1.5, 2.0], lrs, "momentum", np.linspace(0.0, 0.9, 8),
+                     StopRules(max_steps=1_000_000, grad_tol=None), progress=lambda done, total: calls.append((done, total)),
+                     cancel=lambda: len(calls) >= 3, rows_per_call=8, chunk_steps=sweep_chunk(64))
+    assert sweep.cancelled and len(calls) == 3 and calls[-1] == (8 * 3 * sweep_chunk(64), 8 * 1_000_001)
+    assert np.all(sweep.status[np.isnan(sweep.final_loss)] == K.CANCELLED)
+    assert time.perf_counter() - began < 5  # (1M steps × 64 cells would take far longer)
+    curve = lr_sweep(parse_objective(ROSENBROCK), "gd", [-1.5, 2.0], lrs, StopRules(max_steps=1_000_000, grad_tol=None),
+                     cancel=lambda: True, chunk_steps=100)
+    assert np.all(curve.status == K.CANCELLED) and np.all(np.isnan(curve.final_loss))
 
 
 def test_2d_sweep_rejects_unknown_or_invalid_parameters():
@@ -216,7 +234,7 @@ def test_2d_sweep_rows_grouped_per_call_are_the_same_runs():
     calls = []
     grouped = sweep_2d(objective, "adam", [-1.5, 2.0], lrs, "beta1", np.linspace(0.0, 0.95, 7), StopRules(max_steps=300),
                        progress=lambda done, total: calls.append((done, total)), rows_per_call=3)
-    assert calls == [(3, 7), (6, 7), (7, 7)]
+    assert calls == [(3 * 301, 7 * 301), (6 * 301, 7 * 301), (7 * 301, 7 * 301)]
     for a, b in ((one.final_loss, grouped.final_loss), (one.steps, grouped.steps), (one.status, grouped.status)):
         np.testing.assert_array_equal(a, b)
     asked = []

@@ -20,7 +20,7 @@ from ...core import kernel as K
 from ...core.optimizers import optimizer
 from ...core.scenario import (SWEEP_CELLS_LIMITS, SWEEP_LR_LIMITS, SWEEP_METRICS, SWEEP_OTHER_LIMITS, SWEEP_STEPS_LIMITS,
                               RunSpec)
-from ...core.sweeps import Sweep2D, SweepResult, log_rates, lr_sweep, sweep_2d
+from ...core.sweeps import Sweep2D, SweepResult, log_rates, lr_sweep, sweep_2d, sweep_chunk
 from ..plots.style import themed_plot
 from .common import Context, compact_hyper, fmt, show_value
 from .tasks import TaskRunner
@@ -244,17 +244,20 @@ class SweepDialog(QDialog):
         schedule = (spec.schedule, spec.schedule_params)
         opt = spec.optimizer
 
-        def work(task):
-            curve = lr_sweep(objective, opt, start, lrs, stop, hyper, *schedule)
-            task.report(0, 1)
+        def work(task):  # (chunks of steps: the bar moves, and a cancel or closing the window is obeyed at once)
+            def cancel() -> bool:
+                return task.cancelled
+
+            curve = lr_sweep(objective, opt, start, lrs, stop, hyper, *schedule, cancel=cancel,
+                             chunk_steps=sweep_chunk(len(lrs)), progress=None if values is not None else task.report)
             if values is None:
                 return curve, None
-            grid = sweep_2d(objective, opt, start, lrs, name, values, stop, hyper, progress=task.report,
-                            cancel=lambda: task.cancelled, schedule_name=schedule[0], schedule_params=schedule[1],
-                            rows_per_call=-(-len(values) // 16))  # ~16 progress steps, few kernel launches
+            grid = sweep_2d(objective, opt, start, lrs, name, values, stop, hyper, progress=task.report, cancel=cancel,
+                            schedule_name=schedule[0], schedule_params=schedule[1], rows_per_call=len(values),
+                            chunk_steps=sweep_chunk(len(values) * len(lrs)))
             return curve, grid
 
-        self.progress.setRange(0, len(values) if values is not None else 1)
+        self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.go.setEnabled(False)
         self.cancel_button.setEnabled(True)
