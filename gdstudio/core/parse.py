@@ -24,6 +24,7 @@ MAX_DEPTH = 100
 MAX_EXPONENT = 1000  # |p| in x^p, when x is not a number
 MAX_DIGITS = 300  # numbers the parser builds exactly (like 9^9) stay below 10^300
 MAX_MAGNITUDE = 308  # every number in a loss is a float: 10^-308 <= |value| <= 10^308 (or 0)
+MAX_COMPARISONS = 16  # max/min/relu pairs in one loss: each multiplies the work of the exact Hessian
 MAX_EXP_ARGUMENT = 1000.0  # exp(z) of a constant: beyond this, exact evaluation explodes and floats overflow
 
 
@@ -38,6 +39,23 @@ class ExpressionError(ValueError):
 
 def _sigmoid(z: sp.Expr) -> sp.Expr:
     return 1 / (1 + sp.exp(-z))
+
+
+def _pairwise(function: type[sp.Max] | type[sp.Min]) -> Callable[..., sp.Expr]:
+    """max/min of many arguments as a balanced tree of two-argument ones. SymPy's n-ary Max
+    differentiates into n Heavisides of (n−1)-ary Maxes (minutes for 15 arguments), and at a tie of
+    three its "subgradient" (½, ½, ½) is none; pairs give a true one, ¼, ¼, ½."""
+
+    def build(*args: sp.Expr) -> sp.Expr:
+        if not any(arg.free_symbols for arg in args):
+            return function(*args)
+        level = list(args)
+        while len(level) > 1:
+            level = [function(*level[i:i + 2], evaluate=False) if i + 1 < len(level) else level[i]
+                     for i in range(0, len(level), 2)]
+        return level[0]
+
+    return build
 
 
 # name -> (SymPy builder, allowed argument counts: (min, max or None for "any"))
@@ -63,8 +81,8 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], tuple[int, int | None]]] = {
     "sqrt": (sp.sqrt, (1, 1)),
     "abs": (sp.Abs, (1, 1)),
     "sign": (sp.sign, (1, 1)),
-    "max": (sp.Max, (2, None)),
-    "min": (sp.Min, (2, None)),
+    "max": (_pairwise(sp.Max), (2, None)),
+    "min": (_pairwise(sp.Min), (2, None)),
     "sigmoid": (_sigmoid, (1, 1)),
     "relu": (lambda z: sp.Max(z, 0), (1, 1)),
     "softplus": (lambda z: sp.log(1 + sp.exp(z)), (1, 1)),
@@ -176,6 +194,7 @@ class _Parser:
         self.tokens = tokens
         self.index = 0
         self.depth = 0
+        self.comparisons = 0  # max/min/relu pairs so far (MAX_COMPARISONS)
         self.symbols = symbols
         self.columns = columns
         self.name_columns: dict[str, int] = {}
@@ -322,6 +341,11 @@ class _Parser:
             raise ExpressionError(f"{token.text}() takes {wanted} argument{'s' if least > 1 else ''}, got {len(args)}", token.column)
         if not any(arg.free_symbols for arg in args):
             _check_constant_call(token.text, args, token.column)
+        elif token.text in ("max", "min", "relu"):
+            self.comparisons += max(len(args) - 1, 1)
+            if self.comparisons > MAX_COMPARISONS:
+                raise ExpressionError(f"too many comparisons: {token.text}() brings the loss's max/min/relu pairs past "
+                                      f"{MAX_COMPARISONS}, and its exact Hessian would take too long", token.column)
         return builder(*args)
 
 

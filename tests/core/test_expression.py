@@ -217,6 +217,18 @@ def test_max_has_a_finite_subgradient_where_its_arguments_tie() -> None:
     assert np.all(np.isfinite(objective.hess(1.0, 1.0)))
 
 
+@pytest.mark.parametrize("text, at_1234", [("max(x, y, z, w)", 4.0), ("min(x, y, z, w)", 1.0), ("max(x, y, z)", 3.0),
+                                           ("min(max(x, y), z, w)", 2.0)])
+def test_many_way_ties_get_a_true_subgradient(text: str, at_1234: float) -> None:
+    """Every subgradient of max (or min) at a tie of all its arguments is a convex combination of the
+    unit vectors: non-negative entries summing to 1 (SymPy's n-ary Max gave ½ each: 1.5 for three)."""
+    objective = parse_objective(text)
+    g = objective.grad(*[1.0] * objective.dimension)
+    assert np.all(g >= 0) and g.sum() == pytest.approx(1.0)
+    values = dict(zip("xyzw", (1.0, 2.0, 3.0, 4.0)))
+    assert objective.loss(*[values[v] for v in objective.variables]) == at_1234  # no tie: the values themselves
+
+
 def test_min_and_relu_kinks_are_finite_on_a_grid_through_the_kink() -> None:
     X, Y = np.meshgrid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 5))  # contains x == y and x == 0
     for text in ["min(x, y)", "relu(x) + y", "abs(x) + abs(y)", "max(abs(x), abs(y))", "abs(x - y)"]:

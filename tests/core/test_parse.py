@@ -315,6 +315,10 @@ REFUSED_QUICKLY = [
     "x*" + "9" * 1995,
     "x*1e99999",
     "x*0.00000000000000000000000000000000000000000000001",
+    "max(" + ",".join(f"x^{i}" for i in range(1, 100)) + ")",  # SymPy's n-ary Max: minutes; pairs: too many
+    "max(" + ",".join(f"x{i}" for i in range(1, 300)) + ")",
+    "+".join(f"max(x{i}, 0)" for i in range(20)),
+    "relu(" * 20 + "x" + ")" * 20,
 ]
 
 
@@ -346,6 +350,7 @@ ACCEPTED_QUICKLY = [
     ("+".join(f"{k}*sin({k}*x)" for k in range(1, 60)), lambda x: sum(k * math.sin(k * x) for k in range(1, 60))),
     ("(" * 99 + "x" + ")" * 99, lambda x: x),
     ("x" + "^1" * 99, lambda x: x),
+    ("max(" + ",".join(f"x^{i}" for i in range(1, 18)) + ")", lambda x: max(x**i for i in range(1, 18))),  # 16 pairs
 ]
 
 
