@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .numbers import is_finite_number
+from .parse import taken_name
 
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 50
@@ -58,6 +59,8 @@ def check_columns(columns: Mapping[str, object], where: str = "columns") -> Data
     for name, values in columns.items():
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise DataError(f"{where}.{name}: not a valid column name (letters, digits, _; starting with a letter)")
+        if meaning := taken_name(name):
+            raise DataError(f"{where}.{name}: in a loss, {name} is {meaning}: rename the column")
         if not isinstance(values, list):
             raise DataError(f"{where}.{name}: must be a list of numbers")
         if len(values) > MAX_ROWS:
@@ -113,6 +116,8 @@ def parse_csv(text: str, source: str = "CSV") -> Dataset:
             if not _NAME.fullmatch(name):
                 raise DataError(f"{source}: row 1, column {number}: {name!r} is not a valid column name "
                                 "(the first row must name the columns)")
+            if meaning := taken_name(name):
+                raise DataError(f"{source}: row 1, column {number}: in a loss, {name} is {meaning}: rename the column")
         if len(set(names)) != len(names):
             raise DataError(f"{source}: row 1: a column name appears twice")
         if len(names) > MAX_COLUMNS:

@@ -90,6 +90,18 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], tuple[int, int | None]]] = {
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E}
 
 
+def taken_name(name: str) -> str | None:
+    """What a name already means in a loss (a constant, a function, a keyword), or None: a data
+    column by that name could never be used as one — `e` would silently be 2.718."""
+    if name in CONSTANTS:
+        return f"the constant {name}"
+    if name in FUNCTIONS or name in AGGREGATES:
+        return f"the function {name}()"
+    if keyword.iskeyword(name):
+        return "a reserved word"
+    return None
+
+
 def _float_sigmoid(z: float) -> float:
     return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
 

@@ -202,6 +202,10 @@ def test_scale_functions() -> None:
     ("1,2\n3,4\n", "row 1, column 1: '1' is not a valid column name"),
     ("x,x\n1,2\n", "appears twice"),
     ("x,y\n1,nan\n", "not a finite number"),
+    ("x,y,e\n1,2,3\n", "row 1, column 3: in a loss, e is the constant e: rename the column"),  # (was 2.718…, silently)
+    ("pi,y\n1,2\n", "row 1, column 1: in a loss, pi is the constant pi"),
+    ("x,sin\n1,2\n", "row 1, column 2: in a loss, sin is the function sin()"),
+    ("x,mean\n1,2\n", "in a loss, mean is the function mean()"),
 ])
 def test_csv_errors_name_row_and_column(text: str, message: str) -> None:
     with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -242,6 +246,7 @@ def test_saving_into_another_folder_keeps_the_csv_it_names(tmp_path) -> None:
     ({"columns": {"x": [1, 2], "y": [1]}}, "data.columns: columns have different lengths"),
     ({"columns": {"x": [1, "a"]}}, "data.columns.x[1]: must be a finite number"),
     ({"columns": {"x": []}}, "data.columns: the columns are empty"),
+    ({"columns": {"x": [1], "e": [2]}}, "data.columns.e: in a loss, e is the constant e: rename the column"),
     ({"generate": {"kind": "spiral"}}, "data.generate.kind: unknown generator 'spiral'"),
     ({"generate": {"kind": "noisy_line", "n": 0}}, "data.generate.n: must be a whole number"),
     ({"csv": "a.csv", "columns": {"x": [1]}}, 'data: must have exactly one of'),
