@@ -80,6 +80,18 @@ def _printer() -> _Printer:
     return _Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True, "user_functions": {}})
 
 
+def _safe_names(args: Sequence[sp.Symbol], exprs):
+    """The arguments renamed _a0, _a1, ... (no user name starts with '_'): lambdify puts every symbol's
+    name in the function's namespace, so a variable named arctan or maximum hid NumPy's function."""
+    safe = [sp.Symbol(f"_a{i}", real=True) for i in range(len(args))]
+    mapping = dict(zip(args, safe))
+
+    def rename(e):
+        return [rename(x) for x in e] if isinstance(e, (list, tuple)) else sp.sympify(e).xreplace(mapping)
+
+    return safe, rename(exprs)
+
+
 def _real_cse(exprs):
     """cse whose temporaries are real: with plain symbols, SymPy rebuilding Heaviside(-t**997) asks for im(t**997)
     and expands a binomial of degree 997 (minutes). Names start with '_', which no user name can."""
@@ -186,7 +198,8 @@ class Objective:
             else:
                 args = (*self.symbols, *terms.moment_symbols(_ORDER[which]))
                 exprs = {"loss": terms.outer_loss, "grad": list(terms.outer_grad), "hess": flat(terms.outer_hess)}[which]
-            self._compiled[which] = sp.lambdify(args, exprs, modules="numpy", printer=_printer(), cse=_real_cse)
+            safe, exprs = _safe_names(args, exprs)
+            self._compiled[which] = sp.lambdify(safe, exprs, modules="numpy", printer=_printer(), cse=_real_cse)
         return self._compiled[which]
 
     def compile(self) -> Objective:
@@ -249,7 +262,7 @@ class Objective:
                     return None
                 moment = []
                 for powers, coefficient in poly.terms():
-                    values = sp.lambdify(terms.column_symbols, coefficient, modules="numpy")(*self.data)
+                    values = sp.lambdify(*_safe_names(terms.column_symbols, coefficient), modules="numpy")(*self.data)
                     total = float(np.sum(np.broadcast_to(values, self.data.shape[1:])))
                     moment.append((powers, total / self.data.shape[1] if kind == "mean" else total))
                 expansions.append(moment)

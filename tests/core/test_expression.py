@@ -333,3 +333,13 @@ def test_whatever_parses_evaluates_on_a_grid_without_exceptions(text: str) -> No
     assert objective.loss(X, Y).shape == (3, 4)
     assert objective.grad(X, Y).shape == (2, 3, 4)
     assert objective.hess(X, Y).shape == (2, 2, 3, 4)
+
+
+def test_variables_named_like_numpy_functions_do_not_hide_them() -> None:
+    """lambdify puts each symbol's name in the function's namespace: `arctan` the variable hid np.arctan."""
+    objective = parse_objective("atan(x) + arctan^2 + max(x, maximum) + sqrt(heaviside^2 + 1)")
+    values = dict(arctan=2.0, heaviside=0.0, maximum=0.5, x=1.0)
+    point = [values[v] for v in objective.variables]
+    assert objective.loss(*point) == pytest.approx(math.atan(1.0) + 4.0 + 1.0 + 1.0)
+    expected = dict(arctan=4.0, heaviside=0.0, maximum=0.0, x=0.5 + 1.0)
+    np.testing.assert_allclose(objective.grad(*point), [expected[v] for v in objective.variables])
