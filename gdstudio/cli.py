@@ -164,13 +164,13 @@ def sweep(path: str, run_index: int, low: float, high: float, count: int) -> str
     if not 0 <= run_index < len(scenario.runs):
         raise UserError(f"--run: the scenario has {len(scenario.runs)} runs, numbered from 0")
     spec = scenario.runs[run_index]
-    if not 0 < low < high or not 2 <= count <= 10_000:
-        raise UserError("--lr: expected low:high:count with 0 < low < high and 2 <= count <= 10000")
-    from .core.runner import start_point
+    if not 0 < low < high < math.inf or not 2 <= count <= 10_000:
+        raise UserError("--lr: expected low:high:count with 0 < low < high < inf and 2 <= count <= 10000")
+    from .core.runner import run_objective, start_point
 
     start = start_point(spec, scenario, objective.variables)
-    result = lr_sweep(objective, spec.optimizer, start, log_rates(low, high, count), scenario.stop, spec.hyper,
-                      spec.schedule, spec.schedule_params)
+    result = lr_sweep(run_objective(objective, scenario, spec), spec.optimizer, start, log_rates(low, high, count),
+                      scenario.stop, spec.hyper, spec.schedule, spec.schedule_params, like=spec)
     lines = [f"{spec.label} ({spec.optimizer}) on {scenario.loss}", f"{'lr':>12}  {'final loss':>12}  {'steps':>7}  status"]
     for lr, loss, steps, status in zip(result.lrs, result.final_loss, result.steps, result.status):
         lines.append(f"{lr:12.4g}  {loss:12.4g}  {int(steps):7d}  {STATUS_NAMES[int(status)]}")

@@ -327,8 +327,25 @@ def test_sweep_shows_too_small_right_and_too_large(tmp_path, capsys) -> None:
     assert statuses[0] == "max_steps" and "converged" in statuses and statuses[-1] == "diverged"
 
 
+@pytest.mark.parametrize("example, run", [("03_batch_sgd_minibatch", 1), ("04_feature_scaling", 0)])
+def test_a_sweep_cell_is_the_run_itself_with_its_batches_scaling_and_clipping(example, run, tmp_path, capsys) -> None:
+    """SGD (batch 1) and a run on standardised x: the sweep at the run's own rate ends exactly where it ends."""
+    path = Path(__file__).parents[1] / "scenarios" / f"{example}.json"
+    spec = S.load(path).runs[run]
+    lr = spec.hyper["lr"]
+    assert main(["sweep", str(path), "--run", str(run), "--lr", f"{lr!r}:{lr * 1.0000001!r}:2"]) == 0
+    row = capsys.readouterr().out.splitlines()[2].split()
+    (result,) = [r for r in run_scenario(S.load(path)) if r.label == spec.label]
+    assert (int(row[2]), row[3]) == (result.steps, result.status) and float(row[1]) == float(f"{result.trajectory.loss[-1]:.4g}")
+    clipped = tmp_path / "clip.json"  # x⁴ from 10 at lr 0.5: unclipped it overflows; clipped to norm 1 it converges
+    clipped.write_text(json.dumps({"format": "gdstudio-scenario", "version": 1, "loss": "x^4",
+                                   "runs": [{"optimizer": {"name": "gd", "lr": 0.5}, "start": {"x": 10}, "clip": {"norm": 1}}]}))
+    assert main(["sweep", str(clipped), "--lr", "0.5:0.6:2"]) == 0
+    assert capsys.readouterr().out.splitlines()[2].split()[-1] != "diverged"
+
+
 @pytest.mark.parametrize("args", [["critical", "foo(x)"], ["critical", "x^2", "--view", "x=1"], ["sweep", "missing.json"],
-                                  ["sweep", "f.json", "--lr", "abc"]])
+                                  ["sweep", "f.json", "--lr", "abc"], ["sweep", str(Path(__file__).parents[1] / "scenarios" / "02_learning_rate.json"), "--lr", "0.1:inf:3"]])
 def test_critical_and_sweep_errors(args, capsys) -> None:
     assert main(args) == 2
     err = capsys.readouterr().err

@@ -12,8 +12,8 @@ from . import kernel as K
 from .codegen import compiled_kernel
 from .expression import Objective
 from .optimizers import optimizer
-from .runner import stop_vector
-from .scenario import StopRules
+from .runner import run_options, stop_vector
+from .scenario import RunSpec, StopRules
 from .schedules import schedule
 from .trajectory import PARAMS
 
@@ -31,13 +31,16 @@ def run_batch(objective: Objective, optimizer_name: str, starts: np.ndarray, sto
               hyper: Mapping[str, object] | None = None, lr: np.ndarray | None = None,
               schedule_name: str = "constant", schedule_params: Mapping[str, object] | None = None,
               hyper_columns: Mapping[str, np.ndarray] | None = None, chunk_steps: int | None = None,
-              progress: Callable[[int, int], None] | None = None, cancel: Callable[[], bool] | None = None) -> BatchResult:
+              progress: Callable[[int, int], None] | None = None, cancel: Callable[[], bool] | None = None,
+              like: RunSpec | None = None) -> BatchResult:
     """Run from every row of `starts` until each stops.
 
     `lr` (S,) overrides the rate per start, `hyper_columns` any other hyper-parameter per start
     (name -> (S,) values, "beta1"/"beta2" for the halves of betas), so a whole sweep grid is one
     call. With `chunk_steps`, `progress(steps_done, max_steps)` is called between chunks and
-    `cancel()` can stop early: the runs still going then have status "running".
+    `cancel()` can stop early: the runs still going then have status "running". With `like`, every
+    start also gets that run's clipping, batches and batch seed (its optimizer and schedule are the
+    arguments'), so each is that very run with other settings.
     """
     info = optimizer(optimizer_name)
     values = info.check(hyper or {})
@@ -50,8 +53,9 @@ def run_batch(objective: Objective, optimizer_name: str, starts: np.ndarray, sto
             check = "betas" if name in ("beta1", "beta2") else name
             info.check({check: (value, value) if check == "betas" else (bool(value) if isinstance(values[check], bool) else float(value))})
         H[:, info.column(name)] = column.reshape(S, -1)
+    options = run_options(like, S) if like is not None else {"clip": np.zeros((S, 2))}
     runs = K.KernelRuns(starts, info.state_array(values, S, d), H, np.tile(sched.flatten(sched.check(schedule_params or {})), (S, 1)),
-                        np.zeros((S, 2)), stop_vector(stop), objective.data)
+                        stop=stop_vector(stop), data=objective.data, **options)
     fg, total = compiled_kernel(objective, info.needs_hessian), stop.max_steps + 1
     chunk = chunk_steps or total
     for done in range(0, total, chunk):

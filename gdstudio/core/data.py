@@ -89,18 +89,22 @@ def read_limited(path: Path, limit: int, fail: Callable[[str], Exception]) -> st
     that grows can neither hang nor exhaust memory. Failures raise fail(message)."""
     try:
         if path.is_dir():
-            raise fail("cannot read the file: Is a directory")
-        if path.exists() and not path.is_file():
-            raise fail("cannot read the file: not a regular file (a device or a pipe)")
-        with path.open("rb") as stream:
-            data = stream.read(limit + 1)
-            size = max(len(data), path.stat().st_size)
-    except (OSError, ValueError) as problem:  # ValueError: a NUL in the path
-        raise fail(f"cannot read the file: {getattr(problem, 'strerror', None) or problem}") from None
+            problem = "Is a directory"
+        elif path.exists() and not path.is_file():
+            problem = "not a regular file (a device or a pipe)"
+        else:
+            problem = None
+            with path.open("rb") as stream:
+                data = stream.read(limit + 1)
+                size = max(len(data), path.stat().st_size)
+    except (OSError, ValueError) as error:  # ValueError: a NUL in the path
+        problem = getattr(error, "strerror", None) or str(error)
+    if problem:
+        raise fail(f"cannot read the file: {problem}")
     if len(data) > limit:
         raise fail(f"the file is too large ({size:,} bytes, limit {limit:,})")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # (a byte-order mark, as some editors write, is dropped)
     except UnicodeDecodeError:
         raise fail("the file is not UTF-8 text") from None
 

@@ -59,6 +59,15 @@ def scenario_objective(scenario: Scenario) -> Objective:
     return parse_objective(scenario.loss, scenario.variables, data.columns if data else (), data.values if data else None)
 
 
+def run_options(spec: RunSpec, count: int = 1) -> dict[str, np.ndarray]:
+    """The kernel's settings of a run beyond its optimizer (clipping, batches, the seed of its batch
+    draws), for `count` runs alike: a sweep's cells are that run with other hyper-parameters."""
+    kind = {None: K.CLIP_NONE, "norm": K.CLIP_NORM, "value": K.CLIP_VALUE}[spec.clip_kind]
+    return {"clip": np.tile([[kind, spec.clip_value or 0.0]], (count, 1)).astype(np.float64),
+            "batch": np.full(count, spec.batch_size or 0), "replace": np.full(count, spec.replacement),
+            "seeds": np.full(count, spec.seed, dtype=np.uint64)}
+
+
 def run_objective(objective: Objective, scenario: Scenario, spec: RunSpec) -> Objective:
     """The loss as one run sees it: bound to scaled columns when the run scales some (its landscape
     and its parameters are then in scaled units), else the scenario's own."""
@@ -79,12 +88,10 @@ class RunProgress:
         d = objective.dimension
         self.rule = info.code
         self.fg = compiled_kernel(objective, info.needs_hessian)
-        clip_kind = {None: K.CLIP_NONE, "norm": K.CLIP_NORM, "value": K.CLIP_VALUE}[spec.clip_kind]
         self.kernel = K.KernelRuns(
             start_point(spec, scenario, objective.variables)[None, :], info.state_array(hyper, 1, d),
             info.flatten(hyper)[None, :].copy(), sched.flatten(sched.check(spec.schedule_params))[None, :].copy(),
-            np.array([[clip_kind, spec.clip_value or 0.0]]), stop, objective.data,
-            batch=[spec.batch_size or 0], replace=[spec.replacement], seeds=[spec.seed],
+            stop=stop, data=objective.data, **run_options(spec),
         )
         self.trajectory = Trajectory(objective.variables)
         self.cancelled_reason = ""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .data import SCALINGS, DataError, Dataset, check_columns, generate, read_csv, read_limited
+from .data import MAX_ROWS, SCALINGS, DataError, Dataset, check_columns, generate, read_csv, read_limited
 from .numbers import is_finite_number
 from .optimizers import OPTIMIZERS, optimizer
 from .schedules import schedule
@@ -357,8 +357,10 @@ def _run(data: Any, index: int, problems: _Problems) -> RunSpec | None:
     if color is not None and not (isinstance(color, str) and _COLOR.fullmatch(color)):
         problems.add(f"{path}.color", f'must be a colour like "#1f77b4", got {_show(color)}')
     batch_size = data.get("batch_size")
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
-        problems.add(f"{path}.batch_size", f"must be a whole number of rows from 1 (or null for the full batch), got {_show(batch_size)}")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                   or not 1 <= batch_size <= MAX_ROWS):
+        problems.add(f"{path}.batch_size", f"must be a whole number of rows from 1 to {MAX_ROWS:,} (or null for the full "
+                                           f"batch), got {_show(batch_size)}")
     replacement = data.get("replacement", False)
     if not isinstance(replacement, bool):
         problems.add(f"{path}.replacement", f"must be true or false, got {_show(replacement)}")

@@ -99,14 +99,16 @@ class SweepResult:
 def lr_sweep(objective: Objective, optimizer_name: str, start: Start, lrs: Sequence[float] | np.ndarray, stop: StopRules,
              hyper: Mapping[str, object] | None = None, schedule_name: str = "constant",
              schedule_params: Mapping[str, object] | None = None, cancel: Callable[[], bool] | None = None,
-             chunk_steps: int | None = None, progress: Callable[[int, int], None] | None = None) -> SweepResult:
+             chunk_steps: int | None = None, progress: Callable[[int, int], None] | None = None,
+             like: RunSpec | None = None) -> SweepResult:
     """Run once per learning rate (one batched call, each start with its own rate). `progress(steps,
     max_steps + 1)` and `cancel()` come every `chunk_steps` steps; rates still running when cancel says
-    stop are CANCELLED, loss nan."""
+    stop are CANCELLED, loss nan. With `like`, each rate runs with that run's clipping and batches
+    (see run_batch)."""
     lrs = _rates(lrs)
     starts = np.tile(start_vector(objective, start), (len(lrs), 1))
     out = run_batch(objective, optimizer_name, starts, stop, hyper, lrs, schedule_name, schedule_params,
-                    chunk_steps=chunk_steps, progress=progress, cancel=cancel)
+                    chunk_steps=chunk_steps, progress=progress, cancel=cancel, like=like)
     loss, status = _mark_cancelled(out.loss, out.status)
     return SweepResult(lrs, loss, out.steps, status, out.final)
 
@@ -172,14 +174,15 @@ def sweep_2d(objective: Objective, optimizer_name: str, start: Start, lrs: Seque
              param_values: Sequence[float] | np.ndarray, stop: StopRules, hyper: Mapping[str, object] | None = None,
              progress: Callable[[int, int], None] | None = None, cancel: Callable[[], bool] | None = None,
              schedule_name: str = "constant", schedule_params: Mapping[str, object] | None = None,
-             rows_per_call: int = 1, chunk_steps: int | None = None) -> Sweep2D:
+             rows_per_call: int = 1, chunk_steps: int | None = None, like: RunSpec | None = None) -> Sweep2D:
     """Batched calls over rows of `param_name` values (momentum, beta1, rho, ...), vectorised over the rates;
     `rows_per_call` rows share one call (each start with its own rate and value), which is much faster
     for big grids, and each call advances `chunk_steps` steps at a time (all of them by default).
 
     Progress is in row-steps: `progress(done, rows * (max_steps + 1))`, after every chunk. `cancel()` is
     checked before every chunk; a cancelled sweep returns the cells that finished (the rest nan /
-    CANCELLED). Every cell is the same run whatever the grouping and chunking.
+    CANCELLED). Every cell is the same run whatever the grouping and chunking; with `like`, each cell
+    runs with that run's clipping and batches (see run_batch).
     """
     lrs = _rates(lrs)
     values = np.asarray(param_values)
@@ -205,7 +208,7 @@ def sweep_2d(objective: Objective, optimizer_name: str, start: Start, lrs: Seque
         report = None if progress is None else (lambda done, _total, first=first, n=n: tell(first * T + n * done))
         out = run_batch(objective, optimizer_name, np.tile(x0, (n * L, 1)), stop, settings[first], np.tile(lrs, n),
                         schedule_name, schedule_params, hyper_columns=columns, chunk_steps=chunk_steps,
-                        progress=report, cancel=cancel)
+                        progress=report, cancel=cancel, like=like)
         cell_loss, cell_status = _mark_cancelled(out.loss, out.status)
         loss[rows], steps[rows], status[rows] = cell_loss.reshape(n, L), out.steps.reshape(n, L), cell_status.reshape(n, L)
         if (out.status == K.RUNNING).any():
@@ -268,7 +271,7 @@ def basins(objective: Objective, optimizer_name: str, view: Mapping[str, tuple[f
            axes: Sequence[str] | None = None, fixed: Mapping[str, float] | None = None, match_tol: float = 0.01,
            schedule_name: str = "constant", schedule_params: Mapping[str, object] | None = None,
            progress: Callable[[int, int], None] | None = None, cancel: Callable[[], bool] | None = None,
-           chunk_steps: int | None = None) -> Basins:
+           chunk_steps: int | None = None, like: RunSpec | None = None) -> Basins:
     """Run from the centre of every cell of a grid over the view (all at once) and label each start by
     the minimum it reached: within `match_tol` of the view's size, whether it met the tolerance or
     ran out of steps there. Without `minima`, they are `critical_points`' minima in the view, plus
@@ -276,7 +279,8 @@ def basins(objective: Objective, optimizer_name: str, view: Mapping[str, tuple[f
 
     With more than two variables the grid spans `axes` (default the first two); the others start
     at `fixed` (default the middle of their range) and move freely. `progress`, `cancel` and
-    `chunk_steps` go to `run_batch` (after a cancel, runs still going are labelled by where they stand).
+    `chunk_steps` go to `run_batch` (after a cancel, runs still going are labelled by where they stand),
+    and so does `like` (a run whose clipping and batches every start shares).
     """
     lo, hi = view_box(objective, view)
     width = hi - lo
@@ -295,7 +299,7 @@ def basins(objective: Objective, optimizer_name: str, view: Mapping[str, tuple[f
     for i, grid in zip(index, grids):
         starts[:, i] = grid.reshape(-1)
     out = run_batch(objective, optimizer_name, starts, stop, hyper, None, schedule_name, schedule_params,
-                    chunk_steps=chunk_steps, progress=progress, cancel=cancel)
+                    chunk_steps=chunk_steps, progress=progress, cancel=cancel, like=like)
     known = list(minima) if minima is not None else [p for p in critical_points(objective, view) if p.kind == "minimum"]
     def centres() -> np.ndarray:
         return np.array([[p.point[n] for n in objective.variables] for p in known], dtype=np.float64).reshape(-1, objective.dimension)
@@ -426,11 +430,13 @@ class Restarts:
 def random_restarts(objective: Objective, optimizer_name: str, view: Mapping[str, tuple[float, float]] | None, n: int, seed: int,
                     stop: StopRules, hyper: Mapping[str, object] | None = None, schedule_name: str = "constant",
                     schedule_params: Mapping[str, object] | None = None, progress: Callable[[int, int], None] | None = None,
-                    cancel: Callable[[], bool] | None = None, chunk_steps: int | None = None) -> Restarts:
-    """N starts drawn uniformly in the view from `seed` (the same seed, the same starts), run at once."""
+                    cancel: Callable[[], bool] | None = None, chunk_steps: int | None = None,
+                    like: RunSpec | None = None) -> Restarts:
+    """N starts drawn uniformly in the view from `seed` (the same seed, the same starts), run at once
+    (each with `like`'s clipping and batches, when given)."""
     if n < 1:
         raise ValueError("need at least one restart")
     lo, hi = view_box(objective, view)
     starts = np.random.default_rng(seed).uniform(lo, hi, size=(n, objective.dimension))
     return Restarts(starts, run_batch(objective, optimizer_name, starts, stop, hyper, None, schedule_name, schedule_params,
-                                      chunk_steps=chunk_steps, progress=progress, cancel=cancel))
+                                      chunk_steps=chunk_steps, progress=progress, cancel=cancel, like=like))

@@ -460,6 +460,7 @@ MALFORMED = {
     "101 runs": TEXT.replace('"runs": [', '"runs": [' + "{}, " * 100, 1),
     "a million runs": TEXT.replace('"runs": [', '"runs": [' + "{}, " * 1_000_000, 1),
     "batch_size without data": TEXT.replace('"seed": 3', '"seed": 3, "batch_size": 4'),
+    "batch_size 2^63": TEXT.replace('"loss"', '"data": {"columns": {"x": [1]}}, "loss"').replace('"seed": 3', '"seed": 3, "batch_size": 9223372036854775808'),
     "scale without data": TEXT.replace('"seed": 3', '"seed": 3, "scale": {"x": "standard"}'),
     "data of two sources": TEXT.replace('"loss"', '"data": {"columns": {"x": [1]}, "generate": {"kind": "two_blobs"}}, "loss"'),
     "data of no source": TEXT.replace('"loss"', '"data": {"model": "w*x"}, "loss"'),
@@ -474,7 +475,6 @@ MALFORMED = {
     "data target not a column": TEXT.replace('"loss"', '"data": {"columns": {"x": [1]}, "target": "y"}, "loss"'),
     "not UTF-8": None,  # written as bytes below
     "UTF-16": None,
-    "BOM": "\ufeff" + TEXT,
     "trailing garbage": TEXT + "}",
     "two documents": TEXT + TEXT,
     "single quotes": TEXT.replace('"', "'"),
@@ -515,6 +515,7 @@ def test_malformed_files(tmp_path, case):
     ("deep nesting 100,000", "nested too deeply"),
     ("data columns of a million and one rows", "data.columns.x: 1,000,001 rows (limit 1,000,000)"),
     ("data column of text", "data.columns.x[1]"),
+    ("batch_size 2^63", "runs[0].batch_size: must be a whole number of rows from 1 to 1,000,000"),
     ("data generate a million and one", "data.generate.n"),
     ("unknown top-level field", "nmae: unknown field"),
     ("not UTF-8", "not UTF-8"),
@@ -540,6 +541,14 @@ def test_a_file_that_cannot_be_read(tmp_path):
         with pytest.raises(ScenarioError, match=fragment) as caught:
             S.load(target)
         assert caught.value.source == str(target)
+        assert str(caught.value).count("cannot read the file") == 1  # (was said twice for a directory)
+
+
+def test_a_byte_order_mark_is_ignored(tmp_path):
+    """Some editors (Notepad) write one; RFC 8259 lets a reader ignore it, and CSV files already could."""
+    path = tmp_path / "bom.json"
+    path.write_text("\ufeff" + TEXT, encoding="utf-8")
+    assert S.load(path) == S.loads(TEXT)
 
 
 # -- CSV data

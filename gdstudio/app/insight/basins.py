@@ -97,7 +97,8 @@ class BasinsOverlay:
         def work(task):
             return basins(objective, name, view, resolution, rules, hyper, axes=axes, fixed=fixed,
                           schedule_name=spec.schedule, schedule_params=spec.schedule_params,
-                          progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(50, rules.max_steps // 40))
+                          progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(50, rules.max_steps // 40),
+                          like=spec)
 
         self.tasks.start("basins", work, self._done, self._failed, lambda a, b: self.busy("basins", label, a, b), exclusive=True)
 

@@ -39,7 +39,8 @@ class RestartsOverlay:
 
         def work(task):
             return random_restarts(objective, spec.optimizer, view, n, spec.seed, stop, hyper, spec.schedule, spec.schedule_params,
-                                   progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(100, stop.max_steps // 40))
+                                   progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(100, stop.max_steps // 40),
+                                   like=spec)
 
         self.tasks.start("restarts", work, self._done, self._failed, lambda a, b: self.busy("restarts", label, a, b),
                          exclusive=True)

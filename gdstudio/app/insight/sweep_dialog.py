@@ -248,13 +248,13 @@ class SweepDialog(QDialog):
             def cancel() -> bool:
                 return task.cancelled
 
-            curve = lr_sweep(objective, opt, start, lrs, stop, hyper, *schedule, cancel=cancel,
+            curve = lr_sweep(objective, opt, start, lrs, stop, hyper, *schedule, cancel=cancel, like=spec,
                              chunk_steps=sweep_chunk(len(lrs)), progress=None if values is not None else task.report)
             if values is None:
                 return curve, None
             grid = sweep_2d(objective, opt, start, lrs, name, values, stop, hyper, progress=task.report, cancel=cancel,
                             schedule_name=schedule[0], schedule_params=schedule[1], rows_per_call=len(values),
-                            chunk_steps=sweep_chunk(len(values) * len(lrs)))
+                            chunk_steps=sweep_chunk(len(values) * len(lrs)), like=spec)
             return curve, grid
 
         self.progress.setRange(0, 1)
