@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from importlib.resources import files
 from pathlib import Path
 from typing import Sequence
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+COMMANDS = ("run", "derive", "critical", "sweep", "open", "-h", "--help")
 
 
 class UserError(Exception):
@@ -38,9 +40,11 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
         if name in values:
             raise UserError(f"--at: {name} is given twice")
         try:
+            if not number.isascii() or "_" in number:  # float() takes '１' (fullwidth) and '1_000'; a loss does not
+                raise ValueError
             values[name] = float(number)
         except ValueError:
-            raise UserError(f"--at: {name} must be a number, got {number.strip()!r}") from None
+            raise UserError(f"--at: {name} must be a number, got {_printable(number.strip())!r}") from None
         if not math.isfinite(values[name]):
             raise UserError(f"--at: {name} must be a finite number, got {number.strip()!r}")
     missing = [v for v in variables if v not in values]
@@ -115,10 +119,10 @@ def run(path: str, out: str | None, as_json: bool, max_steps: int | None) -> str
     ]
     if as_json:
         return json.dumps({"runs": summary}, indent=2)  # ASCII escapes: valid JSON whatever the console's encoding
-    lines = [f"{scenario.name}: {scenario.loss}"]
+    lines = [f"{_printable(scenario.name)}: {scenario.loss}"]
     for item in summary:
         loss = "n/a" if item["final_loss"] is None else f"{item['final_loss']:.6g}"
-        lines.append(f"  {item['label']} ({item['optimizer']}): {item['status']} after {item['steps']} steps, "
+        lines.append(f"  {_printable(item['label'])} ({item['optimizer']}): {item['status']} after {item['steps']} steps, "
                      f"loss {loss} — {item['reason']}")
     return "\n".join(lines)
 
@@ -171,7 +175,7 @@ def sweep(path: str, run_index: int, low: float, high: float, count: int) -> str
     start = start_point(spec, scenario, objective.variables)
     result = lr_sweep(run_objective(objective, scenario, spec), spec.optimizer, start, log_rates(low, high, count),
                       scenario.stop, spec.hyper, spec.schedule, spec.schedule_params, like=spec)
-    lines = [f"{spec.label} ({spec.optimizer}) on {scenario.loss}", f"{'lr':>12}  {'final loss':>12}  {'steps':>7}  status"]
+    lines = [f"{_printable(spec.label)} ({spec.optimizer}) on {scenario.loss}", f"{'lr':>12}  {'final loss':>12}  {'steps':>7}  status"]
     for lr, loss, steps, status in zip(result.lrs, result.final_loss, result.steps, result.status):
         lines.append(f"{lr:12.4g}  {loss:12.4g}  {int(steps):7d}  {STATUS_NAMES[int(status)]}")
     return "\n".join(lines)
@@ -186,6 +190,9 @@ def _rates(text: str) -> tuple[float, float, int]:
 
 
 def launch(path: str | None) -> int:
+    if sys.platform.startswith("linux") and not any(os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        raise UserError("the studio needs a desktop session (no DISPLAY or WAYLAND_DISPLAY is set); "
+                        "headless, use `gdstudio run FILE`")  # (else Qt aborts the process)
     try:
         from .app.main import launch as launch_gui
     except ImportError as error:
@@ -235,7 +242,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _print(text: str) -> None:
     """Print what the console's encoding can show (a Windows console or a redirected cp1252 stdout has no ∇),
-    instead of failing with UnicodeEncodeError after the work is done."""
+    instead of failing with UnicodeEncodeError after the work is done; and no control codes, which a
+    stranger's run labels could use to retitle or clear the terminal or forge lines."""
+    text = "\n".join(_printable(line) for line in text.split("\n"))
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     print(text.encode(encoding, errors="replace").decode(encoding, errors="replace"))
 
@@ -247,10 +256,12 @@ def _printable(text: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] not in ("run", "derive", "critical", "sweep", "open", "-h", "--help"):
+    if args and args[0] not in COMMANDS:
         args = ["open", *args]  # `gdstudio FILE`
     parser = _parser()
     try:
+        if args[:1] == ["open"] and len(args) == 2 and not Path(args[1]).exists() and not args[1].endswith(".json"):
+            raise UserError(f"{_printable(args[1])!r} is neither a command ({', '.join(COMMANDS[:4])}) nor a scenario file")
         options = parser.parse_args(args)
         if options.command == "run":
             _print(run(options.file, options.out, options.json, options.max_steps))
@@ -265,6 +276,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as error:
         print(f"error: {_printable(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # `gdstudio run f.json | head`: the reader has all it wanted
+        sys.stdout = None  # (nothing more to flush at exit)
+    except OSError as error:  # a full disk or a closed stdout
+        print(f"error: cannot write the output: {error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

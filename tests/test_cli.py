@@ -350,3 +350,38 @@ def test_critical_and_sweep_errors(args, capsys) -> None:
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_labels_cannot_send_control_codes_to_the_terminal(tmp_path, capsys) -> None:
+    path = tmp_path / "esc.json"
+    path.write_text(json.dumps({**DOCUMENT, "name": "evil\u001b]0;pwned\u0007\u001b[2J", "runs": [
+        {**DOCUMENT["runs"][0], "label": "\u001b[1;32mok\r\nfake line"}]}))
+    code, out, _ = cli(capsys, "run", path)
+    assert code == 0 and "\u001b" not in out and "\r" not in out and "\u0007" not in out
+    assert "\\x1b[1;32mok\\r\\nfake line" in out  # shown, escaped, on its own line
+
+
+@pytest.mark.parametrize("args, message", [
+    (["bogus"], "'bogus' is neither a command (run, derive, critical, sweep) nor a scenario file"),
+    (["derive", "--at", "x=１", "--", "x^2"], "--at: x must be a number, got '１'"),
+    (["derive", "--at", "x=1_000", "--", "x^2"], "--at: x must be a number, got '1_000'"),
+])
+def test_mistyped_commands_and_numbers(args, message, capsys) -> None:
+    code, out, err = cli(capsys, *args)
+    assert (code, out, err) == (2, "", f"error: {message}\n")
+
+
+def test_without_a_display_the_studio_says_so_instead_of_aborting(monkeypatch, capsys) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    code, out, err = cli(capsys)
+    assert code == 2 and err.startswith("error: the studio needs a desktop session")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_is_an_error_line_not_a_traceback() -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "gdstudio", "derive", "--", "x^2"], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    assert done.returncode == 1 and done.stderr == "error: cannot write the output: No space left on device\n"
