@@ -91,11 +91,28 @@ def _load(path: str):
     return scenario, objective
 
 
+def _start_typos(scenario, variables: tuple[str, ...]) -> list[str]:
+    """Runs whose start names something that is no variable while a variable has no start: most likely a
+    typo (X for x), which would quietly start at a random point. (Other starts of no variable are fine:
+    the studio keeps a run's starts for the losses it had before.)"""
+    found = []
+    for index, spec in enumerate(scenario.runs):
+        unknown = [k for k in spec.start if k not in variables]
+        random = [v for v in variables if v not in spec.start]
+        if unknown and random:
+            found.append(f"runs[{index}].start: {', '.join(unknown)} {'is no variable' if len(unknown) == 1 else 'are no variables'} "
+                         f"of the loss ({', '.join(variables)}), so {', '.join(random)} "
+                         f"start{'s' if len(random) == 1 else ''} at a seeded random point")
+    return found
+
+
 def run(path: str, out: str | None, as_json: bool, max_steps: int | None) -> str:
     from .core.export import trajectories_csv
     from .core.runner import ScenarioRunner
 
     scenario, objective = _load(path)
+    for warning in _start_typos(scenario, objective.variables):
+        print(f"warning: {path}: {_printable(warning)}", file=sys.stderr)
     try:
         runs = ScenarioRunner(scenario, objective, max_steps=max_steps).run_to_end()
     except ValueError as error:  # a run the file describes but the engine cannot start

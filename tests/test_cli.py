@@ -385,3 +385,14 @@ def test_a_full_disk_is_an_error_line_not_a_traceback() -> None:
         done = subprocess.run([sys.executable, "-m", "gdstudio", "derive", "--", "x^2"], stdout=full, stderr=subprocess.PIPE,
                               text=True, timeout=120)
     assert done.returncode == 1 and done.stderr == "error: cannot write the output: No space left on device\n"
+
+
+def test_a_start_that_names_no_variable_is_warned_about(tmp_path, capsys) -> None:
+    path = tmp_path / "typo.json"
+    path.write_text(json.dumps({**DOCUMENT, "runs": [{**DOCUMENT["runs"][0], "start": {"X": -1.5, "y": 2.0}}]}))
+    code, out, err = cli(capsys, "run", path)
+    assert code == 0 and out
+    assert err == (f"warning: {path}: runs[0].start: X is no variable of the loss (x, y), so x starts at a seeded "
+                   "random point\n")
+    path.write_text(json.dumps({**DOCUMENT, "runs": [{**DOCUMENT["runs"][0], "start": {"x": 1, "y": 2.0, "z": 3}}]}))
+    assert cli(capsys, "run", path)[2] == ""  # every variable has its start: nothing to warn about
