@@ -210,7 +210,7 @@ class MainWindow(QMainWindow):
             self.editor.set_data(scenario.data)
             self.editor.set_text(scenario.loss)
         if what in ("view", "all", "runs") and self.objective is not None and what != "all":
-            self.landscape.set_problem(self.objective, scenario, minima_for(scenario, self.objective.variables))
+            self.landscape.set_problem(self.objective, scenario, minima_for(self.objective))
         if self.state in ("running", "starting") and what != "all":
             self.run(restart=True)  # live: the runs follow the edit
         elif self.state != "idle":
@@ -220,7 +220,7 @@ class MainWindow(QMainWindow):
         self.objective = objective
         scenario = self.document.scenario
         self.runs_panel.set_variables(objective.variables)
-        self.landscape.set_problem(objective, scenario, minima_for(scenario, objective.variables))
+        self.landscape.set_problem(objective, scenario, minima_for(objective))
         self.landscape.set_runs(self.buffers, self._colors())
 
     def _colors(self) -> list[str]:

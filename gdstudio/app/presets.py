@@ -10,6 +10,7 @@ from dataclasses import replace
 from importlib.resources import files
 from typing import Any
 
+from ..core.expression import Objective
 from ..core.scenario import Scenario
 
 
@@ -28,11 +29,12 @@ def _compact(text: str) -> str:
     return "".join(text.split())
 
 
-def minima_for(scenario: Scenario, variables: tuple[str, ...]) -> list[tuple[dict[str, float], float]]:
-    """Known minima of the presets whose loss is the scenario's (same text up to spaces, same variables)."""
+def minima_for(objective: Objective) -> list[tuple[dict[str, float], float]]:
+    """Known minima of the presets whose loss is this one (same text up to spaces, same variables). Of the
+    objective drawn, not the document's loss: a typed loss is drawn before the document holds it."""
     found: list[tuple[dict[str, float], float]] = []
     for preset in load_presets():
-        if _compact(getattr(preset, "loss", "")) == _compact(scenario.loss) and tuple(preset.variables) == tuple(variables):
+        if _compact(getattr(preset, "loss", "")) == _compact(objective.text) and tuple(preset.variables) == objective.variables:
             found.extend((dict(point), float(loss)) for point, loss in preset.minima)
     return found
 

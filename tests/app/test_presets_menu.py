@@ -68,3 +68,14 @@ def test_a_preset_replaces_a_data_scenario(qtbot, window):
     assert scenario.data is None and all(r.batch_size is None and not r.scale for r in scenario.runs)
     assert not window.data_actions.dock.isVisibleTo(window)
     sc.loads(sc.dumps(scenario))
+
+
+def test_typing_another_loss_removes_the_presets_minimum_marker(qtbot, window):
+    from .helpers import type_loss
+
+    assert len(window.landscape.minima.getData()[0]) == 1  # Rosenbrock's (1, 1)
+    type_loss(qtbot, window, "x^2 + 3*y^2")
+    qtbot.waitUntil(lambda: window.document.scenario.loss == "x^2 + 3*y^2")
+    assert len(window.landscape.minima.getData()[0]) == 0  # (its minimum is at 0, and no preset says so)
+    type_loss(qtbot, window, "(1 - x)^2 + 100*(y - x^2)^2")
+    qtbot.waitUntil(lambda: len(window.landscape.minima.getData()[0]) == 1)

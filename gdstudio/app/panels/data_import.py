@@ -174,7 +174,7 @@ class DataActions:
         if not scaled:
             if self._scaled_shown and objective is not None:
                 self._scaled_shown = False
-                win.landscape.set_problem(objective, scenario, minima_for(scenario, objective.variables))
+                win.landscape.set_problem(objective, scenario, minima_for(objective))
             return
         if after_run and not self._scaled_shown:
             return
