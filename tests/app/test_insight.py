@@ -454,3 +454,24 @@ def test_typing_a_loss_in_other_variables_after_a_run(qtbot, window):
     type_loss(qtbot, window, "a^2 + b^2")
     qtbot.waitUntil(lambda: window.objective.variables == ("a", "b") and window.document.scenario.loss == "a^2 + b^2")
     assert window.landscape.axes() == ("a", "b") and not window.insight.state_panel.head.isVisible()
+
+
+def test_a_new_loss_clears_the_race_and_the_sweep_of_the_old_one(qtbot, window):
+    insight = window.insight
+    insight.race_panel.budget.setValue(100)
+    insight.run_race()
+    wait_idle(qtbot, insight, "race", 60000)
+    window.runs_panel.select(1)
+    dialog = insight.show_sweeps()
+    qtbot.addWidget(dialog)
+    dialog.cells.setValue(4)
+    dialog.steps.setValue(50)
+    dialog.compute()
+    qtbot.waitUntil(dialog.done_computing, timeout=60000)
+    assert insight.race_panel.table.rowCount() == 2 and dialog.sweep is not None
+    type_loss(qtbot, window, "x^2 + 3*y^2")
+    qtbot.waitUntil(lambda: window.document.scenario.loss == "x^2 + 3*y^2")
+    assert insight.race_panel.table.rowCount() == 0 and not insight.race_panel.paths.curves
+    assert dialog.sweep is None and dialog.curve_result is None and dialog.image.image is None
+    assert dialog.heading.text().endswith("on x^2 + 3*y^2")
+    dialog.close()

@@ -204,16 +204,21 @@ class Insight(QObject):
         self.race_panel.run()
 
     # -- the window changed -----------------------------------------------------------
-    def _problem_changed(self) -> None:
+    def _problem_changed(self, new_loss: bool = True) -> None:
         self.critical.refresh()
         self.basins.stale()
         self.restarts.clear()
-        self.race_panel.paths.clear()
+        if new_loss:  # (a race or a sweep does not depend on the view)
+            self.race_panel.clear()
+            if self.sweep_dialog is not None:
+                self.sweep_dialog.loss_changed()
+        else:
+            self.race_panel.paths.clear()
         self.refresh_panels(force=True)
 
     def _document_changed(self, _scenario, what: str) -> None:
         if what in ("view", "loss"):  # (a new loss may be announced before or after the document has it)
-            self._problem_changed()
+            self._problem_changed(new_loss=what == "loss")
             return
         if what == "all":  # (the editor parses the new loss and announces it: objective_ready)
             self._show_settings()

@@ -101,6 +101,13 @@ class RacePanel(QWidget):
     def cancelled(self) -> None:
         self.go.setEnabled(True)
 
+    def clear(self) -> None:
+        """The loss changed: a race of the old one says nothing about the new."""
+        self.entries = []
+        self.table.setRowCount(0)
+        self.note.clear()
+        self.paths.clear()
+
     def _failed(self, error: str) -> None:
         self.busy("race", None)
         self.go.setEnabled(True)

@@ -288,6 +288,17 @@ class SweepDialog(QDialog):
         self._draw_curve()
         self.hover.setText(self._hint())
 
+    def loss_changed(self) -> None:
+        """Results of the old loss go (a sweep of it still running is cancelled); the heading follows."""
+        if self.tasks.busy("sweep"):
+            self.cancel()
+        self.sweep = self.curve_result = None
+        self.image.clear()
+        self.curve_line.setData([], [])
+        self.progress.setValue(0)
+        self.prepare()
+        self.hover.setText(self._hint())
+
     def done_computing(self) -> bool:
         return not self.tasks.busy("sweep")
 
