@@ -294,6 +294,7 @@ class MainWindow(QMainWindow):
     def _start(self, paused: bool) -> None:
         scenario = self.document.scenario
         if not scenario.runs:
+            self.reset()  # (the runs were removed while running: nothing of them stays drawn)
             self.statusBar().showMessage("no runs: add one in the Runs panel", 4000)
             return
         self.stop_runs()

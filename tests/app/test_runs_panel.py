@@ -50,6 +50,21 @@ def test_non_finite_start_or_clip_is_explained_and_not_applied(qtbot, window):
     assert window.document.scenario.runs[0].start["x"] == 0.5 and panel.editor.problem.text() == ""
 
 
+def test_removing_every_run_while_running_leaves_nothing_drawn(qtbot, window):
+    import math
+
+    window.set_speed(30)
+    window.run()
+    qtbot.waitUntil(lambda: bool(window.buffers) and len(window.buffers[0]) > 2, timeout=10000)
+    panel = window.runs_panel
+    while window.document.scenario.runs:
+        qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
+    assert window.state == "idle" and window.buffers == [] and not window.controller.active
+    assert window.landscape._paths == [] and window.loss_curve.curves == []
+    assert not panel.editor.isEnabled() and panel.editor.label.text() == ""
+    window.set_speed(math.inf)
+
+
 def test_add_duplicate_remove(qtbot, window):
     panel = window.runs_panel
     qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)

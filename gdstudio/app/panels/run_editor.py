@@ -127,6 +127,7 @@ class RunEditor(QWidget):
         self.setEnabled(spec is not None)
         self.problem.clear()
         if spec is None:
+            self.label.clear()  # (no run: nothing of the last one shown)
             return
         self.label.setText(spec.label)
         self.color.setStyleSheet(f"background-color: {color};")
