@@ -11,7 +11,7 @@ from gdstudio.core.data import generate
 from gdstudio.core.runner import run_scenario
 from gdstudio.core.trajectory import BATCH_LOSS, LOSS, PARAMS
 
-from .helpers import run_to_end
+from .helpers import run_to_end, type_loss
 
 LINE = """{
   "format": "gdstudio-scenario", "version": 1, "name": "Fit a line",
@@ -190,15 +190,28 @@ def test_run_editor_batch_size_replacement_and_scaling(qtbot, window):
     sc.loads(sc.dumps(window.document.scenario))  # what the editor wrote is a valid scenario
 
 
-def test_remove_data_and_data_losses_without_data(qtbot, window):
+def test_data_a_loss_uses_is_kept_and_other_data_is_removed(qtbot, window):
     open_scenario(qtbot, window, LINE)
-    window.data_actions.remove()
+    before = window.document.scenario
+    assert not window.data_actions.remove()  # without data, mean((w*x + b - y)^2) would mean nothing
+    assert window.document.scenario == before and "uses the data's columns (x, y)" in window.message_box.text()
+    type_loss(qtbot, window, "(w - 1)^2 + b^2")
+    qtbot.waitUntil(lambda: window.document.scenario.loss == "(w - 1)^2 + b^2")
+    assert window.data_actions.remove()
     scenario = window.document.scenario
     assert scenario.data is None and all(r.batch_size is None and not r.scale for r in scenario.runs)
     assert not window.data_actions.dock.isVisibleTo(window)
-    wait_checked(qtbot, window, "has none")
-    assert window.editor.verdict.text().startswith("✖ mean(...) averages over a data set, and this scenario has none")
     sc.loads(sc.dumps(scenario))  # still a file that loads
+
+
+def test_importing_other_columns_never_turns_a_data_column_into_a_parameter(qtbot, window, tmp_path):
+    open_scenario(qtbot, window, LINE)  # mean((w*x + b - y)^2) over x, y
+    csv = tmp_path / "areas.csv"
+    csv.write_text("area,y\n1,2\n2,4\n3,6.5\n")
+    assert window.data_actions.import_csv(str(csv))
+    scenario = window.document.scenario
+    assert scenario.loss == "mean((w*area + b - y)^2)"  # not x as a third parameter fitted to a constant
+    assert window.statusBar().currentMessage().endswith("so it is now mean((w*area + b - y)^2)")
 
 
 def test_generated_line_matches_the_core_generator(qtbot, window):

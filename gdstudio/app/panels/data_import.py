@@ -66,12 +66,14 @@ def fitting_model(columns: tuple[str, ...], kind: str | None = None) -> tuple[st
 
 
 def loss_fits(scenario: Scenario, dataset: Dataset) -> bool:
-    """Whether the scenario's loss is a loss over these columns."""
+    """Whether the scenario's loss is a loss over these columns, with no column of the old data turning
+    into a parameter (a CSV of area, y under mean((w*x + b - y)^2) would fit x as a constant)."""
     try:
         objective = parse_objective(scenario.loss, scenario.variables, dataset.columns, dataset.values)
     except Exception:
         return False
-    return bool(objective.columns)
+    old = scenario.data.dataset.columns if scenario.data else ()
+    return bool(objective.columns) and not any(v in old for v in objective.variables)
 
 
 def data_changes(scenario: Scenario, source: dict[str, Any], dataset: Dataset, kind: str | None = None) -> dict[str, Any]:
@@ -256,10 +258,18 @@ class DataActions:
         self.window.statusBar().showMessage(f"generated {dataset.rows:,} rows ({', '.join(dataset.columns)}){note}", 10000)
         return True
 
-    def remove(self) -> None:
-        if self.document.scenario.data is not None:
-            self.window.stop_runs()
-            self.document.set_data(None)
+    def remove(self) -> bool:
+        scenario = self.document.scenario
+        if scenario.data is None:
+            return False
+        objective = self.window.objective
+        if objective is not None and objective.columns:  # without data this loss means nothing: keep both
+            self.window.show_message("Data kept", f"The loss {scenario.loss} uses the data's columns "
+                                     f"({', '.join(objective.columns)}). Write a loss without them first, then remove the data.")
+            return False
+        self.window.stop_runs()
+        self.document.set_data(None)
+        return True
 
     def _set(self, source: dict[str, Any], dataset: Dataset, kind: str | None = None) -> str:
         """Put the data in the document; returns a note when the loss had to change with it."""
