@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self, objectName=f"{title.lower()}Dock")
         dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        widget.setMinimumWidth(330)
+        widget.setMinimumWidth(260)  # (with the landscape's controls: a window from about 1,050 pixels wide)
         self.addDockWidget(area, dock)
         return dock
 

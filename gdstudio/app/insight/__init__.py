@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QTabWidget, QWidget,
-                               QWidgetAction)
+from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+                               QTabWidget, QWidget, QWidgetAction)
 
 from ...core.optimizers import optimizer
 from ...core.scenario import BASINS_LIMITS, RESTARTS_LIMITS
@@ -69,6 +69,13 @@ class TaskBar(QWidget):
         self.setVisible(True)
 
 
+def _scrolled(panel: QWidget) -> QScrollArea:
+    """A panel that scrolls in a short dock instead of squeezing its wrapped lines on top of each other."""
+    area = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+    area.setWidget(panel)
+    return area
+
+
 class Insight(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -84,7 +91,7 @@ class Insight(QObject):
         self.state_panel = OptimizerStatePanel(window.landscape)
         self.race_panel = RacePanel(self.context, self.tasks, self.status, self.task_bar.set)
         self.tabs = QTabWidget(objectName="insightTabs")
-        self.tabs.addTab(self.step_panel, "Step size")
+        self.tabs.addTab(_scrolled(self.step_panel), "Step size")
         self.tabs.addTab(self.state_panel, "Optimizer state")
         self.tabs.addTab(self.race_panel, "Race")
         self.dock = QDockWidget("Insight", window, objectName="insightDock")

@@ -124,7 +124,7 @@ class Landscape(QWidget):
             box = QDoubleSpinBox(objectName=f"view_{key}", decimals=4, minimum=-1e12, maximum=1e12, keyboardTracking=False)
             box.setToolTip("view range of the landscape (Enter to apply)")
             # its size hint fits "-1000000000000.0000" and would hold the whole window wide
-            box.setMinimumWidth(box.fontMetrics().horizontalAdvance("-000.0000") + 32)
+            box.setMinimumWidth(box.fontMetrics().horizontalAdvance("-00.0000") + 28)
             box.editingFinished.connect(self._range_edited)
             label = QLabel(text)
             self.range_labels.append(label)
