@@ -148,7 +148,7 @@ def describe_outcome(run: RunProgress) -> str:
     text = {
         K.GRAD_TOL: f"converged at step {step}: ‖∇‖ = {value:.3g} ≤ {kernel.STOP[K.GRAD_TOL_AT]:g}",
         K.LOSS_TOL: f"converged at step {step}: loss changed by {value:.3g} ≤ {kernel.STOP[K.LOSS_TOL_AT]:g}",
-        K.STEP_LIMIT: f"reached the step limit ({step} steps)",
+        K.STEP_LIMIT: f"reached the step limit ({step} step{'s' if step != 1 else ''})",
         K.LOSS_NONFINITE: f"diverged at step {step}: loss became {value}",
         K.LOSS_ABOVE: f"diverged at step {step}: loss {value:.3g} exceeded {kernel.STOP[K.DIVERGENCE_AT]:g}",
         K.GRAD_NONFINITE: f"error at step {step}: the gradient is undefined ({value}) at {where}",

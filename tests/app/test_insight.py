@@ -32,6 +32,7 @@ def test_critical_points_on_himmelblau_show_four_minima(qtbot, window):
     insight.critical_action.setChecked(True)
     qtbot.waitUntil(lambda: insight.critical.count("minimum") == 4, timeout=30000)
     assert insight.critical.count("maximum") == 1 and insight.critical.count("saddle") == 4
+    assert window.statusBar().currentMessage() == "critical points: 4 minima ★, 1 maximum ▲, 4 saddles ✕"
     tips = [spot.data() for spot in insight.critical.items["minimum"].points()]
     assert all(t.startswith("★ minimum at") and "Hessian eigenvalues" in t for t in tips)
     insight.critical_action.setChecked(False)

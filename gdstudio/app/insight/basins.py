@@ -10,7 +10,7 @@ from PySide6.QtCore import QRectF
 
 from ...core.scenario import StopRules
 from ...core.sweeps import DIVERGED, UNRESOLVED, Basins, basins
-from .common import Context, fmt
+from .common import Context, count_of, fmt
 from .tasks import TaskRunner
 
 COLORS = ((228, 26, 28), (55, 126, 184), (77, 175, 74), (152, 78, 163), (255, 127, 0), (255, 255, 51), (166, 86, 40),
@@ -121,7 +121,7 @@ class BasinsOverlay:
         for color, text in rows:
             self.legend.addItem(pg.ScatterPlotItem(symbol="s", size=10, brush=pg.mkBrush(color), pen=None), text)
         self.legend.setVisible(self.enabled)
-        self.status(f"basins: {len(result.minima)} minima — " + "; ".join(text for _, text in rows))
+        self.status(f"basins: {count_of(len(result.minima), 'minimum')} — " + "; ".join(text for _, text in rows))
 
     def labels(self) -> set[int]:
         return set() if self.result is None else {int(v) for v in np.unique(self.result.labels) if v >= 0}

@@ -23,6 +23,12 @@ KIND_STYLE = {  # symbol, colour, size: ★ minimum, ▲ maximum, ✕ saddle, �
     "degenerate": ("d", "#ff9f1c", 13),
 }
 KIND_GLYPH = {"minimum": "★", "maximum": "▲", "saddle": "✕", "degenerate": "◆"}
+KIND_PLURAL = {"minimum": "minima", "maximum": "maxima", "saddle": "saddles", "degenerate": "degenerate points"}
+
+
+def count_of(n: int, kind: str) -> str:
+    """'1 minimum', '4 minima'."""
+    return f"{n} {kind if n == 1 else KIND_PLURAL[kind]}"
 
 
 def fmt(value: float) -> str:

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 
 from ...core.analysis import CriticalPoint, critical_points
 from ...core.expression import Objective
-from .common import KIND_GLYPH, KIND_STYLE, Context, fmt
+from .common import KIND_GLYPH, KIND_STYLE, Context, count_of, fmt
 from .tasks import TaskRunner
 
 
@@ -68,7 +68,7 @@ class CriticalPointsOverlay:
         self.loss, points = result
         self.points = points
         counts = {k: sum(p.kind == k for p in points) for k in KIND_STYLE}
-        self.status("critical points: " + ", ".join(f"{n} {k}{'s' if n != 1 else ''} {KIND_GLYPH[k]}"
+        self.status("critical points: " + ", ".join(f"{count_of(n, k)} {KIND_GLYPH[k]}"
                                                      for k, n in counts.items() if n) if points else "no critical points in the view")
         self.draw()
 
