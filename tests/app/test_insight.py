@@ -476,3 +476,16 @@ def test_a_new_loss_clears_the_race_and_the_sweep_of_the_old_one(qtbot, window):
     assert dialog.sweep is None and dialog.curve_result is None and dialog.image.image is None
     assert dialog.heading.text().endswith("on x^2 + 3*y^2")
     dialog.close()
+
+
+def test_critical_points_off_the_slice_are_drawn_faded_and_say_so(qtbot, window):
+    window.insight.critical_action.setChecked(True)
+    type_loss(qtbot, window, "x^2 + y^2 + (z^2 - 0.5)^2")  # minima at z = ±0.7071; a saddle at z = 0
+    critical = window.insight.critical
+    qtbot.waitUntil(lambda: critical.count("minimum") == 2 and critical.count("saddle") == 1, timeout=30000)
+    assert window.landscape.slice_point()["z"] == 0.0  # (the runs start nowhere in z: the middle of its range)
+    (saddle,) = critical.items["saddle"].points()
+    assert "off this slice" not in saddle.data() and saddle.brush().color().alpha() == 255
+    for minimum in critical.items["minimum"].points():
+        assert "off this slice (z = " in minimum.data() and "the slice is at 0)" in minimum.data()
+        assert minimum.brush().color().alpha() < 255

@@ -6,11 +6,18 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QColor
 
 from ...core.analysis import CriticalPoint, critical_points
 from ...core.expression import Objective
 from .common import KIND_GLYPH, KIND_STYLE, Context, count_of, fmt
 from .tasks import TaskRunner
+
+
+def _faded(color: str) -> QColor:
+    faded = QColor(color)
+    faded.setAlpha(70)
+    return faded
 
 
 def describe(point: CriticalPoint) -> str:
@@ -81,7 +88,23 @@ class CriticalPointsOverlay:
                 continue
             xs = [p.point[axes[0]] for p in chosen]
             ys = [p.loss if len(axes) == 1 else p.point[axes[1]] for p in chosen]
-            item.setData(x=xs, y=ys, data=[describe(p) for p in chosen])
+            off = [self._off_slice(p, axes) for p in chosen]
+            color = KIND_STYLE[kind][1]
+            item.setData(x=xs, y=ys, data=[describe(p) + (f" — off this slice ({o})" if o else "") for p, o in zip(chosen, off)],
+                         brush=[pg.mkBrush(_faded(color) if o else color) for o in off])
+
+    def _off_slice(self, point: CriticalPoint, axes: tuple[str, ...]) -> str:
+        """With more variables than axes, how a point lies off the slice drawn ('' when on it): such
+        points are drawn faded, so a saddle at z = 0 does not pass for the minimum of the slice z = −0.7."""
+        held = self.context.window.landscape.slice_point()
+        far = []
+        for name, value in point.point.items():
+            if name in axes or name not in held:
+                continue
+            low, high = self.context.scenario.range_of(name)
+            if abs(value - held[name]) > 0.01 * (high - low):
+                far.append(f"{name} = {fmt(value)}, the slice is at {fmt(held[name])}")
+        return "; ".join(far)
 
     def count(self, kind: str) -> int:
         """Markers drawn for one kind (tests)."""

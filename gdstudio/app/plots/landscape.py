@@ -210,7 +210,8 @@ class Landscape(QWidget):
         self.arrows_box.setVisible(len(objective.variables) >= 2)
         self._recompute(reset_range=True)
 
-    def _slice_point(self) -> dict[str, float]:
+    def slice_point(self) -> dict[str, float]:
+        """Where the variables not on the axes are held (the selected run's start, or where it stands)."""
         if self._slice_at is not None:
             return dict(zip(self.variables, map(float, self._slice_at)))
         if self.scenario and self.scenario.runs:
@@ -234,7 +235,7 @@ class Landscape(QWidget):
             self.note.setText("")
         else:
             x_range, y_range = scenario.range_of(axes[0]), scenario.range_of(axes[1])
-            self.field = field = compute_field(objective, axes[0], axes[1], x_range, y_range, self._slice_point())
+            self.field = field = compute_field(objective, axes[0], axes[1], x_range, y_range, self.slice_point())
             self.curve_item.setData([], [])
             finite = field.shade[np.isfinite(field.shade)]
             levels = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
@@ -246,7 +247,7 @@ class Landscape(QWidget):
             self.item.setLabels(bottom=axes[0], left=axes[1])
             scale = "log-spaced levels" if field.log else "evenly spaced levels"
             sliced = "" if len(self.variables) == 2 else " · slice through " + ", ".join(
-                f"{k}={v:.3g}" for k, v in self._slice_point().items() if k not in axes)
+                f"{k}={v:.3g}" for k, v in self.slice_point().items() if k not in axes)
             self.note.setText(scale + sliced)
             self.note.setToolTip(scale + sliced)
         self._show_minima(axes)
@@ -398,12 +399,12 @@ class Landscape(QWidget):
         if not self.arrows_box.isChecked() or self.objective is None or self.scenario is None or len(axes) != 2:
             return
         key = (self.objective.text, axes, self.scenario.range_of(axes[0]), self.scenario.range_of(axes[1]),
-               tuple(sorted(self._slice_point().items())))
+               tuple(sorted(self.slice_point().items())))
         if getattr(self, "_arrows_for", None) == key:
             return
         self._arrows_for = key
         try:
-            xs, ys = gradient_arrows(self.objective, axes[0], axes[1], key[2], key[3], self._slice_point())
+            xs, ys = gradient_arrows(self.objective, axes[0], axes[1], key[2], key[3], self.slice_point())
         except (ValueError, ArithmeticError):
             xs = ys = np.empty(0)
         self.arrows.setData(xs, ys)
