@@ -7,6 +7,7 @@ lives in the kernel's arrays, the chunk size never changes a trajectory.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -149,7 +150,9 @@ def describe_outcome(run: RunProgress) -> str:
         K.GRAD_TOL: f"converged at step {step}: ‖∇‖ = {value:.3g} ≤ {kernel.STOP[K.GRAD_TOL_AT]:g}",
         K.LOSS_TOL: f"converged at step {step}: loss changed by {value:.3g} ≤ {kernel.STOP[K.LOSS_TOL_AT]:g}",
         K.STEP_LIMIT: f"reached the step limit ({step} step{'s' if step != 1 else ''})",
-        K.LOSS_NONFINITE: f"diverged at step {step}: loss became {value}",
+        K.LOSS_NONFINITE: f"diverged at step {step}: loss became {value}" + (
+            f" at {where}, where it is undefined (a log or root of a negative number, 0/0 or ∞ − ∞)"
+            if math.isnan(value) else ""),
         K.LOSS_ABOVE: f"diverged at step {step}: loss {value:.3g} exceeded {kernel.STOP[K.DIVERGENCE_AT]:g}",
         K.GRAD_NONFINITE: f"error at step {step}: the gradient is undefined ({value}) at {where}",
     }[reason]

@@ -84,7 +84,8 @@ def test_loss_becoming_nan_is_reported_with_its_step() -> None:
     # sqrt(x) + x^2 by gd with lr 1 from x = 1: x1 = 1 - (1/2 + 2) = -1.5, where sqrt is nan
     result = one("sqrt(x) + x^2", "gd", {"lr": 1.0}, start={"x": 1.0}, stop=StopRules(max_steps=10, **NO_STOP))
     assert result.status == "diverged"
-    assert result.reason == "diverged at step 1: loss became nan"
+    assert result.reason == ("diverged at step 1: loss became nan at (x=-1.5), where it is undefined (a log or root of a "
+                             "negative number, 0/0 or ∞ − ∞)")
 
 
 def test_undefined_gradient_at_the_start_is_an_error_at_step_0() -> None:
