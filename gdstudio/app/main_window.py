@@ -129,6 +129,8 @@ class MainWindow(QMainWindow):
         self.save_as_action = self._action("Save &As…", self.files.save_as, K.SaveAs)
         self.csv_action = self._action("Export trajectories (CSV)…", lambda: self.files.export_csv(), "Ctrl+E")
         self.png_action = self._action("Export plots (PNG)…", lambda: self.files.export_png(), "Ctrl+Shift+E")
+        self.properties_action = self._action("Name and &description…", self.edit_properties, None,
+                                              "what the title bar and the Help panel say about this scenario")
         self.quit_action = self._action("&Quit", self.close, K.Quit)
         self.run_action = self._action("Run", self.run, "F5", "run every run (or resume)")
         self.pause_action = self._action("Pause", self.pause, "F6", "pause the runs")
@@ -145,7 +147,7 @@ class MainWindow(QMainWindow):
         self.examples_menu = file_menu.addMenu("&Examples")
         self.files.fill_examples(self.examples_menu)
         file_menu.addSeparator()
-        for action in (self.save_action, self.save_as_action):
+        for action in (self.save_action, self.save_as_action, self.properties_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.csv_action)
@@ -193,6 +195,11 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction(Path(path).name, lambda p=path: self.files.open_path(p)).setToolTip(path)
         self.recent_menu.setEnabled(bool(paths))
 
+    def edit_properties(self):
+        from .panels.properties import edit_properties
+
+        return edit_properties(self)
+
     def show_message(self, title: str, text: str) -> None:
         """A warning that does not block (tests and the event loop keep going)."""
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
@@ -204,7 +211,7 @@ class MainWindow(QMainWindow):
     # -- document -> views ------------------------------------------------------------
     def _document_changed(self, scenario: Scenario, what: str) -> None:
         self._update_title()
-        if what == "insight":  # the insight tools' settings: nothing drawn or running depends on them
+        if what in ("insight", "meta"):  # tools' settings, name, description: nothing drawn or running depends on them
             return
         if what in ("all", "data"):
             self.editor.set_data(scenario.data)

@@ -3,6 +3,8 @@ example's title and description in the Examples menu and on screen when it is op
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 from gdstudio.app.presets import example_files
 from gdstudio.core.optimizers import OPTIMIZERS
 from gdstudio.core.scenario import loads
@@ -49,3 +51,30 @@ def test_opening_an_example_shows_its_description(qtbot, window):
     shown = window.help.panel.toPlainText()
     assert scenario.name in shown and scenario.description in shown
     assert window.statusBar().currentMessage().startswith(scenario.name)
+
+
+def test_name_and_description_can_be_rewritten(qtbot, window, tmp_path):
+    """After a loss of one's own, a lesson's name and explanation no longer fit: File ▸ Name and description."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from gdstudio.core import scenario as sc
+
+    runs_before = window.document.scenario.runs
+    dialog = window.edit_properties()
+    qtbot.addWidget(dialog)
+    dialog.name.setText("My bowl")
+    dialog.description.setPlainText("A round bowl: every start heads straight for the bottom.")
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    scenario = window.document.scenario
+    assert (scenario.name, scenario.description) == ("My bowl", "A round bowl: every start heads straight for the bottom.")
+    assert window.windowTitle().startswith("My bowl — ") and window.isWindowModified() and scenario.runs == runs_before
+    assert "A round bowl" in window.help.panel.toPlainText()
+    path = tmp_path / "bowl.json"
+    window.files._write(path)
+    assert sc.load(path).description == scenario.description
+    dialog = window.edit_properties()
+    qtbot.addWidget(dialog)
+    dialog.description.setPlainText("d" * 10_001)
+    assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled() and "limit 10,000" in dialog.problem.text()
+    dialog.reject()
+    assert window.document.scenario.description == scenario.description
