@@ -1,8 +1,9 @@
 """Learning-rate schedules as closed forms of the step number.
 
 Each matches the torch.optim.lr_scheduler of the same idea (StepLR, ExponentialLR,
-CosineAnnealingLR, LinearLR) to rounding; inverse-time decay α₀/(1 + k·t) is the
-textbook one. Step t = 1 is the first update, so torch's `last_epoch` is t − 1.
+CosineAnnealingLR, LinearLR) to rounding; inverse-time decay α₀/(1 + k·(t−1)) is the
+textbook one, counted so that the first update uses α₀. Step t = 1 is the first update, so
+torch's `last_epoch` is t − 1.
 """
 
 from __future__ import annotations
