@@ -173,6 +173,9 @@ def _parse_view(text: str, variables: tuple[str, ...]) -> dict[str, tuple[float,
             view[name.strip()] = (float(low), float(high))
         except ValueError:
             raise UserError(f"--view: expected name=low:high for the variables {', '.join(variables)}, got {part!r}") from None
+        low_value, high_value = view[name.strip()]
+        if not (low_value < high_value and math.isfinite(high_value - low_value)):
+            raise UserError(f"--view: {name.strip()} needs finite low < high with a width a float can hold, got {part!r}")
     return view
 
 

@@ -122,7 +122,7 @@ def test_max_steps_overrides_the_file(capsys, scenario_file, steps: int) -> None
     assert code == 0
     for item in json.loads(out)["runs"][:3]:  # the fourth diverges at step 2
         assert item["steps"] == steps and item["status"] == "max_steps"
-        assert item["reason"] == f"reached the step limit ({steps} steps)"
+        assert item["reason"] == f"reached the step limit ({steps} step{'' if steps == 1 else 's'})"
 
 
 def test_run_of_a_scenario_without_runs(capsys, tmp_path) -> None:
@@ -345,6 +345,7 @@ def test_a_sweep_cell_is_the_run_itself_with_its_batches_scaling_and_clipping(ex
 
 
 @pytest.mark.parametrize("args", [["critical", "foo(x)"], ["critical", "x^2", "--view", "x=1"], ["sweep", "missing.json"],
+                                  ["critical", "x^2", "--view", "x=-1e308:1e308"], ["critical", "x^2", "--view", "x=1:-1"],
                                   ["sweep", "f.json", "--lr", "abc"], ["sweep", str(Path(__file__).parents[1] / "scenarios" / "02_learning_rate.json"), "--lr", "0.1:inf:3"]])
 def test_critical_and_sweep_errors(args, capsys) -> None:
     assert main(args) == 2

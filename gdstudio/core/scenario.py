@@ -515,7 +515,7 @@ def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def loads(text: str, source: str | None = None, base: Path | None = None) -> Scenario:
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_int=_whole_number)
     except ScenarioError as error:
         raise ScenarioError(error.problems, source) from None
     except ValueError as error:
@@ -523,6 +523,14 @@ def loads(text: str, source: str | None = None, base: Path | None = None) -> Sce
     except RecursionError:
         raise ScenarioError(["not valid JSON: nested too deeply"], source) from None
     return from_dict(data, source, base)
+
+
+def _whole_number(digits: str) -> int:
+    """Python refuses to convert more than 4,300 digits, with advice about sys.set_int_max_str_digits;
+    shorter ones go on to be refused where they stand (`runs[0].seed: must be ...`)."""
+    if len(digits.lstrip("-")) > 4300:
+        raise ScenarioError([f"a number with {len(digits.lstrip('-')):,} digits is too long for any setting"])
+    return int(digits)
 
 
 def _refuse_constant(name: str) -> None:
