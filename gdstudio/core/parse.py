@@ -407,6 +407,9 @@ def _check_numbers(expr: sp.Expr, column: int, everywhere: bool) -> None:
     for number in numbers:
         if number.is_Rational and number != 0 and abs(math.log10(abs(number.p)) - math.log10(number.q)) > MAX_MAGNITUDE:
             raise ExpressionError(f"the number {_short(number)} is out of the range of floating-point numbers", column)
+    for power in expr.atoms(sp.exp):  # SymPy merges exp(700)*exp(700) into exp(1400), past every float
+        if power.args[0].is_number and abs(float(power.args[0])) * math.log10(math.e) > MAX_MAGNITUDE:
+            raise ExpressionError(f"the number {_short(power)} is out of the range of floating-point numbers", column)
 
 
 def _bounded_product(left: sp.Expr, right: sp.Expr, operator: str, column: int) -> sp.Expr:
