@@ -234,7 +234,10 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage mistakes as one `error:` line like every other user error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UserError(f"{message} (see gdstudio {self.prog.split(' ', 1)[-1] if ' ' in self.prog else ''} --help)".replace("  ", " "))
+        command = self.prog.split(" ", 1)[-1] if " " in self.prog else ""
+        if "expression" in message:  # argparse takes "-x^2" for an option
+            message += f'; a loss that starts with "-" goes after --: gdstudio {command} -- "-x^2"'
+        raise UserError(f"{message} (see gdstudio {command} --help)".replace("  ", " "))
 
 
 def _parser() -> argparse.ArgumentParser:
