@@ -172,6 +172,8 @@ class DataActions:
         win, scenario = self.window, self.document.scenario
         objective, index = win.objective, win.runs_panel.current()
         spec = scenario.runs[index] if 0 <= index < len(scenario.runs) else None
+        units = spec.scale if spec is not None and scenario.data is not None else {}
+        win.landscape.dim_runs([scenario.data is not None and r.scale != units for r in scenario.runs])
         scaled = spec is not None and bool(spec.scale) and scenario.data is not None and objective is not None
         if not scaled:
             if self._scaled_shown and objective is not None:

@@ -171,6 +171,7 @@ class Landscape(QWidget):
         self._slice_at: np.ndarray | None = None
         self._slice_time = 0.0
         self._minima: list[tuple[dict[str, float], float]] = []
+        self._dimmed: list[bool] = []  # runs in other units than the loss drawn (see dim_runs)
 
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.x_axis.activated.connect(self._axes_chosen)
@@ -323,6 +324,15 @@ class Landscape(QWidget):
         self._tracks: list[_Track | None] = [None] * len(buffers)
         self._slice_at = None
         self._show_planned()
+        self.dim_runs(self._dimmed)
+
+    def dim_runs(self, dimmed: list[bool]) -> None:
+        """Fade the runs whose parameters are in other units than the landscape (a run on scaled columns
+        while the raw loss is drawn, or the other way round): their paths do not belong on this picture."""
+        self._dimmed = list(dimmed)
+        for i, items in enumerate(zip(self._paths, self._starts, self._currents, self._tangents)):
+            for item in items:
+                item.setOpacity(0.25 if i < len(self._dimmed) and self._dimmed[i] else 1.0)
 
     def set_selected(self, index: int) -> None:
         self._selected = max(index, 0)
