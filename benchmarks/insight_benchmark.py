@@ -15,17 +15,11 @@ import time
 
 import numpy as np
 
-from gdstudio.core import kernel as K
 from gdstudio.core.analysis import critical_points
 from gdstudio.core.batch import run_batch
-from gdstudio.core.codegen import compiled_kernel
 from gdstudio.core.expression import parse_objective
-from gdstudio.core.optimizers import optimizer
-from gdstudio.core.runner import stop_vector
 from gdstudio.core.scenario import StopRules
-from gdstudio.core.schedules import schedule
-from gdstudio.core.sweeps import basins, log_rates, sweep_2d
-from gdstudio.core.trajectory import PARAMS
+from gdstudio.core.sweeps import basins, log_rates, sweep_2d, sweep_chunk
 
 ROSENBROCK = "(1 - x)^2 + 100*(y - x^2)^2"
 HIMMELBLAU = "(x^2 + y - 11)^2 + (x + y^2 - 7)^2"
@@ -41,42 +35,27 @@ def best_of(repeats: int, function):
     return min(times), result
 
 
-def run_cells(objective, name, starts, stop, hypers, lrs):
-    """What run_batch would do with one hyper-parameter row per start (the `hyper_columns` proposal):
-    the whole 2-D grid in one kernel call. Benchmark-only, to measure what the proposal would buy."""
-    info = optimizer(name)
-    S, d = starts.shape
-    H = np.array([info.flatten(info.check(h)) for h in hypers])
-    H[:, 0] = lrs
-    sched = schedule("constant")
-    runs = K.KernelRuns(starts, info.state_array(info.check(hypers[0]), S, d), H, np.tile(sched.flatten(sched.check({})), (S, 1)),
-                        np.zeros((S, 2)), stop_vector(stop), objective.data)
-    runs.advance(compiled_kernel(objective, info.needs_hessian), info.code, stop.max_steps + 1, np.empty((S, 0, PARAMS + d)))
-    return runs.T
-
-
 def sweep_section() -> None:
     objective = parse_objective(ROSENBROCK)
     lrs, betas = log_rates(1e-5, 1e-2, 64), np.linspace(0.0, 0.99, 64)
     stop = StopRules(max_steps=500)
     start = [-1.5, 2.0]
-    sweep_2d(objective, "sgd", start, lrs[:2], "momentum", betas[:2], stop)  # compile once
-    elapsed, sweep = best_of(3, lambda: sweep_2d(objective, "sgd", start, lrs, "momentum", betas, stop))
+    studio = {"rows_per_call": len(betas), "chunk_steps": sweep_chunk(len(betas) * len(lrs))}  # as the Sweeps dialog runs it
+    sweep_2d(objective, "sgd", start, lrs[:2], "momentum", betas[:2], stop, **studio)  # compile once
+    elapsed, sweep = best_of(3, lambda: sweep_2d(objective, "sgd", start, lrs, "momentum", betas, stop, **studio))
+    by_row, rows = best_of(3, lambda: sweep_2d(objective, "sgd", start, lrs, "momentum", betas, stop))
     steps = int(sweep.steps.sum())
+    assert np.array_equal(rows.final_loss, sweep.final_loss, equal_nan=True)  # the same runs, however grouped
     cells = [(lr, b) for b in betas for lr in lrs]
     sample = cells[:: len(cells) // 256][:256]
     loop, loop_steps = best_of(1, lambda: sum(
         int(run_batch(objective, "sgd", np.array([start]), stop, {"momentum": b}, np.array([lr])).steps[0]) for lr, b in sample))
-    hypers = [{"momentum": b} for _, b in cells]
-    lr_column = np.array([lr for lr, _ in cells])
-    one_call, T = best_of(3, lambda: run_cells(objective, "sgd", np.tile(start, (len(cells), 1)), stop, hypers, lr_column))
-    assert int(T.sum()) == steps
     print("1. 64×64 sweep, SGD lr (log 1e-5..1e-2) × momentum (0..0.99), 500 steps, Rosenbrock")
-    print(f"   sweep_2d (64 run_batch calls) : {elapsed:6.3f} s  (target < 2 s), {steps / elapsed / 1e6:6.1f} M run-steps/s")
+    print(f"   sweep_2d as the studio runs it: {elapsed:6.3f} s  (target < 2 s), {steps / elapsed / 1e6:6.1f} M run-steps/s "
+          f"(one call, {studio['chunk_steps']} steps a chunk)")
+    print(f"   sweep_2d row by row (64 calls): {by_row:6.3f} s, {steps / by_row / 1e6:6.1f} M run-steps/s")
     print(f"   per-cell loop (256 cells)     : {loop_steps / loop / 1e6:6.2f} M run-steps/s  -> whole grid ≈ {loop * len(cells) / len(sample):5.1f} s")
-    print(f"   ratio sweep_2d / per-cell loop: {steps / elapsed / (loop_steps / loop):6.1f} x")
-    print(f"   one kernel call for all cells : {one_call:6.3f} s, {steps / one_call / 1e6:6.1f} M run-steps/s "
-          f"(what `hyper_columns` in run_batch would give)\n")
+    print(f"   ratio sweep_2d / per-cell loop: {steps / elapsed / (loop_steps / loop):6.1f} x\n")
 
 
 def basins_section() -> None:
