@@ -205,7 +205,7 @@ def sweep_2d(objective: Objective, optimizer_name: str, start: Start, lrs: Seque
         rows = slice(first, min(first + per_call, P))
         n = rows.stop - first
         columns = None if n == 1 else {param_name: np.repeat(values[rows].astype(np.float64), L)}
-        report = None if progress is None else (lambda done, _total, first=first, n=n: tell(first * T + n * done))
+        report = None if progress is None else (lambda done, total, first=first, n=n: tell(first * T + n * T * done // total))
         out = run_batch(objective, optimizer_name, np.tile(x0, (n * L, 1)), stop, settings[first], np.tile(lrs, n),
                         schedule_name, schedule_params, hyper_columns=columns, chunk_steps=chunk_steps,
                         progress=report, cancel=cancel, like=like)

@@ -47,3 +47,27 @@ def test_chunks_report_progress_and_can_be_cancelled() -> None:
     stopped = run_batch(objective, "gd", np.ones((100, 1)), STOP, {"lr": 1e-3}, chunk_steps=50, cancel=lambda: len(seen) >= 9,
                         progress=lambda done, total: seen.append((done, total)))
     assert (stopped.status == K.RUNNING).all() and (stopped.steps == 100).all()
+
+
+def test_runs_on_batches_go_in_groups_that_bound_their_shuffles(monkeypatch) -> None:
+    """Each run on batches keeps a permutation of every row: many starts over many rows are run a group
+    at a time (the same runs, bit for bit), so memory stays bounded."""
+    import gdstudio.core.batch as batch
+    from gdstudio.core.data import generate
+
+    data = generate({"kind": "noisy_line", "n": 1000, "seed": 2})
+    objective = parse_objective("mean((w*x + b - y)^2)", None, data.columns, data.values)
+    like = RunSpec("sgd", "gd", {}, batch_size=10, seed=5)
+    starts = np.random.default_rng(0).uniform(-2, 2, (50, 2))
+    stop = StopRules(max_steps=200, grad_tol=None)
+    whole = run_batch(objective, "gd", starts, stop, {"lr": 0.01}, like=like)
+    assert batch._groups(50, objective, like) == [slice(0, 50)]
+    monkeypatch.setattr(batch, "SHUFFLE_BUDGET", 7 * 1000)
+    assert len(batch._groups(50, objective, like)) == 8  # groups of 7 runs
+    seen = []
+    grouped = run_batch(objective, "gd", starts, stop, {"lr": 0.01}, like=like, chunk_steps=100,
+                        progress=lambda done, total: seen.append((done, total)))
+    for a, b in zip(whole.__dict__.values(), grouped.__dict__.values()):
+        np.testing.assert_array_equal(a, b)
+    assert seen[-1] == (8 * 201, 8 * 201) and seen == sorted(seen)
+    assert batch._groups(50, objective, None) == [slice(0, 50)]  # full batches keep no permutation
