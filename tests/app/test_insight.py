@@ -489,3 +489,16 @@ def test_critical_points_off_the_slice_are_drawn_faded_and_say_so(qtbot, window)
     for minimum in critical.items["minimum"].points():
         assert "off this slice (z = " in minimum.data() and "the slice is at 0)" in minimum.data()
         assert minimum.brush().color().alpha() < 255
+
+
+def test_a_race_still_running_when_the_loss_changes_is_dropped(qtbot, window):
+    insight = window.insight
+    insight.race_panel.budget.setValue(insight.race_panel.budget.maximum())
+    insight.run_race()
+    assert insight.tasks.busy("race")
+    type_loss(qtbot, window, "x^2 + 3*y^2")
+    qtbot.waitUntil(lambda: window.document.scenario.loss == "x^2 + 3*y^2")
+    assert not insight.tasks.busy("race") and insight.race_panel.go.isEnabled()
+    insight.tasks.wait(60000)
+    qtbot.wait(50)  # (a result of the old race, had it been kept, would arrive now)
+    assert insight.race_panel.table.rowCount() == 0 and not insight.task_bar.isVisibleTo(window)

@@ -102,7 +102,11 @@ class RacePanel(QWidget):
         self.go.setEnabled(True)
 
     def clear(self) -> None:
-        """The loss changed: a race of the old one says nothing about the new."""
+        """The loss changed: a race of the old one (finished or running) says nothing about the new."""
+        if self.tasks.busy("race"):
+            self.tasks.cancel("race")
+            self.busy("race", None)
+            self.go.setEnabled(True)
         self.entries = []
         self.table.setRowCount(0)
         self.note.clear()
