@@ -121,7 +121,7 @@ class Recovery(QObject):
         self.meta = meta_of(self.file)
         self.lock = lock_of(self.file)  # held only while the file may exist
         self._written = None  # the scenario last written
-        self.ask = self._ask  # tests replace this: (when: str) -> bool
+        self.ask = self._ask  # tests replace this: (when, scenario) -> True recover, False discard, None later
         self.timer = QTimer(self, interval=interval_ms)
         self.timer.timeout.connect(self.autosave)
         self.timer.start()
@@ -159,20 +159,24 @@ class Recovery(QObject):
                 continue  # its studio is still running (or the folder is unusable)
             try:
                 found = _read(file)
-                if found is not None and self._propose(*found):
+                answer = self._propose(*found) if found is not None else False
+                if answer is None:  # "later": kept for the next start, and nothing more asked now
+                    return False
+                if answer:
                     if self.autosave():  # now in this studio's own autosave
                         _remove(file)
                     return True
-                _remove(file)  # declined, or unreadable
+                _remove(file)  # discarded, or unreadable
             finally:
                 lock.unlock()
         return False
 
-    def _propose(self, scenario: sc.Scenario, meta: dict) -> bool:
-        """Ask about one autosave and, if wanted, open it as unsaved work."""
+    def _propose(self, scenario: sc.Scenario, meta: dict) -> bool | None:
+        """Ask about one autosave and, if wanted, open it as unsaved work (None: ask again next time)."""
         when = _when(meta.get("time"))
-        if not self.ask(when):
-            return False
+        answer = self.ask(when, scenario)
+        if not answer:
+            return answer
         path = meta.get("path")
         self.window.stop_runs()
         self.document.reset(scenario, Path(path) if isinstance(path, str) and path else None)
@@ -180,8 +184,22 @@ class Recovery(QObject):
         self.window.statusBar().showMessage(f"recovered unsaved work from {when}", 8000)
         return True
 
-    def _ask(self, when: str) -> bool:
+    def _ask(self, when: str, scenario: sc.Scenario) -> bool | None:
+        """Recover, Discard (asked twice: it cannot be undone) or Later (also Esc and closing the box)."""
         buttons = QMessageBox.StandardButton
-        answer = QMessageBox.question(self.window, "Recover unsaved work", f"Recover unsaved work from {when}?",
-                                      buttons.Yes | buttons.No, buttons.Yes)
-        return answer == buttons.Yes
+        loss = scenario.loss if len(scenario.loss) <= 80 else scenario.loss[:77] + "…"
+        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work",
+                          f"gdstudio did not quit cleanly on {when}. Its unsaved work can be opened again:\n\n"
+                          f"{scenario.name}\nloss {loss}\n{len(scenario.runs)} run(s)", parent=self.window)
+        box.setStandardButtons(buttons.Open | buttons.Discard | buttons.Ignore)
+        box.button(buttons.Ignore).setText("Later")
+        box.setDefaultButton(buttons.Open)
+        box.setEscapeButton(buttons.Ignore)
+        answer = box.exec()
+        if answer == buttons.Open:
+            return True
+        if answer == buttons.Discard:
+            sure = QMessageBox.question(self.window, "Discard unsaved work", f"Discard the work from {when} for good?",
+                                        buttons.Discard | buttons.Cancel, buttons.Cancel)
+            return False if sure == buttons.Discard else None
+        return None

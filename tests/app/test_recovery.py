@@ -31,7 +31,7 @@ def studio(qtbot):
     return make
 
 
-def never(when: str) -> bool:
+def never(when: str, _scenario=None) -> bool:
     raise AssertionError(f"offered an autosave from {when}")
 
 
@@ -73,7 +73,7 @@ def test_an_autosave_is_offered_once_its_studio_is_gone(studio, window):
     assert not newcomer.recovery.offer()  # alive
     window.shutdown()
     window.recovery.lock.unlock()  # as when its process ends without a clean quit
-    newcomer.recovery.ask = lambda when: True
+    newcomer.recovery.ask = lambda when, _scenario: True
     assert newcomer.recovery.offer() and newcomer.document.scenario == edited
 
 
@@ -83,7 +83,7 @@ def test_two_newcomers_never_offer_the_same_autosave(studio, window):
     other.recovery.ask = never
     seen = []
 
-    def ask(when: str) -> bool:
+    def ask(when: str, _scenario) -> bool:
         seen.append(other.recovery.offer())  # the second studio starts while the first is asking
         return False
 
@@ -98,7 +98,7 @@ def test_the_newest_is_offered_first_a_declined_one_is_removed_and_the_rest_kept
                         for i, name in enumerate(("old", "middle", "new")))
     answers = iter([False, True])
     asked = []
-    window.recovery.ask = lambda when: asked.append(when) or next(answers)
+    window.recovery.ask = lambda when, _scenario: asked.append(when) or next(answers)
     assert window.recovery.offer()
     assert len(asked) == 2 and asked[0] > asked[1]  # "2026-… 14:00" then "… 13:00"
     assert window.document.scenario.name == "middle" and window.document.modified
@@ -120,7 +120,7 @@ def test_unreadable_autosaves_are_skipped_without_a_prompt(window):
     odd_meta = orphan("4-gone", replace(window.document.scenario, name="odd meta"), time.time())
     odd_meta.with_name("autosave-4-gone.meta.json").write_text('{"time": NaN, "path": 3}')
     asked = []
-    window.recovery.ask = lambda when: asked.append(when) or True
+    window.recovery.ask = lambda when, _scenario: asked.append(when) or True
     assert window.recovery.offer() and asked == ["an earlier session"]
     assert window.document.scenario.name == "odd meta" and window.document.path is None
     assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in (window.recovery.file, window.recovery.meta,
@@ -164,7 +164,42 @@ def test_an_autosave_of_a_killed_process_is_offered_but_not_while_it_runs(window
             child.wait()
     assert lock_of(left).getLockInfo()[0]  # the lock file is still there, naming a dead process
     asked = []
-    window.recovery.ask = lambda when: asked.append(when) or True
+    window.recovery.ask = lambda when, _scenario: asked.append(when) or True
     assert window.recovery.offer() and len(asked) == 1
     assert window.document.scenario.runs[0].hyper["lr"] == 0.0321
     assert not left.exists() and not left.with_suffix(".lock").exists()
+
+
+def test_escape_on_the_prompt_keeps_the_autosave_for_later_and_discard_asks_twice(qtbot, window):
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    left = orphan("1-gone", replace(window.document.scenario, name="left behind"), time.time())
+    shown = []
+
+    def escape(box: QMessageBox) -> None:
+        qtbot.keyClick(box, Qt.Key.Key_Escape)
+
+    def discard(box: QMessageBox) -> None:
+        box.button(QMessageBox.StandardButton.Discard).click()
+
+    def answer(*actions):
+        """Answer the message boxes as they come, one action each."""
+        def go():
+            box = QApplication.activeModalWidget()
+            if not isinstance(box, QMessageBox):
+                QTimer.singleShot(20, go)
+                return
+            shown.append(box.text())
+            if len(actions) > 1:
+                QTimer.singleShot(50, answer(*actions[1:]))
+            actions[0](box)
+        return go
+
+    QTimer.singleShot(50, answer(escape))
+    assert not window.recovery.offer() and left.is_file()  # Esc: later, not lost
+    assert "left behind" in shown[0] and "loss (1 - x)^2 + 100*(y - x^2)^2" in shown[0]
+    QTimer.singleShot(50, answer(discard, escape))  # Discard, then "for good?" — cancelled: still later
+    assert not window.recovery.offer() and left.is_file() and shown[-1].startswith("Discard the work from")
+    QTimer.singleShot(50, answer(discard, discard))  # for good
+    assert not window.recovery.offer() and not left.exists()
