@@ -117,12 +117,12 @@ class LiveTrajectory(Trajectory):
 class RunBuffer:
     """One run as the GUI knows it: its trajectory so far, status and reason."""
 
-    def __init__(self, label: str, variables: tuple[str, ...]) -> None:
+    def __init__(self, label: str, variables: tuple[str, ...], limit: int = ROW_LIMIT) -> None:
         self.label = label
         self.variables = variables
         columns = PARAMS + len(variables)
-        self.trajectory = LiveTrajectory(variables, capacity=min(ROW_LIMIT + 2 * THIN_BATCH,
-                                                                max(1024, PREALLOCATED_FLOATS // columns)))
+        self.trajectory = LiveTrajectory(variables, capacity=min(limit + 2 * THIN_BATCH,
+                                                                max(1024, PREALLOCATED_FLOATS // columns)), limit=limit)
         self._status = "waiting"
         self.reason = ""
         self.version = 0  # bumped on every change, so plots redraw only what moved

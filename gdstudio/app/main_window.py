@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageB
 
 from ..core.expression import Objective
 from ..core.scenario import Scenario
+from ..core.trajectory import row_limit
 from .buffers import RunBuffer
 from .collector import collect_on_gui_thread
 from .document import Document, run_color
@@ -350,7 +351,8 @@ class MainWindow(QMainWindow):
         self._update_buttons()
 
     def _runs_started(self, runs: list) -> None:
-        self.buffers = [RunBuffer(label, variables) for label, variables in runs]
+        limit = row_limit(len(runs))  # (as the core's runner keeps them)
+        self.buffers = [RunBuffer(label, variables, limit) for label, variables in runs]
         for buffer in self.buffers:
             buffer.status = "running"
         colors = [run_color(self._running, i) for i in range(len(runs))]

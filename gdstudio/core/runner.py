@@ -19,7 +19,7 @@ from .expression import Objective, parse_objective
 from .optimizers import optimizer
 from .scenario import RunSpec, Scenario, StopRules
 from .schedules import schedule
-from .trajectory import PARAMS, Trajectory
+from .trajectory import PARAMS, ROW_LIMIT, Trajectory, row_limit
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,8 @@ def run_objective(objective: Objective, scenario: Scenario, spec: RunSpec) -> Ob
 class RunProgress:
     """One run's kernel arrays (S = 1), its trajectory so far and its outcome."""
 
-    def __init__(self, index: int, spec: RunSpec, scenario: Scenario, objective: Objective, stop: np.ndarray) -> None:
+    def __init__(self, index: int, spec: RunSpec, scenario: Scenario, objective: Objective, stop: np.ndarray,
+                 limit: int = ROW_LIMIT) -> None:
         self.index, self.spec = index, spec
         self.objective = objective = run_objective(objective, scenario, spec)
         info = optimizer(spec.optimizer)
@@ -94,7 +95,7 @@ class RunProgress:
             info.flatten(hyper)[None, :].copy(), sched.flatten(sched.check(spec.schedule_params))[None, :].copy(),
             stop=stop, data=objective.data, **run_options(spec),
         )
-        self.trajectory = Trajectory(objective.variables)
+        self.trajectory = Trajectory(objective.variables, limit=limit)
         self.cancelled_reason = ""
 
     @property
@@ -170,7 +171,8 @@ class ScenarioRunner:
         self.scenario = scenario
         self.objective = objective or scenario_objective(scenario)
         stop = stop_vector(scenario.stop, max_steps)
-        self.runs = [RunProgress(i, spec, scenario, self.objective, stop) for i, spec in enumerate(scenario.runs)]
+        limit = row_limit(len(scenario.runs))
+        self.runs = [RunProgress(i, spec, scenario, self.objective, stop, limit) for i, spec in enumerate(scenario.runs)]
 
     @property
     def finished(self) -> bool:

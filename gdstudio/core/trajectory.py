@@ -21,6 +21,13 @@ import numpy as np
 LOSS, GRAD_NORM, LR, BATCH_LOSS, PARAMS = 0, 1, 2, 3, 4  # PARAMS: the first of the d parameter columns
 ROW_LIMIT = 2_000_000
 RECENT_WINDOW = 200_000
+ROW_BUDGET = 8_000_000  # rows kept over all the runs of a scenario: 20 long runs stay near 400 MB, not 2 GB
+
+
+def row_limit(runs: int) -> int:
+    """Rows each of `runs` runs keeps before thinning: ROW_LIMIT, or a share of ROW_BUDGET when many
+    runs go at once. The command line and the studio use the same, so they keep the same rows."""
+    return max(20_000, min(ROW_LIMIT, ROW_BUDGET // max(runs, 1)))
 
 
 class Trajectory:

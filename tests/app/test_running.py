@@ -57,7 +57,8 @@ def test_each_step_from_idle_takes_one_update(qtbot, window):
     """Lesson 1 is stepped by hand: the first press already shows θ after one update, not just the start."""
     window.step()
     qtbot.waitUntil(lambda: bool(window.buffers) and window.buffers[0].steps_done == 1, timeout=10000)
-    assert len(window.buffers[0]) == 2 and window.status_label.text().startswith("Adam · step 1 ·")
+    assert len(window.buffers[0]) == 2
+    qtbot.waitUntil(lambda: window.status_label.text().startswith("Adam · step 1 ·"), timeout=5000)
     window.step()
     qtbot.waitUntil(lambda: window.buffers[0].steps_done == 2, timeout=5000)
     headless = run_scenario(window.document.scenario, max_steps=2)

@@ -319,12 +319,10 @@ def test_a_derivative_with_a_number_beyond_float_range_still_runs() -> None:
 
 
 def test_thinning_of_long_runs_does_not_depend_on_chunking(monkeypatch) -> None:
-    import functools
-
     import gdstudio.core.runner as runner_module
 
     # the real limit is 2,000,000 rows; a small one shows the same thing quickly
-    monkeypatch.setattr(runner_module, "Trajectory", functools.partial(Trajectory, limit=1000, window=100))
+    monkeypatch.setattr(runner_module, "row_limit", lambda runs: 1000)
     spec = RunSpec("a", optimizer="gd", hyper={"lr": 1e-4}, start={"x": 1.0, "y": 1.0})
     scenario = Scenario(loss="x^2 + y^2", runs=(spec,), stop=StopRules(max_steps=5000, **NO_STOP))
     kept = []
@@ -335,3 +333,12 @@ def test_thinning_of_long_runs_does_not_depend_on_chunking(monkeypatch) -> None:
         kept.append(runner.runs[0].trajectory.steps.copy())
     assert all(len(steps) <= 1000 for steps in kept)
     assert all(np.array_equal(kept[0], steps) for steps in kept)
+
+
+def test_many_runs_share_a_row_budget() -> None:
+    """Twenty ten-million-step runs kept two million rows each: 2 GB. They share ROW_BUDGET instead."""
+    from gdstudio.core.trajectory import ROW_BUDGET, ROW_LIMIT, row_limit
+
+    assert row_limit(1) == row_limit(4) == ROW_LIMIT and row_limit(20) == ROW_BUDGET // 20 and row_limit(10_000) == 20_000
+    scenario = Scenario(loss="x^2", runs=tuple(RunSpec(f"r{i}", "gd", {"lr": 1e-9}, {"x": 1.0}) for i in range(20)))
+    assert {run.trajectory.limit for run in ScenarioRunner(scenario).runs} == {ROW_BUDGET // 20}
