@@ -235,8 +235,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         command = self.prog.split(" ", 1)[-1] if " " in self.prog else ""
-        if "expression" in message:  # argparse takes "-x^2" for an option
-            message += f'; a loss that starts with "-" goes after --: gdstudio {command} -- "-x^2"'
         raise UserError(f"{message} (see gdstudio {command} --help)".replace("  ", " "))
 
 
@@ -283,9 +281,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = ["open", *args]  # `gdstudio FILE`
     parser = _parser()
     try:
-        if args[:1] == ["open"] and len(args) == 2 and not Path(args[1]).exists() and not args[1].endswith(".json"):
-            raise UserError(f"{_printable(args[1])!r} is neither a command ({', '.join(COMMANDS[:4])}) nor a scenario file")
-        options = parser.parse_args(args)
+        if (args[:1] == ["open"] and len(args) == 2 and not args[1].startswith("-") and not Path(args[1]).exists()
+                and not args[1].endswith(".json")):
+            raise UserError(f"{_printable(args[1])!r} is neither a command ({', '.join(COMMANDS[:5])}) nor a scenario file")
+        try:
+            options = parser.parse_args(args)
+        except UserError as error:
+            if "expression" in str(error) and any(a.startswith("-") and a != "--" for a in args[1:]):  # "-x^2": an option?
+                raise UserError(f'{error}; a loss that starts with "-" goes after --: gdstudio {args[0]} -- "-x^2"') from None
+            raise
         if options.command == "run":
             _print(run(options.file, options.out, options.json, options.max_steps))
         elif options.command == "derive":

@@ -363,9 +363,11 @@ def test_labels_cannot_send_control_codes_to_the_terminal(tmp_path, capsys) -> N
 
 
 @pytest.mark.parametrize("args, message", [
-    (["bogus"], "'bogus' is neither a command (run, derive, critical, sweep) nor a scenario file"),
-    (["derive", "-x^2"], 'the following arguments are required: expression; a loss that starts with "-" goes after --: '
-                         'gdstudio derive -- "-x^2" (see gdstudio derive --help)'),
+    (["bogus"], "'bogus' is neither a command (run, derive, critical, sweep, open) nor a scenario file"),
+    (["derive", "-x^2"], 'the following arguments are required: expression (see gdstudio derive --help); a loss that '
+                         'starts with "-" goes after --: gdstudio derive -- "-x^2"'),
+    (["derive"], "the following arguments are required: expression (see gdstudio derive --help)"),
+    (["bogus", "x"], "unrecognized arguments: x (see gdstudio --help)"),
     (["derive", "--at", "x=１", "--", "x^2"], "--at: x must be a number, got '１'"),
     (["derive", "--at", "x=1_000", "--", "x^2"], "--at: x must be a number, got '1_000'"),
 ])

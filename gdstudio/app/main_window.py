@@ -276,8 +276,11 @@ class MainWindow(QMainWindow):
     def unapplied_edit(self) -> str | None:
         """An edit on screen that failed its check, so the document still holds the value before it:
         running now would quietly run something other than what is shown."""
-        if self.editor.error and self.editor.text() != self.document.scenario.loss.strip():
-            return f"the loss shown has an error ({self.editor.error})"
+        if self.editor.text() != self.document.scenario.loss.strip():
+            if self.editor.busy:  # (its verdict on screen may be about the text before the last keys)
+                return "the loss shown is still being checked"
+            if self.editor.error:
+                return f"the loss shown has an error ({self.editor.error})"
         for problem in (self.runs_panel.editor.problem.text(), self.runs_panel.stop_box.problem.text()):
             if problem:
                 return f"a setting shown is not valid ({problem.removeprefix('✖ ')})"

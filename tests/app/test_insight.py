@@ -105,6 +105,9 @@ def test_plain_gd_sweeps_only_the_learning_rate_and_a_point_click_adds_that_run(
     runs = window.document.scenario.runs
     assert len(runs) == runs_before + 1
     assert runs[-1].optimizer == "gd" and math.isclose(runs[-1].hyper["lr"], curve.lrs[np.isfinite(curve.final_loss)][2])
+    window.runs_panel.add_run()  # another run selected: a click still adds a variant of the run swept
+    window.document.update_run(len(window.document.scenario.runs) - 1, optimizer="adam")
+    assert dialog.create_lr_run(0) and window.document.scenario.runs[-1].optimizer == "gd"
     dialog.close()
 
 
@@ -502,3 +505,32 @@ def test_a_race_still_running_when_the_loss_changes_is_dropped(qtbot, window):
     insight.tasks.wait(60000)
     qtbot.wait(50)  # (a result of the old race, had it been kept, would arrive now)
     assert insight.race_panel.table.rowCount() == 0 and not insight.task_bar.isVisibleTo(window)
+
+
+
+def test_faded_critical_points_follow_the_slice_as_the_run_moves(qtbot, window):
+    window.insight.critical_action.setChecked(True)
+    type_loss(qtbot, window, "x^2 + y^2 + (z^2 - 0.5)^2")
+    critical = window.insight.critical
+    qtbot.waitUntil(lambda: critical.count("minimum") == 2, timeout=30000)
+    window.runs_panel.select(0)
+    window.document.update_run(0, start={"x": 0.5, "y": 0.5, "z": 0.3})
+    run_to_end(qtbot, window)  # the slice follows the selected run to z = 0.7071
+    qtbot.waitUntil(lambda: abs(window.landscape.slice_point()["z"] - 0.5 ** 0.5) < 1e-3, timeout=10000)
+
+    def on_slice():
+        return [p.brush().color().alpha() == 255 for p in critical.items["minimum"].points()]
+
+    qtbot.waitUntil(lambda: sorted(on_slice()) == [False, True], timeout=5000)
+
+
+def test_each_scaling_has_one_loss_object(qtbot, window):
+    """The diagnosis matches critical minima to runs by the loss object: it must stay the same one."""
+    open_example(qtbot, window, "04_")
+    window.document.update_run(1, scale={"x": "minmax"})
+    context, runs = window.insight.context, window.document.scenario.runs
+    standard = context.loss_of(runs[0])
+    minmax = context.loss_of(runs[1])
+    assert standard is not minmax and standard is not window.objective
+    assert context.loss_of(runs[0]) is standard and context.loss_of(runs[1]) is minmax
+    assert context.loss_of(runs[2]) is window.objective  # raw columns: the loss itself

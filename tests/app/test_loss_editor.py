@@ -35,6 +35,10 @@ def test_run_refuses_while_an_edit_on_screen_is_invalid(qtbot, window):
     assert window.state == "idle" and not window.buffers
     assert window.message_box.text() == ("Not run: the loss shown has an error (the expression ends too early at column 9)."
                                          " Fix it, or undo the edit, and run again.")
+    window.editor.editor.insertPlainText("2")  # "x^2 + y^2": valid, but Run comes before its check
+    assert window.editor.busy
+    window.run()
+    assert window.state == "idle" and "still being checked" in window.message_box.text()
     type_loss(qtbot, window, "x^2 + y^2")
     window.runs_panel.select(0)
     set_field(qtbot, window.runs_panel.editor.hyper.field("lr"), "0")

@@ -8,6 +8,8 @@ TaskRunner's pool threads; only the GUI thread touches widgets. `shutdown()` can
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -121,6 +123,7 @@ class Insight(QObject):
             combo.activated.connect(lambda _i: self._axes_changed())
         self.timer = QTimer(self, interval=PANEL_MS)
         self.timer.timeout.connect(self.refresh_panels)
+        self.timer.timeout.connect(self.critical.follow_slice)
         self.timer.start()
         self.refresh_panels(force=True)
 
@@ -244,8 +247,7 @@ class Insight(QObject):
 
     def _selection_changed(self) -> None:
         spec = self.context.selected()
-        key = None if spec is None else (spec.optimizer, tuple(sorted(spec.hyper.items())), spec.schedule,
-                                         tuple(sorted(spec.scale.items())))
+        key = None if spec is None else replace(spec, label="", color=None, start={})  # (what basins depend on)
         if self.basins.enabled and key != self._basins_for:
             self.basins.stale()
         self._basins_for = key

@@ -73,15 +73,16 @@ class Context:
         objective, scenario = self.objective(), self.scenario
         if objective is None or spec is None or not (spec.scale and scenario.data):
             return objective
-        key = (id(objective), id(scenario.data), tuple(sorted(spec.scale.items())))
-        cached = getattr(self, "_scaled", None)
-        if cached is None or cached[0] != key:
+        base = (objective, scenario.data)  # (held, so their ids below stay theirs)
+        if getattr(self, "_scaled_base", None) != (id(base[0]), id(base[1])):
+            self._scaled_base, self._scaled_keep, self._scaled = (id(base[0]), id(base[1])), base, {}
+        key = tuple(sorted(spec.scale.items()))
+        if key not in self._scaled:  # one per scaling, so every run that scales alike shares one object
             try:
-                cached = (key, objective, run_objective(objective, scenario, spec))
+                self._scaled[key] = run_objective(objective, scenario, spec)
             except ValueError:  # the objective is for other data (a newer one is on its way)
                 return None
-            self._scaled = cached
-        return cached[2]
+        return self._scaled[key]
 
     def selected_loss(self) -> Objective | None:
         """The loss as the selected run sees it: the landscape the tools draw on."""

@@ -41,6 +41,7 @@ class CriticalPointsOverlay:
             item.setVisible(False)
             self.items[kind] = item
         self._key = None
+        self._slice: dict[str, float] = {}  # the slice the markers were drawn for
 
     def set_enabled(self, on: bool) -> None:
         self.enabled = on
@@ -79,8 +80,14 @@ class CriticalPointsOverlay:
                                                      for k, n in counts.items() if n) if points else "no critical points in the view")
         self.draw()
 
+    def follow_slice(self) -> None:
+        """Redraw when the slice through the other variables moved (it follows the selected run)."""
+        if self.enabled and self.points and self.context.window.landscape.slice_point() != self._slice:
+            self.draw()
+
     def draw(self) -> None:
         axes = self.context.axes()
+        self._slice = self.context.window.landscape.slice_point()
         for kind, item in self.items.items():
             chosen = [p for p in self.points if p.kind == kind and all(a in p.point for a in axes)] if axes else []
             if not chosen:
@@ -96,8 +103,7 @@ class CriticalPointsOverlay:
     def _off_slice(self, point: CriticalPoint, axes: tuple[str, ...]) -> str:
         """With more variables than axes, how a point lies off the slice drawn ('' when on it): such
         points are drawn faded, so a saddle at z = 0 does not pass for the minimum of the slice z = −0.7."""
-        held = self.context.window.landscape.slice_point()
-        far = []
+        held, far = self._slice, []
         for name, value in point.point.items():
             if name in axes or name not in held:
                 continue

@@ -53,7 +53,8 @@ class SweepDialog(QDialog):
         self.context, self.tasks = context, tasks
         self.sweep: Sweep2D | None = None
         self.curve_result: SweepResult | None = None
-        self.spec: RunSpec | None = None
+        self.spec: RunSpec | None = None  # the selected run, which the next Compute sweeps
+        self.swept: RunSpec | None = None  # the run the results shown are of (a click adds a variant of it)
 
         self.heading = QLabel(objectName="sweepHeading")
         self.heading.setWordWrap(True)
@@ -257,6 +258,7 @@ class SweepDialog(QDialog):
                             chunk_steps=sweep_chunk(len(values) * len(lrs)), like=spec)
             return curve, grid
 
+        self.swept = spec
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.go.setEnabled(False)
@@ -396,7 +398,7 @@ class SweepDialog(QDialog):
         return self._add_run({**self.context.hyper(self.spec), "lr": lr}, f"lr={fmt(lr)}")
 
     def _add_run(self, hyper: dict, settings: str) -> int:
-        spec = self.spec
+        spec = self.swept
         label = f"{spec.optimizer} {settings}"
         objective = self.context.objective()
         start = dict(spec.start)
