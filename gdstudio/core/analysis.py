@@ -373,15 +373,17 @@ def _oscillation(params: np.ndarray, variables: Sequence[str], window: int) -> s
     return f"oscillating: successive steps flip sign in {names}"
 
 
-def _not_a_minimum(objective: Objective, point: np.ndarray, here: float, best: float) -> str | None:
-    """Why a point with a tiny gradient is no minimum: negative curvature, or a loss well above the best known."""
+def _not_a_minimum(objective: Objective, point: np.ndarray, here: float, best: float) -> tuple[str | None, bool]:
+    """Why a point with a tiny gradient is no minimum (negative curvature, or a loss well above the best
+    known), or None; and whether it clearly curves up (a local minimum, when the loss is above the best)."""
     diag = stable_step(objective, point)
     scale = 1e-6 * max(1.0, abs(diag.lambda_max)) if np.isfinite(diag.lambda_max) else 1e-6
     if np.isfinite(diag.lambda_min) and diag.lambda_min < -scale:
-        return f"the Hessian has a negative eigenvalue {_fmt(diag.lambda_min)}, a saddle or a ridge"
+        return f"the Hessian has a negative eigenvalue {_fmt(diag.lambda_min)}, a saddle or a ridge", False
+    curving_up = bool(diag.lambda_min > scale)
     if here - best > 1e-3 * max(1.0, abs(best)):
-        return f"loss {_fmt(here)} there, {_fmt(best)} is reachable"
-    return None
+        return f"loss {_fmt(here)} there, {_fmt(best)} is reachable", curving_up
+    return None, curving_up
 
 
 def _plateau(objective: Objective, trajectory, tol: float, min_steps: int, best_loss: float | None) -> str | None:
@@ -406,14 +408,13 @@ def _plateau(objective: Objective, trajectory, tol: float, min_steps: int, best_
     first, last = int(edges[2 * k]), int(edges[2 * k + 1]) - 1
     if lengths[k] >= min_steps:
         middle = (first + last) // 2
-        why = _not_a_minimum(objective, params[middle], float(losses[middle]), best)
+        why, _ = _not_a_minimum(objective, params[middle], float(losses[middle]), best)
         if why:
             return (f"plateau: ‖∇‖ < {_fmt(tol)} for {lengths[k]} steps while far from any minimum "
                     f"(steps {step[first]}–{step[last]} near {_where(params[middle])}: {why})")
     if small[-1]:
-        why = _not_a_minimum(objective, params[-1], float(losses[-1]), best)
-        diag = stable_step(objective, params[-1])
-        if why and diag.lambda_min > 1e-6 * max(1.0, abs(diag.lambda_max)):  # clearly curving up: a minimum, not the best
+        why, curving_up = _not_a_minimum(objective, params[-1], float(losses[-1]), best)
+        if why and curving_up:  # a minimum, not the best
             return f"stopped in a local minimum (near {_where(params[-1])}: {why})"
         if why:
             return f"stopped where ‖∇‖ < {_fmt(tol)} but not at a minimum (near {_where(params[-1])}: {why})"

@@ -102,13 +102,15 @@ def test_a_long_sweep_is_cancelled_between_chunks_of_steps():
     import time
 
     lrs = log_rates(1e-4, 1e-2, 8)
+    sweep_2d(parse_objective(ROSENBROCK), "sgd", [-1.5, 2.0], lrs[:2], "momentum", [0.0, 0.5], StopRules(max_steps=2),
+             rows_per_call=2)  # compile first: the bound below is about the cancel, not Numba
     calls, began = [], time.perf_counter()
     sweep = sweep_2d(parse_objective(ROSENBROCK), "sgd", [-1.5, 2.0], lrs, "momentum", np.linspace(0.0, 0.9, 8),
                      StopRules(max_steps=1_000_000, grad_tol=None), progress=lambda done, total: calls.append((done, total)),
                      cancel=lambda: len(calls) >= 3, rows_per_call=8, chunk_steps=sweep_chunk(64))
     assert sweep.cancelled and len(calls) == 3 and calls[-1] == (8 * 3 * sweep_chunk(64), 8 * 1_000_001)
     assert np.all(sweep.status[np.isnan(sweep.final_loss)] == K.CANCELLED)
-    assert time.perf_counter() - began < 5  # (1M steps × 64 cells would take far longer)
+    assert time.perf_counter() - began < 30  # (1M steps × 64 cells take minutes)
     curve = lr_sweep(parse_objective(ROSENBROCK), "gd", [-1.5, 2.0], lrs, StopRules(max_steps=1_000_000, grad_tol=None),
                      cancel=lambda: True, chunk_steps=100)
     assert np.all(curve.status == K.CANCELLED) and np.all(np.isnan(curve.final_loss))

@@ -104,9 +104,9 @@ class OptimizerStatePanel(QWidget):
         self.table.setHorizontalHeaderLabels(["", *columns])
         self.table.setRowCount(len(variables))
         self.shown = {}
-        delta, rate = self._last_step(objective, buffer, last)
-        if rate is not None and on_batches(spec, objective):
-            rate = np.full_like(rate, np.nan)  # its step used a batch's gradient, not the full-data one we can evaluate
+        batches = on_batches(spec, objective)  # its steps used a batch's gradient, not the full-data one we can evaluate
+        delta, rate = self._last_step(objective, buffer, last, rate=not batches)
+        if batches:
             self.title.setText(self.title.text() + " — no effective rate: each step used one batch's gradient")
         for r, name in enumerate(variables):
             values = []
@@ -121,14 +121,16 @@ class OptimizerStatePanel(QWidget):
                 self.shown[n] = np.array(state[k, : len(variables)])
         self._arrow(spec, hyper, last, state, variables)
 
-    def _last_step(self, objective: Objective, buffer: RunBuffer | None, last):
-        """Δθ of the last update and −Δθ/g with g the gradient where it was taken."""
+    def _last_step(self, objective: Objective, buffer: RunBuffer | None, last, rate: bool = True):
+        """Δθ of the last update and −Δθ/g with g the gradient where it was taken (nan without `rate`)."""
         if last is None or len(buffer) < 2:
             return None, None
         before = buffer.rows[-2]
         if buffer.steps[-1] - buffer.steps[-2] != 1:
             return None, None
         delta = last[PARAMS:] - before[PARAMS:]
+        if not rate:
+            return delta, np.full_like(delta, np.nan)
         with np.errstate(all="ignore"):
             g = np.asarray(objective.grad(*before[PARAMS:]), dtype=np.float64).reshape(-1)
             rate = np.where(np.abs(g) > 0, -delta / np.where(g == 0, 1.0, g), np.nan)

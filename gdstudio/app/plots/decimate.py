@@ -37,11 +37,11 @@ class Decimator:
     def __init__(self, max_buckets: int = MAX_BUCKETS, log: bool = False) -> None:
         self.max_buckets = max_buckets
         self.log = log  # values <= 0 have no logarithm: they become gaps
-        self.hid_nonpositive = False  # some finite value <= 0 became a gap (the plot should say so)
-        self.reset()
+        self.reset()  # (hid_nonpositive: some finite value <= 0 became a gap, so the plot says so)
 
     def reset(self) -> None:
         self.size = 1
+        self.hid_nonpositive = False
         self.done_step = None  # x (step) of the last row folded into buckets; rows are found again by it,
         # so thinning of older rows in the buffer (which shifts row positions) never forces a re-fold
         self.lows = self.highs = self.x0 = self.x1 = np.empty(0)
