@@ -20,7 +20,7 @@ from ..core.runner import scenario_objective
 from ..core.scenario import ScenarioError, load, loads
 from .document import default_scenario
 from .presets import example_files
-from .settings import add_recent, recent_files
+from .settings import add_recent, forget_recent, recent_files
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -73,6 +73,8 @@ class FileActions(QObject):
             scenario_objective(scenario)  # the loss over the scenario's data columns, if any
         except ScenarioError as error:
             self.window.show_message("Cannot open the scenario", f"{path}:\n{describe(error)}")
+            if not Path(path).exists() and path in recent_files():
+                self.window.update_recent(forget_recent(path))
             return False
         except ExpressionError as error:
             self.window.show_message("Cannot open the scenario", f"{path}:\nloss: {error}")

@@ -402,7 +402,7 @@ class MainWindow(QMainWindow):
             self.landscape.refresh()
         if everything or self._frame % 4 == 2:  # the loss curve (axes rescale as it grows) at ~8 frames/s
             self.loss_curve.refresh()
-        self.runs_panel.show_status(self.buffers)
+        self.runs_panel.show_status(self.buffers, paused=self.state == "paused")
         self._update_status()
 
     def _update_status(self) -> None:
@@ -413,9 +413,8 @@ class MainWindow(QMainWindow):
             buffer = self.buffers[index]
             last = buffer.last()
             if last is not None:
-                line = (f"{buffer.label} · step {buffer.steps_done:,} · loss {last[0]:.4g} · ‖∇‖ {last[1]:.3g} · "
-                        f"{buffer.reason or buffer.status}")
-                self.status_label.setText(f"{line}   [{state}]")
+                line = f"{buffer.label} · step {buffer.steps_done:,} · loss {last[0]:.4g} · ‖∇‖ {last[1]:.3g}"
+                self.status_label.setText(f"{line} · {buffer.reason}   [{state}]" if buffer.reason else f"{line}   [{state}]")
                 return
         self.status_label.setText(state)
 

@@ -26,3 +26,10 @@ def add_recent(path: str) -> list[str]:
     files = [path, *(p for p in recent_files() if p != path)][:MAX_RECENT]
     settings().setValue("recent", files)
     return files
+
+
+def forget_recent(path: str) -> list[str]:
+    """A recent file that is gone leaves the menu."""
+    files = [p for p in recent_files() if p != path]
+    settings().setValue("recent", files)
+    return files

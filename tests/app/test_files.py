@@ -200,3 +200,16 @@ def test_launch_with_a_bad_file_falls_back_to_the_default(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "TITLE Rosenbrock: Adam vs momentum — untitled.json" in done.stdout
     assert "not valid JSON" in done.stdout and "broken.json" in done.stdout
+
+
+def test_a_recent_file_that_is_gone_leaves_the_menu(qtbot, window, tmp_path):
+    path = tmp_path / "gone.json"
+    assert window.files._write(path)
+
+    def recent() -> list[str]:
+        return [a.toolTip() for a in window.recent_menu.actions()]
+
+    assert str(path.resolve()) in recent()
+    path.unlink()
+    next(a for a in window.recent_menu.actions() if a.toolTip() == str(path.resolve())).trigger()
+    assert "No such file" in window.message_box.text() and str(path.resolve()) not in recent()

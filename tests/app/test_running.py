@@ -42,6 +42,9 @@ def test_pause_step_resume_and_reset(qtbot, window):
     steps = len(window.buffers[0])
     qtbot.wait(200)
     assert len(window.buffers[0]) == steps and window.state == "paused"
+    window.redraw()
+    assert window.runs_panel.table.topLevelItem(0).text(4) == "paused"
+    assert window.status_label.text().endswith("[paused]") and "running" not in window.status_label.text()
     window.step()
     qtbot.waitUntil(lambda: len(window.buffers[0]) == steps + 1, timeout=5000)
     window.set_speed(math.inf)

@@ -21,7 +21,7 @@ from ...core.optimizers import optimizer
 from ...core.scenario import (SWEEP_CELLS_LIMITS, SWEEP_LR_LIMITS, SWEEP_METRICS, SWEEP_OTHER_LIMITS, SWEEP_STEPS_LIMITS,
                               RunSpec)
 from ...core.sweeps import Sweep2D, SweepResult, log_rates, lr_sweep, sweep_2d, sweep_chunk
-from ..plots.style import themed_plot
+from ..plots.style import SparseLogAxis, themed_plot
 from .common import Context, compact_hyper, fmt, show_value
 from .tasks import TaskRunner
 
@@ -102,7 +102,7 @@ class SweepDialog(QDialog):
         self.heat_item.addItem(self.image)
         self.bar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False, width=12)
         self.bar.setImageItem(self.image, insert_in=self.heat_item)
-        self.curve = themed_plot()
+        self.curve = themed_plot(axisItems={"left": SparseLogAxis("left"), "bottom": SparseLogAxis("bottom")})
         self.curve.setObjectName("sweepCurve")
         self.curve_item = self.curve.getPlotItem()
         self.curve_item.setLabels(bottom="learning rate", left="final loss")

@@ -124,14 +124,14 @@ class RunsPanel(QWidget):
         self.add_button.setEnabled(count < MAX_RUNS)
         self.remove_button.setEnabled(count > 0)
 
-    def show_status(self, buffers: list[RunBuffer]) -> None:
-        """Live numbers per run (called on the redraw timer)."""
+    def show_status(self, buffers: list[RunBuffer], paused: bool = False) -> None:
+        """Live numbers per run (called on the redraw timer); runs still going say "paused" while paused."""
         for i, buffer in enumerate(buffers):
             item = self.table.topLevelItem(i)
             if item is None:
                 break
             last = buffer.last()
-            texts = [(4, buffer.status)]
+            texts = [(4, "paused" if paused and buffer.status == "running" else buffer.status)]
             if last is not None:
                 texts += [(1, f"{buffer.steps_done:,}"), (2, number(last[LOSS])), (3, number(last[GRAD_NORM]))]
             for column, text in texts:  # only cells that changed: each setText re-lays out the table
