@@ -260,6 +260,8 @@ def test_restarts_on_one_variable_sit_on_the_curve(qtbot, window):
     pos = window.insight.restarts.starts.getData()
     assert len(pos[0]) == len(window.insight.restarts.result.starts)
     assert np.allclose(pos[1], pos[0] ** 2)  # f(x) = x²
+    text = window.palette().color(window.palette().ColorRole.Text)
+    assert window.insight.restarts.starts.opts["pen"].color().rgb() == text.rgb()  # not white on the white background
 
 
 def test_64x64_rosenbrock_sweep_is_fast_and_the_gui_stays_responsive(qtbot, window):
@@ -538,3 +540,22 @@ def test_each_scaling_has_one_loss_object(qtbot, window):
     assert standard is not minmax and standard is not window.objective
     assert context.loss_of(runs[0]) is standard and context.loss_of(runs[1]) is minmax
     assert context.loss_of(runs[2]) is window.objective  # raw columns: the loss itself
+
+
+
+def test_the_velocity_arrow_follows_a_change_of_axes(qtbot, window):
+    type_loss(qtbot, window, "(a - 1)^2 + 2*(b + 1)^2 + 3*(c - 0.5)^2")
+    window.document.update("stop", stop=window.document.scenario.stop.__class__(max_steps=30))
+    window.runs_panel.select(1)  # SGD with momentum
+    run_to_end(qtbot, window)
+    insight = window.insight
+    qtbot.waitUntil(lambda: 1 in insight.states, timeout=10000)
+    insight.refresh_panels(force=True)
+    a, b, c = window.buffers[1].last()[-3:]
+    assert insight.state_panel.line.getData()[1][0] == b
+    combo = window.landscape.y_axis
+    combo.setCurrentText("c")
+    combo.activated.emit(combo.currentIndex())
+    assert window.landscape.axes() == ("a", "c")
+    xs, ys = insight.state_panel.line.getData()
+    assert (xs[0], ys[0]) == (a, c)

@@ -261,6 +261,7 @@ class Insight(QObject):
         self.restarts.draw()
         self.race_panel.paths.draw()
         self.basins.stale()
+        self.refresh_panels(force=True)  # (the velocity arrow, on the new axes)
 
     # -- runs -------------------------------------------------------------------------
     def _runs_started(self, _runs) -> None:

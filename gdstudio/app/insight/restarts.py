@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
 
 from ...core import kernel as K
 from ...core.expression import Objective
@@ -71,6 +74,12 @@ class RestartsOverlay:
             self.clear(keep=True)
             return
         i = objective.variables.index(axes[0])
+        # white shows on the contour's colours; a curve of one variable is drawn on the plain background
+        ink = QApplication.palette().color(QPalette.ColorRole.Text) if len(axes) == 1 else QColor("white")
+        faint = QColor(ink)
+        faint.setAlpha(150)
+        self.lines.setPen(pg.mkPen(faint, width=1, style=Qt.PenStyle.DashLine))
+        self.starts.setPen(pg.mkPen(ink, width=1.5))
         if len(axes) == 2:
             j = objective.variables.index(axes[1])
             s, f = result.starts[:, [i, j]], result.final[:, [i, j]]
