@@ -559,3 +559,14 @@ def test_the_velocity_arrow_follows_a_change_of_axes(qtbot, window):
     assert window.landscape.axes() == ("a", "c")
     xs, ys = insight.state_panel.line.getData()
     assert (xs[0], ys[0]) == (a, c)
+
+
+def test_basins_turn_off_for_a_loss_of_one_variable(qtbot, window):
+    insight = window.insight
+    insight.basins_grid.setValue(8)
+    insight.basins_action.setChecked(True)
+    wait_idle(qtbot, insight, "basins", 60000)
+    type_loss(qtbot, window, "x^4 - 3*x^2 + x")
+    qtbot.waitUntil(lambda: window.objective.variables == ("x",))
+    assert not insight.basins_action.isChecked() and not insight.basins.enabled
+    assert "need a loss of two or more variables" in window.statusBar().currentMessage()

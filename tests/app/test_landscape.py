@@ -39,6 +39,9 @@ def test_three_variables_show_a_slice(qtbot, window):
     landscape.y_axis.setCurrentIndex(2)
     landscape.y_axis.activated.emit(2)
     assert landscape.axes() == ("x", "z") and landscape.item.getAxis("left").labelText == "z"
+    landscape.x_axis.setCurrentIndex(2)  # z on both axes would draw nothing: y takes the x it replaced
+    landscape.x_axis.activated.emit(2)
+    assert landscape.axes() == ("z", "x") and landscape.item.getAxis("bottom").labelText == "z"
 
 
 def test_starts_are_marked_before_a_run_and_follow_a_click(qtbot, window):

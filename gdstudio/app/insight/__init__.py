@@ -216,6 +216,9 @@ class Insight(QObject):
     # -- the window changed -----------------------------------------------------------
     def _problem_changed(self, new_loss: bool = True) -> None:
         self.critical.refresh()
+        if self.basins.enabled and len(self.context.axes()) != 2:  # (a loss of one variable has no basins to colour)
+            self.basins_action.setChecked(False)
+            self.status("basins: off — they need a loss of two or more variables")
         self.basins.stale()
         self.restarts.clear()
         if new_loss:  # (a race or a sweep does not depend on the view)

@@ -174,8 +174,9 @@ class Landscape(QWidget):
         self._dimmed: list[bool] = []  # runs in other units than the loss drawn (see dim_runs)
 
         self.plot.scene().sigMouseClicked.connect(self._clicked)
-        self.x_axis.activated.connect(self._axes_chosen)
-        self.y_axis.activated.connect(self._axes_chosen)
+        self.x_axis.activated.connect(lambda _i: self._axes_chosen(self.x_axis))
+        self.y_axis.activated.connect(lambda _i: self._axes_chosen(self.y_axis))
+        self._shown_axes: tuple[str, str] = ("", "")
         self.lines_box.toggled.connect(self.lines.setVisible)
         self.arrows_box.toggled.connect(self._arrows_toggled)
         self.fit_button.clicked.connect(self._use_visible)
@@ -222,6 +223,7 @@ class Landscape(QWidget):
 
     def _recompute(self, reset_range: bool = False) -> None:
         objective, scenario = self.objective, self.scenario
+        self._shown_axes = (self.x_axis.currentText(), self.y_axis.currentText())
         if objective is None or scenario is None:
             return
         axes = self.axes()
@@ -453,7 +455,14 @@ class Landscape(QWidget):
             self._show_range(axes)  # an empty range (from >= to) is refused: back to the current one
 
     # -- interaction ------------------------------------------------------------------
-    def _axes_chosen(self) -> None:
+    def _axes_chosen(self, chosen: QComboBox) -> None:
+        """The same variable on both axes draws nothing: the other axis takes the one it replaced."""
+        other = self.y_axis if chosen is self.x_axis else self.x_axis
+        if chosen.currentText() == other.currentText():
+            before = self._shown_axes[0 if chosen is self.x_axis else 1]
+            other.blockSignals(True)
+            other.setCurrentText(before)
+            other.blockSignals(False)
         self._recompute(reset_range=True)
 
     def _clicked(self, event) -> None:
