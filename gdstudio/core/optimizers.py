@@ -464,9 +464,12 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
         ),
         _adam_family("adam", "Adam", 1e-3, 0.0, False, "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − α (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)", adam_step),
         _adam_family("adamw", "AdamW", 1e-3, 1e-2, True, "θ ← θ(1 − αλ);  then the Adam step", adam_step),
-        _adam_family("nadam", "NAdam", 2e-3, 0.0, None, "Adam with Nesterov momentum and a μ_t schedule", nadam_step),
-        _adam_family("adamax", "Adamax", 2e-3, 0.0, None, "u ← max(β₂u, |g| + ε);  θ ← θ − α/(1 − β₁ᵗ) · m / u", adamax_step),
-        _adam_family("radam", "RAdam", 1e-3, 0.0, None, "Adam with a variance-rectification term once ρ_t > 5", radam_step),
+        _adam_family("nadam", "NAdam", 2e-3, 0.0, None, "μ_t = β₁(1 − ½·0.96^(t·ψ));  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  "
+                                                               "θ ← θ − α (μ_{t+1} m/(1 − μ_1⋯μ_{t+1}) + (1 − μ_t) g/(1 − μ_1⋯μ_t)) / (√(v/(1−β₂ᵗ)) + ε)", nadam_step),
+        _adam_family("adamax", "Adamax", 2e-3, 0.0, None, "m ← β₁m + (1−β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ − α/(1 − β₁ᵗ) · m / u", adamax_step),
+        _adam_family("radam", "RAdam", 1e-3, 0.0, None, "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  ρ_t = ρ∞ − 2tβ₂ᵗ/(1−β₂ᵗ), ρ∞ = 2/(1−β₂) − 1;  "
+                                                               "θ ← θ − α m/(1−β₁ᵗ) · r_t/(√(v/(1−β₂ᵗ)) + ε) while ρ_t > 5, "
+                                                               "r_t = √((ρ_t−4)(ρ_t−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρ_t));  θ ← θ − α m/(1−β₁ᵗ) before", radam_step),
         OptimizerInfo(
             "newton", "Newton (exact Hessian)",
             (

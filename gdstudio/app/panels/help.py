@@ -55,7 +55,13 @@ def optimizer_html(name: str) -> str:
     return (f"<h3>This run's optimizer: {html.escape(info.title)} (<code>{name}</code>)</h3>"
             f"<p style='font-family: monospace; font-size: 115%; white-space: pre-wrap'>"
             f"{'<br>'.join(html.escape(part.strip()) for part in info.formula.split(';'))}</p>"
-            f"<p>g = ∇J(θ), α = lr. Defaults (as torch.optim): {params}.<br>State kept between steps: {html.escape(state)}.</p>")
+            f"<p>g = ∇J(θ), {_alpha(info.formula)}. Defaults (as torch.optim): {params}.<br>"
+            f"State kept between steps: {html.escape(state)}.</p>")
+
+
+def _alpha(formula: str) -> str:
+    """What α means in this formula: the learning rate, or (RMSprop, which writes lr) its smoothing `alpha`."""
+    return "α = alpha, the smoothing constant" if "lr" in formula and "α" in formula else "α = lr" if "α" in formula else "lr the step size"
 
 
 def help_html(scenario: Scenario, run_index: int) -> str:
