@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
+from PySide6.QtGui import QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from ..core.expression import ExpressionError
@@ -156,11 +157,33 @@ class FileActions(QObject):
             path, _ = QFileDialog.getSaveFileName(self.window, "Export plots", str(base), "PNG image (*.png)")
             if not path:
                 return False
-        if not self.window.plots.grab().save(path, "PNG"):
+            if not path.lower().endswith(".png"):
+                path += ".png"
+        if not self.plots_image().save(path, "PNG"):
             self.window.show_message("Cannot export", f"{path}: the image could not be written")
             return False
         self.window.statusBar().showMessage(f"exported {path}", 4000)
         return True
+
+
+    def plots_image(self) -> QPixmap:
+        """The landscape, the loss curve and (with data) the fitted models, one under the other: the
+        plots alone, without the controls around them."""
+        window = self.window
+        plots = [window.landscape.plot, window.loss_curve.plot]
+        data = getattr(window, "data_actions", None)
+        if data is not None and data.dock.isVisible():
+            plots.append(data.view.plot)
+        shots = [plot.grab() for plot in plots]
+        image = QPixmap(max(s.width() for s in shots), sum(s.height() for s in shots))
+        image.fill(window.palette().color(QPalette.ColorRole.Base))
+        painter = QPainter(image)
+        top = 0
+        for shot in shots:
+            painter.drawPixmap(0, top, shot)
+            top += shot.height()
+        painter.end()
+        return image
 
 
 def ask_unsaved(window: Any) -> str:

@@ -119,6 +119,12 @@ def test_export_png(qtbot, window, tmp_path):
     out = tmp_path / "plots.png"
     assert window.files.export_png(str(out))
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PySide6.QtGui import QImage
+
+    image, landscape, curve = QImage(str(out)), window.landscape.plot, window.loss_curve.plot
+    assert (image.width(), image.height()) == (max(landscape.width(), curve.width()), landscape.height() + curve.height())
+    # the plots alone: the controls above them (view range, "show loss / log scale") are not in it
+    assert image.height() < window.landscape.height() + window.loss_curve.height()
 
 
 def test_close_while_running_joins_the_worker(qtbot, window):
