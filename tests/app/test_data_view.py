@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
@@ -274,3 +275,13 @@ def test_reimporting_a_changed_csv_updates_the_data(qtbot, window, tmp_path):
     assert window.data_actions.import_csv(str(csv))
     assert window.document.scenario.data.dataset.rows == 3
     assert len(window.data_actions.view.scatter.getData()[0]) == 3
+
+
+def test_the_data_legend_uses_the_palettes_colours(qtbot, window):
+    """Readable in a dark theme too (it was white with light-grey text whatever the palette)."""
+    from PySide6.QtGui import QPalette
+
+    legend = window.data_actions.view.item.legend
+    palette = window.palette()
+    assert pg.mkColor(legend.opts["labelTextColor"]).rgb() == palette.color(QPalette.ColorRole.Text).rgb()
+    assert legend.opts["brush"].color().rgb() == palette.color(QPalette.ColorRole.Base).rgb()

@@ -53,6 +53,8 @@ def test_small_sweep_completes_and_a_cell_click_adds_that_run(qtbot, window):
     dialog = insight.show_sweeps()
     qtbot.addWidget(dialog)
     assert dialog.param.currentText() == "momentum"
+    low, high = math.log10(dialog.lr_low.value()), math.log10(dialog.lr_high.value())
+    assert np.allclose(dialog.heat_item.vb.viewRange()[0], [low, high], atol=0.05)  # before Compute: the lr range
     dialog.cells.setValue(8)
     dialog.steps.setValue(50)
     dialog.lr_low.setValue(1e-4)

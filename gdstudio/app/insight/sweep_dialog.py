@@ -225,7 +225,17 @@ class SweepDialog(QDialog):
         heading = f"<b>{spec.label}</b> ({spec.optimizer}) from ({where}) on {objective.text}"
         if self.heading.text() != heading:
             self.heading.setText(heading)
+        if self.sweep is None:
+            self._empty_axes()
         return True
+
+    def _empty_axes(self) -> None:
+        """Before a Compute, the heatmap's axes span the ranges it will cover (not pyqtgraph's 0 to 1)."""
+        low, high = self.lr_low.value(), self.lr_high.value()
+        if 0 < low < high:
+            self.heat_item.setRange(xRange=(math.log10(low), math.log10(high)),
+                                    yRange=(self.p_low.value(), self.p_high.value()), padding=0)
+        self.heat_item.setLabels(left=self.param.currentText())
 
     # -- computing ----------------------------------------------------------------------
     def compute(self) -> None:

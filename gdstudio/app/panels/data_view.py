@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import contourpy
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from ...core.data import Dataset
 from ...core.expression import Objective, parse_objective
@@ -142,7 +143,9 @@ class DataView(QWidget):
         self.plot = themed_plot()
         self.plot.setObjectName("dataPlot")
         self.item = self.plot.getPlotItem()
-        self.item.addLegend(offset=(6, 6), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 170), verSpacing=-6)
+        base, text = QApplication.palette().color(QPalette.ColorRole.Base), QApplication.palette().color(QPalette.ColorRole.Text)
+        base.setAlpha(170)  # the palette's own background, see-through: readable in light and dark themes
+        self.item.addLegend(offset=(6, 6), labelTextSize="8pt", brush=pg.mkBrush(base), labelTextColor=text, verSpacing=-6)
         self.note = QLabel(objectName="dataNote", wordWrap=True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
