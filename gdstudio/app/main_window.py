@@ -444,11 +444,14 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()
-        if urls and urls[0].isLocalFile() and urls[0].toLocalFile().lower().endswith(".json"):
+        if urls and urls[0].isLocalFile() and urls[0].toLocalFile().lower().endswith((".json", ".csv")):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
+        """A scenario file opens; a CSV file becomes the data (as Data ▸ Import)."""
         urls = event.mimeData().urls()
         if urls and urls[0].isLocalFile():
             event.acceptProposedAction()
-            QTimer.singleShot(0, lambda p=urls[0].toLocalFile(): self.files.open_path(p))
+            path = urls[0].toLocalFile()
+            action = self.data_actions.import_csv if path.lower().endswith(".csv") else self.files.open_path
+            QTimer.singleShot(0, lambda: action(path))

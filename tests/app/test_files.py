@@ -112,6 +112,13 @@ def test_drop_a_scenario_file(qtbot, window, tmp_path):
     window.dropEvent(event)
     qtbot.waitUntil(lambda: window.document.scenario.name == "Bowl")
     assert window.windowTitle().startswith("Bowl — dropped.json")
+    csv = tmp_path / "points.csv"  # a CSV becomes the data, as Data ▸ Import
+    csv.write_text("x,y\n0,1\n1,3\n2,5\n")
+    data.setUrls([QUrl.fromLocalFile(str(csv))])
+    window.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: window.document.scenario.data is not None)
+    assert window.document.scenario.data.dataset.columns == ("x", "y") and window.document.scenario.name == "Bowl"
 
 
 def test_export_png(qtbot, window, tmp_path):
