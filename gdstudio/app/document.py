@@ -15,7 +15,9 @@ from PySide6.QtCore import QObject, Signal
 from ..core import scenario as sc
 from ..core.scenario import DataSpec, RunSpec, Scenario
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
+           # then their lighter halves (matplotlib's tab20): twenty runs, twenty colours
+           "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#9edae5", "#dbdb8d", "#c7c7c7")
 
 
 def default_scenario() -> Scenario:

@@ -93,3 +93,19 @@ def test_schedule_clip_seed_and_stop_rules(qtbot, window):
     assert (spec.schedule, dict(spec.schedule_params), spec.clip_kind, spec.clip_value) == ("cosine", {"T_max": 500.0}, "norm", 2.0)
     set_field(qtbot, panel.stop_box.edits["grad_tol"], "1e-5")
     assert window.document.scenario.stop.grad_tol == 1e-5
+
+
+def test_twenty_runs_get_twenty_colours_and_a_legend_that_fits(qtbot, window):
+    from dataclasses import replace
+
+    from gdstudio.app.document import run_color
+
+    base = window.document.scenario.runs[0]
+    window.document.set_runs([replace(base, label=f"r{i}", color=None) for i in range(20)])
+    assert len({run_color(window.document.scenario, i) for i in range(20)}) == 20
+    window.document.update("stop", stop=window.document.scenario.stop.__class__(max_steps=5))
+    window.set_speed(float("inf"))
+    window.run()
+    qtbot.waitUntil(lambda: window.state == "finished", timeout=20000)
+    legend = window.loss_curve.item.legend
+    assert legend.columnCount == 3 and len(legend.items) == 20

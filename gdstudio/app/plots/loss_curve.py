@@ -84,6 +84,7 @@ class LossCurve(QWidget):
         legend = self.item.legend
         if legend is not None:
             legend.clear()
+            legend.setColumnCount(max(1, -(-len(buffers) // 8)))  # many runs: a wide legend, not one past the plot
         self.curves = []
         for buffer, color in zip(buffers, colors):
             curve = self.item.plot([], [], pen=pg.mkPen(color, width=2), name=buffer.label, connect="finite")
