@@ -209,15 +209,34 @@ def _rates(text: str) -> tuple[float, float, int]:
         raise argparse.ArgumentTypeError(f"expected low:high:count, e.g. 1e-4:1:20, got {text!r}") from None
 
 
-def launch(path: str | None) -> int:
-    if sys.platform.startswith("linux") and not any(os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+QT_OPTIONS = ("-style", "-stylesheet", "-platform", "-qwindowgeometry", "-qwindowtitle", "-reverse")  # ("-reverse" alone)
+
+
+def _qt_options(args: list[str]) -> tuple[list[str], list[str]]:
+    """Split Qt's own command-line options (gdstudio -style Fusion) from gdstudio's."""
+    ours, qt, i = [], [], 0
+    while i < len(args):
+        if args[i] in QT_OPTIONS:
+            takes = 0 if args[i] == "-reverse" else 1
+            qt += args[i : i + 1 + takes]
+            i += 1 + takes
+        else:
+            ours.append(args[i])
+            i += 1
+    return ours, qt
+
+
+def launch(path: str | None, qt_options: Sequence[str] = ()) -> int:
+    platform = "-platform" in qt_options
+    if sys.platform.startswith("linux") and not platform and not any(
+            os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
         raise UserError("the studio needs a desktop session (no DISPLAY or WAYLAND_DISPLAY is set); "
                         "headless, use `gdstudio run FILE`")  # (else Qt aborts the process)
     try:
         from .app.main import launch as launch_gui
     except ImportError as error:
         raise UserError(f"the desktop studio cannot start: {error}") from None
-    return launch_gui(path)
+    return launch_gui(path, list(qt_options))
 
 
 def _max_steps(text: str) -> int:
@@ -276,7 +295,7 @@ def _printable(text: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    args, qt_options = _qt_options(list(sys.argv[1:] if argv is None else argv))
     if args and args[0] not in COMMANDS:
         args = ["open", *args]  # `gdstudio FILE`
     parser = _parser()
@@ -299,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif options.command == "sweep":
             _print(sweep(options.file, options.run, *options.lr))
         else:
-            return launch(getattr(options, "file", None))
+            return launch(getattr(options, "file", None), qt_options)
     except UserError as error:
         print(f"error: {_printable(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT

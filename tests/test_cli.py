@@ -401,3 +401,10 @@ def test_a_start_that_names_no_variable_is_warned_about(tmp_path, capsys) -> Non
                    "random point\n")
     path.write_text(json.dumps({**DOCUMENT, "runs": [{**DOCUMENT["runs"][0], "start": {"x": 1, "y": 2.0, "z": 3}}]}))
     assert cli(capsys, "run", path)[2] == ""  # every variable has its start: nothing to warn about
+
+
+def test_qt_options_go_to_qt() -> None:
+    from gdstudio.cli import _qt_options
+
+    assert _qt_options(["-style", "Fusion", "f.json", "-reverse"]) == (["f.json"], ["-style", "Fusion", "-reverse"])
+    assert _qt_options(["run", "f.json", "--json"]) == (["run", "f.json", "--json"], [])

@@ -36,10 +36,10 @@ def _quit(app: QApplication, window) -> None:
     app.quit()
 
 
-def launch(path: str | None = None) -> int:
+def launch(path: str | None = None, qt_options: list[str] | None = None) -> int:
     """Open the studio (on `path` when given; a bad file is reported and the default opens) and
-    return the exit code once the window is closed."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    return the exit code once the window is closed. `qt_options`: Qt's own, like -style Fusion."""
+    app = QApplication.instance() or QApplication(sys.argv[:1] + (qt_options or []))
     app.setOrganizationName("gdstudio")
     app.setApplicationName("gdstudio")
     app.setApplicationDisplayName("gdstudio")
