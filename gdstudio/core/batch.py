@@ -39,9 +39,9 @@ def run_batch(objective: Objective, optimizer_name: str, starts: np.ndarray, sto
     (name -> (S,) values, "beta1"/"beta2" for the halves of betas), so a whole sweep grid is one
     call. With `chunk_steps`, `progress(done, total)` is called between chunks (steps, times the
     groups of runs on batches, see _groups) and `cancel()` can stop early: the runs still going, or
-    not begun, then have status "running". With `like`, every
-    start also gets that run's clipping, batches and batch seed (its optimizer and schedule are the
-    arguments'), so each is that very run with other settings.
+    not begun, then have status "running". With `like`, every start also gets that run's clipping,
+    batches and batch seed (its optimizer and schedule are the arguments'), so each is that very run
+    with other settings.
     """
     info = optimizer(optimizer_name)
     values = info.check(hyper or {})
