@@ -37,7 +37,7 @@ def test_unsaved_work_is_offered_after_a_crash_and_a_clean_quit_removes_it(qtbot
     again.ask_unsaved = lambda: "discard"
     qtbot.addWidget(again)
     asked = []
-    again.recovery.ask = lambda when: asked.append(when) or True
+    again.recovery.ask = lambda when, _scenario: asked.append(when) or True
     assert again.recovery.offer()
     assert asked and asked[0][:2] == "20"  # "Recover unsaved work from 2026-…?"
     assert again.document.scenario == edited and again.document.modified
@@ -47,7 +47,7 @@ def test_unsaved_work_is_offered_after_a_crash_and_a_clean_quit_removes_it(qtbot
     assert not again.recovery.file.exists() and not again.recovery.meta.exists()
     third = MainWindow()
     qtbot.addWidget(third)
-    third.recovery.ask = lambda when: (_ for _ in ()).throw(AssertionError("nothing to offer"))
+    third.recovery.ask = lambda when, _scenario: (_ for _ in ()).throw(AssertionError("nothing to offer"))
     assert not third.recovery.offer()
     third.shutdown()
 
@@ -59,7 +59,7 @@ def test_declined_or_broken_recovery_files_are_removed(qtbot, window):
     left.parent.mkdir(parents=True, exist_ok=True)
     left.write_text(sc.dumps(replace(window.document.scenario, name="left behind")))
     asked = []
-    window.recovery.ask = lambda when: asked.append(when) or False
+    window.recovery.ask = lambda when, _scenario: asked.append(when) or False
     before = window.document.scenario
     assert not window.recovery.offer() and asked == ["an earlier session"] and not left.exists()
     assert window.document.scenario == before
