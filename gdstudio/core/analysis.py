@@ -386,6 +386,15 @@ def _not_a_minimum(objective: Objective, point: np.ndarray, here: float, best: f
     return None, curving_up
 
 
+def lowest_finite(values: np.ndarray) -> float | None:
+    """The lowest finite value, without copying millions of rows (fmin skips nan); None if there is none."""
+    low = float(np.fmin.reduce(values)) if len(values) else math.nan
+    if math.isinf(low):  # (a run that diverged to −∞, or only ±∞)
+        finite = values[np.isfinite(values)]
+        low = float(finite.min()) if finite.size else math.nan
+    return None if math.isnan(low) else low
+
+
 def _plateau(objective: Objective, trajectory, tol: float, min_steps: int, best_loss: float | None) -> str | None:
     """The longest stretch with a tiny ‖∇‖ when it is long and not at a minimum; or a run that stopped
     with a tiny gradient where there is no minimum. Tiny is below `tol` or PLATEAU_SHRINK of the run's
@@ -399,8 +408,8 @@ def _plateau(objective: Objective, trajectory, tol: float, min_steps: int, best_
     if not small.any():
         return None
     params, losses = np.asarray(trajectory.params), np.asarray(trajectory.loss)
-    finite = losses[np.isfinite(losses)]
-    best = min(float(finite.min()) if len(finite) else math.inf, math.inf if best_loss is None else best_loss)
+    own = lowest_finite(losses)
+    best = min(math.inf if own is None else own, math.inf if best_loss is None else best_loss)
     step = np.asarray(getattr(trajectory, "steps", np.arange(len(small))))  # long runs keep thinned older rows
     edges = np.flatnonzero(np.diff(np.concatenate([[0], small.astype(np.int8), [0]])))
     lengths = step[edges[1::2] - 1] - step[edges[::2]] + 1

@@ -58,7 +58,7 @@ def run_batch(objective: Objective, optimizer_name: str, starts: np.ndarray, sto
     fg, total = compiled_kernel(objective, info.needs_hessian), stop.max_steps + 1
     chunk = chunk_steps or total
     groups = _groups(S, objective, like)
-    out = BatchResult(starts.astype(np.float64).copy(), np.full(S, np.nan), np.zeros(S, np.int64),
+    out = BatchResult(starts.astype(np.float64), np.full(S, np.nan), np.zeros(S, np.int64),
                       np.full(S, K.RUNNING, np.int64), np.zeros(S, np.int64))
     for number, group in enumerate(groups):
         n = group.stop - group.start

@@ -28,6 +28,7 @@ FORMAT = "gdstudio-scenario"
 VERSION = 1
 DEFAULT_RANGE = (-3.0, 3.0)
 MAX_RUNS = 100
+NAME_LIMIT, DESCRIPTION_LIMIT = 200, 10_000  # characters of a scenario's name and description
 MAX_STEPS_LIMIT = 1_000_000_000
 MAX_FILE_BYTES = 20_000_000
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
@@ -444,8 +445,8 @@ def from_dict(data: Any, source: str | None = None, base: Path | None = None) ->
         problems.add("loss", "is missing")
     else:
         loss = _text(data["loss"], "loss", problems)
-    name = _text(data.get("name", "Untitled"), "name", problems, limit=200)
-    description = _text(data.get("description", ""), "description", problems, limit=10000)
+    name = _text(data.get("name", "Untitled"), "name", problems, limit=NAME_LIMIT)
+    description = _text(data.get("description", ""), "description", problems, limit=DESCRIPTION_LIMIT)
     variables = data.get("variables")
     if variables is not None:
         if not (isinstance(variables, list) and all(isinstance(v, str) and _NAME.fullmatch(v) for v in variables)):

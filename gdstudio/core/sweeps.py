@@ -194,11 +194,12 @@ def sweep_2d(objective: Objective, optimizer_name: str, start: Start, lrs: Seque
     status = np.full((P, L), K.CANCELLED, dtype=np.int64)
     cancelled = False
     per_call = max(1, int(rows_per_call))
-    told = [0]
+    told = 0
 
-    def tell(done: int) -> None:
-        if progress is not None and done != told[0]:
-            told[0] = done
+    def tell(done: int) -> None:  # (run_batch's last report and the row's end can be the same number)
+        nonlocal told
+        if progress is not None and done != told:
+            told = done
             progress(done, P * T)
 
     for first in range(0, P, per_call):

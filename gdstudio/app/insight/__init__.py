@@ -9,7 +9,6 @@ TaskRunner's pool threads; only the GUI thread touches widgets. `shutdown()` can
 from __future__ import annotations
 
 from dataclasses import replace
-
 from typing import TYPE_CHECKING
 
 import numpy as np

@@ -73,9 +73,9 @@ class Context:
         objective, scenario = self.objective(), self.scenario
         if objective is None or spec is None or not (spec.scale and scenario.data):
             return objective
-        base = (objective, scenario.data)  # (held, so their ids below stay theirs)
-        if getattr(self, "_scaled_base", None) != (id(base[0]), id(base[1])):
-            self._scaled_base, self._scaled_keep, self._scaled = (id(base[0]), id(base[1])), base, {}
+        cached_for = getattr(self, "_scaled_for", (None, None))
+        if cached_for[0] is not objective or cached_for[1] is not scenario.data:  # a new loss or data: start again
+            self._scaled_for, self._scaled = (objective, scenario.data), {}
         key = tuple(sorted(spec.scale.items()))
         if key not in self._scaled:  # one per scaling, so every run that scales alike shares one object
             try:

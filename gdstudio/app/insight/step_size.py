@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from ...core.analysis import diagnose_run, stable_step
+from ...core.analysis import diagnose_run, lowest_finite, stable_step
 from ...core.expression import Objective
 from ..buffers import PARAMS, RunBuffer
 from .common import fmt
@@ -55,7 +55,7 @@ def diagnose(losses: list[Objective | None], trajectories: list, specs: list, hy
     value known on that loss: a minimum among the critical points (`minima`: the loss they are of, their
     values) or what any run on it reached, so a run stuck above it hears that better is reachable."""
 
-    reached = [_lowest(t.loss) if t is not None else None for t in trajectories]  # (once per run: they are long)
+    reached = [lowest_finite(t.loss) if t is not None else None for t in trajectories]  # (once per run: they are long)
 
     def lowest(objective: Objective) -> float | None:
         known = list(minima[1]) if minima[0] is objective else []
@@ -64,15 +64,6 @@ def diagnose(losses: list[Objective | None], trajectories: list, specs: list, hy
 
     return [diagnose_run(o, t, spec.optimizer, hyper, best_loss=lowest(o)) if t is not None and o is not None else []
             for o, t, spec, hyper in zip(losses, trajectories, specs, hypers)]
-
-
-def _lowest(loss: np.ndarray) -> float | None:
-    """The lowest finite value, without copying millions of rows (fmin skips nan)."""
-    low = float(np.fmin.reduce(loss)) if len(loss) else math.nan
-    if math.isinf(low):  # (a run that diverged to −∞, or only ±∞)
-        finite = loss[np.isfinite(loss)]
-        low = float(finite.min()) if finite.size else math.nan
-    return None if math.isnan(low) else low
 
 
 class StepSizePanel(QWidget):

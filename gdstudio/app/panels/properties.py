@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QWidget
 
-NAME_LIMIT, DESCRIPTION_LIMIT = 200, 10_000  # as the scenario file allows
+from ...core.scenario import DESCRIPTION_LIMIT, NAME_LIMIT
 
 
 class PropertiesDialog(QDialog):
