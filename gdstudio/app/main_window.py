@@ -289,7 +289,7 @@ class MainWindow(QMainWindow):
     def _refuse_unapplied(self) -> bool:
         problem = self.unapplied_edit()
         if problem:
-            self.show_message("Not run", f"Not run: {problem}. Fix it, or undo the edit, and run again.")
+            self.show_message("Not run", f"{problem[0].upper()}{problem[1:]}. Fix it, or undo the edit, and run again.")
         return problem is not None
 
     def run(self, restart: bool = False) -> None:

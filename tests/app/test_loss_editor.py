@@ -33,8 +33,9 @@ def test_run_refuses_while_an_edit_on_screen_is_invalid(qtbot, window):
     type_loss(qtbot, window, "x^2 + y^")
     window.run()
     assert window.state == "idle" and not window.buffers
-    assert window.message_box.text() == ("Not run: the loss shown has an error (the expression ends too early at column 9)."
+    assert window.message_box.text() == ("The loss shown has an error (the expression ends too early at column 9)."
                                          " Fix it, or undo the edit, and run again.")
+    assert window.statusBar().currentMessage().startswith("Not run: The loss shown has an error")  # (said once)
     window.editor.editor.insertPlainText("2")  # "x^2 + y^2": valid, but Run comes before its check
     assert window.editor.busy
     window.run()
@@ -43,7 +44,7 @@ def test_run_refuses_while_an_edit_on_screen_is_invalid(qtbot, window):
     window.runs_panel.select(0)
     set_field(qtbot, window.runs_panel.editor.hyper.field("lr"), "0")
     window.step()
-    assert window.state == "idle" and "a setting shown is not valid (lr: must be > 0, got 0)" in window.message_box.text()
+    assert window.state == "idle" and "A setting shown is not valid (lr: must be > 0, got 0)" in window.message_box.text()
     set_field(qtbot, window.runs_panel.editor.hyper.field("lr"), "0.1")
     window.step()
     qtbot.waitUntil(lambda: bool(window.buffers) and window.buffers[0].steps_done == 1, timeout=10000)
