@@ -30,6 +30,7 @@ from PySide6.QtCore import QLockFile, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from ..core import scenario as sc
+from ..core.fileio import write_atomic
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -40,13 +41,6 @@ META_SUFFIX = ".meta.json"
 
 def recovery_dir() -> Path:
     return Path(QSettings().fileName()).resolve().parent / "recovery"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def meta_of(file: Path) -> Path:
@@ -136,9 +130,9 @@ class Recovery(QObject):
             self.folder.mkdir(parents=True, exist_ok=True)
             if not (self.lock.isLocked() or self.lock.tryLock(0)):
                 return False  # unlocked, it would be offered to other studios while this one lives
-            _atomic_write(self.file, sc.dumps(self.document.scenario))
+            write_atomic(self.file, sc.dumps(self.document.scenario))
             path = str(self.document.path) if self.document.path else None
-            _atomic_write(self.meta, json.dumps({"time": time.time(), "path": path, "pid": os.getpid()}))
+            write_atomic(self.meta, json.dumps({"time": time.time(), "path": path, "pid": os.getpid()}))
         except (OSError, ValueError):
             return False  # never let a full disk or an odd path stop the user working
         self._written = self.document.scenario

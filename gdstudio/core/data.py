@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .fileio import read_limited
 from .numbers import is_finite_number
 from .parse import taken_name
 
@@ -82,31 +83,6 @@ def read_csv(path: str | Path) -> Dataset:
     path = Path(path)
     text = read_limited(path, MAX_CSV_BYTES, lambda message: DataError(f"{path!s:.200}: {message}"))
     return parse_csv(text.removeprefix("\ufeff"), str(path))
-
-
-def read_limited(path: Path, limit: int, fail: Callable[[str], Exception]) -> str:
-    """A regular file's UTF-8 text, reading at most limit + 1 bytes: a device, a FIFO or a file
-    that grows can neither hang nor exhaust memory. Failures raise fail(message)."""
-    try:
-        if path.is_dir():
-            problem = "Is a directory"
-        elif path.exists() and not path.is_file():
-            problem = "not a regular file (a device or a pipe)"
-        else:
-            problem = None
-            with path.open("rb") as stream:
-                data = stream.read(limit + 1)
-                size = max(len(data), path.stat().st_size)
-    except (OSError, ValueError) as error:  # ValueError: a NUL in the path
-        problem = getattr(error, "strerror", None) or str(error)
-    if problem:
-        raise fail(f"cannot read the file: {problem}")
-    if len(data) > limit:
-        raise fail(f"the file is too large ({size:,} bytes, limit {limit:,})")
-    try:
-        return data.decode("utf-8-sig")  # (a byte-order mark, as some editors write, is dropped)
-    except UnicodeDecodeError:
-        raise fail("the file is not UTF-8 text") from None
 
 
 def parse_csv(text: str, source: str = "CSV") -> Dataset:

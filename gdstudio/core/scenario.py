@@ -12,14 +12,13 @@ import json
 import math
 import os
 import re
-import stat
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .data import MAX_ROWS, SCALINGS, DataError, Dataset, check_columns, generate, read_csv, read_limited
+from .data import MAX_ROWS, SCALINGS, DataError, Dataset, check_columns, generate, read_csv
+from .fileio import read_limited, write_atomic
 from .numbers import is_finite_number
 from .optimizers import OPTIMIZERS, optimizer
 from .schedules import schedule
@@ -567,25 +566,8 @@ def load(path: str | os.PathLike) -> Scenario:
 
 
 def save(scenario: Scenario, path: str | os.PathLike) -> None:
-    """Write atomically: a temp file beside the target, flushed, then renamed over it, so a
-    failure at any point leaves the old file as it was."""
-    path = Path(path)
-    text = dumps(scenario)
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)  # keep the permissions of the file being replaced
-    except OSError:
-        mode = _new_file_mode()
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(temp, mode)  # mkstemp makes it owner-only
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write atomically (see fileio.atomic_writer): a failure at any point leaves the old file as it was."""
+    write_atomic(path, dumps(scenario))
 
 
 def relocate(scenario: Scenario, old_folder: Path, new_folder: Path) -> Scenario:
@@ -600,15 +582,3 @@ def relocate(scenario: Scenario, old_folder: Path, new_folder: Path) -> Scenario
     if moved == name:
         return scenario
     return replace(scenario, data=replace(data, source={**data.source, "csv": moved}))
-
-
-def _new_file_mode() -> int:
-    """0o666 less the umask, as open() would create the file; the umask is read without setting it, so that
-    other threads never see a changed one."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o644
