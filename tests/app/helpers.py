@@ -6,6 +6,10 @@ import math
 
 from PySide6.QtCore import Qt
 
+from gdstudio.app.presets import example_files
+
+HANG = 60.0  # seconds after which work counts as hung: a bound on hangs, never a speed (benchmarks/ measure speed)
+
 
 def run_to_end(qtbot, win, timeout: int = 20000) -> None:
     win.set_speed(math.inf)
@@ -19,3 +23,15 @@ def type_loss(qtbot, win, text: str) -> None:
     qtbot.keyClick(editor, Qt.Key.Key_Delete)
     qtbot.keyClicks(editor, text)
     qtbot.waitUntil(lambda: not win.editor.busy and not win.editor.verdict.text().startswith("checking"), timeout=10000)
+
+
+def open_example(qtbot, win, prefix: str):
+    resource = next(r for title, r in example_files() if r.name.startswith(prefix))
+    win.files.open_example(resource)
+    loss = win.document.scenario.loss
+    qtbot.waitUntil(lambda: win.objective is not None and win.objective.text == loss, timeout=10000)
+    return win.document.scenario
+
+
+def wait_idle(qtbot, insight, name: str, timeout: int = 30000) -> None:
+    qtbot.waitUntil(lambda: not insight.tasks.busy(name), timeout=timeout)
