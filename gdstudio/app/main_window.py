@@ -439,6 +439,7 @@ class MainWindow(QMainWindow):
         self.timer.stop()
         self.controller.stop()
         self.editor.shutdown()
+        self.landscape.shutdown()
         if getattr(self, "insight", None) is not None:
             self.insight.shutdown()
 

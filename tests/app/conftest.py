@@ -47,7 +47,7 @@ def window(qtbot):
     win.ask_unsaved = lambda: "discard"
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: win.objective is not None, timeout=10000)
+    qtbot.waitUntil(lambda: win.objective is not None and not win.landscape.computing, timeout=30000)
     yield win
     win.shutdown()
     assert not win.controller.active

@@ -23,6 +23,7 @@ def type_loss(qtbot, win, text: str) -> None:
     qtbot.keyClick(editor, Qt.Key.Key_Delete)
     qtbot.keyClicks(editor, text)
     qtbot.waitUntil(lambda: not win.editor.busy and not win.editor.verdict.text().startswith("checking"), timeout=10000)
+    wait_drawn(qtbot, win)
 
 
 def open_example(qtbot, win, prefix: str):
@@ -30,8 +31,14 @@ def open_example(qtbot, win, prefix: str):
     win.files.open_example(resource)
     loss = win.document.scenario.loss
     qtbot.waitUntil(lambda: win.objective is not None and win.objective.text == loss, timeout=10000)
+    wait_drawn(qtbot, win)
     return win.document.scenario
 
 
 def wait_idle(qtbot, insight, name: str, timeout: int = 30000) -> None:
     qtbot.waitUntil(lambda: not insight.tasks.busy(name), timeout=timeout)
+
+
+def wait_drawn(qtbot, win, timeout: int = 30000) -> None:
+    """Until the landscape's background (computed off the GUI thread) is drawn in full."""
+    qtbot.waitUntil(lambda: not win.landscape.computing, timeout=timeout)

@@ -12,7 +12,7 @@ from gdstudio.core.data import generate
 from gdstudio.core.runner import run_scenario
 from gdstudio.core.trajectory import BATCH_LOSS, LOSS, PARAMS
 
-from .helpers import run_to_end, type_loss
+from .helpers import run_to_end, type_loss, wait_drawn
 
 LINE = """{
   "format": "gdstudio-scenario", "version": 1, "name": "Fit a line",
@@ -232,6 +232,7 @@ def test_selecting_a_scaled_run_shows_the_loss_in_its_units(qtbot, window):
     y = scenario.data.dataset.column("y")
     unscaled = window.landscape.field
     window.runs_panel.select(3)  # "scaled": x standardised
+    wait_drawn(qtbot, window)
     field = window.landscape.field
     assert field is not unscaled and "scaled" in window.landscape.note.text()
     xs = (x - x.mean()) / x.std()
@@ -243,6 +244,7 @@ def test_selecting_a_scaled_run_shows_the_loss_in_its_units(qtbot, window):
     opacity = [path.opacity() for path in window.landscape._paths]  # the raw runs' paths are in other units: faded
     assert opacity == [0.25, 0.25, 0.25, 1.0]
     window.runs_panel.select(0)
+    wait_drawn(qtbot, window)
     assert window.landscape.field.z.shape == unscaled.z.shape and np.allclose(window.landscape.field.z, unscaled.z)
     assert "scaled" not in window.landscape.note.text()
     assert [path.opacity() for path in window.landscape._paths] == [1.0, 1.0, 1.0, 0.25]

@@ -202,10 +202,9 @@ class DataActions:
                     pad = 0.1 * (high - low)
                     view[name] = (low - pad, high + pad)
         self._scaled_shown = True
-        win.landscape.set_problem(bound, replace(scenario, view=view), [])
         how = ", ".join(f"{c} {k}" for c, k in spec.scale.items())
         sample = f", contours from {LANDSCAPE_ROWS:,} of {scenario.data.dataset.rows:,} rows" if sampled else ""
-        win.landscape.note.setText(f"{win.landscape.note.text()} · loss as {spec.label} sees it ({how} scaled{sample})")
+        win.landscape.set_problem(bound, replace(scenario, view=view), [], caption=f"loss as {spec.label} sees it ({how} scaled{sample})")
 
     def _show_starts(self) -> None:
         """No runs yet: each run's model at its start."""

@@ -25,7 +25,8 @@ from ...core.runner import start_point
 from ...core.scenario import Scenario
 from ..buffers import LOSS, PARAMS, RunBuffer
 from ..document import run_color
-from .contours import Field, compute_field, curve, gradient_arrows
+from .contours import Field
+from .field_service import FieldRequest, FieldResult, FieldService
 from .style import text_color, themed_plot
 
 MAX_PATH_POINTS = 20000  # drawn points per path at most (the buffers keep every step)
@@ -159,7 +160,16 @@ class Landscape(QWidget):
 
         self.objective: Objective | None = None
         self.scenario: Scenario | None = None
-        self.field: Field | None = None
+        self.field: Field | None = None  # the one drawn (a preview while `computing`)
+        self.fields = FieldService(self, "landscape")
+        self.fields.ready.connect(self._field_ready)
+        self.arrow_fields = FieldService(self, "arrows")
+        self.arrow_fields.ready.connect(self._arrows_ready)
+        self._awaiting: FieldRequest | None = None
+        self._reset_pending = False
+        self._arrows_for: tuple | None = None
+        self._arrows_awaited = False
+        self._caption = ""
         self._buffers: list[RunBuffer] = []
         self._paths: list[pg.PlotDataItem] = []
         self._starts: list[pg.ScatterPlotItem] = []
@@ -193,10 +203,12 @@ class Landscape(QWidget):
             return names
         return (self.x_axis.currentText(), self.y_axis.currentText())
 
-    def set_problem(self, objective: Objective, scenario: Scenario, minima: list[tuple[dict[str, float], float]]) -> None:
-        """A new loss, view or scenario: recompute the background (the only expensive step)."""
+    def set_problem(self, objective: Objective, scenario: Scenario, minima: list[tuple[dict[str, float], float]],
+                    caption: str = "") -> None:
+        """A new loss, view or scenario: recompute the background (the only expensive step). `caption` is said
+        after every note about this background (whose loss it is)."""
         changed_vars = objective.variables != self.variables
-        self.objective, self.scenario, self._minima = objective, scenario, minima
+        self.objective, self.scenario, self._minima, self._caption = objective, scenario, minima, caption
         if changed_vars:
             names = objective.variables
             for combo, default in ((self.x_axis, 0), (self.y_axis, 1)):
@@ -222,46 +234,81 @@ class Landscape(QWidget):
         return {}
 
     def _recompute(self, reset_range: bool = False) -> None:
+        """Ask for the background of the current loss, axes, view and slice (computed in the field service's
+        thread: see _field_ready); everything cheap is drawn at once."""
         objective, scenario = self.objective, self.scenario
         self._shown_axes = (self.x_axis.currentText(), self.y_axis.currentText())
         if objective is None or scenario is None:
             return
         axes = self.axes()
-        if len(axes) == 1:
-            xs, ys = curve(objective, scenario.range_of(axes[0]))
-            self.curve_item.setData(xs, ys)
-            self.image.clear()
-            self.lines.setData([], [])
-            self.arrows.setData([], [])
-            self.field = None
-            self.item.setLabels(bottom=axes[0], left="loss")
-            self.note.setText("")
-        else:
-            x_range, y_range = scenario.range_of(axes[0]), scenario.range_of(axes[1])
-            self.field = field = compute_field(objective, axes[0], axes[1], x_range, y_range, self.slice_point())
-            self.curve_item.setData([], [])
-            finite = field.shade[np.isfinite(field.shade)]
-            levels = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-            self.image.setImage(field.shade, levels=levels if levels[1] > levels[0] else (levels[0], levels[0] + 1))
-            self.image.setRect(QRectF(x_range[0], y_range[0], x_range[1] - x_range[0], y_range[1] - y_range[0]))
-            self.lines.setData(field.lines_x, field.lines_y)
-            self._arrows_for = None
-            self._update_arrows()
-            self.item.setLabels(bottom=axes[0], left=axes[1])
-            scale = "log-spaced levels" if field.log else "evenly spaced levels"
-            sliced = "" if len(self.variables) == 2 else " · slice through " + ", ".join(
-                f"{k}={v:.3g}" for k, v in self.slice_point().items() if k not in axes)
-            self.note.setText(scale + sliced)
-            self.note.setToolTip(scale + sliced)
+        ranges = tuple(scenario.range_of(a) for a in axes)
+        self._awaiting = FieldRequest(objective, axes, ranges, self.slice_point() if len(axes) == 2 else {})
+        self.fields.request(self._awaiting)
+        if (len(axes) == 1) != (self.field is None):  # from a curve to a field or back: the old picture cannot stay
+            self._show_background(None, None)
+        self.item.setLabels(bottom=axes[0], left="loss" if len(axes) == 1 else axes[1])
+        self._set_note("computing the landscape…")
+        self._arrows_for = None
+        self._update_arrows()
         self._show_minima(axes)
         self._show_planned()
         self._show_range(axes)
         if reset_range:
-            self.vb.setRange(xRange=scenario.range_of(axes[0]), yRange=self._y_range(axes), padding=0)
+            self._reset_pending = len(axes) == 1  # a curve's loss range is known once it is computed
+            self.vb.setRange(xRange=ranges[0], yRange=ranges[1] if len(axes) == 2 else self._y_range(axes), padding=0)
+            self._tracks = [None] * len(self._buffers)  # cells follow the new view: paths are traced again
         self._drawn = [-1] * len(self._buffers)
-        if reset_range:  # cells follow the new view: paths are traced again
-            self._tracks = [None] * len(self._buffers)
         self.refresh()
+
+    @property
+    def computing(self) -> bool:
+        """The full background (and the arrows, when shown) of the current loss, view and slice is not drawn yet."""
+        return self._awaiting is not None or self._arrows_awaited
+
+    def _field_ready(self, result: FieldResult) -> None:
+        if result.request is not self._awaiting:
+            return  # a request overtaken by a newer one
+        if not result.preview:
+            self._awaiting = None
+        if result.error:
+            self._set_note(f"the landscape cannot be drawn here ({result.error[:120]})")
+            return
+        self._show_background(result.field, result.curve)
+        axes = result.request.axes
+        if result.curve is not None and self._reset_pending:
+            self.vb.setRange(xRange=result.request.ranges[0], yRange=self._y_range(axes), padding=0)
+            self._reset_pending = result.preview
+        note = ""
+        if result.field is not None:
+            note = "log-spaced levels" if result.field.log else "evenly spaced levels"
+            if len(self.variables) > 2:
+                note += " · slice through " + ", ".join(f"{k}={v:.3g}" for k, v in result.request.fixed.items() if k not in axes)
+        if result.preview:
+            rows = f" over {result.sampled_rows:,} of the rows" if result.sampled_rows else ""
+            note = f"preview{rows}, computing the full picture… " + note
+        self._set_note(note)
+
+    def _show_background(self, field: Field | None, line: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """A field (shade and contour lines), a curve, or nothing."""
+        self.field = field
+        self.curve_item.setData(*(line if line is not None else ([], [])))
+        if field is None:
+            self.image.clear()
+            self.lines.setData([], [])
+            if line is not None:
+                self.arrows.setData([], [])
+            return
+        finite = field.shade[np.isfinite(field.shade)]
+        levels = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        self.image.setImage(field.shade, levels=levels if levels[1] > levels[0] else (levels[0], levels[0] + 1))
+        (x0, x1), (y0, y1) = (field.xs[0], field.xs[-1]), (field.ys[0], field.ys[-1])
+        self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.lines.setData(field.lines_x, field.lines_y)
+
+    def _set_note(self, text: str) -> None:
+        text = " · ".join(part for part in (text.strip(), self._caption) if part)
+        self.note.setText(text)
+        self.note.setToolTip(text)
 
     def _y_range(self, axes: tuple[str, ...]) -> tuple[float, float]:
         if len(axes) == 2:
@@ -406,20 +453,29 @@ class Landscape(QWidget):
         self._update_arrows()
 
     def _update_arrows(self) -> None:
-        """Arrows for the current loss, view and slice, computed only when shown and only once."""
+        """Arrows for the current loss, view and slice, computed only when shown and only once (in the
+        arrow service's thread, like the field)."""
         axes = self.axes()
         if not self.arrows_box.isChecked() or self.objective is None or self.scenario is None or len(axes) != 2:
             return
-        key = (self.objective.text, axes, self.scenario.range_of(axes[0]), self.scenario.range_of(axes[1]),
+        key = (self.objective, axes, self.scenario.range_of(axes[0]), self.scenario.range_of(axes[1]),
                tuple(sorted(self.slice_point().items())))
-        if getattr(self, "_arrows_for", None) == key:
+        if self._arrows_for == key:
             return
-        self._arrows_for = key
-        try:
-            xs, ys = gradient_arrows(self.objective, axes[0], axes[1], key[2], key[3], self.slice_point())
-        except (ValueError, ArithmeticError):
-            xs = ys = np.empty(0)
-        self.arrows.setData(xs, ys)
+        self._arrows_for, self._arrows_awaited = key, True
+        self.arrow_fields.request(FieldRequest(self.objective, axes, key[2:4], self.slice_point(), arrows=True))
+
+    def _arrows_ready(self, result: FieldResult) -> None:
+        request = result.request
+        key = (request.objective, request.axes, *request.ranges, tuple(sorted(request.fixed.items())))
+        if key == self._arrows_for:
+            self._arrows_awaited = False
+            self.arrows.setData(*(result.arrows if result.arrows is not None else ([], [])))
+
+    def shutdown(self) -> None:
+        """Stop the background threads (idempotent)."""
+        self.fields.shutdown()
+        self.arrow_fields.shutdown()
 
     def _show_range(self, axes: tuple[str, ...]) -> None:
         boxes, scenario = self.range_boxes, self.scenario

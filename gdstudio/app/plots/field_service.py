@@ -1,0 +1,127 @@
+"""The landscape's background, computed off the GUI thread: a quick preview first, then the full picture.
+
+Evaluating a loss over a data set at every grid point can take seconds (a logistic regression over
+20,000 rows at 180×180 points is 650 million row evaluations), so it never runs on the GUI thread.
+Each request is answered by `ready` once or twice: a preview (a coarse grid, over a sample of the
+rows when there are many) and then the full field. A newer request cancels the older one between
+strips of the grid, so dragging a slice or typing a loss never queues stale work.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from ...core.expression import Objective
+from .contours import GRID, Cancelled, Field, compute_field, curve, gradient_arrows
+
+PREVIEW_GRID = 48
+PREVIEW_ROWS = 20_000  # rows a preview averages over: every k-th row of a bigger data set
+PREVIEW_FROM = 4_000_000  # grid points × rows beyond which a preview is drawn first
+
+
+@dataclass(frozen=True)
+class FieldRequest:
+    """What to draw: the loss over one axis (a curve) or two (a field), the other variables held at `fixed`."""
+
+    objective: Objective
+    axes: tuple[str, ...]
+    ranges: tuple[tuple[float, float], ...]
+    fixed: dict[str, float] = field(default_factory=dict)
+    arrows: bool = False  # gradient arrows instead of the field
+
+
+@dataclass(frozen=True)
+class FieldResult:
+    request: FieldRequest
+    preview: bool  # a coarse first picture; the full one follows
+    field: Field | None = None  # two axes
+    curve: tuple[np.ndarray, np.ndarray] | None = None  # one axis
+    arrows: tuple[np.ndarray, np.ndarray] | None = None
+    sampled_rows: int = 0  # rows the preview averaged over (0: all of them)
+    error: str = ""
+
+
+def sampled(objective: Objective, rows: int) -> Objective:
+    """The objective over every k-th row (about `rows` of them): a preview of a loss over many rows."""
+    if objective.data is None or objective.data.shape[1] <= rows:
+        return objective
+    step = -(-objective.data.shape[1] // rows)
+    return objective.bind(objective.data[:, ::step])
+
+
+def _cost(request: FieldRequest, grid: int) -> int:
+    rows = request.objective.data.shape[1] if request.objective.data is not None else 1
+    return (grid ** len(request.axes) if len(request.axes) == 2 else 800) * rows
+
+
+def compute(request: FieldRequest, cancelled: Callable[[], bool], preview: bool) -> FieldResult:
+    """One answer to a request (raises Cancelled)."""
+    objective, grid = request.objective, GRID
+    if preview:
+        objective, grid = sampled(objective, PREVIEW_ROWS), PREVIEW_GRID
+    shown = objective.data.shape[1] if preview and objective.data is not None else 0
+    axes, ranges = request.axes, request.ranges
+    with np.errstate(all="ignore"):
+        if request.arrows:
+            return FieldResult(request, preview, arrows=gradient_arrows(objective, *axes, *ranges, request.fixed,
+                                                                          cancelled=cancelled))
+        if len(axes) == 1:
+            return FieldResult(request, preview, curve=curve(objective, ranges[0], points=grid * 4 + 80, cancelled=cancelled),
+                               sampled_rows=shown)
+        return FieldResult(request, preview, field=compute_field(objective, *axes, *ranges, request.fixed, grid, cancelled),
+                           sampled_rows=shown)
+
+
+class FieldService(QObject):
+    """One background thread that answers the latest request; older ones are dropped or cancelled."""
+
+    ready = Signal(object)  # FieldResult, delivered on the GUI thread
+
+    def __init__(self, parent: QObject | None = None, name: str = "field") -> None:
+        super().__init__(parent)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"gdstudio-{name}")
+        self._lock = threading.Lock()
+        self._token = 0
+
+    def request(self, request: FieldRequest) -> None:
+        """Answered by `ready` (a preview, then the full result, or one result with an error), unless a newer
+        request comes first."""
+        with self._lock:
+            self._token += 1
+            token = self._token
+        self._pool.submit(self._work, request, token)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._token += 1
+
+    def shutdown(self) -> None:
+        """Cancel what runs and join the thread (idempotent)."""
+        self.cancel()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _current(self, token: int) -> bool:
+        return token == self._token
+
+    def _work(self, request: FieldRequest, token: int) -> None:
+        def cancelled() -> bool:
+            return not self._current(token)
+
+        try:
+            if _cost(request, GRID) > PREVIEW_FROM and not request.arrows:
+                self._emit(compute(request, cancelled, preview=True), token)
+            self._emit(compute(request, cancelled, preview=False), token)
+        except Cancelled:
+            pass
+        except Exception as error:  # a loss NumPy cannot evaluate here: said on the plot, never a dead thread
+            self._emit(FieldResult(request, False, error=f"{type(error).__name__}: {error}"), token)
+
+    def _emit(self, result: FieldResult, token: int) -> None:
+        if self._current(token):
+            self.ready.emit(result)
