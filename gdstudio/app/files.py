@@ -8,18 +8,19 @@ message and leaves the current document as it was.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from ..core.expression import ExpressionError
 from ..core.export import trajectories_csv
-from ..core.runner import scenario_objective
-from ..core.scenario import ScenarioError, load, loads
+from ..core.scenario import Scenario, ScenarioError, load, loads
 from .document import default_scenario
+from .objectives import OBJECTIVES
 from .presets import example_files
 from .settings import add_recent, forget_recent, recent_files
 
@@ -36,10 +37,16 @@ def describe(error: Exception) -> str:
 
 
 class FileActions(QObject):
+    _opened = Signal(int, str, object, str)  # token, path, Scenario or None, problem: from the reading thread
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.document = window.document
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-open")
+        self._token = 0
+        self._opening: str | None = None
+        self._opened.connect(self._finish_open)
 
     # -- unsaved changes --------------------------------------------------------------
     def maybe_save(self) -> bool:
@@ -65,25 +72,53 @@ class FileActions(QObject):
         if path:
             self.open_path(path, ask=False)
 
-    def open_path(self, path: str, ask: bool = True) -> bool:
-        """Open a file; on any problem show it and keep the current document."""
+    def open_path(self, path: str, ask: bool = True) -> None:
+        """Open a file. It is read and its loss checked in a background thread (a big data set or a slow
+        loss never freezes the studio); then the document is replaced, or the problem is shown and the
+        current document stays. `opening` says whether an answer is still due; a newer open wins."""
         if ask and not self.maybe_save():
-            return False
+            return
+        self._token += 1
+        self._opening = path
+        self._pool.submit(self._read, self._token, path)
+
+    @property
+    def opening(self) -> bool:
+        return self._opening is not None
+
+    def _read(self, token: int, path: str) -> None:
+        """(worker thread) The scenario, with its loss derived once (the editor then finds it in OBJECTIVES)."""
+        scenario, problem = None, ""
         try:
             scenario = load(path)  # size-limited; a CSV named in it is read relative to its folder
-            scenario_objective(scenario)  # the loss over the scenario's data columns, if any
+            data = scenario.data.dataset if scenario.data else None
+            OBJECTIVES.get(scenario.loss, scenario.variables, data.columns if data else (), data.values if data else None)
         except ScenarioError as error:
-            self.window.show_message("Cannot open the scenario", f"{path}:\n{describe(error)}")
+            problem = describe(error)
+        except ExpressionError as error:
+            problem = f"loss: {error}"
+        except Exception as error:  # never a dead thread: whatever it is, it is said
+            problem = f"{type(error).__name__}: {error}"
+        self._opened.emit(token, path, None if problem else scenario, problem)
+
+    def _finish_open(self, token: int, path: str, scenario: Scenario | None, problem: str) -> None:
+        if token != self._token:
+            return  # a newer open took over
+        self._opening = None
+        if scenario is None:
+            self.window.show_message("Cannot open the scenario", f"{path}:\n{problem}")
             if not Path(path).exists() and path in recent_files():
                 self.window.update_recent(forget_recent(path))
-            return False
-        except ExpressionError as error:
-            self.window.show_message("Cannot open the scenario", f"{path}:\nloss: {error}")
-            return False
+            return
         self.window.stop_runs()
         self.document.reset(scenario, Path(path).resolve())
         self.window.update_recent(add_recent(str(Path(path).resolve())))
-        return True
+
+    def shutdown(self) -> None:
+        """Drop an open still due and join its thread (idempotent)."""
+        self._token += 1
+        self._opening = None
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def open_example(self, resource: Any) -> None:
         if not self.maybe_save():

@@ -440,6 +440,7 @@ class MainWindow(QMainWindow):
         self.controller.stop()
         self.editor.shutdown()
         self.landscape.shutdown()
+        self.files.shutdown()
         if getattr(self, "insight", None) is not None:
             self.insight.shutdown()
 

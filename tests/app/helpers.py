@@ -42,3 +42,18 @@ def wait_idle(qtbot, insight, name: str, timeout: int = 30000) -> None:
 def wait_drawn(qtbot, win, timeout: int = 30000) -> None:
     """Until the landscape's background (computed off the GUI thread) is drawn in full."""
     qtbot.waitUntil(lambda: not win.landscape.computing, timeout=timeout)
+
+
+def open_file(qtbot, win, path, timeout: int = 30000) -> bool:
+    """File ▸ Open, waited for (files are read in a background thread): True when the document is now that file."""
+    from pathlib import Path
+
+    win.files.open_path(str(path))
+    qtbot.waitUntil(lambda: not win.files.opening, timeout=timeout)
+    return win.document.path == Path(path).resolve()
+
+
+def refresh_insight(qtbot, win) -> None:
+    """The live insight panels, redrawn now and waited for (their numbers are computed in the insight pool)."""
+    win.insight.refresh_panels(force=True)
+    wait_idle(qtbot, win.insight, "panels")

@@ -16,7 +16,7 @@ from gdstudio.core import scenario as sc
 from gdstudio.core.export import trajectories_csv
 from gdstudio.core.runner import run_scenario
 
-from .helpers import run_to_end
+from .helpers import open_file, run_to_end
 
 OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints()"
 
@@ -28,7 +28,7 @@ def test_save_reopen_replay_matches_the_cli(qtbot, window, tmp_path):
     assert not window.isWindowModified() and "mine.json" in window.windowTitle()
     window.files.new()
     assert window.document.path is None
-    assert window.files.open_path(str(path))
+    assert open_file(qtbot, window, str(path))
     qtbot.waitUntil(lambda: window.objective is not None and window.objective.text == window.document.scenario.loss)
     assert window.document.scenario == sc.load(path)
     run_to_end(qtbot, window)
@@ -48,7 +48,7 @@ def test_bad_file_shows_a_message_and_keeps_the_document(qtbot, window, tmp_path
     before = window.document.scenario
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "gdstudio-scenario", "version": 1, "loss": "x^2", "runs": [{"optimizer": {"name": "adam", "lr": -1}}]}')
-    assert not window.files.open_path(str(bad))
+    assert not open_file(qtbot, window, str(bad))
     box = window.message_box
     assert box is not None and box.isVisible()
     assert "runs[0].optimizer.lr: must be > 0, got -1" in box.text()
@@ -56,7 +56,7 @@ def test_bad_file_shows_a_message_and_keeps_the_document(qtbot, window, tmp_path
     box.close()
     worse = tmp_path / "worse.json"
     worse.write_text(sc.dumps(sc.Scenario(loss="x + foo(y)")))
-    assert not window.files.open_path(str(worse))
+    assert not open_file(qtbot, window, str(worse))
     assert "loss: unknown function 'foo'" in window.message_box.text()
 
 
@@ -67,7 +67,7 @@ def test_csv_data_opens_from_any_folder_and_follows_save_as(qtbot, window, tmp_p
                            data=sc.DataSpec({"csv": "points.csv"}, None))
     (tmp_path / "project" / "fit.json").write_text(sc.dumps(scenario))
     monkeypatch.chdir(tmp_path)  # not the scenario's folder
-    assert window.files.open_path("project/fit.json"), window.message_box and window.message_box.text()
+    assert open_file(qtbot, window, "project/fit.json"), window.message_box and window.message_box.text()
     assert window.document.scenario.data.dataset.rows == 3
     (tmp_path / "copies").mkdir()
     monkeypatch.setattr("gdstudio.app.files.QFileDialog.getSaveFileName",
@@ -225,4 +225,5 @@ def test_a_recent_file_that_is_gone_leaves_the_menu(qtbot, window, tmp_path):
     assert str(path.resolve()) in recent()
     path.unlink()
     next(a for a in window.recent_menu.actions() if a.toolTip() == str(path.resolve())).trigger()
+    qtbot.waitUntil(lambda: not window.files.opening)
     assert "No such file" in window.message_box.text() and str(path.resolve()) not in recent()

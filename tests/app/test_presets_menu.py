@@ -7,6 +7,8 @@ import numpy as np
 from gdstudio.core import scenario as sc
 from gdstudio.core.presets import load_presets, preset_by_name
 
+from .helpers import wait_drawn
+
 
 def presets_menu(win):
     for action in win.menuBar().actions():
@@ -21,6 +23,7 @@ def choose(qtbot, win, name: str) -> None:
     action.trigger()
     qtbot.waitUntil(lambda: win.objective is not None and win.objective.text == preset_by_name(name).loss
                     and not win.editor.busy, timeout=15000)
+    wait_drawn(qtbot, win)
 
 
 def test_menu_lists_every_preset_and_is_enabled(window):

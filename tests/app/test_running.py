@@ -7,7 +7,7 @@ import numpy as np
 from gdstudio.core.export import trajectories_csv
 from gdstudio.core.runner import run_scenario
 
-from .helpers import run_to_end
+from .helpers import open_file, run_to_end
 
 
 def test_run_to_completion_shows_status_and_plots_every_step(qtbot, window):
@@ -118,7 +118,7 @@ def test_epoch_axis_for_runs_on_a_data_set(qtbot, window):
 
     assert not window.loss_curve.x_unit.isEnabled()  # no data set: steps only
     path = Path(__file__).resolve().parents[2] / "scenarios" / "03_batch_sgd_minibatch.json"
-    assert window.files.open_path(str(path))
+    assert open_file(qtbot, window, str(path))
     qtbot.waitUntil(lambda: window.objective is not None and window.objective.text == window.document.scenario.loss)
     run_to_end(qtbot, window)
     scenario = sc.load(path)

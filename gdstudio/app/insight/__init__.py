@@ -14,18 +14,29 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
-                               QTabWidget, QWidget, QWidgetAction)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTabWidget,
+    QWidget,
+    QWidgetAction,
+)
 
 from ...core.optimizers import optimizer
 from ...core.scenario import BASINS_LIMITS, RESTARTS_LIMITS
 from .basins import BasinsOverlay
 from .common import Context, show_value
 from .critical_points import CriticalPointsOverlay
-from .optimizer_state import OptimizerStatePanel
+from .optimizer_state import OptimizerStatePanel, on_batches
 from .race import RacePanel
 from .restarts import RestartsOverlay
-from .step_size import StepSizePanel, diagnose, snapshot
+from .step_size import PointFacts, StepSizePanel, diagnose, point_facts, snapshot
 from .sweep_dialog import SweepDialog
 from .tasks import TaskRunner
 
@@ -325,14 +336,31 @@ class Insight(QObject):
             start = self.context.start(spec, objective) if spec is not None and objective is not None else None
         except ValueError:
             hyper = start = None
-        if hyper is None or start is None:
-            objective = spec = None
         messages = None
         if self.diagnoses is not None and 0 <= index < len(self.diagnoses):
             messages = self.diagnoses[index]
-        with np.errstate(all="ignore"):
-            self.step_panel.show_run(objective, spec, hyper, start, buffer, messages)
-            self.state_panel.show_state(objective, spec, hyper, buffer, state)
+        self.step_panel.show_messages(messages if spec is not None else None)
+        if hyper is None or start is None:
+            self.tasks.cancel("panels")
+            self._show_panels(None, None, None, None, state)
+            return
+        last = before = None  # copies: the buffer grows in the GUI thread while the pool reads them
+        if buffer is not None and len(buffer) and buffer.variables == objective.variables:
+            last = buffer.rows[-1].copy()
+            if len(buffer) >= 2 and buffer.steps[-1] - buffer.steps[-2] == 1:
+                before = buffer.rows[-2].copy()
+        steps_done, batches = buffer.steps_done if last is not None else 0, on_batches(spec, objective)
+
+        def work(_task) -> PointFacts:  # (Hessians and a gradient over the data: never on the GUI thread)
+            with np.errstate(all="ignore"):
+                return point_facts(objective, spec, hyper, start, last, before, steps_done, batches)
+
+        self.tasks.start("panels", work, lambda facts: self._show_panels(objective, spec, hyper, facts, state),
+                         lambda error: self.status(f"step size: {error}"))
+
+    def _show_panels(self, objective, spec, hyper, facts: PointFacts | None, state) -> None:
+        self.step_panel.show_run(spec, hyper, facts)
+        self.state_panel.show_state(objective, spec, hyper, facts, state)
 
     # -- closing ----------------------------------------------------------------------
     def shutdown(self) -> None:

@@ -17,8 +17,9 @@ from PySide6.QtWidgets import QCheckBox, QHeaderView, QLabel, QTableWidget, QTab
 
 from ...core.expression import Objective
 from ...core.optimizers import optimizer
-from ..buffers import PARAMS, RunBuffer
+from ..buffers import PARAMS
 from .common import fmt
+from .step_size import PointFacts
 
 # the buffer whose negative is the direction of the next step, and what to call it
 VELOCITY = {"sgd": ("momentum_buffer", "velocity b"), "rmsprop": ("momentum_buffer", "momentum buffer"),
@@ -79,9 +80,9 @@ class OptimizerStatePanel(QWidget):
         self.line.setData([], [])
         self.head.setVisible(False)
 
-    def show_state(self, objective: Objective | None, spec, hyper: dict | None, buffer: RunBuffer | None,
+    def show_state(self, objective: Objective | None, spec, hyper: dict | None, facts: PointFacts | None,
                    state: np.ndarray | None) -> None:
-        if objective is None or spec is None:
+        if objective is None or spec is None or facts is None:
             self.title.setText("no run selected")
             self.table.setRowCount(0)
             self._hide_arrow()
@@ -90,8 +91,8 @@ class OptimizerStatePanel(QWidget):
         rows = used_state(spec.optimizer, hyper)
         names = [info.state[k] for k in rows]
         variables = objective.variables
-        last = buffer.last() if buffer is not None and buffer.variables == variables else None
-        step_text = f" at step {buffer.steps_done:,}" if last is not None else ""
+        last = facts.last
+        step_text = f" at step {facts.steps_done:,}" if last is not None else ""
         if state is None or last is None:
             self.title.setText(f"{spec.label} ({spec.optimizer}): run it to see its state (F5)")
         elif not names:
@@ -104,15 +105,13 @@ class OptimizerStatePanel(QWidget):
         self.table.setHorizontalHeaderLabels(["", *columns])
         self.table.setRowCount(len(variables))
         self.shown = {}
-        batches = on_batches(spec, objective)  # its steps used a batch's gradient, not the full-data one we can evaluate
-        delta, rate = self._last_step(objective, buffer, last, rate=not batches)
-        if batches:
+        if on_batches(spec, objective):  # its steps used a batch's gradient, not the full-data one we can evaluate
             self.title.setText(self.title.text() + " — no effective rate: each step used one batch's gradient")
         for r, name in enumerate(variables):
             values = []
             if state is not None and last is not None:
                 values = [float(state[k, r]) for k in rows]
-            values += [delta[r], rate[r]] if delta is not None else [math.nan, math.nan]
+            values += [facts.delta[r], facts.rate[r]] if facts.delta is not None else [math.nan, math.nan]
             self.table.setItem(r, 0, QTableWidgetItem(name))
             for c, value in enumerate(values):
                 self.table.setItem(r, 1 + c, QTableWidgetItem(fmt(value) if math.isfinite(value) else "—"))
@@ -120,21 +119,6 @@ class OptimizerStatePanel(QWidget):
             for k, n in zip(rows, names):
                 self.shown[n] = np.array(state[k, : len(variables)])
         self._arrow(spec, hyper, last, state, variables)
-
-    def _last_step(self, objective: Objective, buffer: RunBuffer | None, last, rate: bool = True):
-        """Δθ of the last update and −Δθ/g with g the gradient where it was taken (nan without `rate`)."""
-        if last is None or len(buffer) < 2:
-            return None, None
-        before = buffer.rows[-2]
-        if buffer.steps[-1] - buffer.steps[-2] != 1:
-            return None, None
-        delta = last[PARAMS:] - before[PARAMS:]
-        if not rate:
-            return delta, np.full_like(delta, np.nan)
-        with np.errstate(all="ignore"):
-            g = np.asarray(objective.grad(*before[PARAMS:]), dtype=np.float64).reshape(-1)
-            rate = np.where(np.abs(g) > 0, -delta / np.where(g == 0, 1.0, g), np.nan)
-        return delta, rate
 
     def _arrow(self, spec, hyper, last, state, variables) -> None:
         axes = self.landscape.axes()

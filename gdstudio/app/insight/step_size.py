@@ -5,6 +5,7 @@ at its current point; and, when runs end, what `diagnose_run` has to say about e
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
@@ -13,7 +14,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.analysis import diagnose_run, lowest_finite, stable_step
 from ...core.expression import Objective
-from ..buffers import PARAMS, RunBuffer
+from ..buffers import LR, PARAMS, RunBuffer
 from .common import fmt
 
 
@@ -32,6 +33,41 @@ def verdict(objective: Objective, point, lr: float, name: str, hyper: dict) -> s
     sign = "<" if lr < limit else ("=" if math.isclose(lr, limit, rel_tol=1e-9) else ">")
     mark = "✓ stable" if sign == "<" else "✗ overshoots" if sign == ">" else "on the edge"
     return f"{head}; lr {fmt(lr)} {sign} {formula.split(' with ')[0]} = {fmt(limit)}  {mark}"
+
+
+@dataclass(frozen=True)
+class PointFacts:
+    """What the live panels show of the selected run that needs its loss (Hessians, a gradient: over a big
+    data set they take a while), computed in the insight pool; the panels only show it."""
+
+    last: np.ndarray | None  # its latest row (None before it runs)
+    steps_done: int
+    at_start: str
+    at_current: str
+    delta: np.ndarray | None = None  # its last update Δθ (None unless the last two rows are one step apart)
+    rate: np.ndarray | None = None  # −Δθ/g with g the gradient where the step was taken (nan for runs on batches)
+
+
+def point_facts(objective: Objective, spec, hyper: dict, start, last: np.ndarray | None, before: np.ndarray | None,
+                steps_done: int, batches: bool) -> PointFacts:
+    """(any thread) The step-size verdicts at the start and the current point, and the last step's effective rate.
+    `last`, `before`: copies of the run's last two rows (`before` only when they are one step apart)."""
+    lr = float(hyper["lr"])
+    now_lr = float(last[LR]) if last is not None and np.isfinite(last[LR]) else lr
+    at_start = verdict(objective, start, lr, spec.optimizer, hyper)
+    if last is not None and np.all(np.isfinite(last[PARAMS:])):
+        where = ", ".join(fmt(v) for v in last[PARAMS:])
+        at_current = f"({where}): " + verdict(objective, last[PARAMS:], now_lr, spec.optimizer, hyper)
+    else:
+        at_current = "run it to see (F5)" if last is None else "the run left the finite numbers"
+    delta = rate = None
+    if last is not None and before is not None:
+        delta = last[PARAMS:] - before[PARAMS:]
+        rate = np.full_like(delta, np.nan)
+        if not batches:  # (a step on a batch used that batch's gradient, not the full-data one evaluated here)
+            g = np.asarray(objective.grad(*before[PARAMS:]), dtype=np.float64).reshape(-1)
+            rate = np.where(np.abs(g) > 0, -delta / np.where(g == 0, 1.0, g), np.nan)
+    return PointFacts(last, steps_done, at_start, at_current, delta, rate)
 
 
 def snapshot(buffer: RunBuffer) -> SimpleNamespace:
@@ -93,23 +129,21 @@ class StepSizePanel(QWidget):
         self.note.setStyleSheet("color: gray")
         layout.addWidget(self.note)
 
-    def show_run(self, objective: Objective | None, spec, hyper: dict | None, start, buffer: RunBuffer | None,
-                 messages: list[str] | None) -> None:
-        if objective is None or spec is None:
-            for label in (self.run_label, self.lr_label, self.start_label, self.current_label, self.messages):
+    def show_run(self, spec, hyper: dict | None, facts: PointFacts | None) -> None:
+        if facts is None or spec is None:
+            for label in (self.run_label, self.lr_label, self.start_label, self.current_label):
                 label.setText("—")
             return
         self.run_label.setText(f"{spec.label} ({spec.optimizer})")
         lr = float(hyper["lr"])
-        current = buffer.last() if buffer is not None and buffer.variables == objective.variables else None
-        now_lr = float(current[2]) if current is not None and np.isfinite(current[2]) else lr
+        last = facts.last
+        now_lr = float(last[LR]) if last is not None and np.isfinite(last[LR]) else lr
         self.lr_label.setText(fmt(lr) + (f" (now {fmt(now_lr)})" if not math.isclose(now_lr, lr) else ""))
-        self.start_label.setText(verdict(objective, start, lr, spec.optimizer, hyper))
-        if current is not None and np.all(np.isfinite(current[PARAMS:])):
-            where = ", ".join(fmt(v) for v in current[PARAMS:])
-            self.current_label.setText(f"({where}): " + verdict(objective, current[PARAMS:], now_lr, spec.optimizer, hyper))
-        else:
-            self.current_label.setText("run it to see (F5)" if current is None else "the run left the finite numbers")
+        self.start_label.setText(facts.at_start)
+        self.current_label.setText(facts.at_current)
+
+    def show_messages(self, messages: list[str] | None) -> None:
+        """The diagnosis of the selected run (None: it has not ended)."""
         if messages is None:
             self.messages.setText("—")
         else:

@@ -32,7 +32,7 @@ from ..plots.style import themed_plot
 
 GRID = 200  # points of a model curve
 BOUNDARY_GRID = 120  # cells per side of the grid a decision boundary is traced on
-MAX_POINTS = 20000  # larger data sets are drawn as a seeded sample
+MAX_POINTS = 5000  # larger data sets are drawn as a seeded sample (a scatter costs ~5 µs per point to set up)
 CLASS_COLORS = ("#4c72b0", "#dd8452")
 
 
@@ -191,7 +191,8 @@ class DataView(QWidget):
         brushes = None
         if layout.mode == "boundary" and layout.target:
             classes = dataset.column(layout.target)[shown] > 0.5
-            brushes = [pg.mkBrush(CLASS_COLORS[int(c)] + "b0") for c in classes]
+            colors = [pg.mkBrush(color + "b0") for color in CLASS_COLORS[:2]]  # (one brush per class: a brush per
+            brushes = np.where(classes, colors[1], colors[0])                    # point took seconds for 20,000)
         self.scatter.setData(x=xs, y=ys, brush=brushes if brushes is not None else pg.mkBrush(120, 120, 120, 150))
         self.grid = np.linspace(*_padded(dataset.column(layout.x)), GRID if layout.mode == "curve" else BOUNDARY_GRID)
         self.grid_y = np.linspace(*_padded(dataset.column(layout.y)), BOUNDARY_GRID) if layout.y else np.empty(0)

@@ -21,7 +21,8 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QLabel, QMenu, QPlainTextEdit, QScrollArea, QToolButton, QVBoxLayout, QHBoxLayout,
                                QWidget)
 
-from ...core.expression import ExpressionError, Objective, parse_objective
+from ...core.expression import ExpressionError, Objective
+from ..objectives import OBJECTIVES
 
 DEBOUNCE_MS = 300
 MAX_SHOWN = 20000  # characters of typeset derivatives; longer ones are cut with a note
@@ -47,7 +48,7 @@ def check(text: str, variables: tuple[str, ...] | None = None, columns: tuple[st
           data_key: int = 0) -> Checked:
     """Parse, derive and typeset a loss (over the data columns, if any); never raises (runs in a worker thread)."""
     try:
-        objective = parse_objective(text, variables, columns, data).compile()
+        objective = OBJECTIVES.get(text, variables, columns, data).compile()
     except ExpressionError as error:
         return Checked(text, error=error.message, column=error.column, data_key=data_key)
     except Exception as error:  # anything else is still the text's fault, shown the same way

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ..helpers import HANG, open_example, run_to_end, type_loss, wait_idle
+from ..helpers import HANG, open_example, open_file, run_to_end, type_loss, wait_idle
 
 
 def test_closing_cancels_running_insight_work(qtbot, window):
@@ -51,7 +51,7 @@ def test_insight_settings_are_saved_in_the_scenario_and_shown_when_it_is_opened(
     assert window.document.scenario.insight == sc.InsightSettings()
     assert (insight.restarts_count.value(), insight.race_panel.budget.value(), dialog.cells.value()) == (24, 2000, 32)
     assert not window.isWindowModified()
-    assert window.files.open_path(str(path))
+    assert open_file(qtbot, window, str(path))
     qtbot.waitUntil(lambda: window.objective is not None and window.objective.text == window.document.scenario.loss)
     window.runs_panel.select(1)
     dialog = insight.show_sweeps()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..helpers import run_to_end, type_loss
+from ..helpers import refresh_insight, run_to_end, type_loss, wait_idle
 
 
 def test_optimizer_state_of_adam_and_the_velocity_arrow(qtbot, window):
@@ -13,7 +13,7 @@ def test_optimizer_state_of_adam_and_the_velocity_arrow(qtbot, window):
     run_to_end(qtbot, window)
     insight = window.insight
     qtbot.waitUntil(lambda: 0 in insight.states, timeout=10000)
-    insight.refresh_panels(force=True)
+    refresh_insight(qtbot, window)
     panel = insight.state_panel
     assert set(panel.shown) == {"exp_avg", "exp_avg_sq"}  # no AMSGrad: its max v is not in use, not shown
     headers = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
@@ -22,7 +22,7 @@ def test_optimizer_state_of_adam_and_the_velocity_arrow(qtbot, window):
     assert np.all(panel.shown["exp_avg_sq"] > 0)
     assert panel.head.isVisible()
     window.runs_panel.select(1)  # SGD with momentum: the velocity buffer
-    insight.refresh_panels(force=True)
+    refresh_insight(qtbot, window)
     assert set(panel.shown) == {"momentum_buffer"} and panel.head.isVisible()
 
 
@@ -47,12 +47,13 @@ def test_the_velocity_arrow_follows_a_change_of_axes(qtbot, window):
     run_to_end(qtbot, window)
     insight = window.insight
     qtbot.waitUntil(lambda: 1 in insight.states, timeout=10000)
-    insight.refresh_panels(force=True)
+    refresh_insight(qtbot, window)
     a, b, c = window.buffers[1].last()[-3:]
     assert insight.state_panel.line.getData()[1][0] == b
     combo = window.landscape.y_axis
     combo.setCurrentText("c")
     combo.activated.emit(combo.currentIndex())
     assert window.landscape.axes() == ("a", "c")
+    wait_idle(qtbot, insight, "panels")
     xs, ys = insight.state_panel.line.getData()
     assert (xs[0], ys[0]) == (a, c)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..helpers import open_example, run_to_end, wait_idle
+from ..helpers import open_example, refresh_insight, run_to_end, wait_idle
 
 
 def test_step_size_panel_and_diagnosis(qtbot, window):
     window.document.update_run(1, hyper={"lr": 0.1, "momentum": 0.9})  # far too large for Rosenbrock: diverges
     window.runs_panel.select(1)
     panel = window.insight.step_panel
-    window.insight.refresh_panels(force=True)
+    refresh_insight(qtbot, window)
     assert "λmax =" in panel.start_label.text() and "2(1+β)/λmax" in panel.start_label.text()
     assert "✗ overshoots" in panel.start_label.text()
     run_to_end(qtbot, window)
@@ -38,7 +38,7 @@ def test_a_run_on_scaled_columns_is_diagnosed_on_the_loss_it_sees(qtbot, window)
     assert any("overshoot" in m for m in insight.diagnoses[raw])
 
     window.runs_panel.select(scaled)
-    insight.refresh_panels(force=True)
+    refresh_insight(qtbot, window)
     assert "✓ stable" in insight.step_panel.start_label.text()
     state = insight.state_panel  # plain GD: the effective rate of every coordinate is lr itself
     rates = [float(state.table.item(r, state.table.columnCount() - 1).text()) for r in range(state.table.rowCount())]
@@ -49,7 +49,7 @@ def test_a_run_on_scaled_columns_is_diagnosed_on_the_loss_it_sees(qtbot, window)
     assert np.allclose([star["b"], star["w"]], final, atol=1e-4)
 
     window.runs_panel.select(raw)
-    insight.refresh_panels(force=True)
+    refresh_insight(qtbot, window)
     assert "✗ overshoots" in insight.step_panel.start_label.text()
     qtbot.waitUntil(lambda: not np.allclose([insight.critical.points[0].point[v] for v in ("b", "w")], final, atol=1e-2),
                     timeout=30000)
@@ -62,7 +62,7 @@ def test_no_effective_rate_for_a_run_on_batches(qtbot, window):
     panel, last = window.insight.state_panel, lambda: panel.table.columnCount() - 1
     for i, spec in enumerate(runs):
         window.runs_panel.select(i)
-        window.insight.refresh_panels(force=True)
+        refresh_insight(qtbot, window)
         rates = [panel.table.item(r, last()).text() for r in range(panel.table.rowCount())]
         if spec.batch_size:
             assert rates == ["—"] * len(rates) and "batch's gradient" in panel.title.text()

@@ -1,0 +1,62 @@
+"""Every Objective the studio builds, kept by what determines it, so a loss is derived once.
+
+Opening a file checks its loss in a background thread; the editor, asked to show that loss a moment
+later, finds it here instead of deriving it again, and so does a Run. Keys are the loss text, the
+variables, the data columns and the identity of the rows (a scaled copy of the data is other rows).
+Failures are kept too: a bad loss is refused again at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from ..core.expression import ExpressionError, Objective, parse_objective
+
+KEPT = 32
+
+
+class Objectives:
+    """A small thread-safe cache in front of `parse_objective` (call `get` from worker threads only:
+    a miss derives, which can take seconds)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple, tuple[np.ndarray | None, Objective | ExpressionError]] = OrderedDict()
+
+    @staticmethod
+    def _key(text: str, variables: tuple[str, ...] | None, columns: tuple[str, ...], data: np.ndarray | None) -> tuple:
+        return text.strip(), variables, tuple(columns), id(data) if data is not None else None
+
+    def peek(self, text: str, variables: tuple[str, ...] | None = None, columns: tuple[str, ...] = (),
+             data: np.ndarray | None = None) -> Objective | ExpressionError | None:
+        """What is known of this loss without deriving it (safe on the GUI thread)."""
+        key = self._key(text, variables, columns, data)
+        with self._lock:
+            found = self._kept.get(key)
+            if found is None or found[0] is not data:  # (an id reused by other rows)
+                return None
+            self._kept.move_to_end(key)
+            return found[1]
+
+    def get(self, text: str, variables: tuple[str, ...] | None = None, columns: tuple[str, ...] = (),
+            data: np.ndarray | None = None) -> Objective:
+        """The objective, derived now if it is not known; raises its ExpressionError."""
+        known = self.peek(text, variables, columns, data)
+        if known is None:
+            try:
+                known = parse_objective(text, variables, columns, data)
+            except ExpressionError as error:
+                known = error
+            with self._lock:
+                self._kept[self._key(text, variables, columns, data)] = (data, known)
+                while len(self._kept) > KEPT:
+                    self._kept.popitem(last=False)
+        if isinstance(known, ExpressionError):
+            raise ExpressionError(known.message, known.column)  # (a fresh one: a raised error keeps its traceback)
+        return known
+
+
+OBJECTIVES = Objectives()  # one per studio process: the editor, file opening and runs share it
