@@ -1,18 +1,20 @@
 """The open scenario: what is edited, where it lives on disk and whether it is saved.
 
-Panels never edit each other; they replace the document's (frozen) Scenario via
-`update`, and everyone redraws from the `changed` signal. Undo is not kept.
+Panels never edit each other; they replace the document's (frozen) Scenario via `update`, naming
+the kind of change, and each view listens to the kinds it draws: one signal per kind. Undo is not kept.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from ..core import scenario as sc
+from ..core.fileio import default_scenario_text
 from ..core.scenario import DataSpec, RunSpec, Scenario
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
@@ -21,8 +23,6 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 
 def default_scenario() -> Scenario:
-    from ..cli import default_scenario_text
-
     return sc.loads(default_scenario_text(), "built-in default scenario")
 
 
@@ -32,10 +32,31 @@ def run_color(scenario: Scenario, index: int) -> str:
     return color or PALETTE[index % len(PALETTE)]
 
 
+class Change(StrEnum):
+    """What an edit changed; each kind has its own signal on the Document."""
+
+    LOSS = "loss"
+    VIEW = "view"
+    RUNS = "runs"
+    STOP = "stop"
+    DATA = "data"
+    INSIGHT = "insight"  # the tools' settings: nothing drawn or running depends on them
+    META = "meta"  # name and description
+    ALL = "all"  # a whole new problem: a file, New, a preset
+
+
 class Document(QObject):
     """Holds the current Scenario, its file path and the unsaved-changes flag."""
 
-    changed = Signal(object, str)  # (scenario, what: "loss" | "view" | "runs" | "stop" | "data" | "insight" | "all")
+    replaced = Signal(object)  # Change.ALL: the scenario, all of it new
+    loss_changed = Signal(object)
+    view_changed = Signal(object)
+    runs_changed = Signal(object)
+    stop_changed = Signal(object)
+    data_changed = Signal(object)
+    insight_changed = Signal(object)
+    meta_changed = Signal(object)
+    changed = Signal(object)  # after any of the above, for views that redraw from the whole scenario
     path_changed = Signal()
     modified_changed = Signal(bool)
 
@@ -44,13 +65,20 @@ class Document(QObject):
         self.scenario = scenario or default_scenario()
         self.path: Path | None = None
         self.modified = False
+        self._signals = {Change.ALL: self.replaced, Change.LOSS: self.loss_changed, Change.VIEW: self.view_changed,
+                         Change.RUNS: self.runs_changed, Change.STOP: self.stop_changed, Change.DATA: self.data_changed,
+                         Change.INSIGHT: self.insight_changed, Change.META: self.meta_changed}
+
+    def _emit(self, change: Change, scenario: Scenario) -> None:
+        self._signals[Change(change)].emit(scenario)
+        self.changed.emit(scenario)
 
     # -- whole documents --------------------------------------------------------------
     def reset(self, scenario: Scenario, path: Path | None = None) -> None:
         self.scenario, self.path = scenario, path
         self._set_modified(False)
         self.path_changed.emit()
-        self.changed.emit(scenario, "all")
+        self._emit(Change.ALL, scenario)
 
     def load(self, path: str | Path) -> None:
         """Read a file into the document; raises ScenarioError and then leaves the document as it was."""
@@ -70,7 +98,7 @@ class Document(QObject):
         self.path_changed.emit()
 
     # -- edits ------------------------------------------------------------------------
-    def update(self, what: str, **changes: Any) -> None:
+    def update(self, change: Change, **changes: Any) -> None:
         new = replace(self.scenario, **changes)
         old = self.scenario
         same_rows = (new.data is None) == (old.data is None) and (new.data is None or new.data.dataset is old.data.dataset)
@@ -78,15 +106,15 @@ class Document(QObject):
             return
         self.scenario = new
         self._set_modified(True)
-        self.changed.emit(new, what)
+        self._emit(change, new)
 
     def update_run(self, index: int, **changes: Any) -> None:
         runs = list(self.scenario.runs)
         runs[index] = replace(runs[index], **changes)
-        self.update("runs", runs=tuple(runs))
+        self.update(Change.RUNS, runs=tuple(runs))
 
     def set_runs(self, runs: list[RunSpec]) -> None:
-        self.update("runs", runs=tuple(runs))
+        self.update(Change.RUNS, runs=tuple(runs))
 
     def set_data(self, data: DataSpec | None, **changes: Any) -> None:
         """New data (None removes it), with any other changes (a loss that fits it). Runs keep the
@@ -96,7 +124,7 @@ class Document(QObject):
                              batch_size=r.batch_size if data is not None else None,
                              replacement=r.replacement if data is not None else False)
                      for r in changes.pop("runs", self.scenario.runs))
-        self.update("data", data=data, runs=runs, **changes)
+        self.update(Change.DATA, data=data, runs=runs, **changes)
 
     def display_name(self) -> str:
         return self.path.name if self.path else "untitled.json"

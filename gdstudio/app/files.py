@@ -8,16 +8,18 @@ message and leaves the current document as it was.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from ..core.expression import ExpressionError
 from ..core.export import trajectories_csv
+from ..core.fileio import write_atomic
 from ..core.scenario import Scenario, ScenarioError, load, loads
 from .document import default_scenario
 from .objectives import OBJECTIVES
@@ -25,7 +27,8 @@ from .presets import example_files
 from .settings import add_recent, forget_recent, recent_files
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from .document import Document
+    from .session import StudioSession
 
 FILTER = "gdstudio scenarios (*.json);;All files (*)"
 
@@ -37,12 +40,15 @@ def describe(error: Exception) -> str:
 
 
 class FileActions(QObject):
+    recent_changed = Signal(list)  # the recent files, newest first
     _opened = Signal(int, str, object, str)  # token, path, Scenario or None, problem: from the reading thread
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.document = window.document
+    def __init__(self, session: StudioSession, parent: QWidget, ask_unsaved: Callable[[], str],
+                 plots: Callable[[], list]) -> None:
+        super().__init__(parent)
+        self.session, self.parent_widget = session, parent  # (the parent: what its dialogs are modal to)
+        self.document = session.document
+        self._ask_unsaved, self._plots = ask_unsaved, plots
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-open")
         self._token = 0
         self._opening: str | None = None
@@ -53,7 +59,7 @@ class FileActions(QObject):
         """True when it is fine to replace or close the document (saved, discarded or unchanged)."""
         if not self.document.modified:
             return True
-        answer = self.window.ask_unsaved()
+        answer = self._ask_unsaved()
         if answer == "save":
             return self.save()
         return answer == "discard"
@@ -61,14 +67,14 @@ class FileActions(QObject):
     # -- open -------------------------------------------------------------------------
     def new(self) -> None:
         if self.maybe_save():
-            self.window.stop_runs()
+            self.session.stop_runs()
             self.document.reset(default_scenario(), None)
 
     def open_dialog(self) -> None:
         if not self.maybe_save():
             return
         start = str(self.document.path.parent) if self.document.path else ""
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open scenario", start, FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.parent_widget, "Open scenario", start, FILTER)
         if path:
             self.open_path(path, ask=False)
 
@@ -106,13 +112,13 @@ class FileActions(QObject):
             return  # a newer open took over
         self._opening = None
         if scenario is None:
-            self.window.show_message("Cannot open the scenario", f"{path}:\n{problem}")
+            self.session.message.emit("Cannot open the scenario", f"{path}:\n{problem}")
             if not Path(path).exists() and path in recent_files():
-                self.window.update_recent(forget_recent(path))
+                self.recent_changed.emit(forget_recent(path))
             return
-        self.window.stop_runs()
+        self.session.stop_runs()
         self.document.reset(scenario, Path(path).resolve())
-        self.window.update_recent(add_recent(str(Path(path).resolve())))
+        self.recent_changed.emit(add_recent(str(Path(path).resolve())))
 
     def shutdown(self) -> None:
         """Drop an open still due and join its thread (idempotent)."""
@@ -126,9 +132,9 @@ class FileActions(QObject):
         try:
             scenario = loads(resource.read_text(encoding="utf-8"), resource.name)
         except ScenarioError as error:
-            self.window.show_message("Cannot open the example", describe(error))
+            self.session.message.emit("Cannot open the example", describe(error))
             return
-        self.window.stop_runs()
+        self.session.stop_runs()
         self.document.reset(scenario, None)  # an example is a template: saving asks for a name
 
     def fill_examples(self, menu: QMenu) -> None:
@@ -147,7 +153,7 @@ class FileActions(QObject):
 
     def save_as(self) -> bool:
         suggested = str(self.document.path or Path.cwd() / "scenario.json")
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save scenario as", suggested, FILTER)
+        path, _ = QFileDialog.getSaveFileName(self.parent_widget, "Save scenario as", suggested, FILTER)
         if not path:
             return False
         if not path.lower().endswith(".json"):
@@ -158,60 +164,55 @@ class FileActions(QObject):
         try:
             self.document.save(path)
         except OSError as error:
-            self.window.show_message("Cannot save", f"{path}:\n{error.strerror or error}")
+            self.session.message.emit("Cannot save", f"{path}:\n{error.strerror or error}")
             return False
         except ScenarioError as error:
-            self.window.show_message("Cannot save", f"{path}:\n{describe(error)}")
+            self.session.message.emit("Cannot save", f"{path}:\n{describe(error)}")
             return False
-        self.window.update_recent(add_recent(str(path.resolve())))
-        self.window.statusBar().showMessage(f"saved {path}", 4000)
+        self.recent_changed.emit(add_recent(str(path.resolve())))
+        self.session.status.emit(f"saved {path}", 4000)
         return True
 
     # -- exports ----------------------------------------------------------------------
     def export_csv(self, path: str | None = None) -> bool:
-        buffers = self.window.buffers
+        buffers = self.session.buffers
         if not buffers:
-            self.window.show_message("Nothing to export", "Run the scenario first: the CSV holds every step of every run.")
+            self.session.message.emit("Nothing to export", "Run the scenario first: the CSV holds every step of every run.")
             return False
         if path is None:
             base = self.document.path.with_suffix(".csv") if self.document.path else Path.cwd() / "trajectories.csv"
-            path, _ = QFileDialog.getSaveFileName(self.window, "Export trajectories", str(base), "CSV (*.csv)")
+            path, _ = QFileDialog.getSaveFileName(self.parent_widget, "Export trajectories", str(base), "CSV (*.csv)")
             if not path:
                 return False
         try:
-            Path(path).write_text(trajectories_csv(buffers), encoding="utf-8")  # same format as `gdstudio run --out`
+            write_atomic(path, trajectories_csv(buffers))  # the format of `gdstudio run --out`; never half a file
         except OSError as error:
-            self.window.show_message("Cannot export", f"{path}:\n{error.strerror or error}")
+            self.session.message.emit("Cannot export", f"{path}:\n{error.strerror or error}")
             return False
-        self.window.statusBar().showMessage(f"exported {path}", 4000)
+        self.session.status.emit(f"exported {path}", 4000)
         return True
 
     def export_png(self, path: str | None = None) -> bool:
         if path is None:
             base = self.document.path.with_suffix(".png") if self.document.path else Path.cwd() / "plots.png"
-            path, _ = QFileDialog.getSaveFileName(self.window, "Export plots", str(base), "PNG image (*.png)")
+            path, _ = QFileDialog.getSaveFileName(self.parent_widget, "Export plots", str(base), "PNG image (*.png)")
             if not path:
                 return False
             if not path.lower().endswith(".png"):
                 path += ".png"
         if not self.plots_image().save(path, "PNG"):
-            self.window.show_message("Cannot export", f"{path}: the image could not be written")
+            self.session.message.emit("Cannot export", f"{path}: the image could not be written")
             return False
-        self.window.statusBar().showMessage(f"exported {path}", 4000)
+        self.session.status.emit(f"exported {path}", 4000)
         return True
 
 
     def plots_image(self) -> QPixmap:
-        """The landscape, the loss curve and (with data) the fitted models, one under the other: the
-        plots alone, without the controls around them."""
-        window = self.window
-        plots = [window.landscape.plot, window.loss_curve.plot]
-        data = getattr(window, "data_actions", None)
-        if data is not None and data.dock.isVisible():
-            plots.append(data.view.plot)
-        shots = [plot.grab() for plot in plots]
+        """The plots shown (landscape, loss curve and, with data, the fitted models) one under the other:
+        the plots alone, without the controls around them."""
+        shots = [plot.grab() for plot in self._plots()]
         image = QPixmap(max(s.width() for s in shots), sum(s.height() for s in shots))
-        image.fill(window.palette().color(QPalette.ColorRole.Base))
+        image.fill(self.parent_widget.palette().color(QPalette.ColorRole.Base))
         painter = QPainter(image)
         top = 0
         for shot in shots:
@@ -221,10 +222,9 @@ class FileActions(QObject):
         return image
 
 
-def ask_unsaved(window: Any) -> str:
+def ask_unsaved(parent: QWidget, document: Document) -> str:
     """Save / Discard / Cancel, for a document with unsaved changes."""
     buttons = QMessageBox.StandardButton
-    answer = QMessageBox.question(window, "Unsaved changes",
-                                  f"Save the changes to {window.document.display_name()}?",
+    answer = QMessageBox.question(parent, "Unsaved changes", f"Save the changes to {document.display_name()}?",
                                   buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
     return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")

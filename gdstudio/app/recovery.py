@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLockFile, QObject, QSettings, QTimer
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ..core import scenario as sc
 from ..core.fileio import write_atomic
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from .session import StudioSession
 
 INTERVAL_MS = 15_000
 META_SUFFIX = ".meta.json"
@@ -106,10 +106,10 @@ def _when(stamp: object) -> str:
 class Recovery(QObject):
     """Writes the unsaved document now and then; offers it back after a crash."""
 
-    def __init__(self, window: MainWindow, interval_ms: int = INTERVAL_MS) -> None:
-        super().__init__(window)
-        self.window = window
-        self.document = window.document
+    def __init__(self, session: StudioSession, parent: QWidget, interval_ms: int = INTERVAL_MS) -> None:
+        super().__init__(parent)
+        self.session, self.parent_widget = session, parent  # (the parent: what its questions are modal to)
+        self.document = session.document
         self.folder = recovery_dir()
         self.file = self.folder / f"autosave-{os.getpid()}-{uuid.uuid4().hex[:12]}.json"
         self.meta = meta_of(self.file)
@@ -172,10 +172,10 @@ class Recovery(QObject):
         if not answer:
             return answer
         path = meta.get("path")
-        self.window.stop_runs()
+        self.session.stop_runs()
         self.document.reset(scenario, Path(path) if isinstance(path, str) and path else None)
         self.document._set_modified(True)  # recovered work is unsaved until the user saves it
-        self.window.statusBar().showMessage(f"recovered unsaved work from {when}", 8000)
+        self.session.status.emit(f"recovered unsaved work from {when}", 8000)
         return True
 
     def _ask(self, when: str, scenario: sc.Scenario) -> bool | None:
@@ -184,7 +184,7 @@ class Recovery(QObject):
         loss = scenario.loss if len(scenario.loss) <= 80 else scenario.loss[:77] + "…"
         box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work",
                           f"gdstudio did not quit cleanly on {when}. Its unsaved work can be opened again:\n\n"
-                          f"{scenario.name}\nloss {loss}\n{len(scenario.runs)} run(s)", parent=self.window)
+                          f"{scenario.name}\nloss {loss}\n{len(scenario.runs)} run(s)", parent=self.parent_widget)
         box.setStandardButtons(buttons.Open | buttons.Discard | buttons.Ignore)
         box.button(buttons.Ignore).setText("Later")
         box.setDefaultButton(buttons.Open)
@@ -193,7 +193,7 @@ class Recovery(QObject):
         if answer == buttons.Open:
             return True
         if answer == buttons.Discard:
-            sure = QMessageBox.question(self.window, "Discard unsaved work", f"Discard the work from {when} for good?",
+            sure = QMessageBox.question(self.parent_widget, "Discard unsaved work", f"Discard the work from {when} for good?",
                                         buttons.Discard | buttons.Cancel, buttons.Cancel)
             return False if sure == buttons.Discard else None
         return None

@@ -11,6 +11,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib.resources import files
 from pathlib import Path
 from typing import TextIO
 
@@ -68,6 +69,11 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[TextIO]:
 def write_atomic(path: str | os.PathLike, text: str) -> None:
     with atomic_writer(path) as stream:
         stream.write(text)
+
+
+def default_scenario_text() -> str:
+    """The built-in scenario the studio opens on (Rosenbrock, Adam vs SGD with momentum)."""
+    return files("gdstudio.resources").joinpath("default_scenario.json").read_text(encoding="utf-8")
 
 
 def new_file_mode() -> int:

@@ -47,10 +47,10 @@ def window(qtbot):
     win.ask_unsaved = lambda: "discard"
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: win.objective is not None and not win.landscape.computing, timeout=30000)
+    qtbot.waitUntil(lambda: win.session.objective is not None and not win.landscape.computing, timeout=30000)
     yield win
     win.shutdown()
-    assert not win.controller.active
+    assert not win.session.controller.active
     if win.message_box is not None:
         win.message_box.close()
     win.close()

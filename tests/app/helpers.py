@@ -12,9 +12,9 @@ HANG = 60.0  # seconds after which work counts as hung: a bound on hangs, never 
 
 
 def run_to_end(qtbot, win, timeout: int = 20000) -> None:
-    win.set_speed(math.inf)
-    win.run()
-    qtbot.waitUntil(lambda: win.state == "finished", timeout=timeout)
+    win.menus.set_speed(math.inf)
+    win.session.run()
+    qtbot.waitUntil(lambda: win.session.state == "finished", timeout=timeout)
 
 
 def type_loss(qtbot, win, text: str) -> None:
@@ -30,7 +30,7 @@ def open_example(qtbot, win, prefix: str):
     resource = next(r for title, r in example_files() if r.name.startswith(prefix))
     win.files.open_example(resource)
     loss = win.document.scenario.loss
-    qtbot.waitUntil(lambda: win.objective is not None and win.objective.text == loss, timeout=10000)
+    qtbot.waitUntil(lambda: win.session.objective is not None and win.session.objective.text == loss, timeout=10000)
     wait_drawn(qtbot, win)
     return win.document.scenario
 

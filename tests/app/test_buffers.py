@@ -59,5 +59,5 @@ def test_a_run_longer_than_the_row_limit_matches_the_cli(qtbot, window):
     run_to_end(qtbot, window, timeout=120000)
     headless = run_scenario(window.document.scenario)
     assert headless[0].trajectory.thinned
-    assert np.array_equal(window.buffers[0].rows, headless[0].trajectory.rows)
-    assert np.array_equal(window.buffers[0].steps, headless[0].trajectory.steps)
+    assert np.array_equal(window.session.buffers[0].rows, headless[0].trajectory.rows)
+    assert np.array_equal(window.session.buffers[0].steps, headless[0].trajectory.steps)

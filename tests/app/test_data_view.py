@@ -36,8 +36,8 @@ def wait_checked(qtbot, win, text_part: str) -> None:
 def open_scenario(qtbot, win, text: str) -> None:
     scenario = sc.loads(text)
     win.document.reset(scenario)
-    qtbot.waitUntil(lambda: win.objective is not None and win.objective.text == scenario.loss
-                    and win.objective.columns == scenario.data.dataset.columns, timeout=15000)
+    qtbot.waitUntil(lambda: win.session.objective is not None and win.session.objective.text == scenario.loss
+                    and win.session.objective.columns == scenario.data.dataset.columns, timeout=15000)
 
 
 def test_import_csv_shows_points_columns_and_a_fitting_loss(qtbot, window, tmp_path):
@@ -58,7 +58,7 @@ def test_import_csv_shows_points_columns_and_a_fitting_loss(qtbot, window, tmp_p
     assert "4 rows · columns x, y" in actions.view.note.text()
     wait_checked(qtbot, window, "data columns")
     assert window.editor.verdict.text() == "✔ data columns: x, y · parameters: b, w"
-    assert window.objective.columns == ("x", "y") and window.objective.variables == ("b", "w")
+    assert window.session.objective.columns == ("x", "y") and window.session.objective.variables == ("b", "w")
     # with a scenario file, the data is kept as a CSV path relative to it, and the file round-trips
     path = tmp_path / "fit.json"
     window.files._write(path)
@@ -97,10 +97,10 @@ def test_loss_curve_shows_each_runs_batch_loss(qtbot, window):
     for log in (True, False):
         curve.log.setChecked(log)
         curve.refresh()
-        for buffer, item in zip(window.buffers, curve.curves):
+        for buffer, item in zip(window.session.buffers, curve.curves):
             xs, ys = item.getOriginalDataset()
             assert np.array_equal(xs, buffer.steps) and np.array_equal(ys, buffer.rows[:, BATCH_LOSS]), buffer.label
-    batch, sgd = window.buffers[0], window.buffers[1]
+    batch, sgd = window.session.buffers[0], window.session.buffers[1]
     assert np.array_equal(batch.rows[:, BATCH_LOSS], batch.rows[:, LOSS])  # full batch: the loss itself
     noisy = sgd.rows[:-1, BATCH_LOSS] != sgd.rows[:-1, LOSS]
     assert noisy.all()  # SGD: one row's loss, not the data set's
@@ -120,7 +120,7 @@ def test_batch_sgd_minibatch_and_scaled_runs_draw_their_fits(qtbot, window):
     dataset = scenario.data.dataset
     x = dataset.column("x")
     assert len(view.curves) == 4
-    for i, (buffer, run, curve) in enumerate(zip(window.buffers, headless, view.curves)):
+    for i, (buffer, run, curve) in enumerate(zip(window.session.buffers, headless, view.curves)):
         assert np.array_equal(buffer.rows, run.trajectory.rows)  # the GUI's runs are the engine's, bit for bit
         gx, gy = curve.getData()
         assert gx is not None and len(gx) == 200 and np.isfinite(gy).all()
@@ -140,14 +140,14 @@ def test_two_blobs_draw_a_decision_boundary(qtbot, window):
     scenario = window.document.scenario
     assert scenario.data.target == "label" and scenario.data.model == "sigmoid(w1*x1 + w2*x2 + b)"
     assert scenario.loss.startswith("mean(softplus(")
-    qtbot.waitUntil(lambda: window.objective is not None and window.objective.columns == ("x1", "x2", "label"), timeout=15000)
+    qtbot.waitUntil(lambda: window.session.objective is not None and window.session.objective.columns == ("x1", "x2", "label"), timeout=15000)
     window.document.update("stop", stop=sc.StopRules(max_steps=200))
     run_to_end(qtbot, window)
     view = window.data_actions.view
     assert view.layout_.mode == "boundary"
     brushes = {b.color().name() for b in view.scatter.data["brush"]}
     assert len(brushes) == 2  # the two classes in two colours
-    for buffer, curve in zip(window.buffers, view.curves):
+    for buffer, curve in zip(window.session.buffers, view.curves):
         bx, by = curve.getData()
         assert bx is not None and np.isfinite(bx).sum() > 10
         b, w1, w2 = buffer.last()[PARAMS:]
@@ -239,7 +239,7 @@ def test_selecting_a_scaled_run_shows_the_loss_in_its_units(qtbot, window):
     B, W = np.meshgrid(field.xs, field.ys)  # axes: b, w
     expected = ((W[..., None] * xs + B[..., None] - y) ** 2).mean(axis=-1)
     assert np.allclose(field.z, expected)
-    b, w = window.buffers[3].last()[PARAMS:]
+    b, w = window.session.buffers[3].last()[PARAMS:]
     assert field.xs[0] <= b <= field.xs[-1] and field.ys[0] <= w <= field.ys[-1]  # the view holds its path
     opacity = [path.opacity() for path in window.landscape._paths]  # the raw runs' paths are in other units: faded
     assert opacity == [0.25, 0.25, 0.25, 1.0]

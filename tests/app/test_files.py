@@ -29,11 +29,11 @@ def test_save_reopen_replay_matches_the_cli(qtbot, window, tmp_path):
     window.files.new()
     assert window.document.path is None
     assert open_file(qtbot, window, str(path))
-    qtbot.waitUntil(lambda: window.objective is not None and window.objective.text == window.document.scenario.loss)
+    qtbot.waitUntil(lambda: window.session.objective is not None and window.session.objective.text == window.document.scenario.loss)
     assert window.document.scenario == sc.load(path)
     run_to_end(qtbot, window)
     headless = run_scenario(sc.load(path))
-    for buffer, run in zip(window.buffers, headless):
+    for buffer, run in zip(window.session.buffers, headless):
         assert np.array_equal(buffer.rows, run.trajectory.rows)
     out = tmp_path / "gui.csv"
     assert window.files.export_csv(str(out))
@@ -41,7 +41,7 @@ def test_save_reopen_replay_matches_the_cli(qtbot, window, tmp_path):
     done = subprocess.run([sys.executable, "-m", "gdstudio", "run", str(path), "--out", str(cli)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert out.read_text() == cli.read_text() == trajectories_csv(headless)
-    assert str(path.resolve()) in [a.toolTip() for a in window.recent_menu.actions()]
+    assert str(path.resolve()) in [a.toolTip() for a in window.menus.recent_menu.actions()]
 
 
 def test_bad_file_shows_a_message_and_keeps_the_document(qtbot, window, tmp_path):
@@ -135,13 +135,13 @@ def test_export_png(qtbot, window, tmp_path):
 
 
 def test_close_while_running_joins_the_worker(qtbot, window):
-    window.set_speed(10)
-    window.run()
-    qtbot.waitUntil(lambda: window.state == "running", timeout=10000)
-    thread = window.controller._thread
+    window.menus.set_speed(10)
+    window.session.run()
+    qtbot.waitUntil(lambda: window.session.state == "running", timeout=10000)
+    thread = window.session.controller._thread
     assert thread is not None and thread.isRunning()
     assert window.close()
-    assert not window.controller.active and not thread.isRunning()
+    assert not window.session.controller.active and not thread.isRunning()
 
 
 def test_geometry_is_remembered(qtbot, window):
@@ -166,14 +166,14 @@ def test_launch_closed_during_a_run_exits_cleanly(tmp_path):
         app = QApplication(["gdstudio"])  # so the timers below have an event loop; launch() reuses it
         def drive():
             win = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "studio")
-            win.set_speed(math.inf)
+            win.menus.set_speed(math.inf)
             win.ask_unsaved = lambda: "discard"
             win.document.update("stop", stop=win.document.scenario.stop.__class__(max_steps=10**9, grad_tol=None))
-            win.run()
+            win.session.run()
             poll = QTimer(win, interval=50)
             def check():
-                if win.buffers and len(win.buffers[0]) > 1000:  # running for real (after compiling)
-                    print("state", win.state, True)
+                if win.session.buffers and len(win.session.buffers[0]) > 1000:  # running for real (after compiling)
+                    print("state", win.session.state, True)
                     poll.stop()
                     QTimer.singleShot(300, win.close)
             poll.timeout.connect(check)
@@ -200,12 +200,15 @@ def test_launch_with_a_bad_file_falls_back_to_the_default(tmp_path):
         QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, {str(tmp_path)!r})
         from gdstudio.cli import main as cli_main
         app = QApplication(["gdstudio"])
-        def look():
-            win = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "studio")
+        def look():  # (the file is read in a background thread: look once its verdict is on screen)
+            win = next((w for w in QApplication.topLevelWidgets() if w.objectName() == "studio"), None)
+            if win is None or win.files.opening or win.message_box is None:
+                QTimer.singleShot(50, look)
+                return
             print("TITLE", win.windowTitle())
             print("MESSAGE", win.message_box.text().replace("\\n", " | "))
             win.close()
-        QTimer.singleShot(800, look)
+        QTimer.singleShot(50, look)
         sys.exit(cli_main([{str(bad)!r}]))
     """)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
@@ -220,10 +223,10 @@ def test_a_recent_file_that_is_gone_leaves_the_menu(qtbot, window, tmp_path):
     assert window.files._write(path)
 
     def recent() -> list[str]:
-        return [a.toolTip() for a in window.recent_menu.actions()]
+        return [a.toolTip() for a in window.menus.recent_menu.actions()]
 
     assert str(path.resolve()) in recent()
     path.unlink()
-    next(a for a in window.recent_menu.actions() if a.toolTip() == str(path.resolve())).trigger()
+    next(a for a in window.menus.recent_menu.actions() if a.toolTip() == str(path.resolve())).trigger()
     qtbot.waitUntil(lambda: not window.files.opening)
     assert "No such file" in window.message_box.text() and str(path.resolve()) not in recent()

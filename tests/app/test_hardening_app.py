@@ -85,12 +85,12 @@ def _launch_and_signal(tmp_path, signum):
         app = QApplication(["gdstudio"])
         def drive():
             win = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "studio")
-            win.set_speed(math.inf)
+            win.menus.set_speed(math.inf)
             win.document.update("stop", stop=win.document.scenario.stop.__class__(max_steps=10**9, grad_tol=None))
-            win.run()
+            win.session.run()
             poll = QTimer(win, interval=50)
             def check():
-                if win.buffers and len(win.buffers[0]) > 1000:
+                if win.session.buffers and len(win.session.buffers[0]) > 1000:
                     open({str(tmp_path / "running")!r}, "w").close()
                     poll.stop()
             poll.timeout.connect(check)
@@ -135,9 +135,9 @@ def test_twenty_runs_at_once(qtbot, window):
     assert len(window.document.scenario.runs) == 20
     run_to_end(qtbot, window, timeout=60000)
     headless = run_scenario(window.document.scenario)
-    assert len(window.buffers) == 20
+    assert len(window.session.buffers) == 20
     table = window.runs_panel.table
-    for i, (buffer, run) in enumerate(zip(window.buffers, headless)):
+    for i, (buffer, run) in enumerate(zip(window.session.buffers, headless)):
         assert buffer.status == run.status != "running"
         assert np.array_equal(buffer.rows, run.trajectory.rows)
         assert table.topLevelItem(i).text(4) == run.status
@@ -151,28 +151,28 @@ def _qthreads() -> int:
 
 
 def test_starting_and_cancelling_100_times_leaks_no_threads(qtbot, window):
-    window.set_speed(math.inf)
-    window.run()
-    qtbot.waitUntil(lambda: window.state in ("running", "finished"), timeout=10000)  # threads exist now
-    window.reset()
+    window.menus.set_speed(math.inf)
+    window.session.run()
+    qtbot.waitUntil(lambda: window.session.state in ("running", "finished"), timeout=10000)  # threads exist now
+    window.session.reset()
     threads, qthreads = threading.active_count(), _qthreads()
     for i in range(100):
-        window.run(restart=True)
+        window.session.run(restart=True)
         if i % 10 == 0:
             qtbot.wait(5)  # some get to run, some are cancelled while starting
-        window.reset() if i % 2 else window.stop_runs()
+        window.session.reset() if i % 2 else window.session.stop_runs()
     QCoreApplication.processEvents()  # (every worker is joined: their late signals are delivered now, and dropped)
-    assert not window.controller.active
+    assert not window.session.controller.active
     assert threading.active_count() <= threads and _qthreads() <= qthreads
     run_to_end(qtbot, window)  # and it still works
-    assert window.buffers[0].status == run_scenario(window.document.scenario)[0].status
+    assert window.session.buffers[0].status == run_scenario(window.document.scenario)[0].status
 
 
 def test_a_diverging_run_never_puts_inf_or_nan_in_the_plots(qtbot, window):
     window.document.update_run(1, hyper={"lr": 0.1})
     window.document.update("stop", stop=sc.StopRules(max_steps=5000, divergence=None))  # runs until the loss is inf/nan
     run_to_end(qtbot, window)
-    buffer = window.buffers[1]
+    buffer = window.session.buffers[1]
     assert buffer.status == "diverged" and not np.isfinite(buffer.rows[-1]).all()
     for log in (True, False):
         window.loss_curve.log.setChecked(log)

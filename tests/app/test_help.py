@@ -31,7 +31,7 @@ def test_help_panel_shows_the_selected_optimizers_formula(qtbot, window):
 
 
 def test_examples_menu_shows_titles_and_descriptions(window):
-    actions = [a for a in window.examples_menu.actions() if a.isEnabled()]
+    actions = [a for a in window.menus.examples_menu.actions() if a.isEnabled()]
     examples = example_files()
     assert len(actions) == len(examples) >= 10
     for action, (_title, resource) in zip(actions, examples):
@@ -44,7 +44,7 @@ def test_opening_an_example_shows_its_description(qtbot, window):
     resource = next(r for _t, r in example_files() if r.name.startswith("02_"))
     scenario = loads(resource.read_text(encoding="utf-8"), resource.name)
     assert scenario.description
-    action = next(a for a in window.examples_menu.actions() if a.text().replace("&&", "&") == scenario.name)
+    action = next(a for a in window.menus.examples_menu.actions() if a.text().replace("&&", "&") == scenario.name)
     action.trigger()
     assert window.document.scenario.name == scenario.name
     assert window.help.dock.isVisible()

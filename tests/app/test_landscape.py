@@ -56,5 +56,5 @@ def test_starts_are_marked_before_a_run_and_follow_a_click(qtbot, window):
     assert abs(moved[0] - 0.5) < 0.03 and abs(moved[1] - 1.5) < 0.03
     run_to_end(qtbot, window)
     assert planned() == []  # the run's own ○ markers take over
-    window.reset()
+    window.session.reset()
     assert len(planned()) == len(window.document.scenario.runs)

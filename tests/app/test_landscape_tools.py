@@ -14,7 +14,7 @@ def test_gradient_arrows_toggle_and_point_downhill(qtbot, window):
     xs, ys = landscape.arrows.getData()
     assert landscape.arrows.isVisible() and len(xs) > 100
     shaft_x, shaft_y = xs.reshape(-1, 7)[:, :2], ys.reshape(-1, 7)[:, :2]  # shaft start, end per arrow
-    objective = window.objective
+    objective = window.session.objective
     start, end = objective.loss(shaft_x[:, 0], shaft_y[:, 0]), objective.loss(shaft_x[:, 1], shaft_y[:, 1])
     assert np.mean(end < start) > 0.9  # along −∇ the loss goes down
     key = landscape._arrows_for

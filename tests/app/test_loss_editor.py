@@ -31,23 +31,23 @@ def test_run_refuses_while_an_edit_on_screen_is_invalid(qtbot, window):
     from .test_runs_panel import set_field
 
     type_loss(qtbot, window, "x^2 + y^")
-    window.run()
-    assert window.state == "idle" and not window.buffers
+    window.session.run()
+    assert window.session.state == "idle" and not window.session.buffers
     assert window.message_box.text() == ("The loss shown has an error (the expression ends too early at column 9)."
                                          " Fix it, or undo the edit, and run again.")
     assert window.statusBar().currentMessage().startswith("Not run: The loss shown has an error")  # (said once)
     window.editor.editor.insertPlainText("2")  # "x^2 + y^2": valid, but Run comes before its check
     assert window.editor.busy
-    window.run()
-    assert window.state == "idle" and "still being checked" in window.message_box.text()
+    window.session.run()
+    assert window.session.state == "idle" and "still being checked" in window.message_box.text()
     type_loss(qtbot, window, "x^2 + y^2")
     window.runs_panel.select(0)
     set_field(qtbot, window.runs_panel.editor.hyper.field("lr"), "0")
-    window.step()
-    assert window.state == "idle" and "A setting shown is not valid (lr: must be > 0, got 0)" in window.message_box.text()
+    window.session.step()
+    assert window.session.state == "idle" and "A setting shown is not valid (lr: must be > 0, got 0)" in window.message_box.text()
     set_field(qtbot, window.runs_panel.editor.hyper.field("lr"), "0.1")
-    window.step()
-    qtbot.waitUntil(lambda: bool(window.buffers) and window.buffers[0].steps_done == 1, timeout=10000)
+    window.session.step()
+    qtbot.waitUntil(lambda: bool(window.session.buffers) and window.session.buffers[0].steps_done == 1, timeout=10000)
 
 
 def test_typing_fast_checks_only_the_final_text(qtbot, window):

@@ -21,7 +21,7 @@ def choose(qtbot, win, name: str) -> None:
     menu = presets_menu(win)
     action = next(a for a in menu.actions() if a.text() == name)
     action.trigger()
-    qtbot.waitUntil(lambda: win.objective is not None and win.objective.text == preset_by_name(name).loss
+    qtbot.waitUntil(lambda: win.session.objective is not None and win.session.objective.text == preset_by_name(name).loss
                     and not win.editor.busy, timeout=15000)
     wait_drawn(qtbot, win)
 

@@ -13,8 +13,8 @@ from .helpers import open_file, run_to_end
 def test_run_to_completion_shows_status_and_plots_every_step(qtbot, window):
     run_to_end(qtbot, window)
     headless = run_scenario(window.document.scenario)
-    assert [b.status for b in window.buffers] == [r.status for r in headless]
-    for buffer, run, curve, path in zip(window.buffers, headless, window.loss_curve.curves, window.landscape._paths):
+    assert [b.status for b in window.session.buffers] == [r.status for r in headless]
+    for buffer, run, curve, path in zip(window.session.buffers, headless, window.loss_curve.curves, window.landscape._paths):
         assert np.array_equal(buffer.rows, run.trajectory.rows)  # bit for bit
         xs, ys = curve.getOriginalDataset()  # a min/max envelope of every step (runs are longer than 2048 steps)
         assert len(run.trajectory) - 2 <= xs[-1] <= len(run.trajectory) - 1 and len(xs) <= len(run.trajectory)
@@ -30,70 +30,70 @@ def test_run_to_completion_shows_status_and_plots_every_step(qtbot, window):
     status = window.status_label.text()
     assert status.startswith(f"Adam · step {headless[0].steps:,} · loss")
     assert headless[0].reason in status and status.endswith("[finished]")
-    assert trajectories_csv(window.buffers) == trajectories_csv(headless)
+    assert trajectories_csv(window.session.buffers) == trajectories_csv(headless)
 
 
 def test_pause_step_resume_and_reset(qtbot, window):
-    window.set_speed(30)
-    window.run()
-    qtbot.waitUntil(lambda: bool(window.buffers) and len(window.buffers[0]) > 2, timeout=10000)
-    window.pause()
+    window.menus.set_speed(30)
+    window.session.run()
+    qtbot.waitUntil(lambda: bool(window.session.buffers) and len(window.session.buffers[0]) > 2, timeout=10000)
+    window.session.pause()
     qtbot.wait(100)
-    steps = len(window.buffers[0])
+    steps = len(window.session.buffers[0])
     qtbot.wait(200)
-    assert len(window.buffers[0]) == steps and window.state == "paused"
+    assert len(window.session.buffers[0]) == steps and window.session.state == "paused"
     window.redraw()
     assert window.runs_panel.table.topLevelItem(0).text(4) == "paused"
     assert window.status_label.text().endswith("[paused]") and "running" not in window.status_label.text()
-    window.step()
-    qtbot.waitUntil(lambda: len(window.buffers[0]) == steps + 1, timeout=5000)
-    window.set_speed(math.inf)
-    window.run()
-    qtbot.waitUntil(lambda: window.state == "finished", timeout=20000)
+    window.session.step()
+    qtbot.waitUntil(lambda: len(window.session.buffers[0]) == steps + 1, timeout=5000)
+    window.menus.set_speed(math.inf)
+    window.session.run()
+    qtbot.waitUntil(lambda: window.session.state == "finished", timeout=20000)
     headless = run_scenario(window.document.scenario)
-    assert np.array_equal(window.buffers[0].rows, headless[0].trajectory.rows)  # pausing never changes results
-    window.reset()
-    assert window.buffers == [] and window.state == "idle" and window.status_label.text().startswith("ready")
+    assert np.array_equal(window.session.buffers[0].rows, headless[0].trajectory.rows)  # pausing never changes results
+    window.session.reset()
+    assert window.session.buffers == [] and window.session.state == "idle" and window.status_label.text().startswith("ready")
 
 
 def test_each_step_from_idle_takes_one_update(qtbot, window):
     """Lesson 1 is stepped by hand: the first press already shows θ after one update, not just the start."""
-    window.step()
-    qtbot.waitUntil(lambda: bool(window.buffers) and window.buffers[0].steps_done == 1, timeout=10000)
-    assert len(window.buffers[0]) == 2
+    window.session.step()
+    qtbot.waitUntil(lambda: bool(window.session.buffers) and window.session.buffers[0].steps_done == 1, timeout=10000)
+    assert len(window.session.buffers[0]) == 2
     qtbot.waitUntil(lambda: window.status_label.text().startswith("Adam · step 1 ·"), timeout=5000)
-    window.step()
-    qtbot.waitUntil(lambda: window.buffers[0].steps_done == 2, timeout=5000)
+    window.session.step()
+    qtbot.waitUntil(lambda: window.session.buffers[0].steps_done == 2, timeout=5000)
     headless = run_scenario(window.document.scenario, max_steps=2)
-    assert np.array_equal(window.buffers[0].rows, headless[0].trajectory.rows)
+    assert np.array_equal(window.session.buffers[0].rows, headless[0].trajectory.rows)
 
 
 def test_new_run_cancels_the_old_one(qtbot, window):
-    window.set_speed(10)
-    window.run()
-    qtbot.waitUntil(lambda: window.state == "running" and bool(window.buffers), timeout=10000)
-    first = window.controller._worker
-    window.run(restart=True)
-    assert window.controller._worker is not first
+    window.menus.set_speed(10)
+    window.session.run()
+    qtbot.waitUntil(lambda: window.session.state == "running" and bool(window.session.buffers), timeout=10000)
+    first = window.session.controller._worker
+    window.session.run(restart=True)
+    assert window.session.controller._worker is not first
     run_to_end(qtbot, window)
-    assert len(window.buffers[0]) == len(run_scenario(window.document.scenario)[0].trajectory)
+    assert len(window.session.buffers[0]) == len(run_scenario(window.document.scenario)[0].trajectory)
 
 
 def test_editing_while_running_restarts_with_the_edit(qtbot, window):
-    window.set_speed(100)
-    window.run()
-    qtbot.waitUntil(lambda: window.state == "running" and bool(window.buffers), timeout=10000)
+    window.menus.set_speed(100)
+    window.session.run()
+    qtbot.waitUntil(lambda: window.session.state == "running" and bool(window.session.buffers), timeout=10000)
     window.document.update_run(0, hyper={"lr": 0.05})
-    window.set_speed(math.inf)
-    qtbot.waitUntil(lambda: window.state == "finished", timeout=20000)
+    window.menus.set_speed(math.inf)
+    qtbot.waitUntil(lambda: window.session.state == "finished", timeout=20000)
     headless = run_scenario(window.document.scenario)
-    assert np.array_equal(window.buffers[0].rows, headless[0].trajectory.rows)
+    assert np.array_equal(window.session.buffers[0].rows, headless[0].trajectory.rows)
 
 
 def test_diverging_run_reports_its_reason(qtbot, window):
     window.document.update_run(1, hyper={"lr": 0.1})
     run_to_end(qtbot, window)
-    buffer = window.buffers[1]
+    buffer = window.session.buffers[1]
     assert buffer.status == "diverged" and buffer.reason.startswith("diverged at step")
     assert window.runs_panel.table.topLevelItem(1).text(4) == "diverged"
 
@@ -119,7 +119,7 @@ def test_epoch_axis_for_runs_on_a_data_set(qtbot, window):
     assert not window.loss_curve.x_unit.isEnabled()  # no data set: steps only
     path = Path(__file__).resolve().parents[2] / "scenarios" / "03_batch_sgd_minibatch.json"
     assert open_file(qtbot, window, str(path))
-    qtbot.waitUntil(lambda: window.objective is not None and window.objective.text == window.document.scenario.loss)
+    qtbot.waitUntil(lambda: window.session.objective is not None and window.session.objective.text == window.document.scenario.loss)
     run_to_end(qtbot, window)
     scenario = sc.load(path)
     rows = scenario.data.dataset.rows

@@ -53,16 +53,16 @@ def test_non_finite_start_or_clip_is_explained_and_not_applied(qtbot, window):
 def test_removing_every_run_while_running_leaves_nothing_drawn(qtbot, window):
     import math
 
-    window.set_speed(30)
-    window.run()
-    qtbot.waitUntil(lambda: bool(window.buffers) and len(window.buffers[0]) > 2, timeout=10000)
+    window.menus.set_speed(30)
+    window.session.run()
+    qtbot.waitUntil(lambda: bool(window.session.buffers) and len(window.session.buffers[0]) > 2, timeout=10000)
     panel = window.runs_panel
     while window.document.scenario.runs:
         qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
-    assert window.state == "idle" and window.buffers == [] and not window.controller.active
+    assert window.session.state == "idle" and window.session.buffers == [] and not window.session.controller.active
     assert window.landscape._paths == [] and window.loss_curve.curves == []
     assert not panel.editor.isEnabled() and panel.editor.label.text() == ""
-    window.set_speed(math.inf)
+    window.menus.set_speed(math.inf)
 
 
 def test_add_duplicate_remove(qtbot, window):
@@ -104,8 +104,8 @@ def test_twenty_runs_get_twenty_colours_and_a_legend_that_fits(qtbot, window):
     window.document.set_runs([replace(base, label=f"r{i}", color=None) for i in range(20)])
     assert len({run_color(window.document.scenario, i) for i in range(20)}) == 20
     window.document.update("stop", stop=window.document.scenario.stop.__class__(max_steps=5))
-    window.set_speed(float("inf"))
-    window.run()
-    qtbot.waitUntil(lambda: window.state == "finished", timeout=20000)
+    window.menus.set_speed(float("inf"))
+    window.session.run()
+    qtbot.waitUntil(lambda: window.session.state == "finished", timeout=20000)
     legend = window.loss_curve.item.legend
     assert legend.columnCount == 3 and len(legend.items) == 20

@@ -1,7 +1,7 @@
 """Insight tools in the studio: critical points, step-size diagnosis, sweeps, basins, race, optimizer
 state and random restarts (issue 6), over the tested core in gdstudio.core.analysis / sweeps.
 
-`Insight(window)` adds an Insight menu, a dock (Step size · Optimizer state · Race), overlays on the
+`Insight(session, window, landscape, runs_panel)` adds an Insight menu, a dock (Step size · Optimizer state · Race), overlays on the
 landscape and a progress bar with Cancel in the status bar. Every core computation runs on the
 TaskRunner's pool threads; only the GUI thread touches widgets. `shutdown()` cancels and joins.
 """
@@ -14,24 +14,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QScrollArea,
-    QSpinBox,
-    QTabWidget,
-    QWidget,
-    QWidgetAction,
-)
+from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QProgressBar, QPushButton,
+                               QScrollArea, QSpinBox, QTabWidget, QWidget, QWidgetAction)
 
 from ...core.optimizers import optimizer
 from ...core.scenario import BASINS_LIMITS, RESTARTS_LIMITS
 from .basins import BasinsOverlay
-from .common import Context, show_value
+from .common import show_value
 from .critical_points import CriticalPointsOverlay
 from .optimizer_state import OptimizerStatePanel, on_batches
 from .race import RacePanel
@@ -41,7 +30,9 @@ from .sweep_dialog import SweepDialog
 from .tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..panels.runs_panel import RunsPanel
+    from ..plots.landscape import Landscape
+    from ..session import StudioSession
 
 PANEL_MS = 200  # live panels (step size at the current point, optimizer state) refresh at most this often
 
@@ -89,19 +80,18 @@ def _scrolled(panel: QWidget) -> QScrollArea:
 
 
 class Insight(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, session: StudioSession, window: QMainWindow, landscape: Landscape, runs_panel: RunsPanel) -> None:
         super().__init__(window)
-        self.window = window
-        self.context = Context(window)
+        self.session, self.window, self.runs_panel = session, window, runs_panel  # (the window: where the dock and menu go)
         self.tasks = TaskRunner(self)
         self.task_bar = TaskBar(self.cancel)
         window.statusBar().addPermanentWidget(self.task_bar)
-        self.critical = CriticalPointsOverlay(self.context, self.tasks, self.status)
-        self.basins = BasinsOverlay(self.context, self.tasks, self.status, self.task_bar.set)
-        self.restarts = RestartsOverlay(self.context, self.tasks, self.status, self.task_bar.set)
+        self.critical = CriticalPointsOverlay(session, landscape, self.tasks, self.status)
+        self.basins = BasinsOverlay(session, landscape, self.tasks, self.status, self.task_bar.set)
+        self.restarts = RestartsOverlay(session, landscape, self.tasks, self.status, self.task_bar.set)
         self.step_panel = StepSizePanel()
-        self.state_panel = OptimizerStatePanel(window.landscape)
-        self.race_panel = RacePanel(self.context, self.tasks, self.status, self.task_bar.set)
+        self.state_panel = OptimizerStatePanel(landscape)
+        self.race_panel = RacePanel(session, landscape, self.tasks, self.status, self.task_bar.set)
         self.tabs = QTabWidget(objectName="insightTabs")
         self.tabs.addTab(_scrolled(self.step_panel), "Step size")
         self.tabs.addTab(self.state_panel, "Optimizer state")
@@ -121,16 +111,17 @@ class Insight(QObject):
         self._basins_for = None
         self._build_menu()
 
-        window.editor.objective_ready.connect(lambda _o: self._problem_changed())
-        window.document.changed.connect(self._document_changed)
-        window.runs_panel.selection_changed.connect(lambda _i: self._selection_changed())
-        window.controller.started.connect(self._runs_started)
-        window.controller.finished.connect(self._runs_finished)
-        window.reset_action.triggered.connect(self.race_panel.paths.clear)
-        if hasattr(window.controller, "kernel_state"):
-            window.controller.kernel_state.connect(self._kernel_state)
-        for combo in (window.landscape.x_axis, window.landscape.y_axis):
-            combo.activated.connect(lambda _i: self._axes_changed())
+        document = session.document
+        session.objective_changed.connect(lambda _o: self._problem_changed())
+        document.loss_changed.connect(lambda _s: self._problem_changed(new_loss=True))  # (before or after the objective)
+        document.view_changed.connect(lambda _s: self._problem_changed(new_loss=False))
+        document.replaced.connect(lambda _s: self._show_settings())  # (the editor derives its loss: objective_changed)
+        document.runs_changed.connect(lambda _s: self._selection_changed())
+        session.selection_changed.connect(lambda _i: self._selection_changed())
+        session.buffers_changed.connect(self._buffers_changed)
+        session.runs_finished.connect(self._runs_finished)
+        session.kernel_state.connect(self._kernel_state)
+        session.axes_changed.connect(lambda _axes: self._axes_changed())
         self.timer = QTimer(self, interval=PANEL_MS)
         self.timer.timeout.connect(self.refresh_panels)
         self.timer.timeout.connect(self.critical.follow_slice)
@@ -186,9 +177,9 @@ class Insight(QObject):
         layout = QHBoxLayout(box)
         layout.setContentsMargins(24, 2, 8, 2)
         spin = QSpinBox(minimum=limits[0], maximum=limits[1], objectName=f"{key}Spin")
-        show_value(spin, getattr(self.context.insight, key))
+        show_value(spin, getattr(self.session.insight, key))
         spin.setToolTip(tip + " (saved in the scenario)")
-        spin.valueChanged.connect(lambda v: self.context.set_insight(**{key: v}))
+        spin.valueChanged.connect(lambda v: self.session.set_insight(**{key: v}))
         layout.addWidget(QLabel(text))
         layout.addWidget(spin)
         action = QWidgetAction(menu)
@@ -198,7 +189,7 @@ class Insight(QObject):
 
     # -- helpers ----------------------------------------------------------------------
     def status(self, text: str) -> None:
-        self.window.statusBar().showMessage(text, 12000)
+        self.session.status.emit(text, 12000)
 
     def cancel(self, name: str) -> None:
         self.tasks.cancel(name)
@@ -211,7 +202,7 @@ class Insight(QObject):
 
     def show_sweeps(self) -> SweepDialog:
         if self.sweep_dialog is None:
-            self.sweep_dialog = SweepDialog(self.context, self.tasks, self.window)
+            self.sweep_dialog = SweepDialog(self.session, self.tasks, self.window)
         self.sweep_dialog.prepare()
         if self.sweep_dialog.isVisible():
             self.sweep_dialog.raise_()  # (a native window: only when it is already open behind)
@@ -223,10 +214,10 @@ class Insight(QObject):
         self.tabs.setCurrentWidget(self.race_panel)
         self.race_panel.run()
 
-    # -- the window changed -----------------------------------------------------------
+    # -- the session changed -----------------------------------------------------------
     def _problem_changed(self, new_loss: bool = True) -> None:
         self.critical.refresh()
-        if self.basins.enabled and len(self.context.axes()) != 2:  # (a loss of one variable has no basins to colour)
+        if self.basins.enabled and len(self.session.axes) != 2:  # (a loss of one variable has no basins to colour)
             self.basins_action.setChecked(False)
             self.status("basins: off — they need a loss of two or more variables")
         self.basins.stale()
@@ -239,19 +230,9 @@ class Insight(QObject):
             self.race_panel.paths.clear()
         self.refresh_panels(force=True)
 
-    def _document_changed(self, _scenario, what: str) -> None:
-        if what in ("view", "loss"):  # (a new loss may be announced before or after the document has it)
-            self._problem_changed(new_loss=what == "loss")
-            return
-        if what == "all":  # (the editor parses the new loss and announces it: objective_ready)
-            self._show_settings()
-            return
-        if what == "runs":
-            self._selection_changed()
-
     def _show_settings(self) -> None:
         """Every tool's boxes show the opened scenario's settings."""
-        insight = self.context.insight
+        insight = self.session.insight
         show_value(self.restarts_count, insight.restarts)
         show_value(self.basins_grid, insight.basins_resolution)
         self.race_panel.show_settings()
@@ -259,7 +240,7 @@ class Insight(QObject):
             self.sweep_dialog.show_settings()
 
     def _selection_changed(self) -> None:
-        spec = self.context.selected()
+        spec = self.session.selected()
         key = None if spec is None else replace(spec, label="", color=None, start={})  # (what basins depend on)
         if self.basins.enabled and key != self._basins_for:
             self.basins.stale()
@@ -277,7 +258,9 @@ class Insight(QObject):
         self.refresh_panels(force=True)  # (the velocity arrow, on the new axes)
 
     # -- runs -------------------------------------------------------------------------
-    def _runs_started(self, _runs) -> None:
+    def _buffers_changed(self, buffers: list) -> None:
+        if not buffers:  # a reset: the race's paths go with the runs
+            self.race_panel.paths.clear()
         self.states = {}
         self.diagnoses = None
         self.tasks.cancel("diagnose")
@@ -288,52 +271,52 @@ class Insight(QObject):
             self.states[index] = state
 
     def _runs_finished(self, _error: str) -> None:
-        window = self.window
-        scenario = getattr(window, "_running", None) or window.document.scenario
-        objective = self.context.objective()
-        if objective is None or objective.text != scenario.loss or not window.buffers:
+        session = self.session
+        scenario, buffers = session.running or session.scenario, session.buffers
+        objective = session.document_objective()
+        if objective is None or objective.text != scenario.loss or not buffers:
             return
-        specs = list(scenario.runs[: len(window.buffers)])
+        specs = list(scenario.runs[: len(buffers)])
         try:
             hypers = [optimizer(s.optimizer).check(s.hyper) for s in specs]
         except ValueError:
             return
-        trajectories = [snapshot(b) if len(b) and b.variables == objective.variables else None for b in window.buffers]
-        losses = [self.context.loss_of(s) for s in specs]
+        trajectories = [snapshot(b) if len(b) and b.variables == objective.variables else None for b in buffers]
+        losses = [self.session.loss_of(s) for s in specs]
         minima = (self.critical.loss, [p.loss for p in self.critical.points if p.kind == "minimum"])
         self.tasks.start("diagnose", lambda task: diagnose(losses, trajectories, specs, hypers, minima), self._diagnosed,
                          lambda error: self.status(f"diagnosis: {error}"))
 
     def _diagnosed(self, messages: list[list[str]]) -> None:
         self.diagnoses = messages
-        table = self.window.runs_panel.table
-        for i, (buffer, found) in enumerate(zip(self.window.buffers, messages)):
+        table = self.runs_panel.table
+        for i, (buffer, found) in enumerate(zip(self.session.buffers, messages)):
             item = table.topLevelItem(i)
             if item is not None and found:
                 item.setToolTip(0, "\n".join([buffer.reason, *found]))
-        index = self.context.selected_index()
+        index = self.session.selected_index()
         if 0 <= index < len(messages) and messages[index]:
-            self.status(f"{self.window.buffers[index].label}: " + "; ".join(messages[index]))
+            self.status(f"{self.session.buffers[index].label}: " + "; ".join(messages[index]))
         self.refresh_panels(force=True)
 
     def refresh_panels(self, force: bool = False) -> None:
         """Step size and optimizer state of the selected run (cheap: one Hessian, one gradient)."""
         if not force and not self.dock.isVisible():
             return
-        index = self.context.selected_index()
-        buffers = self.window.buffers
+        index = self.session.selected_index()
+        buffers = self.session.buffers
         if not buffers:  # reset (or an edit cleared the runs): their state and diagnosis are gone too
             self.states, self.diagnoses = {}, None
         buffer = buffers[index] if 0 <= index < len(buffers) else None
         state = self.states.get(index)
-        key = (index, None if buffer is None else buffer.version, id(state), self.diagnoses is None, self.window.document.scenario)
+        key = (index, None if buffer is None else buffer.version, id(state), self.diagnoses is None, self.session.scenario)
         if key == self._shown and not force:
             return
         self._shown = key
-        objective, spec = self.context.selected_loss(), self.context.selected()
+        objective, spec = self.session.selected_loss(), self.session.selected()
         try:
-            hyper = self.context.hyper(spec) if spec is not None else None
-            start = self.context.start(spec, objective) if spec is not None and objective is not None else None
+            hyper = self.session.hyper(spec) if spec is not None else None
+            start = self.session.start(spec, objective) if spec is not None and objective is not None else None
         except ValueError:
             hyper = start = None
         messages = None

@@ -4,14 +4,20 @@ which colour is which minimum and what share of the starts ends there."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
 from ...core.scenario import StopRules
 from ...core.sweeps import DIVERGED, UNRESOLVED, Basins, basins
-from .common import Context, count_of, fmt
+from .common import count_of, fmt
 from .tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from ..plots.landscape import Landscape
+    from ..session import StudioSession
 
 COLORS = ((228, 26, 28), (55, 126, 184), (77, 175, 74), (152, 78, 163), (255, 127, 0), (255, 255, 51), (166, 86, 40),
           (247, 129, 191), (27, 158, 119), (102, 166, 30))
@@ -41,18 +47,18 @@ def colorize(labels: np.ndarray) -> np.ndarray:
 
 
 class BasinsOverlay:
-    def __init__(self, context: Context, tasks: TaskRunner, status, busy) -> None:
-        self.context, self.tasks, self.status, self.busy = context, tasks, status, busy
+    def __init__(self, session: StudioSession, landscape: Landscape, tasks: TaskRunner, status, busy) -> None:
+        self.session, self.landscape, self.tasks, self.status, self.busy = session, landscape, tasks, status, busy
         self.enabled = False
         self.result: Basins | None = None
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setOpacity(0.5)
         self.centres = pg.ScatterPlotItem(symbol="o", size=9, brush=pg.mkBrush("w"), pen=pg.mkPen("k"))
-        context.window.landscape.add_overlay(self.image, -4)
-        context.window.landscape.add_overlay(self.centres, 21)
+        landscape.add_overlay(self.image, -4)
+        landscape.add_overlay(self.centres, 21)
         self.legend = pg.LegendItem(offset=(-10, 10), labelTextSize="8pt", labelTextColor="w",
                                     brush=pg.mkBrush(0, 0, 0, 150))
-        self.legend.setParentItem(context.window.landscape.item.vb)  # in the corner, not in data coordinates
+        self.legend.setParentItem(landscape.item.vb)  # in the corner, not in data coordinates
         self.set_enabled(False)
 
     def set_enabled(self, on: bool) -> None:
@@ -77,17 +83,17 @@ class BasinsOverlay:
             self.compute()
 
     def compute(self) -> None:
-        objective, spec = self.context.selected_loss(), self.context.selected()
-        axes = self.context.axes()
+        objective, spec = self.session.selected_loss(), self.session.selected()
+        axes = self.session.axes
         if objective is None or spec is None or len(axes) != 2:
             self.status("basins need a loss of two or more variables and a run")
             return
-        view = self.context.view(objective)
-        hyper = self.context.hyper(spec)
-        start = self.context.start(spec, objective)
+        view = self.session.view(objective)
+        hyper = self.session.hyper(spec)
+        start = self.session.start(spec, objective)
         fixed = dict(zip(objective.variables, map(float, start)))
-        resolution = self.context.insight.basins_resolution
-        stop = self.context.scenario.stop
+        resolution = self.session.insight.basins_resolution
+        stop = self.session.scenario.stop
         rules = StopRules(max_steps=min(stop.max_steps, MAX_STEPS), grad_tol=stop.grad_tol if stop.grad_tol is not None else 1e-8,
                           loss_tol=stop.loss_tol, divergence=stop.divergence)
         name = spec.optimizer

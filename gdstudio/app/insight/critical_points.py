@@ -4,14 +4,20 @@ changes while the overlay is on."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
 from ...core.analysis import CriticalPoint, critical_points
 from ...core.expression import Objective
-from .common import KIND_GLYPH, KIND_STYLE, Context, count_of, fmt
+from .common import KIND_GLYPH, KIND_STYLE, count_of, fmt
 from .tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from ..plots.landscape import Landscape
+    from ..session import StudioSession
 
 
 def _faded(color: str) -> QColor:
@@ -27,13 +33,13 @@ def describe(point: CriticalPoint) -> str:
 
 
 class CriticalPointsOverlay:
-    def __init__(self, context: Context, tasks: TaskRunner, status) -> None:
-        self.context, self.tasks, self.status = context, tasks, status
+    def __init__(self, session: StudioSession, landscape: Landscape, tasks: TaskRunner, status) -> None:
+        self.session, self.landscape, self.tasks, self.status = session, landscape, tasks, status
         self.enabled = False
         self.points: list[CriticalPoint] = []
         self.loss: Objective | None = None  # the loss the points are of
         self.items: dict[str, pg.ScatterPlotItem] = {}
-        landscape = context.window.landscape
+        landscape = landscape
         for kind, (symbol, color, size) in KIND_STYLE.items():
             item = pg.ScatterPlotItem(symbol=symbol, size=size, brush=pg.mkBrush(color), pen=pg.mkPen("k", width=1.2),
                                       hoverable=True, tip=lambda x, y, data: data, name=kind)
@@ -56,12 +62,12 @@ class CriticalPointsOverlay:
         """Recompute when the loss or view changed (only while shown)."""
         if not self.enabled:
             return
-        objective = self.context.selected_loss()
+        objective = self.session.selected_loss()
         if objective is None:
             self.loss, self.points = None, []
             self.draw()
             return
-        view = self.context.view(objective)
+        view = self.session.view(objective)
         key = (id(objective), objective.text, objective.variables, tuple(sorted(view.items())))  # (id: scaled or not)
         if key == self._key and not force:
             if not self.tasks.busy("critical"):
@@ -82,12 +88,12 @@ class CriticalPointsOverlay:
 
     def follow_slice(self) -> None:
         """Redraw when the slice through the other variables moved (it follows the selected run)."""
-        if self.enabled and self.points and self.context.window.landscape.slice_point() != self._slice:
+        if self.enabled and self.points and self.landscape.slice_point() != self._slice:
             self.draw()
 
     def draw(self) -> None:
-        axes = self.context.axes()
-        self._slice = self.context.window.landscape.slice_point()
+        axes = self.session.axes
+        self._slice = self.landscape.slice_point()
         for kind, item in self.items.items():
             chosen = [p for p in self.points if p.kind == kind and all(a in p.point for a in axes)] if axes else []
             if not chosen:
@@ -107,7 +113,7 @@ class CriticalPointsOverlay:
         for name, value in point.point.items():
             if name in axes or name not in held:
                 continue
-            low, high = self.context.scenario.range_of(name)
+            low, high = self.session.scenario.range_of(name)
             if abs(value - held[name]) > 0.01 * (high - low):
                 far.append(f"{name} = {fmt(value)}, the slice is at {fmt(held[name])}")
         return "; ".join(far)

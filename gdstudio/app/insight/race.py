@@ -4,18 +4,23 @@ table (rank, optimizer, steps to tolerance, final loss, status, wall time), thei
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ...core.optimizers import optimizer
 from ...core.scenario import RACE_LIMITS
 from ...core.sweeps import RaceEntry, race
 from ..document import run_color
-from .common import Context, fmt, show_value
+from .common import fmt, show_value
 from .race_paths import RacePaths
 from .tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from ..plots.landscape import Landscape
+    from ..session import StudioSession
 
 COLUMNS = ("rank", "run", "optimizer", "steps to tol", "final loss", "status", "wall time")
 
@@ -41,13 +46,14 @@ def distinct_racers(runs) -> list[tuple[int, str]]:
 
 
 class RacePanel(QWidget):
-    def __init__(self, context: Context, tasks: TaskRunner, status, busy, parent: QWidget | None = None) -> None:
+    def __init__(self, session: StudioSession, landscape: Landscape, tasks: TaskRunner, status, busy,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.context, self.tasks, self.status, self.busy = context, tasks, status, busy
+        self.session, self.tasks, self.status, self.busy = session, tasks, status, busy
         self.budget = QSpinBox(objectName="raceBudget", minimum=RACE_LIMITS[0], maximum=RACE_LIMITS[1], singleStep=100)
         self.budget.setToolTip("the same number of steps for every optimizer (saved in the scenario)")
         self.show_settings()
-        self.budget.valueChanged.connect(lambda v: context.set_insight(race_budget=v))
+        self.budget.valueChanged.connect(lambda v: session.set_insight(race_budget=v))
         self.go = QPushButton("Race", objectName="raceButton")
         self.go.setToolTip("every run's optimizer (runs alike race once) from the selected run's start, same budget, ranked")
         self.note = QLabel(objectName="raceNote")
@@ -69,18 +75,18 @@ class RacePanel(QWidget):
         layout.addWidget(self.table, 1)
         self.go.clicked.connect(self.run)
         self.entries: list[RaceEntry] = []
-        self.paths = RacePaths(context)
+        self.paths = RacePaths(session, landscape)
         self.colors: list[str] = []
 
     def show_settings(self) -> None:
-        show_value(self.budget, self.context.insight.race_budget)
+        show_value(self.budget, self.session.insight.race_budget)
 
     def run(self) -> None:
-        objective, spec, scenario = self.context.selected_loss(), self.context.selected(), self.context.scenario
+        objective, spec, scenario = self.session.selected_loss(), self.session.selected(), self.session.scenario
         if objective is None or spec is None:
             self.status("a race needs a loss and at least one run")
             return
-        start = self.context.start(spec, objective)
+        start = self.session.start(spec, objective)
         racers = distinct_racers(scenario.runs)
         optimizers = [(scenario.runs[i].optimizer, dict(scenario.runs[i].hyper)) for i, _ in racers]
         labels = [label for _, label in racers]

@@ -3,6 +3,8 @@ in its run's colour, so the table's ranking can be seen (who cut the corner, who
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -10,7 +12,10 @@ from PySide6.QtCore import Qt
 from ...core.sweeps import RaceEntry
 from ...core.trajectory import LOSS, PARAMS
 from ..plots.landscape import FAR, MAX_PATH_POINTS
-from .common import Context
+
+if TYPE_CHECKING:
+    from ..plots.landscape import Landscape
+    from ..session import StudioSession
 
 
 def drawable(xs: np.ndarray, ys: np.ndarray, centre: tuple[float, float], span: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -31,8 +36,8 @@ def drawable(xs: np.ndarray, ys: np.ndarray, centre: tuple[float, float], span: 
 class RacePaths:
     """One dashed curve per racer, made when a race ends and removed by `clear` (new race, loss, view or Reset)."""
 
-    def __init__(self, context: Context) -> None:
-        self.context = context
+    def __init__(self, session: StudioSession, landscape: Landscape) -> None:
+        self.session, self.landscape = session, landscape
         self.entries: list[RaceEntry] = []
         self.curves: list[pg.PlotCurveItem] = []
 
@@ -40,7 +45,7 @@ class RacePaths:
         """Racers' paths; colors[i] is the colour of the run the i-th racer was made from."""
         self.clear()
         self.entries = entries
-        landscape = self.context.window.landscape
+        landscape = self.landscape
         for entry in entries:
             pen = pg.mkPen(colors[entry.run.index % len(colors)], width=2, style=Qt.PenStyle.DashLine)
             self.curves.append(landscape.add_overlay(pg.PlotCurveItem(pen=pen, connect="finite"), 11))
@@ -48,8 +53,8 @@ class RacePaths:
 
     def draw(self) -> None:
         """The paths on the plotted axes (on the curve itself for a loss of one variable)."""
-        axes = self.context.axes()
-        (x0, x1), (y0, y1) = self.context.window.landscape.vb.viewRange()
+        axes = self.session.axes
+        (x0, x1), (y0, y1) = self.landscape.vb.viewRange()
         centre, span = ((x0 + x1) / 2, (y0 + y1) / 2), ((x1 - x0) or 1.0, (y1 - y0) or 1.0)
         for entry, curve in zip(self.entries, self.curves):
             trajectory = entry.run.trajectory
@@ -62,7 +67,7 @@ class RacePaths:
             curve.setData(*drawable(rows[:, columns[0]], ys, centre, span))
 
     def clear(self) -> None:
-        plot = self.context.window.landscape.item
+        plot = self.landscape.item
         for curve in self.curves:
             plot.removeItem(curve)
         self.entries, self.curves = [], []

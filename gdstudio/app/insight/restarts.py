@@ -3,6 +3,8 @@ shows each start ○, where it ended ● and a line between them — local minim
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -12,16 +14,20 @@ from PySide6.QtWidgets import QApplication
 from ...core import kernel as K
 from ...core.expression import Objective
 from ...core.sweeps import Restarts, random_restarts
-from .common import Context, fmt
+from .common import fmt
 from .tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from ..plots.landscape import Landscape
+    from ..session import StudioSession
 
 
 class RestartsOverlay:
-    def __init__(self, context: Context, tasks: TaskRunner, status, busy) -> None:
-        self.context, self.tasks, self.status, self.busy = context, tasks, status, busy
+    def __init__(self, session: StudioSession, landscape: Landscape, tasks: TaskRunner, status, busy) -> None:
+        self.session, self.landscape, self.tasks, self.status, self.busy = session, landscape, tasks, status, busy
         self.result: Restarts | None = None
         self.objective: Objective | None = None  # the loss the restarts ran on
-        landscape = context.window.landscape
+        landscape = landscape
         self.lines = landscape.add_overlay(pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 150), width=1,
                                                                          style=pg.QtCore.Qt.PenStyle.DashLine), connect="pairs"), 12)
         self.starts = landscape.add_overlay(pg.ScatterPlotItem(symbol="o", size=8, pen=pg.mkPen("w", width=1.5),
@@ -30,12 +36,12 @@ class RestartsOverlay:
                                                                tip=lambda x, y, data: data), 14)
 
     def run(self) -> None:
-        objective, spec = self.context.selected_loss(), self.context.selected()
+        objective, spec = self.session.selected_loss(), self.session.selected()
         if objective is None or spec is None:
             self.status("random restarts need a loss and a run")
             return
-        n = self.context.insight.restarts
-        view, hyper, stop = self.context.view(objective), self.context.hyper(spec), self.context.scenario.stop
+        n = self.session.insight.restarts
+        view, hyper, stop = self.session.view(objective), self.session.hyper(spec), self.session.scenario.stop
         label = f"{n} random restarts of {spec.optimizer}"
         self.busy("restarts", label)
         self.objective = objective
@@ -69,7 +75,7 @@ class RestartsOverlay:
 
     def draw(self) -> None:
         """Starts ○ and ends ● on the plotted axes (on the curve itself for a loss of one variable)."""
-        result, axes, objective = self.result, self.context.axes(), self.objective
+        result, axes, objective = self.result, self.session.axes, self.objective
         if result is None or objective is None or not axes or any(a not in objective.variables for a in axes):
             self.clear(keep=True)
             return

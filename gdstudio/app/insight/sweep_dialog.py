@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -22,8 +23,11 @@ from ...core.scenario import (SWEEP_CELLS_LIMITS, SWEEP_LR_LIMITS, SWEEP_METRICS
                               RunSpec)
 from ...core.sweeps import Sweep2D, SweepResult, log_rates, lr_sweep, sweep_2d, sweep_chunk
 from ..plots.style import SparseLogAxis, themed_plot
-from .common import Context, compact_hyper, fmt, show_value
+from .common import compact_hyper, fmt, show_value
 from .tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from ..session import StudioSession
 
 
 def sweepable(name: str) -> list[str]:
@@ -46,11 +50,11 @@ class LogAxis(pg.AxisItem):
 class SweepDialog(QDialog):
     run_created = Signal(int)
 
-    def __init__(self, context: Context, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, session: StudioSession, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sweepDialog")
         self.setWindowTitle("Sweeps: learning rate × hyper-parameter")
-        self.context, self.tasks = context, tasks
+        self.session, self.tasks = session, tasks
         self.sweep: Sweep2D | None = None
         self.curve_result: SweepResult | None = None
         self.spec: RunSpec | None = None  # the selected run, which the next Compute sweeps
@@ -130,8 +134,8 @@ class SweepDialog(QDialog):
             box.valueChanged.connect(self._lr_edited)
         for box in (self.p_low, self.p_high):
             box.valueChanged.connect(self._range_edited)
-        self.cells.valueChanged.connect(lambda v: context.set_sweep(cells=v))
-        self.steps.valueChanged.connect(lambda v: context.set_sweep(steps=v))
+        self.cells.valueChanged.connect(lambda v: session.set_sweep(cells=v))
+        self.steps.valueChanged.connect(lambda v: session.set_sweep(steps=v))
         self.go.clicked.connect(self.compute)
         self.cancel_button.clicked.connect(self.cancel)
         self.heat.scene().sigMouseClicked.connect(self._clicked)
@@ -148,7 +152,7 @@ class SweepDialog(QDialog):
     # -- the scenario's sweep settings ------------------------------------------------
     def show_settings(self) -> None:
         """The boxes show the document's settings (a document was opened or reset)."""
-        sweep = self.context.insight.sweep
+        sweep = self.session.insight.sweep
         for box, value in ((self.lr_low, sweep.lr[0]), (self.lr_high, sweep.lr[1]), (self.cells, sweep.cells),
                            (self.steps, sweep.steps)):
             show_value(box, value)
@@ -164,7 +168,7 @@ class SweepDialog(QDialog):
         self.param.blockSignals(True)
         self.param.clear()
         self.param.addItems(names or ["(none)"])
-        chosen = self.context.insight.sweep.param
+        chosen = self.session.insight.sweep.param
         if chosen in names:
             self.param.setCurrentText(chosen)
         self.param.blockSignals(False)
@@ -178,7 +182,7 @@ class SweepDialog(QDialog):
         return f"click a {'cell or ' if self.heat.isVisibleTo(self) else ''}point on the curve to add that run to the scenario"
 
     def _show_range(self, name: str) -> None:
-        sweep = self.context.insight.sweep
+        sweep = self.session.insight.sweep
         low, high = sweep.other if sweep.param == name and sweep.other is not None else default_range(name)
         show_value(self.p_low, low)
         show_value(self.p_high, high)
@@ -188,28 +192,28 @@ class SweepDialog(QDialog):
 
     def _param_chosen(self, name: str) -> None:
         if self._can_sweep(name):
-            sweep = self.context.insight.sweep
-            self.context.set_sweep(param=name, other=sweep.other if sweep.param == name else None)
+            sweep = self.session.insight.sweep
+            self.session.set_sweep(param=name, other=sweep.other if sweep.param == name else None)
         self._show_range(name)
 
     def _metric_chosen(self, index: int) -> None:
-        self.context.set_sweep(metric=SWEEP_METRICS[index])
+        self.session.set_sweep(metric=SWEEP_METRICS[index])
         self._draw()
 
     def _lr_edited(self) -> None:
         low, high = self.lr_low.value(), self.lr_high.value()
         if low < high:  # (while one end is being typed past the other, the file keeps the last valid range)
-            self.context.set_sweep(lr=(low, high))
+            self.session.set_sweep(lr=(low, high))
 
     def _range_edited(self) -> None:
         name, low, high = self.param.currentText(), self.p_low.value(), self.p_high.value()
         if low < high and self._can_sweep(name):
-            self.context.set_sweep(param=name, other=(low, high))
+            self.session.set_sweep(param=name, other=(low, high))
 
     # -- the run the sweep is about ---------------------------------------------------
     def prepare(self) -> bool:
         """Take the selected run's optimizer, settings and start; False when there is nothing to sweep."""
-        objective, spec = self.context.selected_loss(), self.context.selected()
+        objective, spec = self.session.selected_loss(), self.session.selected()
         if objective is None or spec is None:
             self.heading.setText("Select a run first.")
             return False
@@ -220,7 +224,7 @@ class SweepDialog(QDialog):
             names = None  # the same choices: keep the combo and ranges as the user left them
         if names is not None:
             self._fill_params(names)
-        start = self.context.start(spec, objective)
+        start = self.session.start(spec, objective)
         where = ", ".join(f"{n}={fmt(v)}" for n, v in zip(objective.variables, start))
         heading = f"<b>{spec.label}</b> ({spec.optimizer}) from ({where}) on {objective.text}"
         if self.heading.text() != heading:
@@ -241,9 +245,9 @@ class SweepDialog(QDialog):
     def compute(self) -> None:
         if not self.prepare():
             return
-        objective, spec = self.context.loss_of(self.spec), self.spec
-        start = self.context.start(spec, objective)
-        hyper = self.context.hyper(spec)
+        objective, spec = self.session.loss_of(self.spec), self.spec
+        start = self.session.start(spec, objective)
+        hyper = self.session.hyper(spec)
         try:
             lrs = log_rates(self.lr_low.value(), self.lr_high.value(), self.cells.value())
         except ValueError as error:
@@ -251,7 +255,7 @@ class SweepDialog(QDialog):
             return
         name = self.param.currentText()
         values = np.linspace(self.p_low.value(), self.p_high.value(), self.cells.value()) if name in sweepable(spec.optimizer) else None
-        stop = replace(self.context.scenario.stop, max_steps=self.steps.value())
+        stop = replace(self.session.scenario.stop, max_steps=self.steps.value())
         schedule = (spec.schedule, spec.schedule_params)
         opt = spec.optimizer
 
@@ -405,16 +409,16 @@ class SweepDialog(QDialog):
         """Add the run of the curve's index-th drawn point (the selected run with that lr)."""
         c = self.curve_result
         lr = float(c.lrs[np.isfinite(c.final_loss)][index])  # (the curve leaves out non-finite losses)
-        return self._add_run({**self.context.hyper(self.spec), "lr": lr}, f"lr={fmt(lr)}")
+        return self._add_run({**self.session.hyper(self.spec), "lr": lr}, f"lr={fmt(lr)}")
 
     def _add_run(self, hyper: dict, settings: str) -> int:
         spec = self.swept
         label = f"{spec.optimizer} {settings}"
-        objective = self.context.objective()
+        objective = self.session.document_objective()
         start = dict(spec.start)
         if objective is not None:
-            start = dict(zip(objective.variables, map(float, self.context.start(spec, objective))))
-        index = self.context.add_run(replace(spec, label=label, hyper=compact_hyper(spec.optimizer, hyper), start=start, color=None))
+            start = dict(zip(objective.variables, map(float, self.session.start(spec, objective))))
+        index = self.session.add_run(replace(spec, label=label, hyper=compact_hyper(spec.optimizer, hyper), start=start, color=None))
         self.hover.setText(f"added “{label}” to the scenario")
         self.run_created.emit(index)
         return index

@@ -15,7 +15,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-
 # Many-start kernels run on Numba's threads; not every threading layer takes calls from two threads at
 # once (workqueue aborts), so tasks that run batches take turns.
 BATCH_LOCK = threading.Lock()

@@ -1,7 +1,7 @@
 """The Data menu and dock: import a CSV, generate points, remove the data set.
 
-`install(window)` adds the "Data" dock (the data view) and menu to a MainWindow and
-connects them to its document, run controller and redraw timer, so the window
+`DataActions(session, window, timer)` adds the "Data" dock (the data view) and menu to the window and
+connects them to the session's document and runs and to the redraw timer, so the window
 itself only calls one function. Every failure is shown with the file, row and
 column the core names, and leaves the document as it was.
 
@@ -13,30 +13,24 @@ logistic regression (`mean(softplus(z) - label*z)`) for two blobs.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDockWidget, QDoubleSpinBox, QFileDialog,
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDockWidget, QDoubleSpinBox, QFileDialog, QMainWindow,
                                QFormLayout, QSpinBox, QWidget)
 
-import numpy as np
-
-from ...core.data import GENERATORS, MAX_ROWS, DataError, Dataset, generate, read_csv, scale
+from ...core.data import GENERATORS, MAX_ROWS, DataError, Dataset, generate, read_csv
 from ...core.expression import parse_objective
 from ...core.scenario import DataSpec, Scenario
-from ..buffers import PARAMS
 from ..document import run_color
-from ..presets import minima_for
 from .data_view import DataView
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..session import StudioSession
 
 CSV_FILTER = "CSV files (*.csv);;All files (*)"
 INLINE_ROWS = 10_000  # without a scenario file, smaller CSVs are copied into it, larger ones referenced by absolute path
-LANDSCAPE_ROWS = 2_000  # a scaled run's landscape is drawn from at most this many rows (a seeded sample)
 NOISE_OF = {"noisy_line": "noise", "noisy_quadratic": "noise", "two_blobs": "spread"}
 
 
@@ -122,11 +116,11 @@ class GenerateDialog(QDialog):
 
 
 class DataActions:
-    """The Data menu's actions on a window's document."""
+    """The Data menu and dock, on the session's document."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
-        self.document = window.document
+    def __init__(self, session: StudioSession, window: QMainWindow, timer: QTimer) -> None:
+        self.session, self.window = session, window  # (the window: where the dock and menu go, what dialogs are modal to)
+        self.document = session.document
         self.view = DataView()
         self.view.setObjectName("dataView")
         self.dock = QDockWidget("Data", window, objectName="dataDock")
@@ -141,70 +135,20 @@ class DataActions:
         self.remove_action = menu.addAction("Remove data", self.remove)
         self.import_action.setToolTip("read a CSV file with a header row of column names")
         self.generate_action.setToolTip("seeded points: a noisy line, a noisy parabola or two blobs")
+        self.document.changed.connect(self._show_scenario)
+        session.buffers_changed.connect(self._buffers_changed)
+        session.runs_finished.connect(lambda _error: self.view.refresh())
+        timer.timeout.connect(self._frame)
+        self._show_scenario(self.document.scenario)
 
-        self.document.changed.connect(self._document_changed)
-        window.controller.started.connect(self._runs_started)  # after the window's own slot: its buffers exist
-        window.controller.finished.connect(lambda _error: self.view.refresh())
-        window.timer.timeout.connect(self._frame)
-        window.reset_action.triggered.connect(self._show_starts)
-        # a run that scales columns walks in scaled parameters: while it is selected the landscape shows
-        # its loss (these slots run after the window's own, which draw the unscaled loss)
-        self._scaled_shown = False
-        window.editor.objective_ready.connect(lambda _o: self.landscape_units())
-        window.runs_panel.selection_changed.connect(lambda _i: self.landscape_units())
-        window.controller.finished.connect(lambda _e: self.landscape_units(after_run=True))
-        self._document_changed(self.document.scenario, "all")
-
-    # -- following the window ---------------------------------------------------------
-    def _document_changed(self, scenario: Scenario, what: str) -> None:
+    # -- following the session --------------------------------------------------------
+    def _show_scenario(self, scenario: Scenario) -> None:
         self.view.set_scenario(scenario)
         has = scenario.data is not None
         self.dock.setVisible(has)
         self.remove_action.setEnabled(has)
-        if not self.window.buffers:
+        if not self.session.buffers:
             self._show_starts()
-        if what in ("view", "runs"):  # the window has just drawn the unscaled loss again
-            self._scaled_shown = False
-            self.landscape_units()
-
-    def landscape_units(self, after_run: bool = False) -> None:
-        """The landscape in the selected run's units: scaled when it scales columns, else the window's own."""
-        win, scenario = self.window, self.document.scenario
-        objective, index = win.objective, win.runs_panel.current()
-        spec = scenario.runs[index] if 0 <= index < len(scenario.runs) else None
-        units = spec.scale if spec is not None and scenario.data is not None else {}
-        win.landscape.dim_runs([scenario.data is not None and r.scale != units for r in scenario.runs])
-        scaled = spec is not None and bool(spec.scale) and scenario.data is not None and objective is not None
-        if not scaled:
-            if self._scaled_shown and objective is not None:
-                self._scaled_shown = False
-                win.landscape.set_problem(objective, scenario, minima_for(objective))
-            return
-        if after_run and not self._scaled_shown:
-            return
-        values = scale(scenario.data.dataset, spec.scale).values
-        sampled = values.shape[1] > LANDSCAPE_ROWS
-        if sampled:  # the background only: runs always use every row
-            values = values[:, np.sort(np.random.default_rng(0).choice(values.shape[1], LANDSCAPE_ROWS, replace=False))]
-        try:
-            bound = objective.bind(values)
-        except ValueError:  # the objective is for other data (a newer one is on its way)
-            return
-        view = dict(scenario.view)
-        buffers = win.buffers
-        if index < len(buffers) and len(buffers[index]) and buffers[index].rows.shape[1] == PARAMS + len(bound.variables):
-            rows = buffers[index].rows[:, PARAMS:]
-            for k, name in enumerate(bound.variables):  # the scaled optimum is elsewhere: include the run's path
-                column = rows[:, k][np.isfinite(rows[:, k])]
-                if column.size:
-                    low, high = scenario.range_of(name)
-                    low, high = min(low, float(column.min())), max(high, float(column.max()))
-                    pad = 0.1 * (high - low)
-                    view[name] = (low - pad, high + pad)
-        self._scaled_shown = True
-        how = ", ".join(f"{c} {k}" for c, k in spec.scale.items())
-        sample = f", contours from {LANDSCAPE_ROWS:,} of {scenario.data.dataset.rows:,} rows" if sampled else ""
-        win.landscape.set_problem(bound, replace(scenario, view=view), [], caption=f"loss as {spec.label} sees it ({how} scaled{sample})")
 
     def _show_starts(self) -> None:
         """No runs yet: each run's model at its start."""
@@ -212,10 +156,12 @@ class DataActions:
         colors = [run_color(scenario, i) for i in range(len(scenario.runs))]
         self.view.set_runs([], colors, scenario.runs)
 
-    def _runs_started(self, _runs: list) -> None:
-        scenario = getattr(self.window, "_running", self.document.scenario)
-        colors = [run_color(scenario, i) for i in range(len(self.window.buffers))]
-        self.view.set_runs(self.window.buffers, colors, scenario.runs)
+    def _buffers_changed(self, buffers: list) -> None:
+        if not buffers:
+            self._show_starts()
+            return
+        scenario = self.session.running or self.document.scenario
+        self.view.set_runs(buffers, self.session.run_colors(), scenario.runs)
 
     def _frame(self) -> None:
         if self.dock.isVisible():
@@ -231,7 +177,7 @@ class DataActions:
         try:
             dataset = read_csv(path)
         except DataError as error:
-            self.window.show_message("Cannot import the data", str(error))
+            self.session.message.emit("Cannot import the data", str(error))
             return False
         if self.document.path is not None:
             relative = os.path.relpath(Path(path).resolve(), self.document.path.parent)
@@ -241,7 +187,7 @@ class DataActions:
         else:
             source = {"csv": Path(path).resolve().as_posix()}
         note = self._set(source, dataset)
-        self.window.statusBar().showMessage(f"imported {dataset.rows:,} rows ({', '.join(dataset.columns)}) from {path}{note}", 10000)
+        self.session.status.emit(f"imported {dataset.rows:,} rows ({', '.join(dataset.columns)}) from {path}{note}", 10000)
         return True
 
     def generate_dialog(self) -> None:
@@ -253,35 +199,31 @@ class DataActions:
         try:
             dataset = generate(spec)
         except DataError as error:
-            self.window.show_message("Cannot generate the data", str(error))
+            self.session.message.emit("Cannot generate the data", str(error))
             return False
         note = self._set({"generate": dict(spec)}, dataset, spec.get("kind"))
-        self.window.statusBar().showMessage(f"generated {dataset.rows:,} rows ({', '.join(dataset.columns)}){note}", 10000)
+        self.session.status.emit(f"generated {dataset.rows:,} rows ({', '.join(dataset.columns)}){note}", 10000)
         return True
 
     def remove(self) -> bool:
         scenario = self.document.scenario
         if scenario.data is None:
             return False
-        objective = self.window.objective
+        objective = self.session.objective
         if objective is not None and objective.columns:  # without data this loss means nothing: keep both
-            self.window.show_message("Data kept", f"The loss {scenario.loss} uses the data's columns "
+            self.session.message.emit("Data kept", f"The loss {scenario.loss} uses the data's columns "
                                      f"({', '.join(objective.columns)}). Write a loss without them first, then remove the data.")
             return False
-        self.window.stop_runs()
+        self.session.stop_runs()
         self.document.set_data(None)
         return True
 
     def _set(self, source: dict[str, Any], dataset: Dataset, kind: str | None = None) -> str:
         """Put the data in the document; returns a note when the loss had to change with it."""
-        self.window.stop_runs()
+        self.session.stop_runs()
         old_loss = self.document.scenario.loss
         changes = data_changes(self.document.scenario, source, dataset, kind)
         self.document.set_data(**changes)
         if "loss" in changes and changes["loss"] != old_loss:
             return f"; the loss did not use these columns, so it is now {changes['loss']}"
         return ""
-
-
-def install(window: MainWindow) -> DataActions:
-    return DataActions(window)

@@ -1,7 +1,7 @@
 """Help ▸ "What am I looking at?": the open scenario's title and lesson, what each part of the picture
 means, the update rule θ := θ − α∇J and the selected run's optimizer formula, typeset in HTML.
 
-`install_help(window)` adds the Help menu, a dock with this panel (shown, with the lesson on top,
+`Help(session, window)` adds the Help menu, a dock with this panel (shown, with the lesson on top,
 whenever a scenario with a description is opened) and names the Examples menu's entries by each
 example's title, with its description as tooltip and status tip.
 """
@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMenu, QTextBrowser, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTextBrowser, QWidget
 
 from ...core.optimizers import OPTIMIZERS
 from ...core.scenario import Scenario
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..session import StudioSession
 
 PICTURE = """
 <h3>The picture</h3>
@@ -119,10 +119,10 @@ def label_examples(menu: QMenu) -> None:
 
 
 class Help:
-    """The Help menu and dock, wired to the window's document and run selection."""
+    """The Help menu and dock, following the session's document and run selection."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(self, session: StudioSession, window: QMainWindow, examples: QMenu | None = None) -> None:
+        self.session, self.window = session, window  # (the window: where the dock and menu go)
         self.panel = HelpPanel()
         self.dock = QDockWidget("What am I looking at?", window, objectName="helpDock")
         self.dock.setWidget(self.panel)
@@ -141,15 +141,15 @@ class Help:
         self.action.triggered.connect(self.show)
         menu.addAction(self.action)
         self.menu = menu
-        examples = getattr(window, "examples_menu", None)
         if examples is not None:
             label_examples(examples)
-        window.document.changed.connect(self._changed)
-        window.runs_panel.selection_changed.connect(lambda i: self.panel.select_run(i))
-        self.panel.show_scenario(window.document.scenario, window.runs_panel.current())
+        session.document.changed.connect(self._changed)
+        session.document.replaced.connect(self._opened)
+        session.selection_changed.connect(self.panel.select_run)
+        self.panel.show_scenario(session.scenario, session.selected_index())
 
     def show(self) -> None:
-        self.panel.show_scenario(self.window.document.scenario, self.window.runs_panel.current())
+        self.panel.show_scenario(self.session.scenario, self.session.selected_index())
         self._reveal()
 
     def _reveal(self) -> None:
@@ -157,13 +157,12 @@ class Help:
         self.dock.raise_()
         self.window.resizeDocks([self.dock], [max(self.dock.height(), 360)], Qt.Orientation.Vertical)
 
-    def _changed(self, scenario: Scenario, what: str) -> None:
-        self.panel.show_scenario(scenario, self.window.runs_panel.current())
-        if what == "all" and scenario.description:
+    def _changed(self, scenario: Scenario) -> None:
+        self.panel.show_scenario(scenario, self.session.selected_index())
+
+    def _opened(self, scenario: Scenario) -> None:
+        if scenario.description:
             self.panel.verticalScrollBar().setValue(0)
             self._reveal()  # a lesson opened: its explanation is on screen at once
-            self.window.statusBar().showMessage(f"{scenario.name} — {scenario.description.split('. ')[0]}.", 15000)
+            self.session.status.emit(f"{scenario.name} — {scenario.description.split('. ')[0]}.", 15000)
 
-
-def install_help(window: MainWindow) -> Help:
-    return Help(window)

@@ -148,6 +148,14 @@ class LossEditor(QWidget):
         self._data = values
         self._data_key += 1
 
+    def unapplied_edit(self, loss: str) -> str | None:
+        """Text on screen other than the document's `loss` that is not (yet) a valid loss."""
+        if self.text() == loss.strip():
+            return None
+        if self.busy:  # (its verdict on screen may be about the text before the last keys)
+            return "the loss shown is still being checked"
+        return f"the loss shown has an error ({self.error})" if self.error else None
+
     @property
     def busy(self) -> bool:
         return self._job is not None or self._debounce.isActive()

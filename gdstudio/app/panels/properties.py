@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QWidget
 
 from ...core.scenario import DESCRIPTION_LIMIT, NAME_LIMIT
+from ..document import Change, Document
 
 
 class PropertiesDialog(QDialog):
@@ -40,10 +41,10 @@ class PropertiesDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not too_long)
 
 
-def edit_properties(window) -> PropertiesDialog:
+def edit_properties(document: Document, parent: QWidget) -> PropertiesDialog:
     """Open the dialog (not modal for the tests' sake: `open`); OK writes both into the document."""
-    scenario = window.document.scenario
-    dialog = PropertiesDialog(scenario.name, scenario.description, window)
-    dialog.accepted.connect(lambda: window.document.update("meta", **dict(zip(("name", "description"), dialog.values()))))
+    scenario = document.scenario
+    dialog = PropertiesDialog(scenario.name, scenario.description, parent)
+    dialog.accepted.connect(lambda: document.update(Change.META, **dict(zip(("name", "description"), dialog.values()))))
     dialog.open()
     return dialog

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QScrollArea, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ...core.scenario import MAX_RUNS, RunSpec, Scenario
 from ..buffers import GRAD_NORM, LOSS, RunBuffer
-from ..document import PALETTE, Document, run_color
+from ..document import PALETTE, Change, run_color
 from .run_editor import RunEditor
 from .stop_rules import StopRulesBox
+
+if TYPE_CHECKING:
+    from ..session import StudioSession
 
 COLUMNS = ("run", "steps", "loss", "‖∇‖", "status")
 WIDEST = ("■ SGD + momentum", "1,000,000", "-8.88e-16", "8.88e-16", "max_steps")
@@ -33,11 +38,10 @@ def number(value: float) -> str:
 class RunsPanel(QWidget):
     """Lists the document's runs and edits the selected one."""
 
-    selection_changed = Signal(int)
-
-    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+    def __init__(self, session: StudioSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.document = document
+        self.session = session
+        self.document = document = session.document
         self.table = QTreeWidget(objectName="runsTable")
         self.table.setColumnCount(len(COLUMNS))
         self.table.setHeaderLabels(list(COLUMNS))
@@ -79,9 +83,14 @@ class RunsPanel(QWidget):
         self.remove_button.clicked.connect(self.remove_run)
         self.table.currentItemChanged.connect(self._selected)
         self.editor.run_edited.connect(lambda spec: self.document.update_run(self.current(), **vars(spec)))
-        self.stop_box.edited.connect(lambda rules: self.document.update("stop", stop=rules))
-        document.changed.connect(self.show_scenario)
-        self.show_scenario(document.scenario, "all")
+        self.stop_box.edited.connect(lambda rules: self.document.update(Change.STOP, stop=rules))
+        for signal in (document.replaced, document.runs_changed, document.data_changed):
+            signal.connect(self._show_runs)
+        for signal in (document.replaced, document.stop_changed):
+            signal.connect(lambda scenario: self.stop_box.show_rules(scenario.stop))
+        session.selection_changed.connect(self.select)
+        self._show_runs(document.scenario)
+        self.stop_box.show_rules(document.scenario.stop)
 
     def natural_width(self) -> int:
         """Width at which every column shows in full (the window sizes the dock to it)."""
@@ -101,28 +110,32 @@ class RunsPanel(QWidget):
         self._variables = variables
         self._show_current()
 
-    def show_scenario(self, scenario: Scenario, what: str = "all") -> None:
-        if what in ("runs", "all", "data"):
-            keep = max(self.current(), 0)
-            self.table.blockSignals(True)
-            while self.table.topLevelItemCount() > len(scenario.runs):
-                self.table.takeTopLevelItem(self.table.topLevelItemCount() - 1)
-            for i, spec in enumerate(scenario.runs):
-                item = self.table.topLevelItem(i) or QTreeWidgetItem(self.table)
-                if item.text(0) != spec.label:
-                    item.setText(0, spec.label)
-                    for column in range(1, len(COLUMNS)):
-                        item.setText(column, "")
-                item.setIcon(0, swatch(run_color(scenario, i)))
-            self.select(min(keep, len(scenario.runs) - 1))
-            self.table.blockSignals(False)
-            self._show_current()
-        if what in ("stop", "all"):
-            self.stop_box.show_rules(scenario.stop)
+    def _show_runs(self, scenario: Scenario) -> None:
+        keep = max(self.current(), 0)
+        self.table.blockSignals(True)
+        while self.table.topLevelItemCount() > len(scenario.runs):
+            self.table.takeTopLevelItem(self.table.topLevelItemCount() - 1)
+        for i, spec in enumerate(scenario.runs):
+            item = self.table.topLevelItem(i) or QTreeWidgetItem(self.table)
+            if item.text(0) != spec.label:
+                item.setText(0, spec.label)
+                for column in range(1, len(COLUMNS)):
+                    item.setText(column, "")
+            item.setIcon(0, swatch(run_color(scenario, i)))
+        self.select(min(keep, len(scenario.runs) - 1))
+        self.table.blockSignals(False)
+        self._selected()
         count = len(scenario.runs)
-        self.duplicate_button.setEnabled(count > 0 and count < MAX_RUNS)
+        self.duplicate_button.setEnabled(0 < count < MAX_RUNS)
         self.add_button.setEnabled(count < MAX_RUNS)
         self.remove_button.setEnabled(count > 0)
+
+    def unapplied_edit(self) -> str | None:
+        """A run or stop setting on screen that failed its check (the document keeps the value before it)."""
+        for problem in (self.editor.problem.text(), self.stop_box.problem.text()):
+            if problem:
+                return f"a setting shown is not valid ({problem.removeprefix('✖ ')})"
+        return None
 
     def show_status(self, buffers: list[RunBuffer], paused: bool = False) -> None:
         """Live numbers per run (called on the redraw timer); runs still going say "paused" while paused."""
@@ -148,7 +161,7 @@ class RunsPanel(QWidget):
 
     def _selected(self) -> None:
         self._show_current()
-        self.selection_changed.emit(self.current())
+        self.session.select(self.current())
 
     def _show_current(self) -> None:
         scenario, index = self.document.scenario, self.current()
@@ -158,28 +171,16 @@ class RunsPanel(QWidget):
         else:
             self.editor.show_run(None, self._variables, PALETTE[0])
 
-    def _free_color(self, scenario: Scenario) -> str:
-        used = {run_color(scenario, i) for i in range(len(scenario.runs))}
-        return next((c for c in PALETTE if c not in used), PALETTE[len(scenario.runs) % len(PALETTE)])
-
     def add_run(self) -> None:
         scenario = self.document.scenario
         start = dict(scenario.runs[self.current()].start) if scenario.runs else {}
-        spec = RunSpec(label=f"run {len(scenario.runs) + 1}", optimizer="gd", start=start, color=self._free_color(scenario))
-        self._append(spec)
+        self.session.add_run(RunSpec(label=f"run {len(scenario.runs) + 1}", optimizer="gd", start=start))
 
     def duplicate_run(self) -> None:
         scenario, index = self.document.scenario, self.current()
         if 0 <= index < len(scenario.runs):
             spec = scenario.runs[index]
-            self._append(replace(spec, label=f"{spec.label} copy", color=self._free_color(scenario)))
-
-    def _append(self, spec: RunSpec) -> None:
-        runs = list(self.document.scenario.runs)
-        # freeze the colours of existing runs so they do not shift when runs are removed later
-        fixed = [replace(r, color=run_color(self.document.scenario, i)) for i, r in enumerate(runs)]
-        self.document.set_runs([*fixed, spec])
-        self.select(len(runs))
+            self.session.add_run(replace(spec, label=f"{spec.label} copy", color=None))
 
     def remove_run(self) -> None:
         index = self.current()

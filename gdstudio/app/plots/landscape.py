@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGraphicsIt
 from ...core.expression import Objective
 from ...core.runner import start_point
 from ...core.scenario import Scenario
+from ..session import Problem
 from ..buffers import LOSS, PARAMS, RunBuffer
 from ..document import run_color
 from .contours import Field
@@ -94,6 +95,7 @@ class _Track:
 class Landscape(QWidget):
     start_clicked = Signal(dict)  # {variable: value} for the plotted variables
     view_chosen = Signal(dict)  # {variable: (low, high)} when the user asks to recompute for the visible area
+    axes_changed = Signal(object)  # the plotted variables, when a new loss or the user changes them
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -203,12 +205,20 @@ class Landscape(QWidget):
             return names
         return (self.x_axis.currentText(), self.y_axis.currentText())
 
-    def set_problem(self, objective: Objective, scenario: Scenario, minima: list[tuple[dict[str, float], float]],
-                    caption: str = "") -> None:
-        """A new loss, view or scenario: recompute the background (the only expensive step). `caption` is said
-        after every note about this background (whose loss it is)."""
+    def set_problem(self, problem: Problem) -> None:
+        """A new loss, view, slice or set of runs. The background (the only expensive step) is recomputed
+        only when the loss, its view or its slice changed; new starts alone are drawn at once."""
+        objective, scenario = problem.objective, problem.scenario
+        before = self.slice_point()
+        same = (objective is self.objective and self.scenario is not None
+                and all(scenario.range_of(v) == self.scenario.range_of(v) for v in objective.variables))
         changed_vars = objective.variables != self.variables
-        self.objective, self.scenario, self._minima, self._caption = objective, scenario, minima, caption
+        self.objective, self.scenario, self._minima, self._caption = objective, scenario, problem.minima, problem.caption
+        self.dim_runs(list(problem.dimmed))
+        if same and (len(self.variables) <= 2 or self.slice_point() == before):
+            self._show_minima(self.axes())
+            self._show_planned()
+            return
         if changed_vars:
             names = objective.variables
             for combo, default in ((self.x_axis, 0), (self.y_axis, 1)):
@@ -223,6 +233,7 @@ class Landscape(QWidget):
         self.lines_box.setVisible(len(objective.variables) >= 2)
         self.arrows_box.setVisible(len(objective.variables) >= 2)
         self._recompute(reset_range=True)
+        self.axes_changed.emit(self.axes())
 
     def slice_point(self) -> dict[str, float]:
         """Where the variables not on the axes are held (the selected run's start, or where it stands)."""
@@ -520,6 +531,7 @@ class Landscape(QWidget):
             other.setCurrentText(before)
             other.blockSignals(False)
         self._recompute(reset_range=True)
+        self.axes_changed.emit(self.axes())
 
     def _clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or self.objective is None:

@@ -55,6 +55,6 @@ def test_basins_turn_off_for_a_loss_of_one_variable(qtbot, window):
     insight.basins_action.setChecked(True)
     wait_idle(qtbot, insight, "basins", 60000)
     type_loss(qtbot, window, "x^4 - 3*x^2 + x")
-    qtbot.waitUntil(lambda: window.objective.variables == ("x",))
+    qtbot.waitUntil(lambda: window.session.objective.variables == ("x",))
     assert not insight.basins_action.isChecked() and not insight.basins.enabled
     assert "need a loss of two or more variables" in window.statusBar().currentMessage()

@@ -52,7 +52,7 @@ def test_insight_settings_are_saved_in_the_scenario_and_shown_when_it_is_opened(
     assert (insight.restarts_count.value(), insight.race_panel.budget.value(), dialog.cells.value()) == (24, 2000, 32)
     assert not window.isWindowModified()
     assert open_file(qtbot, window, str(path))
-    qtbot.waitUntil(lambda: window.objective is not None and window.objective.text == window.document.scenario.loss)
+    qtbot.waitUntil(lambda: window.session.objective is not None and window.session.objective.text == window.document.scenario.loss)
     window.runs_panel.select(1)
     dialog = insight.show_sweeps()
     assert not window.isWindowModified()
@@ -69,7 +69,7 @@ def test_typing_a_loss_in_other_variables_after_a_run(qtbot, window):
     run_to_end(qtbot, window)
     qtbot.waitUntil(lambda: 0 in window.insight.states, timeout=10000)
     type_loss(qtbot, window, "a^2 + b^2")
-    qtbot.waitUntil(lambda: window.objective.variables == ("a", "b") and window.document.scenario.loss == "a^2 + b^2")
+    qtbot.waitUntil(lambda: window.session.objective.variables == ("a", "b") and window.document.scenario.loss == "a^2 + b^2")
     assert window.landscape.axes() == ("a", "b") and not window.insight.state_panel.head.isVisible()
 
 
@@ -98,9 +98,9 @@ def test_each_scaling_has_one_loss_object(qtbot, window):
     """The diagnosis matches critical minima to runs by the loss object: it must stay the same one."""
     open_example(qtbot, window, "04_")
     window.document.update_run(1, scale={"x": "minmax"})
-    context, runs = window.insight.context, window.document.scenario.runs
+    context, runs = window.insight.session, window.document.scenario.runs
     standard = context.loss_of(runs[0])
     minmax = context.loss_of(runs[1])
-    assert standard is not minmax and standard is not window.objective
+    assert standard is not minmax and standard is not window.session.objective
     assert context.loss_of(runs[0]) is standard and context.loss_of(runs[1]) is minmax
-    assert context.loss_of(runs[2]) is window.objective  # raw columns: the loss itself
+    assert context.loss_of(runs[2]) is window.session.objective  # raw columns: the loss itself

@@ -48,7 +48,7 @@ def test_the_velocity_arrow_follows_a_change_of_axes(qtbot, window):
     insight = window.insight
     qtbot.waitUntil(lambda: 1 in insight.states, timeout=10000)
     refresh_insight(qtbot, window)
-    a, b, c = window.buffers[1].last()[-3:]
+    a, b, c = window.session.buffers[1].last()[-3:]
     assert insight.state_panel.line.getData()[1][0] == b
     combo = window.landscape.y_axis
     combo.setCurrentText("c")

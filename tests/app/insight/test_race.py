@@ -56,7 +56,7 @@ def test_race_paths_are_drawn_in_the_runs_colours_and_cleared(qtbot, window):
     second = list(paths.curves)
     assert len(second) == 2
     run_to_end(qtbot, window)
-    window.reset_action.trigger()
+    window.menus.reset.trigger()
     assert not paths.curves and not any(c in window.landscape.item.items for c in second)
     insight.run_race()
     wait_idle(qtbot, insight, "race", 60000)

@@ -21,7 +21,7 @@ def test_random_restarts_show_starts_and_ends(qtbot, window):
 
 def test_restarts_on_one_variable_sit_on_the_curve(qtbot, window):
     open_example(qtbot, window, "01_")
-    assert window.objective.variables == ("x",)
+    assert window.session.objective.variables == ("x",)
     window.insight.restarts_action.trigger()
     qtbot.waitUntil(lambda: window.insight.restarts.result is not None, timeout=60000)
     pos = window.insight.restarts.starts.getData()

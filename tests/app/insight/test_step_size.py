@@ -33,7 +33,7 @@ def test_a_run_on_scaled_columns_is_diagnosed_on_the_loss_it_sees(qtbot, window)
     insight.critical_action.setChecked(True)
     run_to_end(qtbot, window, timeout=60000)
     qtbot.waitUntil(lambda: insight.diagnoses is not None, timeout=30000)
-    assert window.buffers[scaled].status == "converged" and window.buffers[raw].status == "diverged"
+    assert window.session.buffers[scaled].status == "converged" and window.session.buffers[raw].status == "diverged"
     assert not any("overshoot" in m for m in insight.diagnoses[scaled])
     assert any("overshoot" in m for m in insight.diagnoses[raw])
 
@@ -43,7 +43,7 @@ def test_a_run_on_scaled_columns_is_diagnosed_on_the_loss_it_sees(qtbot, window)
     state = insight.state_panel  # plain GD: the effective rate of every coordinate is lr itself
     rates = [float(state.table.item(r, state.table.columnCount() - 1).text()) for r in range(state.table.rowCount())]
     assert np.allclose(rates, runs[scaled].hyper["lr"], rtol=1e-3)
-    final = window.buffers[scaled].last()[-2:]  # (b, w) where the scaled run converged: the scaled loss's minimum
+    final = window.session.buffers[scaled].last()[-2:]  # (b, w) where the scaled run converged: the scaled loss's minimum
     qtbot.waitUntil(lambda: insight.critical.count("minimum") == 1, timeout=30000)
     star = insight.critical.points[0].point
     assert np.allclose([star["b"], star["w"]], final, atol=1e-4)
