@@ -16,6 +16,7 @@ from . import kernel as K
 from .codegen import compiled_kernel
 from .data import scale
 from .expression import Objective, parse_objective
+from .newton import HALVINGS, describe_notes
 from .optimizers import optimizer
 from .scenario import RunSpec, Scenario, StopRules
 from .schedules import schedule
@@ -156,12 +157,11 @@ def describe_outcome(run: RunProgress) -> str:
             if math.isnan(value) else ""),
         K.LOSS_ABOVE: f"diverged at step {step}: loss {value:.3g} exceeded {kernel.STOP[K.DIVERGENCE_AT]:g}",
         K.GRAD_NONFINITE: f"error at step {step}: the gradient is undefined ({value}) at {where}",
+        K.NO_DESCENT: f"converged at step {step}: no step along the Newton direction lowers the loss (α halved until the step"
+                      f" vanished in rounding, at most {HALVINGS} times; ‖∇‖ = {value:.3g})",
+        K.HESSIAN_NONFINITE: f"error at step {step}: the Hessian is undefined at {where}, so Newton has no direction",
     }[reason]
-    repaired = int(kernel.NOTE[0, 0])
-    if repaired:
-        text += (f"; the Hessian was not positive definite on {repaired} step{'s' if repaired > 1 else ''}"
-                 f" (first at step {int(kernel.NOTE[0, 1]) - 1}), so Newton added τ·I (last τ = {kernel.NOTE[0, 2]:.3g})")
-    return text
+    return text + describe_notes(kernel.NOTE[0])
 
 
 class ScenarioRunner:
