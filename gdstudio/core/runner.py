@@ -2,7 +2,10 @@
 with a status and a human reason.
 
 The GUI's worker and the CLI drive the same `ScenarioRunner`; since all state
-lives in the kernel's arrays, the chunk size never changes a trajectory.
+lives in the kernel's arrays, the chunk size never changes a trajectory. A runner
+that does not keep rows (`keep_rows=False`) hands each chunk's rows to its caller
+and holds only one reused scratch array and each run's last row, so a caller that
+streams the rows to a file, or only wants the outcome, needs no memory per step.
 """
 
 from __future__ import annotations
@@ -78,11 +81,28 @@ def run_objective(objective: Objective, scenario: Scenario, spec: RunSpec) -> Ob
     return objective
 
 
+class Scratch:
+    """Stands in for a Trajectory when the caller takes each chunk's rows (`RunProgress.advance`
+    returns a copy): the kernel writes into one reused array, which runs advanced one at a time
+    may share, and nothing is kept. Its size is the largest chunk asked for."""
+
+    def __init__(self, columns: int) -> None:
+        self._rows = np.empty((0, columns))
+
+    def reserve(self, n: int) -> np.ndarray:
+        if n > len(self._rows):
+            self._rows = np.empty((max(n, 1024), self._rows.shape[1]))
+        return self._rows[:n]
+
+    def commit(self, n: int) -> None:
+        pass
+
+
 class RunProgress:
-    """One run's kernel arrays (S = 1), its trajectory so far and its outcome."""
+    """One run's kernel arrays (S = 1), its trajectory so far (or a Scratch) and its outcome."""
 
     def __init__(self, index: int, spec: RunSpec, scenario: Scenario, objective: Objective, stop: np.ndarray,
-                 limit: int = ROW_LIMIT) -> None:
+                 limit: int = ROW_LIMIT, scratch: Scratch | None = None) -> None:
         self.index, self.spec = index, spec
         self.objective = objective = run_objective(objective, scenario, spec)
         info = optimizer(spec.optimizer)
@@ -96,7 +116,8 @@ class RunProgress:
             info.flatten(hyper)[None, :].copy(), sched.flatten(sched.check(spec.schedule_params))[None, :].copy(),
             stop=stop, data=objective.data, **run_options(spec),
         )
-        self.trajectory = Trajectory(objective.variables, limit=limit)
+        self.trajectory: Trajectory | Scratch = Trajectory(objective.variables, limit=limit) if scratch is None else scratch
+        self.last_row: np.ndarray | None = None  # the latest row, whatever the trajectory keeps (a summary needs only it)
         self.cancelled_reason = ""
 
     @property
@@ -131,6 +152,8 @@ class RunProgress:
             self.kernel.advance(self.fg, self.rule, n, out[None])
             rows = out[: self.kernel.COUNT[0]].copy()
             self.trajectory.commit(len(rows))
+            if len(rows):
+                self.last_row = rows[-1].copy()  # (a view would keep the whole chunk alive)
         else:
             rows = np.empty((0, PARAMS + self.objective.dimension))
         return Chunk(self.index, first, rows, self.status, self.reason if self.done else "")
@@ -165,14 +188,20 @@ def describe_outcome(run: RunProgress) -> str:
 
 
 class ScenarioRunner:
-    """All runs of a scenario, advanced together chunk by chunk."""
+    """All runs of a scenario, advanced together chunk by chunk (or one by one: they are independent).
 
-    def __init__(self, scenario: Scenario, objective: Objective | None = None, max_steps: int | None = None) -> None:
+    With `keep_rows=False` the runs keep no trajectory: they share one Scratch, and each chunk's rows
+    reach only the caller of `advance` (memory is the largest chunk, however long the runs)."""
+
+    def __init__(self, scenario: Scenario, objective: Objective | None = None, max_steps: int | None = None,
+                 keep_rows: bool = True) -> None:
         self.scenario = scenario
         self.objective = objective or scenario_objective(scenario)
         stop = stop_vector(scenario.stop, max_steps)
         limit = row_limit(len(scenario.runs))
-        self.runs = [RunProgress(i, spec, scenario, self.objective, stop, limit) for i, spec in enumerate(scenario.runs)]
+        scratch = None if keep_rows else Scratch(PARAMS + self.objective.dimension)
+        self.runs = [RunProgress(i, spec, scenario, self.objective, stop, limit, scratch)
+                     for i, spec in enumerate(scenario.runs)]
 
     @property
     def finished(self) -> bool:
