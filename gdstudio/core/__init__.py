@@ -9,7 +9,8 @@ def _numba_cache_dir() -> Path:
     """Numba's on-disk cache only notices edits to the file that holds a cached function, not
     to the functions it calls: keying the directory by every compiled source keeps it honest."""
     here = Path(__file__).parent
-    sources = b"".join((here / name).read_bytes() for name in ("kernel.py", "optimizers.py", "schedules.py"))
+    compiled = ("kernel.py", "optimizers.py", "schedules.py", "rules.py", "newton.py", "jit.py")
+    sources = b"".join((here / name).read_bytes() for name in compiled)
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "gdstudio" / "numba" / hashlib.sha256(sources).hexdigest()[:16]
 

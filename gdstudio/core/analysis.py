@@ -302,7 +302,8 @@ class StepDiagnosis:
             tau = float(hyper.get("dampening", 0.0))
             text = f"2(1+β)/λmax with β = {_fmt(beta)}" if tau == 0 else f"2(1+β)/((1−τ)λmax) with β = {_fmt(beta)}, τ = {_fmt(tau)}"
             return self.momentum_limit(beta, dampening=tau), text
-        if optimizer_name == "newton" and self.lambda_min > 0:
+        # Newton's default line search halves any step that would climb: only the pure step has an edge.
+        if optimizer_name == "newton" and self.lambda_min > 0 and hyper.get("line_search", True) is False:
             damping = float(hyper.get("damping", 0.0))  # (H + δI)⁻¹H scales eigen-direction λ by λ/(λ + δ)
             return 2.0 * (1.0 + damping / self.lambda_max), "2(1 + δ/λmax)" if damping else "2"
         return None

@@ -10,24 +10,26 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .checks import NAME, check_name, listing, shorten, show
 from .fileio import read_limited
-from .numbers import is_finite_number
-from .parse import taken_name
+from .numbers import MAX_NUMBER_TEXT, is_finite_number, parse_float
 
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 50
 MAX_CSV_BYTES = 200_000_000
 MAX_PARAMETER = 1e12  # generator parameters: far beyond any lesson, far below overflow
 SCALINGS = ("standard", "minmax")
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+MAX_HEADER = 20_000  # characters of the header row: 50 names of 64 characters, quoted and spaced, fit well
+CSV_BLOCK = 1 << 20  # characters parsed at a time
+_BLANK = re.compile(r"\n[ \t\r,]*(?=\n)|\n[ \t\r,]+\Z")  # a line that gives no row
+_NOT_PLAIN = re.compile(r'[^0-9eE.+\-," \t\r\n]')  # anything but plain numbers, commas, quotes and spaces
 
 
 class DataError(ValueError):
@@ -55,20 +57,19 @@ def check_columns(columns: Mapping[str, object], where: str = "columns") -> Data
     if not columns:
         raise DataError(f"{where}: no columns")
     if len(columns) > MAX_COLUMNS:
-        raise DataError(f"{where}: {len(columns)} columns (limit {MAX_COLUMNS})")
+        raise DataError(f"{where}: {len(columns):,} columns (limit {MAX_COLUMNS})")
     arrays = []
     for name, values in columns.items():
-        if not isinstance(name, str) or not _NAME.fullmatch(name):
-            raise DataError(f"{where}.{name}: not a valid column name (letters, digits, _; starting with a letter)")
-        if meaning := taken_name(name):
-            raise DataError(f"{where}.{name}: in a loss, {name} is {meaning}: rename the column")
+        path = f"{where}.{shorten(str(name))}"
+        if problem := check_name(name):
+            raise DataError(f"{path}: {problem}")
         if not isinstance(values, list):
-            raise DataError(f"{where}.{name}: must be a list of numbers")
+            raise DataError(f"{path}: must be a list of numbers")
         if len(values) > MAX_ROWS:
-            raise DataError(f"{where}.{name}: {len(values):,} rows (limit {MAX_ROWS:,})")
+            raise DataError(f"{path}: {len(values):,} rows (limit {MAX_ROWS:,})")
         for row, value in enumerate(values):
             if not is_finite_number(value):
-                raise DataError(f"{where}.{name}[{row}]: must be a finite number, got {_short(value)}")
+                raise DataError(f"{path}[{row}]: must be a finite number, got {show(value)}")
         arrays.append(np.array(values, dtype=np.float64))
     lengths = {len(a) for a in arrays}
     if len(lengths) != 1:
@@ -86,51 +87,113 @@ def read_csv(path: str | Path) -> Dataset:
 
 
 def parse_csv(text: str, source: str = "CSV") -> Dataset:
-    reader = csv.reader(io.StringIO(text))
+    """Read a block of lines at a time, so that memory stays near the result's (8 bytes a cell), and
+    size the header before splitting it. A problem names its row and column, never the text there:
+    the file may be one the user never wrote (a `csv` of /etc/passwd)."""
+    start = text.find("\n") + 1 or len(text)
+    names = _header(text, start, source)
+    width = len(names)
+    values = np.empty((width, _row_bound(text, start)))  # pages are taken as rows fill them
+    rows, line = 0, 2
+    while start < len(text):
+        end = text.find("\n", start + CSV_BLOCK) + 1 or len(text)
+        block = text[start:end]
+        found = _plain_rows(block, width)
+        if found is None:
+            found = _checked_rows(block, width, line, source)
+        if rows + len(found) > values.shape[1]:
+            raise DataError(f"{source}: more than {MAX_ROWS:,} rows")
+        values[:, rows:rows + len(found)] = found.T
+        rows += len(found)
+        line += block.count("\n")
+        start = end
+    if not rows:
+        raise DataError(f"{source}: no data rows below the header")
+    return Dataset(tuple(names), values if rows == values.shape[1] else values[:, :rows].copy())
+
+
+def _row_bound(text: str, start: int) -> int:
+    """The rows text[start:] can give at most: its lines but those of nothing but spaces and commas,
+    and no more than MAX_ROWS + 1. (Blank lines are counted only in a file of sensible length.)"""
+    lines = text.count("\n", start) + 1
+    if lines <= 2 * MAX_ROWS:
+        lines -= sum(1 for _ in _BLANK.finditer(text, start - 1)) + text.endswith("\n")
+    return max(min(lines, MAX_ROWS), 0)
+
+
+def _header(text: str, end: int, source: str) -> list[str]:
+    """The column names in text[:end], counted before they are split: a header of millions of names
+    is refused at once."""
+    if (cells := text.count(",", 0, end) + 1) > MAX_COLUMNS:
+        raise DataError(f"{source}: {cells:,} columns (limit {MAX_COLUMNS})")
+    if end > MAX_HEADER:
+        raise DataError(f"{source}: row 1 has {end:,} characters, too many for {cells} column names")
     try:
-        header = next(reader, None)
-        if header is None or not any(cell.strip() for cell in header):
-            raise DataError(f"{source}: the file is empty (expected a header row of column names)")
-        names = [cell.strip() for cell in header]
-        for number, name in enumerate(names, start=1):
-            if not _NAME.fullmatch(name):
-                raise DataError(f"{source}: row 1, column {number}: {name!r} is not a valid column name "
-                                "(the first row must name the columns)")
-            if meaning := taken_name(name):
-                raise DataError(f"{source}: row 1, column {number}: in a loss, {name} is {meaning}: rename the column")
-        if len(set(names)) != len(names):
-            raise DataError(f"{source}: row 1: a column name appears twice")
-        if len(names) > MAX_COLUMNS:
-            raise DataError(f"{source}: {len(names)} columns (limit {MAX_COLUMNS})")
-        rows: list[list[float]] = []
-        for line, record in enumerate(reader, start=2):
-            if not record or all(not cell.strip() for cell in record):
+        header = next(csv.reader([text[:end]]), [])
+    except csv.Error as error:
+        raise DataError(f"{source}: not a valid CSV file: {error}") from None
+    if not any(cell.strip() for cell in header):
+        raise DataError(f"{source}: the file is empty (expected a header row of column names)")
+    names = [cell.strip() for cell in header]
+    for number, name in enumerate(names, start=1):
+        if problem := check_name(name):
+            hint = "" if NAME.fullmatch(name) else "; the first row must name the columns"
+            raise DataError(f"{source}: row 1, column {number}: {problem}{hint}")
+    if len(set(names)) != len(names):
+        raise DataError(f"{source}: row 1: a column name appears twice")
+    return names
+
+
+def _plain_rows(block: str, width: int) -> np.ndarray | None:
+    """The block's rows by NumPy's C parser (correctly rounded, as float() is) when the block holds
+    only plain numbers; None otherwise, for _checked_rows to find what is wrong. NumPy alone would
+    take what numbers.parse_float refuses ('nan', '1_000', '１', a number of 1,000 digits)."""
+    if _NOT_PLAIN.search(block) or ("\r" in block and block.count("\r") != block.count("\r\n")):
+        return None
+    lines = [text for text in block.split("\n") if text.strip(" \t\r,")]  # (blank lines give no row)
+    if not lines:
+        return np.empty((0, width))
+    if max(map(len, lines)) > MAX_NUMBER_TEXT and _longest_cell(block) > MAX_NUMBER_TEXT:
+        return None
+    try:
+        values = np.loadtxt(lines, dtype=np.float64, delimiter=",", quotechar='"', comments=None, ndmin=2)
+    except ValueError:  # an empty cell, a line of commas, a row of another width, '1e', '1.2.3' ...
+        return None
+    return values if values.shape[1] == width and np.isfinite(values).all() else None
+
+
+def _longest_cell(block: str) -> int:
+    """Characters of the longest cell in an ASCII block, found without splitting it into cells."""
+    codes = np.frombuffer(block.encode("ascii"), dtype=np.uint8)
+    ends = np.flatnonzero((codes == ord(",")) | (codes == ord("\n")))
+    if not len(ends):
+        return len(codes)
+    return max(int(ends[0]), len(codes) - 1 - int(ends[-1]), int(np.diff(ends).max(initial=1)) - 1)
+
+
+def _checked_rows(block: str, width: int, line: int, source: str) -> np.ndarray:
+    """The block's rows cell by cell with numbers.parse_float, the rule --at and the studio use; the
+    first problem raises a DataError naming its row (line + the block's line) and column."""
+    rows = []
+    reader = csv.reader(io.StringIO(block))
+    try:
+        for record in reader:
+            row = line + reader.line_num - 1
+            if not any(cell.strip() for cell in record):
                 continue
-            if len(record) != len(names):
-                raise DataError(f"{source}: row {line}: {len(record)} cells, expected {len(names)}")
-            if len(rows) >= MAX_ROWS:
-                raise DataError(f"{source}: more than {MAX_ROWS:,} rows")
+            if len(record) != width:
+                raise DataError(f"{source}: row {row}: {len(record)} cells, expected {width}")
             values = []
-            for name, cell in zip(names, record):
+            for column, cell in enumerate(record, start=1):
                 try:
-                    value = float(cell)
-                except ValueError:
-                    raise DataError(f"{source}: row {line}, column '{name}': {cell.strip()!r} is not a number") from None
-                if not math.isfinite(value):
-                    raise DataError(f"{source}: row {line}, column '{name}': {cell.strip()!r} is not a finite number")
-                values.append(value)
+                    values.append(parse_float(cell))
+                except ValueError as error:
+                    problem = error if cell.strip() else "the cell is empty"
+                    raise DataError(f"{source}: row {row}, column {column}: {problem}") from None
             rows.append(values)
     except csv.Error as error:
         raise DataError(f"{source}: not a valid CSV file: {error}") from None
-    if not rows:
-        raise DataError(f"{source}: no data rows below the header")
-    return Dataset(tuple(names), np.array(rows, dtype=np.float64).T.copy())
-
-
-# name -> (parameter defaults, function of (rng, n, parameters) returning columns)
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return np.array(rows, dtype=np.float64).reshape(len(rows), width)
 
 
 def _noisy_line(rng: np.random.Generator, n: int, p: Mapping[str, float]) -> dict[str, np.ndarray]:
@@ -149,6 +212,7 @@ def _two_blobs(rng: np.random.Generator, n: int, p: Mapping[str, float]) -> dict
     return {"x1": centre + rng.normal(0.0, p["spread"], n), "x2": centre + rng.normal(0.0, p["spread"], n), "label": label}
 
 
+# name -> (parameter defaults, function of (rng, n, parameters) returning columns)
 GENERATORS = {
     "noisy_line": ({"slope": 2.0, "intercept": 1.0, "noise": 1.0, "x_min": 0.0, "x_max": 10.0}, _noisy_line),
     "noisy_quadratic": ({"a": 0.5, "b": -1.0, "c": 2.0, "noise": 1.0, "x_min": -4.0, "x_max": 4.0}, _noisy_quadratic),
@@ -160,21 +224,21 @@ def generate(spec: Mapping[str, object], where: str = "generate") -> Dataset:
     """A seeded synthetic data set: {"kind": ..., "n": rows, "seed": s, parameters...}."""
     kind = spec.get("kind")
     if not isinstance(kind, str) or kind not in GENERATORS:
-        raise DataError(f"{where}.kind: unknown generator {kind!r} (known: {', '.join(GENERATORS)})")
+        raise DataError(f"{where}.kind: unknown generator {show(kind)} (known: {', '.join(GENERATORS)})")
     defaults, function = GENERATORS[kind]
     for key in spec:
         if key not in (*defaults, "kind", "n", "seed"):
-            raise DataError(f"{where}.{key}: unknown parameter of {kind} (known: n, seed, {', '.join(defaults)})")
+            raise DataError(f"{where}.{shorten(str(key))}: unknown parameter of {kind} (known: n, seed, {', '.join(defaults)})")
     n, seed = spec.get("n", 100), spec.get("seed", 0)
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_ROWS:
-        raise DataError(f"{where}.n: must be a whole number from 1 to {MAX_ROWS:,}, got {n!r}")
+        raise DataError(f"{where}.n: must be a whole number from 1 to {MAX_ROWS:,}, got {show(n)}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise DataError(f"{where}.seed: must be a non-negative whole number, got {seed!r}")
+        raise DataError(f"{where}.seed: must be a non-negative whole number, got {show(seed)}")
     params = dict(defaults)
     for key, value in spec.items():
         if key in defaults:
             if not is_finite_number(value) or abs(value) > MAX_PARAMETER:
-                raise DataError(f"{where}.{key}: must be a number between -{MAX_PARAMETER:g} and {MAX_PARAMETER:g}, got {_short(value)}")
+                raise DataError(f"{where}.{key}: must be a number between -{MAX_PARAMETER:g} and {MAX_PARAMETER:g}, got {show(value)}")
             params[key] = float(value)
     for key in ("noise", "spread"):
         if params.get(key, 0.0) < 0:
@@ -190,7 +254,7 @@ def scale(dataset: Dataset, how: Mapping[str, str]) -> Dataset:
     values = dataset.values.copy()
     for name, kind in how.items():
         if name not in dataset.columns:
-            raise DataError(f"scale.{name}: no such column (columns: {', '.join(dataset.columns)})")
+            raise DataError(f"scale.{shorten(str(name))}: no such column (columns: {listing(dataset.columns, 10)})")
         column = values[dataset.columns.index(name)]
         if kind == "standard":
             spread = column.std()
@@ -199,5 +263,5 @@ def scale(dataset: Dataset, how: Mapping[str, str]) -> Dataset:
             width = column.max() - column.min()
             column[:] = (column - column.min()) / (width if width > 0 else 1.0)
         else:
-            raise DataError(f"scale.{name}: must be one of {', '.join(SCALINGS)}, got {kind!r}")
+            raise DataError(f"scale.{name}: must be one of {', '.join(SCALINGS)}, got {show(kind)}")
     return Dataset(dataset.columns, values)

@@ -14,7 +14,8 @@ import numpy as np
 
 from numba import njit, prange, types
 
-from .optimizers import apply_step
+from .newton import NO_DECREASE, NO_DIRECTION, NOTES, SKIPPED, newton_update
+from .rules import NEWTON, apply_step
 from .schedules import learning_rate
 from .trajectory import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS
 
@@ -26,8 +27,9 @@ FG_SIGNATURE = types.float64(_F1, _F1, _F2, _F2, _I1)
 RUNNING, CONVERGED, MAX_STEPS, DIVERGED, ERROR, CANCELLED = range(6)
 STATUS_NAMES = ("running", "converged", "max_steps", "diverged", "error", "cancelled")
 
-# Why a run ended (EVENT[s, 0]); EVENT[s, 1] holds the value that triggered it.
-GRAD_TOL, LOSS_TOL, STEP_LIMIT, LOSS_NONFINITE, LOSS_ABOVE, GRAD_NONFINITE = range(1, 7)
+# Why a run ended (EVENT[s, 0]); EVENT[s, 1] holds the value that triggered it. NO_DESCENT: Newton's line
+# search found no step that lowers the loss (the gradient norm); HESSIAN_NONFINITE: no Newton direction.
+GRAD_TOL, LOSS_TOL, STEP_LIMIT, LOSS_NONFINITE, LOSS_ABOVE, GRAD_NONFINITE, NO_DESCENT, HESSIAN_NONFINITE = range(1, 9)
 
 
 # Layout of the STOP vector (a disabled tolerance is -1, a disabled threshold inf).
@@ -124,7 +126,7 @@ def _advance_run(s, fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATU
     fg: the objective's compiled kernel; rule: the optimizer's code (OptimizerInfo.code).
     P, G: (S, d) parameters and gradient; HM: (S, d, d) Hessian; ST: (S, k, d) optimizer
     state; H: (S, h) hyper-parameters; SCHED: (S, 4) schedule; CLIP: (S, 2); STOP: (4,);
-    T: steps done; LAST: previous loss; STATUS, EVENT (S, 2), NOTE (S, 3) as above.
+    T: steps done; LAST: previous loss; STATUS, EVENT (S, 2) as above; NOTE (S, newton.NOTES).
     OUT: (S, n, PARAMS + d) recorded rows (columns as in trajectory.py), or (S, 0, PARAMS + d) to
     record nothing; COUNT: rows written.
     DATA: (columns, N) data set and ALL = arange(N) (both empty without data). BATCH: rows per
@@ -133,7 +135,9 @@ def _advance_run(s, fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATU
     The recorded loss and gradient norm are always over the full data set, so runs with
     different batch sizes compare fairly; the optimizer steps with the batch gradient. The
     recorded batch loss is the loss on the rows that step drew (the full loss when every row is
-    used, and on a run's last row, which takes no step).
+    used, and on a run's last row, which takes no step). Newton's line search evaluates its trial points
+    on the rows of the step; when no trial lowers the full-batch loss the run ends there (converged: a
+    next step would be the same), while a batch where none does is skipped.
     """
     COUNT[s] = 0
     if STATUS[s] != RUNNING:
@@ -156,14 +160,27 @@ def _advance_run(s, fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATU
         if status != RUNNING:
             STATUS[s], EVENT[s, 0], EVENT[s, 1] = status, reason, value
             return
+        rows, step_loss = ALL, f  # the rows this step uses, and the loss on them
         if BATCH[s] > 0:
             count = _next_batch(s, BATCH[s], REPLACE[s], PERM, POS, RNG, ROWS)
-            fb = fg(p, g, hess, DATA, ROWS[s, :count])
+            rows = ROWS[s, :count]
+            step_loss = fg(p, g, hess, DATA, rows)
             if record:
-                OUT[s, COUNT[s] - 1, BATCH_LOSS] = fb
+                OUT[s, COUNT[s] - 1, BATCH_LOSS] = step_loss
             gn = _norm(g)
         _clip(g, gn, clip)
-        apply_step(rule, p, g, state, hyper, t + 1, lr, hess, note)
+        if rule == NEWTON:
+            outcome = newton_update(fg, p, g, hyper, t + 1, lr, hess, note, DATA, rows, step_loss)
+            if outcome == NO_DIRECTION:
+                STATUS[s], EVENT[s, 0], EVENT[s, 1] = ERROR, HESSIAN_NONFINITE, gn
+                return
+            if outcome == NO_DECREASE:
+                if BATCH[s] == 0:  # the next step would try the very same points
+                    STATUS[s], EVENT[s, 0], EVENT[s, 1] = CONVERGED, NO_DESCENT, gn
+                    return
+                note[SKIPPED] += 1
+        else:
+            apply_step(rule, p, g, state, hyper, t + 1, lr, hess, note)
         T[s] = t + 1
 
 
@@ -208,7 +225,7 @@ class KernelRuns:
         self.G, self.HM = np.zeros((S, d)), np.zeros((S, d, d))
         self.ST, self.H, self.SCHED, self.CLIP, self.STOP = state, hyper, sched, clip, stop
         self.T, self.LAST = np.zeros(S, np.int64), np.zeros(S)
-        self.STATUS, self.EVENT, self.NOTE = np.zeros(S, np.int64), np.zeros((S, 2)), np.zeros((S, 3))
+        self.STATUS, self.EVENT, self.NOTE = np.zeros(S, np.int64), np.zeros((S, 2)), np.zeros((S, NOTES))
         self.COUNT = np.zeros(S, np.int64)
         self.DATA = np.zeros((0, 0)) if data is None else np.ascontiguousarray(data, dtype=np.float64)
         rows = self.DATA.shape[1]

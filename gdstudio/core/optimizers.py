@@ -1,16 +1,7 @@
-"""The optimizer registry: names, hyper-parameters, defaults and update rules.
+"""The optimizer registry: names, hyper-parameters, defaults, formulas and their checks.
 
-Names, defaults and formulas follow torch.optim's single-tensor implementations
-(torch 2.13) operation by operation, so the same settings give the same numbers
-to rounding. Each rule is a Numba function with one signature,
-
-    step(p, g, state, h, t, lr, hess, note)
-
-p: parameters (updated in place), g: gradient (may be overwritten), state: (k, n)
-per-coordinate buffers, h: hyper-parameters flattened in registry order, t: the
-1-based step number, lr: this step's learning rate (the schedule's), hess: the
-exact Hessian (Newton only), note: per-run counters a rule may fill (Newton
-records how often it had to repair the Hessian).
+Names and defaults follow torch.optim (torch 2.13); the update rules themselves, compiled, are in
+rules.py (torch's, operation by operation) and newton.py.
 """
 
 from __future__ import annotations
@@ -22,13 +13,11 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
-from numba import njit
 
+from .newton import ARMIJO_C, HALVINGS
 from .numbers import is_finite_number
-
-JIT = dict(cache=True, nogil=True, error_model="numpy")
-# Small helpers are inlined into their callers: a call passing Numba arrays costs more than they do.
-INLINE = dict(JIT, inline="always")
+from .rules import (STEP_RULES, adadelta_step, adagrad_step, adam_step, adamax_step, gd_step, nadam_step, newton_step,
+                    radam_step, rmsprop_step, sgd_step)
 
 
 @dataclass(frozen=True)
@@ -144,227 +133,6 @@ def _check_value(param: HyperParam, value: object) -> object:
     return value
 
 
-@njit(**INLINE)
-def _lerp(start, end, weight):
-    """torch.lerp's two-sided formula, so moving averages round as torch's do."""
-    if abs(weight) < 0.5:
-        return start + weight * (end - start)
-    return end - (end - start) * (1.0 - weight)
-
-
-@njit(**INLINE)
-def gd_step(p, g, state, h, t, lr, hess, note):
-    for i in range(p.shape[0]):
-        p[i] = p[i] - lr * g[i]
-
-
-@njit(**INLINE)
-def sgd_step(p, g, state, h, t, lr, hess, note):
-    momentum, dampening, nesterov, weight_decay, maximize = h[1], h[2], h[3], h[4], h[5]
-    for i in range(p.shape[0]):
-        d = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            d = d + weight_decay * p[i]
-        if momentum != 0:
-            if t == 1:
-                state[0, i] = d
-            else:
-                state[0, i] = state[0, i] * momentum + (1 - dampening) * d
-            d = d + momentum * state[0, i] if nesterov else state[0, i]
-        p[i] = p[i] + -lr * d
-
-
-@njit(**INLINE)
-def adagrad_step(p, g, state, h, t, lr, hess, note):
-    lr_decay, weight_decay, eps, maximize = h[1], h[2], h[4], h[5]
-    clr = lr / (1 + (t - 1) * lr_decay)
-    for i in range(p.shape[0]):
-        d = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            d = d + weight_decay * p[i]
-        state[0, i] = state[0, i] + 1.0 * d * d
-        p[i] = p[i] + -clr * (d / (math.sqrt(state[0, i]) + eps))
-
-
-@njit(**INLINE)
-def rmsprop_step(p, g, state, h, t, lr, hess, note):
-    alpha, eps, weight_decay, momentum, centered, maximize = h[1], h[2], h[3], h[4], h[5], h[6]
-    for i in range(p.shape[0]):
-        d = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            d = d + weight_decay * p[i]
-        state[0, i] = state[0, i] * alpha + (1 - alpha) * d * d
-        if centered:
-            state[1, i] = _lerp(state[1, i], d, 1 - alpha)
-            avg = math.sqrt(state[0, i] + -1.0 * state[1, i] * state[1, i]) + eps
-        else:
-            avg = math.sqrt(state[0, i]) + eps
-        if momentum > 0:
-            state[2, i] = state[2, i] * momentum + d / avg
-            p[i] = p[i] + -lr * state[2, i]
-        else:
-            p[i] = p[i] + -lr * (d / avg)
-
-
-@njit(**INLINE)
-def adadelta_step(p, g, state, h, t, lr, hess, note):
-    rho, eps, weight_decay, maximize = h[1], h[2], h[3], h[4]
-    for i in range(p.shape[0]):
-        d = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            d = d + weight_decay * p[i]
-        state[0, i] = state[0, i] * rho + (1 - rho) * d * d
-        std = math.sqrt(state[0, i] + eps)
-        delta = math.sqrt(state[1, i] + eps) / std * d
-        state[1, i] = state[1, i] * rho + (1 - rho) * delta * delta
-        p[i] = p[i] + -lr * delta
-
-
-@njit(**INLINE)
-def adam_step(p, g, state, h, t, lr, hess, note):
-    beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled = h[1], h[2], h[3], h[4], h[5], h[6], h[7]
-    bias_correction1 = 1 - beta1**t
-    bias_correction2 = 1 - beta2**t
-    step_size = lr / bias_correction1
-    bias_correction2_sqrt = bias_correction2**0.5
-    for i in range(p.shape[0]):
-        d = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            if decoupled:
-                p[i] = p[i] * (1 - lr * weight_decay)
-            else:
-                d = d + weight_decay * p[i]
-        state[0, i] = _lerp(state[0, i], d, 1 - beta1)
-        state[1, i] = state[1, i] * beta2 + (1 - beta2) * d * d
-        if amsgrad:
-            state[2, i] = max(state[2, i], state[1, i])
-            denom = math.sqrt(state[2, i]) / bias_correction2_sqrt + eps
-        else:
-            denom = math.sqrt(state[1, i]) / bias_correction2_sqrt + eps
-        p[i] = p[i] + -step_size * (state[0, i] / denom)
-
-
-@njit(**INLINE)
-def nadam_step(p, g, state, h, t, lr, hess, note):
-    beta1, beta2, eps, weight_decay, momentum_decay, decoupled, maximize = h[1], h[2], h[3], h[4], h[5], h[6], h[7]
-    bias_correction2 = 1 - beta2**t
-    mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
-    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))
-    mu_product = (state[2, 0] if t > 1 else 1.0) * mu
-    mu_product_next = mu_product * mu_next
-    for i in range(p.shape[0]):
-        d = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            if decoupled:
-                p[i] = p[i] * (1 - lr * weight_decay)
-            else:
-                d = d + weight_decay * p[i]
-        state[2, i] = mu_product
-        state[0, i] = _lerp(state[0, i], d, 1 - beta1)
-        state[1, i] = state[1, i] * beta2 + (1 - beta2) * d * d
-        denom = math.sqrt(state[1, i] / bias_correction2) + eps
-        p[i] = p[i] + (-lr * (1.0 - mu) / (1.0 - mu_product)) * (d / denom)
-        p[i] = p[i] + ((-lr * mu_next) / (1.0 - mu_product_next)) * (state[0, i] / denom)
-
-
-@njit(**INLINE)
-def adamax_step(p, g, state, h, t, lr, hess, note):
-    beta1, beta2, eps, weight_decay, maximize = h[1], h[2], h[3], h[4], h[5]
-    clr = lr / (1 - beta1**t)
-    for i in range(p.shape[0]):
-        d = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            d = d + weight_decay * p[i]
-        state[0, i] = _lerp(state[0, i], d, 1 - beta1)
-        state[1, i] = max(state[1, i] * beta2, abs(d) + eps)
-        p[i] = p[i] + -clr * (state[0, i] / state[1, i])
-
-
-@njit(**INLINE)
-def radam_step(p, g, state, h, t, lr, hess, note):
-    beta1, beta2, eps, weight_decay, decoupled, maximize = h[1], h[2], h[3], h[4], h[5], h[6]
-    bias_correction1 = 1 - beta1**t
-    bias_correction2 = 1 - beta2**t
-    rho_inf = 2 / (1 - beta2) - 1
-    rho_t = rho_inf - 2 * t * (beta2**t) / bias_correction2
-    rect = 0.0
-    if rho_t > 5.0:
-        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-    for i in range(p.shape[0]):
-        d = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            if decoupled:
-                p[i] = p[i] * (1 - lr * weight_decay)
-            else:
-                d = d + weight_decay * p[i]
-        state[0, i] = _lerp(state[0, i], d, 1 - beta1)
-        state[1, i] = state[1, i] * beta2 + (1 - beta2) * d * d
-        corrected = state[0, i] / bias_correction1
-        if rho_t > 5.0:
-            adaptive = (bias_correction2**0.5) / (math.sqrt(state[1, i]) + eps)
-            p[i] = p[i] + -1.0 * (corrected * lr * adaptive * rect)
-        else:
-            p[i] = p[i] + -1.0 * (corrected * lr)
-
-
-@njit(**JIT)
-def _shifted_cholesky(a, shift, lower):
-    """Cholesky factor of a + shift*I into `lower`; False when that matrix is not positive definite."""
-    n = a.shape[0]
-    for j in range(n):
-        total = a[j, j] + shift
-        for k in range(j):
-            total -= lower[j, k] * lower[j, k]
-        if not total > 0.0:
-            return False
-        lower[j, j] = math.sqrt(total)
-        for i in range(j + 1, n):
-            acc = a[i, j]
-            for k in range(j):
-                acc -= lower[i, k] * lower[j, k]
-            lower[i, j] = acc / lower[j, j]
-    return True
-
-
-@njit(**JIT)
-def newton_step(p, g, state, h, t, lr, hess, note):
-    """Damped Newton: solve (H + damping·I) d = g. Where that matrix is not positive
-    definite (a saddle, a maximum, a flat direction), add τ·I, doubling τ until it is
-    (Nocedal & Wright, Algorithm 3.3), so every step still goes downhill."""
-    damping = h[1]
-    n = p.shape[0]
-    lower = np.zeros((n, n))
-    shift = damping
-    if not _shifted_cholesky(hess, shift, lower):
-        scale = 0.0
-        for i in range(n):
-            scale = max(scale, abs(hess[i, i]))
-        shift = max(1e-3 * max(scale, 1.0), 2.0 * damping)
-        while not _shifted_cholesky(hess, shift, lower):
-            shift *= 2.0
-            if not math.isfinite(shift):
-                for i in range(n):
-                    p[i] = math.nan
-                return
-        note[0] += 1
-        if note[0] == 1:
-            note[1] = t
-        note[2] = shift
-    y = np.empty(n)
-    for i in range(n):  # forward: L y = g
-        acc = g[i]
-        for k in range(i):
-            acc -= lower[i, k] * y[k]
-        y[i] = acc / lower[i, i]
-    for i in range(n - 1, -1, -1):  # backward: Lᵀ d = y, d kept in y
-        acc = y[i]
-        for k in range(i + 1, n):
-            acc -= lower[k, i] * y[k]
-        y[i] = acc / lower[i, i]
-    for i in range(n):
-        p[i] = p[i] - lr * y[i]
-
-
 LR = "learning rate"
 WD = "L2 penalty added to the gradient (weight_decay · θ)"
 MAX = "climb the loss instead of descending it"
@@ -473,44 +241,21 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
         OptimizerInfo(
             "newton", "Newton (exact Hessian)",
             (
-                HyperParam("lr", 1.0, "step length along the Newton direction", strict=True),
+                HyperParam("lr", 1.0, "step length along the Newton direction (the longest the line search tries)", strict=True),
                 HyperParam("damping", 0.0, "λ in (H + λI) d = ∇J (Levenberg damping)"),
+                HyperParam("line_search", True, f"backtracking (Armijo): halve α (at most {HALVINGS} times) until the loss drops"
+                                                " by at least c·α·∇Jᵀd, so it never rises; off: always the step lr·d"),
             ),
             (),
-            "solve (H + λI) d = ∇J;  θ ← θ − α d  (H shifted by τI where not positive definite)", newton_step,
+            "solve (H + λI) d = ∇J  (H shifted by τI where not positive definite);  "
+            f"α = lr, halved until J(θ − αd) ≤ J(θ) − c·α·∇Jᵀd, c = {ARMIJO_C:g} (line search);  θ ← θ − α d", newton_step,
             needs_hessian=True,
         ),
     ]
 }
 
 
-STEP_RULES = (gd_step, sgd_step, adagrad_step, rmsprop_step, adadelta_step, adam_step, nadam_step, adamax_step, radam_step, newton_step)
 OPTIMIZERS = {name: replace(info, code=STEP_RULES.index(info.step)) for name, info in OPTIMIZERS.items()}
-
-
-@njit(**JIT)
-def apply_step(code, p, g, state, h, t, lr, hess, note):
-    """Dispatch to STEP_RULES[code]; a branch per rule lets the run kernel be compiled once."""
-    if code == 0:
-        gd_step(p, g, state, h, t, lr, hess, note)
-    elif code == 1:
-        sgd_step(p, g, state, h, t, lr, hess, note)
-    elif code == 2:
-        adagrad_step(p, g, state, h, t, lr, hess, note)
-    elif code == 3:
-        rmsprop_step(p, g, state, h, t, lr, hess, note)
-    elif code == 4:
-        adadelta_step(p, g, state, h, t, lr, hess, note)
-    elif code == 5:
-        adam_step(p, g, state, h, t, lr, hess, note)
-    elif code == 6:
-        nadam_step(p, g, state, h, t, lr, hess, note)
-    elif code == 7:
-        adamax_step(p, g, state, h, t, lr, hess, note)
-    elif code == 8:
-        radam_step(p, g, state, h, t, lr, hess, note)
-    elif code == 9:
-        newton_step(p, g, state, h, t, lr, hess, note)
 
 
 def optimizer(name: object) -> OptimizerInfo:

@@ -2,7 +2,10 @@
 with a status and a human reason.
 
 The GUI's worker and the CLI drive the same `ScenarioRunner`; since all state
-lives in the kernel's arrays, the chunk size never changes a trajectory.
+lives in the kernel's arrays, the chunk size never changes a trajectory. A runner
+that does not keep rows (`keep_rows=False`) hands each chunk's rows to its caller
+and holds only one reused scratch array and each run's last row, so a caller that
+streams the rows to a file, or only wants the outcome, needs no memory per step.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from . import kernel as K
 from .codegen import compiled_kernel
 from .data import scale
 from .expression import Objective, parse_objective
+from .newton import HALVINGS, describe_notes
 from .optimizers import optimizer
 from .scenario import RunSpec, Scenario, StopRules
 from .schedules import schedule
@@ -77,11 +81,28 @@ def run_objective(objective: Objective, scenario: Scenario, spec: RunSpec) -> Ob
     return objective
 
 
+class Scratch:
+    """Stands in for a Trajectory when the caller takes each chunk's rows (`RunProgress.advance`
+    returns a copy): the kernel writes into one reused array, which runs advanced one at a time
+    may share, and nothing is kept. Its size is the largest chunk asked for."""
+
+    def __init__(self, columns: int) -> None:
+        self._rows = np.empty((0, columns))
+
+    def reserve(self, n: int) -> np.ndarray:
+        if n > len(self._rows):
+            self._rows = np.empty((max(n, 1024), self._rows.shape[1]))
+        return self._rows[:n]
+
+    def commit(self, n: int) -> None:
+        pass
+
+
 class RunProgress:
-    """One run's kernel arrays (S = 1), its trajectory so far and its outcome."""
+    """One run's kernel arrays (S = 1), its trajectory so far (or a Scratch) and its outcome."""
 
     def __init__(self, index: int, spec: RunSpec, scenario: Scenario, objective: Objective, stop: np.ndarray,
-                 limit: int = ROW_LIMIT) -> None:
+                 limit: int = ROW_LIMIT, scratch: Scratch | None = None) -> None:
         self.index, self.spec = index, spec
         self.objective = objective = run_objective(objective, scenario, spec)
         info = optimizer(spec.optimizer)
@@ -95,7 +116,8 @@ class RunProgress:
             info.flatten(hyper)[None, :].copy(), sched.flatten(sched.check(spec.schedule_params))[None, :].copy(),
             stop=stop, data=objective.data, **run_options(spec),
         )
-        self.trajectory = Trajectory(objective.variables, limit=limit)
+        self.trajectory: Trajectory | Scratch = Trajectory(objective.variables, limit=limit) if scratch is None else scratch
+        self.last_row: np.ndarray | None = None  # the latest row, whatever the trajectory keeps (a summary needs only it)
         self.cancelled_reason = ""
 
     @property
@@ -130,6 +152,8 @@ class RunProgress:
             self.kernel.advance(self.fg, self.rule, n, out[None])
             rows = out[: self.kernel.COUNT[0]].copy()
             self.trajectory.commit(len(rows))
+            if len(rows):
+                self.last_row = rows[-1].copy()  # (a view would keep the whole chunk alive)
         else:
             rows = np.empty((0, PARAMS + self.objective.dimension))
         return Chunk(self.index, first, rows, self.status, self.reason if self.done else "")
@@ -156,23 +180,28 @@ def describe_outcome(run: RunProgress) -> str:
             if math.isnan(value) else ""),
         K.LOSS_ABOVE: f"diverged at step {step}: loss {value:.3g} exceeded {kernel.STOP[K.DIVERGENCE_AT]:g}",
         K.GRAD_NONFINITE: f"error at step {step}: the gradient is undefined ({value}) at {where}",
+        K.NO_DESCENT: f"converged at step {step}: no step along the Newton direction lowers the loss (α halved until the step"
+                      f" vanished in rounding, at most {HALVINGS} times; ‖∇‖ = {value:.3g})",
+        K.HESSIAN_NONFINITE: f"error at step {step}: the Hessian is undefined at {where}, so Newton has no direction",
     }[reason]
-    repaired = int(kernel.NOTE[0, 0])
-    if repaired:
-        text += (f"; the Hessian was not positive definite on {repaired} step{'s' if repaired > 1 else ''}"
-                 f" (first at step {int(kernel.NOTE[0, 1]) - 1}), so Newton added τ·I (last τ = {kernel.NOTE[0, 2]:.3g})")
-    return text
+    return text + describe_notes(kernel.NOTE[0])
 
 
 class ScenarioRunner:
-    """All runs of a scenario, advanced together chunk by chunk."""
+    """All runs of a scenario, advanced together chunk by chunk (or one by one: they are independent).
 
-    def __init__(self, scenario: Scenario, objective: Objective | None = None, max_steps: int | None = None) -> None:
+    With `keep_rows=False` the runs keep no trajectory: they share one Scratch, and each chunk's rows
+    reach only the caller of `advance` (memory is the largest chunk, however long the runs)."""
+
+    def __init__(self, scenario: Scenario, objective: Objective | None = None, max_steps: int | None = None,
+                 keep_rows: bool = True) -> None:
         self.scenario = scenario
         self.objective = objective or scenario_objective(scenario)
         stop = stop_vector(scenario.stop, max_steps)
         limit = row_limit(len(scenario.runs))
-        self.runs = [RunProgress(i, spec, scenario, self.objective, stop, limit) for i, spec in enumerate(scenario.runs)]
+        scratch = None if keep_rows else Scratch(PARAMS + self.objective.dimension)
+        self.runs = [RunProgress(i, spec, scenario, self.objective, stop, limit, scratch)
+                     for i, spec in enumerate(scenario.runs)]
 
     @property
     def finished(self) -> bool:

@@ -12,12 +12,15 @@ import json
 import math
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .data import MAX_ROWS, SCALINGS, DataError, Dataset, check_columns, generate, read_csv
+from .checks import RepeatedKeys, check_name, key_path, listing, shorten, show
+from .data import MAX_COLUMNS, MAX_ROWS, SCALINGS, DataError, Dataset, check_columns, generate, read_csv
+from .expression import MAX_VARIABLES
 from .fileio import read_limited, write_atomic
 from .numbers import is_finite_number
 from .optimizers import OPTIMIZERS, optimizer
@@ -30,7 +33,8 @@ MAX_RUNS = 100
 NAME_LIMIT, DESCRIPTION_LIMIT = 200, 10_000  # characters of a scenario's name and description
 MAX_STEPS_LIMIT = 1_000_000_000
 MAX_FILE_BYTES = 20_000_000
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+MAX_NAMES = 1000  # keys of view and of a run's start (the studio keeps the starts of earlier losses too)
+MAX_PROBLEMS = 10  # reported by one load; the rest are counted
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
@@ -131,38 +135,42 @@ class Scenario:
 
 
 class _Problems:
-    """Collects problems with their JSON paths, so one load reports all of them."""
+    """Collects problems with their JSON paths, so one load reports them together: the first
+    MAX_PROBLEMS, each a line of at most a few hundred characters, and how many more there are."""
 
     def __init__(self) -> None:
         self.items: list[str] = []
+        self.count = 0
 
     def add(self, path: str, message: str) -> None:
-        self.items.append(f"{path}: {message}" if path else message)
+        self.count += 1
+        if len(self.items) < MAX_PROBLEMS:
+            line = f"{shorten(path, 100)}: {message}" if path else message
+            if len(line) > 280:  # (a registry's message may quote what it was given; its end lists what is known)
+                line = f"{line[:150]} … {line[-120:]}"
+            self.items.append(line)
 
-
-def _show(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and not is_finite_number(value):
-        return f"an integer of {len(str(abs(value)))} digits"
-    text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    def report(self) -> list[str]:
+        more = self.count - len(self.items)
+        return self.items + [f"… and {more:,} more problem{'s' * (more > 1)}"] * (more > 0)
 
 
 def _number(value: Any, path: str, problems: _Problems, *, positive: bool = False, minimum: float | None = None) -> float | None:
     if not is_finite_number(value):
-        problems.add(path, f"must be a {'positive ' if positive else ''}number, got {_show(value)}")
+        problems.add(path, f"must be a {'positive ' if positive else ''}number, got {show(value)}")
         return None
     if positive and value <= 0:
-        problems.add(path, f"must be a positive number, got {_show(value)}")
+        problems.add(path, f"must be a positive number, got {show(value)}")
         return None
     if minimum is not None and value < minimum:
-        problems.add(path, f"must be at least {minimum:g}, got {_show(value)}")
+        problems.add(path, f"must be at least {minimum:g}, got {show(value)}")
         return None
     return float(value)
 
 
 def _text(value: Any, path: str, problems: _Problems, limit: int = 2000) -> str | None:
     if not isinstance(value, str):
-        problems.add(path, f"must be text, got {_show(value)}")
+        problems.add(path, f"must be text, got {show(value)}")
         return None
     if len(value) > limit:
         problems.add(path, f"is too long ({len(value)} characters, limit {limit})")
@@ -175,27 +183,40 @@ def _text(value: Any, path: str, problems: _Problems, limit: int = 2000) -> str 
 
 def _object(value: Any, path: str, problems: _Problems) -> dict | None:
     if not isinstance(value, dict):
-        problems.add(path, f"must be an object, got {_show(value)}")
+        problems.add(path, f"must be an object, got {show(value)}")
         return None
     return value
 
 
 def _unknown_keys(data: dict, allowed: set[str], path: str, problems: _Problems) -> None:
-    for key in data:
-        if key not in allowed:
-            problems.add(f"{path}.{key}" if path else key, f"unknown field (expected one of: {', '.join(sorted(allowed))})")
+    unknown = [key for key in data if key not in allowed]
+    expected = f"expected one of: {', '.join(sorted(allowed))}"
+    if len(unknown) > 3:  # one line for many
+        problems.add(path, f"{len(unknown):,} unknown fields ({listing(unknown)}; {expected})")
+    for key in unknown if len(unknown) <= 3 else ():
+        problems.add(key_path(path, key), f"unknown field ({expected})")
+
+
+def _names(data: Any, path: str, problems: _Problems, limit: int = MAX_NAMES) -> dict:
+    """An object keyed by variable or column names (view, start, scale): the object, or {} when it is
+    not one, is too large or a key breaks the naming rule (check_name), each reported."""
+    if _object(data, path, problems) is None:
+        return {}
+    if len(data) > limit:
+        problems.add(path, f"{len(data):,} names ({listing(list(data))}; limit {limit:,})")
+        return {}
+    bad = [name for name in data if check_name(name)]
+    for name in bad:
+        problems.add(key_path(path, name), check_name(name))
+    return {} if bad else data
 
 
 def _view(data: Any, problems: _Problems) -> dict[str, tuple[float, float]]:
     view: dict[str, tuple[float, float]] = {}
-    if data is None or _object(data, "view", problems) is None:
-        return view
-    for name, pair in data.items():
+    for name, pair in (_names(data, "view", problems) if data is not None else {}).items():
         path = f"view.{name}"
-        if not _NAME.fullmatch(name):
-            problems.add(path, "is not a valid variable name")
-        elif not (isinstance(pair, list) and len(pair) == 2):
-            problems.add(path, f"must be a pair [low, high], got {_show(pair)}")
+        if not (isinstance(pair, list) and len(pair) == 2):
+            problems.add(path, f"must be a pair [low, high], got {show(pair)}")
         else:
             low, high = (_number(v, f"{path}[{i}]", problems) for i, v in enumerate(pair))
             if low is not None and high is not None:
@@ -215,7 +236,7 @@ def _stop(data: Any, problems: _Problems) -> StopRules:
     defaults = StopRules()
     max_steps = data.get("max_steps", defaults.max_steps)
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 0 <= max_steps <= MAX_STEPS_LIMIT:
-        problems.add("stop.max_steps", f"must be a whole number from 0 to {MAX_STEPS_LIMIT:,}, got {_show(max_steps)}")
+        problems.add("stop.max_steps", f"must be a whole number from 0 to {MAX_STEPS_LIMIT:,}, got {show(max_steps)}")
         max_steps = defaults.max_steps
     values: dict[str, float | None] = {}
     for key in ("grad_tol", "loss_tol", "divergence"):
@@ -228,7 +249,7 @@ def _whole(data: dict, key: str, default: int, limits: tuple[int, int], path: st
     value = data.get(key, default)
     low, high = limits
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        problems.add(f"{path}.{key}", f"must be a whole number from {low:,} to {high:,}, got {_show(value)}")
+        problems.add(f"{path}.{key}", f"must be a whole number from {low:,} to {high:,}, got {show(value)}")
         return default
     return value
 
@@ -236,7 +257,7 @@ def _whole(data: dict, key: str, default: int, limits: tuple[int, int], path: st
 def _pair(value: Any, limits: tuple[float, float], path: str, problems: _Problems) -> tuple[float, float] | None:
     """[low, high] with low < high, both within limits."""
     if not (isinstance(value, list) and len(value) == 2):
-        problems.add(path, f"must be a pair [low, high], got {_show(value)}")
+        problems.add(path, f"must be a pair [low, high], got {show(value)}")
         return None
     low, high = (_number(v, f"{path}[{i}]", problems) for i, v in enumerate(value))
     if low is None or high is None:
@@ -270,13 +291,13 @@ def _insight(data: Any, problems: _Problems) -> InsightSettings:
     sweep = _section(data, "sweep", {"param", "metric", "cells", "steps", "lr", "other"}, problems)
     base = defaults.sweep
     param = sweep.get("param")
-    if param is not None and param not in SWEEP_PARAMS:
+    if param is not None and not (isinstance(param, str) and param in SWEEP_PARAMS):
         problems.add("insight.sweep.param", f"must be a hyper-parameter an optimizer can sweep "
-                                            f"({', '.join(sorted(SWEEP_PARAMS))}), got {_show(param)}")
+                                            f"({', '.join(sorted(SWEEP_PARAMS))}), got {show(param)}")
         param = None
     metric = sweep.get("metric", base.metric)
     if metric not in SWEEP_METRICS:
-        problems.add("insight.sweep.metric", f"must be one of {', '.join(SWEEP_METRICS)}, got {_show(metric)}")
+        problems.add("insight.sweep.metric", f"must be one of {', '.join(SWEEP_METRICS)}, got {show(metric)}")
         metric = base.metric
     lr = _pair(sweep["lr"], SWEEP_LR_LIMITS, "insight.sweep.lr", problems) if "lr" in sweep else None
     other = _pair(sweep["other"], SWEEP_OTHER_LIMITS, "insight.sweep.other", problems) if sweep.get("other") is not None else None
@@ -330,46 +351,41 @@ def _run(data: Any, index: int, problems: _Problems) -> RunSpec | None:
         return None
     _unknown_keys(data, {"label", "optimizer", "start", "schedule", "clip", "seed", "color", "batch_size", "replacement", "scale"},
                   path, problems)
-    before = len(problems.items)
+    before = problems.count
     name, hyper = _named_section(data.get("optimizer"), f"{path}.optimizer", problems, optimizer, "gd")
     label = _text(data.get("label", name), f"{path}.label", problems, limit=200) or name
     start: dict[str, float] = {}
-    raw_start = data.get("start", {})
-    if _object(raw_start, f"{path}.start", problems) is not None:
-        for var, value in raw_start.items():
-            if not _NAME.fullmatch(var):
-                problems.add(f"{path}.start.{var}", "is not a valid variable name")
-            elif (number := _number(value, f"{path}.start.{var}", problems)) is not None:
-                start[var] = number
+    for var, value in _names(data.get("start", {}), f"{path}.start", problems).items():
+        if (number := _number(value, f"{path}.start.{var}", problems)) is not None:
+            start[var] = number
     sched_name, sched_params = _named_section(data.get("schedule"), f"{path}.schedule", problems, schedule, "constant")
     clip_kind = clip_value = None
     clip = data.get("clip")
     if clip is not None and _object(clip, f"{path}.clip", problems) is not None:
         if len(clip) != 1 or next(iter(clip)) not in ("norm", "value"):
-            problems.add(f"{path}.clip", f'must be {{"norm": max_norm}} or {{"value": clip_value}}, got {_show(clip)}')
+            problems.add(f"{path}.clip", f'must be {{"norm": max_norm}} or {{"value": clip_value}}, got {show(clip)}')
         else:
             clip_kind = next(iter(clip))
             clip_value = _number(clip[clip_kind], f"{path}.clip.{clip_kind}", problems, positive=True)
     seed = data.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        problems.add(f"{path}.seed", f"must be a non-negative whole number, got {_show(seed)}")
+        problems.add(f"{path}.seed", f"must be a non-negative whole number, got {show(seed)}")
     color = data.get("color")
     if color is not None and not (isinstance(color, str) and _COLOR.fullmatch(color)):
-        problems.add(f"{path}.color", f'must be a colour like "#1f77b4", got {_show(color)}')
+        problems.add(f"{path}.color", f'must be a colour like "#1f77b4", got {show(color)}')
     batch_size = data.get("batch_size")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
                                    or not 1 <= batch_size <= MAX_ROWS):
         problems.add(f"{path}.batch_size", f"must be a whole number of rows from 1 to {MAX_ROWS:,} (or null for the full "
-                                           f"batch), got {_show(batch_size)}")
+                                           f"batch), got {show(batch_size)}")
     replacement = data.get("replacement", False)
     if not isinstance(replacement, bool):
-        problems.add(f"{path}.replacement", f"must be true or false, got {_show(replacement)}")
-    scaling = data.get("scale", {})
-    if _object(scaling, f"{path}.scale", problems) is not None:
-        for column, kind in scaling.items():
-            if kind not in SCALINGS:
-                problems.add(f"{path}.scale.{column}", f"must be one of {', '.join(SCALINGS)}, got {_show(kind)}")
-    if len(problems.items) > before:
+        problems.add(f"{path}.replacement", f"must be true or false, got {show(replacement)}")
+    scaling = _names(data.get("scale", {}), f"{path}.scale", problems, limit=MAX_COLUMNS)
+    for column, kind in scaling.items():
+        if kind not in SCALINGS:
+            problems.add(f"{path}.scale.{column}", f"must be one of {', '.join(SCALINGS)}, got {show(kind)}")
+    if problems.count > before:
         return None
     return RunSpec(label, name, hyper, start, sched_name, sched_params, clip_kind, clip_value, seed, color,
                    batch_size, replacement, dict(scaling))
@@ -402,9 +418,25 @@ def _data(data: Any, base: Path | None, problems: _Problems) -> DataSpec | None:
     if dataset is None:
         return None
     if target is not None and target not in dataset.columns:
-        problems.add("data.target", f"must name a column ({', '.join(dataset.columns)}), got {_show(target)}")
+        problems.add("data.target", f"must name a column ({listing(dataset.columns, 10)}), got {show(target)}")
     source = {key: data[key] for key in (kind, "model", "target") if data.get(key) is not None}
     return DataSpec(source, dataset, model, target)
+
+
+def _variables(value: Any, problems: _Problems) -> tuple[str, ...] | None:
+    """The variables list (its length is checked before): names by the one naming rule, each once."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        problems.add("variables", f"must be a list of variable names, got {show(value)}")
+        return None
+    bad = [(index, problem) for index, name in enumerate(value) if (problem := check_name(name))]
+    for index, problem in bad:
+        problems.add(f"variables[{index}]", problem)
+    twice = [name for name, count in Counter(value).items() if count > 1] if not bad else []
+    if twice:
+        problems.add("variables", f"lists {listing(twice)} more than once")
+    return None if bad or twice else tuple(value)
 
 
 def _check_runs_against_data(runs: list[RunSpec], data: DataSpec | None, problems: _Problems) -> None:
@@ -414,7 +446,7 @@ def _check_runs_against_data(runs: list[RunSpec], data: DataSpec | None, problem
             problems.add(f"runs[{index}].batch_size", "needs a data set (the scenario's data is null)")
         for column in run.scale:
             if column not in columns:
-                problems.add(f"runs[{index}].scale.{column}", f"no such data column (columns: {', '.join(columns) or 'none'})")
+                problems.add(f"runs[{index}].scale.{column}", f"no such data column (columns: {listing(columns, 10) or 'none'})")
 
 
 def _migrate(data: dict) -> dict:
@@ -427,15 +459,18 @@ def from_dict(data: Any, source: str | None = None, base: Path | None = None) ->
     A CSV data file is read relative to `base` (the scenario file's folder)."""
     problems = _Problems()
     if not isinstance(data, dict):
-        raise ScenarioError([f"the file must hold a JSON object, got {_show(data)}"], source)
+        raise ScenarioError([f"the file must hold a JSON object, got {show(data)}"], source)
     if data.get("format") != FORMAT:
-        raise ScenarioError([f'format: must be "{FORMAT}", got {_show(data.get("format"))}'], source)
+        raise ScenarioError([f'format: must be "{FORMAT}", got {show(data.get("format"))}'], source)
     version = data.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ScenarioError([f"version: must be a whole number from 1, got {_show(version)}"], source)
+        raise ScenarioError([f"version: must be a whole number from 1, got {show(version)}"], source)
     if version > VERSION:
-        raise ScenarioError([f"version: this file was written by a newer gdstudio (format version {version}); "
+        raise ScenarioError([f"version: this file was written by a newer gdstudio (format version {show(version)}); "
                              f"this one reads versions up to {VERSION}"], source)
+    variables = data.get("variables")
+    if isinstance(variables, list) and len(variables) > MAX_VARIABLES:  # before anything is built for them
+        raise ScenarioError([f"variables: {len(variables):,} names ({listing(variables)}; limit {MAX_VARIABLES:,})"], source)
     data = _migrate(data)
     _unknown_keys(data, {"format", "version", "name", "description", "loss", "variables", "view", "data", "runs", "stop", "insight"},
                   "", problems)
@@ -446,22 +481,13 @@ def from_dict(data: Any, source: str | None = None, base: Path | None = None) ->
         loss = _text(data["loss"], "loss", problems)
     name = _text(data.get("name", "Untitled"), "name", problems, limit=NAME_LIMIT)
     description = _text(data.get("description", ""), "description", problems, limit=DESCRIPTION_LIMIT)
-    variables = data.get("variables")
-    if variables is not None:
-        if not (isinstance(variables, list) and all(isinstance(v, str) and _NAME.fullmatch(v) for v in variables)):
-            problems.add("variables", f"must be a list of variable names, got {_show(variables)}")
-            variables = None
-        elif len(set(variables)) != len(variables):
-            problems.add("variables", "lists a name twice")
-            variables = None
-        else:
-            variables = tuple(variables)
+    variables = _variables(data.get("variables"), problems)
     view = _view(data.get("view"), problems)
     data_spec = _data(data.get("data"), base, problems)
     runs_data = data.get("runs", [])
     runs: list[RunSpec] = []
     if not isinstance(runs_data, list):
-        problems.add("runs", f"must be a list, got {_show(runs_data)}")
+        problems.add("runs", f"must be a list, got {show(runs_data)}")
     elif len(runs_data) > MAX_RUNS:
         problems.add("runs", f"has {len(runs_data)} runs (limit {MAX_RUNS})")
     else:
@@ -469,8 +495,8 @@ def from_dict(data: Any, source: str | None = None, base: Path | None = None) ->
     stop = _stop(data.get("stop"), problems)
     insight = _insight(data.get("insight"), problems)
     _check_runs_against_data(runs, data_spec, problems)
-    if problems.items:
-        raise ScenarioError(problems.items, source)
+    if problems.count:
+        raise ScenarioError(problems.report(), source)
     return Scenario(loss, name, description, variables, view, tuple(runs), stop, data_spec, insight)
 
 
@@ -514,14 +540,20 @@ def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def loads(text: str, source: str | None = None, base: Path | None = None) -> Scenario:
+    repeated = RepeatedKeys()
     try:
-        data = json.loads(text, parse_constant=_refuse_constant, parse_int=_whole_number)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_int=_whole_number, object_pairs_hook=repeated)
     except ScenarioError as error:
         raise ScenarioError(error.problems, source) from None
     except ValueError as error:
         raise ScenarioError([f"not valid JSON: {error}"], source) from None
     except RecursionError:
         raise ScenarioError(["not valid JSON: nested too deeply"], source) from None
+    if repeated.found:
+        problems = _Problems()
+        for path in repeated.paths(data):
+            problems.add(path, "appears more than once in its object (which one was meant?)")
+        raise ScenarioError(problems.report(), source)
     return from_dict(data, source, base)
 
 

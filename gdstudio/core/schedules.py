@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .optimizers import INLINE, HyperParam, _check_value
+from .jit import INLINE
+from .optimizers import HyperParam, _check_value
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,14 @@ def schedule(name: object) -> ScheduleInfo:
 
 @njit(**INLINE)
 def learning_rate(lr0, sched, t):
-    """The learning rate of update t (1-based); `sched` is ScheduleInfo.flatten's vector."""
+    """The learning rate of update t (1-based); `sched` is ScheduleInfo.flatten's vector. Everything is in
+    floats (powers by pow(), as Python's and torch's closed forms), so no user value is cast to an integer."""
     code = int(sched[0])
     k = t - 1
-    if code == 1:
-        return lr0 * sched[2] ** (k // int(sched[1]))
+    if code == 1:  # ⌊k/step_size⌋ in floats: exact while k < 2⁵² (runs stop by 10⁹), for every step_size (1e19: 0)
+        return lr0 * sched[2] ** np.floor(k / sched[1])
     if code == 2:
-        return lr0 * sched[1] ** k
+        return lr0 * sched[1] ** float(k)
     if code == 3:
         return lr0 / (1.0 + sched[1] * k)
     if code == 4:

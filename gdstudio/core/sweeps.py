@@ -18,6 +18,7 @@ from . import kernel as K
 from .analysis import CriticalPoint, critical_points, stable_step, view_box
 from .batch import BatchResult, run_batch
 from .expression import Objective
+from .newton import TRIALS
 from .optimizers import optimizer
 from .runner import RunProgress, ScenarioRunner
 from .scenario import RunSpec, Scenario, StopRules
@@ -325,7 +326,7 @@ class RaceEntry:
     name: str  # optimizer
     hyper: dict[str, object]
     steps: int  # updates done (each costs one gradient evaluation; Newton also one Hessian)
-    grad_evals: int  # points evaluated, the start included
+    grad_evals: int  # points evaluated, the start and Newton's line-search trials included
     final_loss: float
     status: str  # kernel status name, or "time_limit"
     reason: str
@@ -393,7 +394,8 @@ def race(objective: Objective, optimizers: Sequence[tuple[str, Mapping[str, obje
         if position == 0 or key != rows[position - 1][0]:
             rank = position + 1
         r = runs[i]
-        entries.append(RaceEntry(labels[i], r.spec.optimizer, dict(checked[i][1]), r.steps, len(r.trajectory), loss, status,
+        evals = len(r.trajectory) + int(r.kernel.NOTE[0, TRIALS])  # Newton's line search evaluates trial points too
+        entries.append(RaceEntry(labels[i], r.spec.optimizer, dict(checked[i][1]), r.steps, evals, loss, status,
                                  reason, spent[i], rank, r))
     return entries
 

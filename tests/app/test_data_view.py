@@ -75,7 +75,7 @@ def test_bad_csv_names_file_row_and_column_and_keeps_the_document(qtbot, window,
     assert not window.data_actions.import_csv(str(bad))
     box = window.message_box
     assert box is not None and box.isVisible()
-    assert str(bad) in box.text() and "row 3, column 'y': 'abc' is not a number" in box.text()
+    assert str(bad) in box.text() and "row 3, column 2: not a number" in box.text()
     assert window.document.scenario is before and not window.isWindowModified()
     box.close()
     empty = tmp_path / "empty.csv"

@@ -147,6 +147,7 @@ def test_stable_step_bounds():
     assert diag.momentum_limit(0.5, dampening=0.5) == pytest.approx(0.3)
     assert diag.best_gd_lr == pytest.approx(2 / 22) and diag.condition_number == pytest.approx(10)
     assert diag.limit_for("adam", {}) is None
+    assert diag.limit_for("newton", {}) is None  # its line search halves any step that would climb
     assert diag.limit_for("sgd", {"momentum": 0.5, "weight_decay": 10.0}) == (
         pytest.approx(0.1), "2(1+β)/λmax with β = 0.5, weight decay 10 added to λmax")
     assert stable_step(parse_objective("x^2"), [1.0]).gd_limit == 1.0  # the f(x) = x² edge: lr = 1
@@ -156,7 +157,7 @@ def test_stable_step_bounds():
 @pytest.mark.parametrize(("optimizer", "hyper"), [
     ("gd", {}), ("sgd", {"momentum": 0.5}), ("sgd", {"momentum": 0.5, "nesterov": True}),
     ("sgd", {"momentum": 0.5, "dampening": 0.5}), ("sgd", {"weight_decay": 4.0}), ("sgd", {"momentum": 0.5, "weight_decay": 4.0}),
-    ("newton", {}), ("newton", {"damping": 2.0}),
+    ("newton", {"line_search": False}), ("newton", {"damping": 2.0, "line_search": False}),
 ])
 def test_bounds_separate_convergence_from_divergence(optimizer, hyper):
     """Just below the bound a quadratic converges, just above it diverges: the formulas are the true edges."""

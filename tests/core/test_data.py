@@ -197,12 +197,12 @@ def test_scale_functions() -> None:
 @pytest.mark.parametrize("text, message", [
     ("", "empty"),
     ("x,y\n", "no data rows"),
-    ("x,y\n1,2\n3,abc\n", "row 3, column 'y': 'abc' is not a number"),
+    ("x,y\n1,2\n3,abc\n", "row 3, column 2: not a number"),
     ("x,y\n1,2\n3\n", "row 3: 1 cells, expected 2"),
-    ("1,2\n3,4\n", "row 1, column 1: '1' is not a valid column name"),
+    ("1,2\n3,4\n", "row 1, column 1: not a valid name"),
     ("x,x\n1,2\n", "appears twice"),
-    ("x,y\n1,nan\n", "not a finite number"),
-    ("x,y,e\n1,2,3\n", "row 1, column 3: in a loss, e is the constant e: rename the column"),  # (was 2.718…, silently)
+    ("x,y\n1,nan\n", "row 2, column 2: not a number"),
+    ("x,y,e\n1,2,3\n", "row 1, column 3: in a loss, e is the constant e: choose another name"),  # (was 2.718…, silently)
     ("pi,y\n1,2\n", "row 1, column 1: in a loss, pi is the constant pi"),
     ("x,sin\n1,2\n", "row 1, column 2: in a loss, sin is the function sin()"),
     ("x,mean\n1,2\n", "in a loss, mean is the function mean()"),
@@ -246,8 +246,8 @@ def test_saving_into_another_folder_keeps_the_csv_it_names(tmp_path) -> None:
     ({"columns": {"x": [1, 2], "y": [1]}}, "data.columns: columns have different lengths"),
     ({"columns": {"x": [1, "a"]}}, "data.columns.x[1]: must be a finite number"),
     ({"columns": {"x": []}}, "data.columns: the columns are empty"),
-    ({"columns": {"x": [1], "e": [2]}}, "data.columns.e: in a loss, e is the constant e: rename the column"),
-    ({"generate": {"kind": "spiral"}}, "data.generate.kind: unknown generator 'spiral'"),
+    ({"columns": {"x": [1], "e": [2]}}, "data.columns.e: in a loss, e is the constant e: choose another name"),
+    ({"generate": {"kind": "spiral"}}, 'data.generate.kind: unknown generator "spiral"'),
     ({"generate": {"kind": "noisy_line", "n": 0}}, "data.generate.n: must be a whole number"),
     ({"csv": "a.csv", "columns": {"x": [1]}}, 'data: must have exactly one of'),
 ])
