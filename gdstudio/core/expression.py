@@ -22,6 +22,7 @@ from .parse import Aggregate, ExpressionError, parse
 
 __all__ = ["ExpressionError", "Objective", "parse_objective"]
 
+MAX_VARIABLES = 256  # variables of one loss: a scenario may list no more, and a loss may use no more
 MAX_NODES = 3000  # size of the loss tree; beyond this, derivation and compilation get slow
 MAX_DERIVED_NODES = 60000  # size of gradient + Hessian together
 MAX_EXPANSION_TERMS = 64  # a polynomial per-row loss with more terms is summed row by row instead
