@@ -5,32 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from ...core.sweeps import RaceEntry
 from ...core.trajectory import LOSS, PARAMS
-from ..plots.landscape import FAR, MAX_PATH_POINTS
+from ..plots.tracks import drawable
 
 if TYPE_CHECKING:
     from ..plots.landscape import Landscape
     from ..session import StudioSession
-
-
-def drawable(xs: np.ndarray, ys: np.ndarray, centre: tuple[float, float], span: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """At most MAX_PATH_POINTS finite points (evenly strided, the last kept), points beyond FAR view spans pulled in
-    along their ray from the centre: a diverging racer never hands the painter coordinates it cannot take."""
-    finite = np.isfinite(xs) & np.isfinite(ys)
-    xs, ys = xs[finite], ys[finite]
-    if len(xs) > MAX_PATH_POINTS:
-        keep = np.unique(np.r_[np.arange(0, len(xs), -(-len(xs) // MAX_PATH_POINTS)), len(xs) - 1])
-        xs, ys = xs[keep], ys[keep]
-    (cx, cy), (sx, sy) = centre, span
-    with np.errstate(all="ignore"):
-        far = np.maximum(np.abs(xs - cx) / sx, np.abs(ys - cy) / sy)
-        shrink = np.where(far > FAR, FAR / far, 1.0)
-    return cx + (xs - cx) * shrink, cy + (ys - cy) * shrink
 
 
 class RacePaths:

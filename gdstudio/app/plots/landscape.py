@@ -29,67 +29,9 @@ from ..document import run_color
 from .contours import Field
 from .field_service import FieldRequest, FieldResult, FieldService
 from .style import text_color, themed_plot
+from .tracks import CELLS, Track
 
-MAX_PATH_POINTS = 20000  # drawn points per path at most (the buffers keep every step)
 RESLICE_SECONDS = 1.0
-
-
-CELLS = 1500  # a path point is kept only when it leaves the (view span / CELLS)-sized cell of the previous row
-FAR = 1000.0  # points farther than this many view spans from the centre are pulled in along their ray
-
-
-class _Track:
-    """What one run's path on the landscape shows, fed only with the rows that are new.
-
-    Rows that stay within one small cell of the view as the previous row add nothing visible
-    and are skipped (a converging run makes millions of such steps), so the drawn path stays
-    short however long the run; non-finite points are dropped; far-away points (a diverging
-    run) are pulled in along the ray from the view centre, which keeps every visible segment's
-    direction and never hands the painter coordinates it cannot take."""
-
-    def __init__(self, cell: tuple[float, float], centre: tuple[float, float], span: tuple[float, float]) -> None:
-        self.cell, self.centre, self.span = cell, centre, span
-        self.xs = np.empty(0)
-        self.ys = np.empty(0)
-        self.last_step = -1
-        self.last_cell: tuple[float, float] | None = None
-        self.end: tuple[float, float] | None = None  # the latest point (drawn even inside the last cell)
-        self.first: tuple[float, float] | None = None
-
-    def feed(self, xs: np.ndarray, ys: np.ndarray) -> bool:
-        finite = np.isfinite(xs) & np.isfinite(ys)
-        if not finite.all():
-            xs, ys = xs[finite], ys[finite]
-        if not len(xs):
-            return False
-        (cx, cy), (sx, sy) = self.centre, self.span
-        with np.errstate(all="ignore"):
-            far = np.maximum(np.abs(xs - cx) / sx, np.abs(ys - cy) / sy)
-            if (far > FAR).any():
-                shrink = np.where(far > FAR, FAR / far, 1.0)
-                xs, ys = cx + (xs - cx) * shrink, cy + (ys - cy) * shrink
-            qx, qy = np.floor(xs / self.cell[0]), np.floor(ys / self.cell[1])
-        keep = np.empty(len(xs), dtype=bool)
-        keep[1:] = (qx[1:] != qx[:-1]) | (qy[1:] != qy[:-1])
-        keep[0] = self.last_cell is None or (qx[0], qy[0]) != self.last_cell
-        if self.first is None:
-            self.first = (float(xs[0]), float(ys[0]))
-        self.last_cell = (qx[-1], qy[-1])
-        self.end = (float(xs[-1]), float(ys[-1]))
-        if keep.any():
-            self.xs = np.concatenate([self.xs, xs[keep]])
-            self.ys = np.concatenate([self.ys, ys[keep]])
-            if len(self.xs) > MAX_PATH_POINTS:  # a wandering run: coarser cells for what is drawn
-                self.cell = (2 * self.cell[0], 2 * self.cell[1])
-                q = np.floor(self.xs / self.cell[0]), np.floor(self.ys / self.cell[1])
-                again = np.r_[True, (q[0][1:] != q[0][:-1]) | (q[1][1:] != q[1][:-1])]
-                self.xs, self.ys = self.xs[again], self.ys[again]
-        return True
-
-    def path(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.end is None:
-            return self.xs, self.ys
-        return np.r_[self.xs, self.end[0]], np.r_[self.ys, self.end[1]]
 
 
 class Landscape(QWidget):
@@ -178,7 +120,7 @@ class Landscape(QWidget):
         self._currents: list[pg.ScatterPlotItem] = []
         self._tangents: list[pg.PlotDataItem] = []
         self._drawn: list[int] = []
-        self._tracks: list[_Track | None] = []
+        self._tracks: list[Track | None] = []
         self._selected = 0
         self._slice_at: np.ndarray | None = None
         self._slice_time = 0.0
@@ -381,7 +323,7 @@ class Landscape(QWidget):
             self._currents.append(current)
             self._tangents.append(tangent)
         self._drawn = [-1] * len(buffers)
-        self._tracks: list[_Track | None] = [None] * len(buffers)
+        self._tracks: list[Track | None] = [None] * len(buffers)
         self._slice_at = None
         self._show_planned()
         self.dim_runs(self._dimmed)
@@ -433,10 +375,10 @@ class Landscape(QWidget):
                 self._tangent(i, *track.end)
         self._maybe_reslice()
 
-    def _new_track(self) -> _Track:
+    def _new_track(self) -> Track:
         (x0, x1), (y0, y1) = self.vb.viewRange()
         sx, sy = (x1 - x0) or 1.0, (y1 - y0) or 1.0
-        return _Track((sx / CELLS, sy / CELLS), ((x0 + x1) / 2, (y0 + y1) / 2), (sx, sy))
+        return Track((sx / CELLS, sy / CELLS), ((x0 + x1) / 2, (y0 + y1) / 2), (sx, sy))
 
     def _tangent(self, i: int, x: float, y: float) -> None:
         slope = float(self.objective.grad(x)[0])

@@ -67,8 +67,7 @@ def test_race_paths_are_drawn_in_the_runs_colours_and_cleared(qtbot, window):
 
 
 def test_long_or_diverging_race_paths_stay_drawable():
-    from gdstudio.app.insight.race_paths import drawable
-    from gdstudio.app.plots.landscape import FAR, MAX_PATH_POINTS
+    from gdstudio.app.plots.tracks import FAR, MAX_PATH_POINTS, drawable
 
     xs = np.linspace(0.0, 1.0, 50_001)
     ys = xs.copy()
