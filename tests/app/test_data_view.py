@@ -241,15 +241,15 @@ def test_selecting_a_scaled_run_shows_the_loss_in_its_units(qtbot, window):
     assert np.allclose(field.z, expected)
     b, w = window.session.buffers[3].last()[PARAMS:]
     assert field.xs[0] <= b <= field.xs[-1] and field.ys[0] <= w <= field.ys[-1]  # the view holds its path
-    opacity = [path.opacity() for path in window.landscape._paths]  # the raw runs' paths are in other units: faded
+    opacity = [path.opacity() for path in window.landscape.marks.paths]  # the raw runs' paths are in other units: faded
     assert opacity == [0.25, 0.25, 0.25, 1.0]
     window.runs_panel.select(0)
     wait_drawn(qtbot, window)
     assert window.landscape.field.z.shape == unscaled.z.shape and np.allclose(window.landscape.field.z, unscaled.z)
     assert "scaled" not in window.landscape.note.text()
-    assert [path.opacity() for path in window.landscape._paths] == [1.0, 1.0, 1.0, 0.25]
+    assert [path.opacity() for path in window.landscape.marks.paths] == [1.0, 1.0, 1.0, 0.25]
     run_to_end(qtbot, window)  # new path items keep the fading
-    assert [path.opacity() for path in window.landscape._paths] == [1.0, 1.0, 1.0, 0.25]
+    assert [path.opacity() for path in window.landscape.marks.paths] == [1.0, 1.0, 1.0, 0.25]
 
 
 def test_before_running_each_run_shows_its_start_model_and_items_are_kept(qtbot, window):

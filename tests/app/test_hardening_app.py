@@ -142,7 +142,7 @@ def test_twenty_runs_at_once(qtbot, window):
         assert np.array_equal(buffer.rows, run.trajectory.rows)
         assert table.topLevelItem(i).text(4) == run.status
         assert table.topLevelItem(i).text(1) == f"{run.steps:,}"
-    assert len(window.loss_curve.curves) == len(window.landscape._paths) == 20
+    assert len(window.loss_curve.curves) == len(window.landscape.marks.paths) == 20
 
 
 def _qthreads() -> int:
@@ -178,7 +178,7 @@ def test_a_diverging_run_never_puts_inf_or_nan_in_the_plots(qtbot, window):
         window.loss_curve.log.setChecked(log)
         xs, ys = window.loss_curve.curves[1].getData()
         assert len(xs) and np.isfinite(xs).all() and not np.isinf(ys).any()
-    px, py = window.landscape._paths[1].getData()
+    px, py = window.landscape.marks.paths[1].getData()
     assert len(px) > 1 and np.isfinite(px).all() and np.isfinite(py).all()
     window.landscape.plot.grab()
     window.loss_curve.plot.grab()

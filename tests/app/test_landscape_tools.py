@@ -26,7 +26,7 @@ def test_gradient_arrows_toggle_and_point_downhill(qtbot, window):
 
 def test_view_range_boxes_follow_and_edit_the_view(qtbot, window):
     landscape = window.landscape
-    boxes = landscape.range_boxes
+    boxes = landscape.range_bar.boxes
     assert [boxes[k].value() for k in ("x0", "x1", "y0", "y1")] == [-2, 2, -1, 3]
     boxes["x0"].setValue(-1.0)
     boxes["x0"].editingFinished.emit()

@@ -14,7 +14,7 @@ def test_run_to_completion_shows_status_and_plots_every_step(qtbot, window):
     run_to_end(qtbot, window)
     headless = run_scenario(window.document.scenario)
     assert [b.status for b in window.session.buffers] == [r.status for r in headless]
-    for buffer, run, curve, path in zip(window.session.buffers, headless, window.loss_curve.curves, window.landscape._paths):
+    for buffer, run, curve, path in zip(window.session.buffers, headless, window.loss_curve.curves, window.landscape.marks.paths):
         assert np.array_equal(buffer.rows, run.trajectory.rows)  # bit for bit
         xs, ys = curve.getOriginalDataset()  # a min/max envelope of every step (runs are longer than 2048 steps)
         assert len(run.trajectory) - 2 <= xs[-1] <= len(run.trajectory) - 1 and len(xs) <= len(run.trajectory)

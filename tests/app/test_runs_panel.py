@@ -60,7 +60,7 @@ def test_removing_every_run_while_running_leaves_nothing_drawn(qtbot, window):
     while window.document.scenario.runs:
         qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
     assert window.session.state == "idle" and window.session.buffers == [] and not window.session.controller.active
-    assert window.landscape._paths == [] and window.loss_curve.curves == []
+    assert window.landscape.marks.paths == [] and window.loss_curve.curves == []
     assert not panel.editor.isEnabled() and panel.editor.label.text() == ""
     window.menus.set_speed(math.inf)
 

@@ -17,19 +17,21 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QVBoxLayout, QWidget)
 
 from ...core.expression import Objective
 from ...core.runner import start_point
 from ...core.scenario import Scenario
 from ..session import Problem
-from ..buffers import LOSS, PARAMS, RunBuffer
+from ..buffers import PARAMS, RunBuffer
 from ..document import run_color
 from .contours import Field
 from .field_service import FieldRequest, FieldResult, FieldService
 from .style import text_color, themed_plot
+from .run_marks import RunMarks
 from .tracks import CELLS, Track
+from .view_range import ViewRangeBar
 
 RESLICE_SECONDS = 1.0
 
@@ -61,26 +63,12 @@ class Landscape(QWidget):
         self.arrows_box.setToolTip("the descent direction −∇ on a grid (computed once per loss and view)")
         bar.insertWidget(bar.indexOf(self.fit_button), self.arrows_box)
         bar.addWidget(self.note, 1)
-        # the view range, editable: the landscape is recomputed for it
-        self.range_boxes: dict[str, QDoubleSpinBox] = {}
-        ranges = QHBoxLayout()
-        self.range_labels = []
-        for key, text in (("x0", "x from"), ("x1", "to"), ("y0", "y from"), ("y1", "to")):
-            box = QDoubleSpinBox(objectName=f"view_{key}", decimals=4, minimum=-1e12, maximum=1e12, keyboardTracking=False)
-            box.setToolTip("view range of the landscape (Enter to apply)")
-            # its size hint fits "-1000000000000.0000" and would hold the whole window wide
-            box.setMinimumWidth(box.fontMetrics().horizontalAdvance("-00.0000") + 28)
-            box.editingFinished.connect(self._range_edited)
-            label = QLabel(text)
-            self.range_labels.append(label)
-            ranges.addWidget(label)
-            ranges.addWidget(box)
-            self.range_boxes[key] = box
-        ranges.addStretch(1)
+        self.range_bar = ViewRangeBar()  # the view range, editable: the landscape is recomputed for it
+        self.range_bar.chosen.connect(self.view_chosen)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addLayout(ranges)
+        layout.addWidget(self.range_bar)
         layout.addWidget(self.plot, 1)
 
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -114,18 +102,11 @@ class Landscape(QWidget):
         self._arrows_for: tuple | None = None
         self._arrows_awaited = False
         self._caption = ""
-        self._buffers: list[RunBuffer] = []
-        self._paths: list[pg.PlotDataItem] = []
-        self._starts: list[pg.ScatterPlotItem] = []
-        self._currents: list[pg.ScatterPlotItem] = []
-        self._tangents: list[pg.PlotDataItem] = []
-        self._drawn: list[int] = []
-        self._tracks: list[Track | None] = []
+        self.marks = RunMarks(self.item)
         self._selected = 0
         self._slice_at: np.ndarray | None = None
         self._slice_time = 0.0
         self._minima: list[tuple[dict[str, float], float]] = []
-        self._dimmed: list[bool] = []  # runs in other units than the loss drawn (see dim_runs)
 
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.x_axis.activated.connect(lambda _i: self._axes_chosen(self.x_axis))
@@ -205,12 +186,13 @@ class Landscape(QWidget):
         self._update_arrows()
         self._show_minima(axes)
         self._show_planned()
-        self._show_range(axes)
+        self.range_bar.show_ranges(axes, {a: tuple(scenario.range_of(a)) for a in axes})
         if reset_range:
             self._reset_pending = len(axes) == 1  # a curve's loss range is known once it is computed
             self.vb.setRange(xRange=ranges[0], yRange=ranges[1] if len(axes) == 2 else self._y_range(axes), padding=0)
-            self._tracks = [None] * len(self._buffers)  # cells follow the new view: paths are traced again
-        self._drawn = [-1] * len(self._buffers)
+            self.marks.retrace()  # cells follow the new view: paths are traced again
+        else:
+            self.marks.redraw()
         self.refresh()
 
     @property
@@ -286,7 +268,7 @@ class Landscape(QWidget):
         scaled data columns are left out: their parameters are in other units than the plot's."""
         axes, scenario = self.axes(), self.scenario
         points, pens = [], []
-        if not self._buffers and scenario is not None and self.objective is not None and axes:
+        if not self.marks.buffers and scenario is not None and self.objective is not None and axes:
             columns = [self.variables.index(a) for a in axes]
             for i, spec in enumerate(scenario.runs):
                 if spec.scale:
@@ -306,35 +288,12 @@ class Landscape(QWidget):
 
     # -- runs -------------------------------------------------------------------------
     def set_runs(self, buffers: list[RunBuffer], colors: list[str]) -> None:
-        for item in (*self._paths, *self._starts, *self._currents, *self._tangents):
-            self.item.removeItem(item)
-        self._buffers = buffers
-        self._paths, self._starts, self._currents, self._tangents = [], [], [], []
-        for color in colors:
-            path = pg.PlotDataItem(pen=pg.mkPen(color, width=2))
-            start = pg.ScatterPlotItem(symbol="o", size=12, pen=pg.mkPen(color, width=2), brush=pg.mkBrush(None))
-            current = pg.ScatterPlotItem(symbol="o", size=11, pen=pg.mkPen("w", width=1), brush=pg.mkBrush(color))
-            tangent = pg.PlotDataItem(pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
-            for z, item in enumerate((path, start, current, tangent)):
-                item.setZValue(5 + z)
-                self.item.addItem(item)
-            self._paths.append(path)
-            self._starts.append(start)
-            self._currents.append(current)
-            self._tangents.append(tangent)
-        self._drawn = [-1] * len(buffers)
-        self._tracks: list[Track | None] = [None] * len(buffers)
+        self.marks.set_runs(buffers, colors)
         self._slice_at = None
         self._show_planned()
-        self.dim_runs(self._dimmed)
 
     def dim_runs(self, dimmed: list[bool]) -> None:
-        """Fade the runs whose parameters are in other units than the landscape (a run on scaled columns
-        while the raw loss is drawn, or the other way round): their paths do not belong on this picture."""
-        self._dimmed = list(dimmed)
-        for i, items in enumerate(zip(self._paths, self._starts, self._currents, self._tangents)):
-            for item in items:
-                item.setOpacity(0.25 if i < len(self._dimmed) and self._dimmed[i] else 1.0)
+        self.marks.dim(dimmed)
 
     def set_selected(self, index: int) -> None:
         self._selected = max(index, 0)
@@ -344,35 +303,7 @@ class Landscape(QWidget):
         axes = self.axes()
         if not axes or self.objective is None:
             return
-        columns = [PARAMS + self.variables.index(a) for a in axes]
-        for i, buffer in enumerate(self._buffers):
-            if i >= len(self._drawn) or self._drawn[i] == buffer.version or buffer.rows.shape[1] != PARAMS + len(self.variables):
-                continue
-            self._drawn[i] = buffer.version
-            track = self._tracks[i]
-            if track is None:
-                track = self._tracks[i] = self._new_track()
-            steps, rows = buffer.after(track.last_step)
-            if not len(buffer):
-                for item in (self._paths[i], self._tangents[i]):
-                    item.setData([], [])
-                self._starts[i].setData(pos=np.empty((0, 2)))
-                self._currents[i].setData(pos=np.empty((0, 2)))
-                continue
-            if not len(steps):
-                continue
-            track.last_step = int(steps[-1])
-            had_start = track.first is not None
-            xs = rows[:, columns[0]]
-            ys = rows[:, LOSS] if len(axes) == 1 else rows[:, columns[1]]
-            if not track.feed(xs, ys):
-                continue
-            self._paths[i].setData(*track.path())
-            if not had_start:
-                self._starts[i].setData(pos=[track.first])
-            self._currents[i].setData(pos=[track.end])
-            if len(axes) == 1:
-                self._tangent(i, *track.end)
+        self.marks.refresh(axes, self.variables, self._new_track, self._tangent)
         self._maybe_reslice()
 
     def _new_track(self) -> Track:
@@ -380,17 +311,20 @@ class Landscape(QWidget):
         sx, sy = (x1 - x0) or 1.0, (y1 - y0) or 1.0
         return Track((sx / CELLS, sy / CELLS), ((x0 + x1) / 2, (y0 + y1) / 2), (sx, sy))
 
-    def _tangent(self, i: int, x: float, y: float) -> None:
+    def _tangent(self, x: float, y: float) -> tuple[list[float], list[float]] | None:
+        """The tangent of a loss of one variable at (x, y): a short dashed segment."""
         slope = float(self.objective.grad(x)[0])
         low, high = self.scenario.range_of(self.variables[0])
         half = 0.08 * (high - low)
-        if np.isfinite(slope) and np.isfinite(y):
-            self._tangents[i].setData([x - half, x + half], [y - slope * half, y + slope * half])
+        if not (np.isfinite(slope) and np.isfinite(y)):
+            return None
+        return [x - half, x + half], [y - slope * half, y + slope * half]
 
     def _maybe_reslice(self) -> None:
-        if len(self.variables) <= 2 or not self._buffers:
+        buffers = self.marks.buffers
+        if len(self.variables) <= 2 or not buffers:
             return
-        buffer = self._buffers[min(self._selected, len(self._buffers) - 1)]
+        buffer = buffers[min(self._selected, len(buffers) - 1)]
         last = buffer.last()
         if last is None:
             return
@@ -429,39 +363,6 @@ class Landscape(QWidget):
         """Stop the background threads (idempotent)."""
         self.fields.shutdown()
         self.arrow_fields.shutdown()
-
-    def _show_range(self, axes: tuple[str, ...]) -> None:
-        boxes, scenario = self.range_boxes, self.scenario
-        two = len(axes) == 2
-        for key in ("y0", "y1"):
-            boxes[key].setVisible(two)
-        self.range_labels[0].setText(f"{axes[0]} from")
-        self.range_labels[2].setText(f"{axes[1]} from" if two else "")
-        for label in self.range_labels[2:]:
-            label.setVisible(two)
-        values = {"x0": scenario.range_of(axes[0])[0], "x1": scenario.range_of(axes[0])[1]}
-        if two:
-            values.update(y0=scenario.range_of(axes[1])[0], y1=scenario.range_of(axes[1])[1])
-        for key, value in values.items():
-            boxes[key].blockSignals(True)
-            boxes[key].setValue(float(value))
-            boxes[key].blockSignals(False)
-
-    def _range_edited(self) -> None:
-        axes = self.axes()
-        if not axes or self.scenario is None:
-            return
-        b = {k: box.value() for k, box in self.range_boxes.items()}
-        chosen = {}
-        if b["x0"] < b["x1"]:
-            chosen[axes[0]] = (b["x0"], b["x1"])
-        if len(axes) == 2 and b["y0"] < b["y1"]:
-            chosen[axes[1]] = (b["y0"], b["y1"])
-        current = {a: tuple(self.scenario.range_of(a)) for a in axes}
-        if chosen and any(current.get(a) != v for a, v in chosen.items()):
-            self.view_chosen.emit(chosen)
-        else:
-            self._show_range(axes)  # an empty range (from >= to) is refused: back to the current one
 
     # -- interaction ------------------------------------------------------------------
     def _axes_chosen(self, chosen: QComboBox) -> None:
