@@ -32,7 +32,7 @@ from ..plots.style import themed_plot
 
 GRID = 200  # points of a model curve
 BOUNDARY_GRID = 120  # cells per side of the grid a decision boundary is traced on
-MAX_POINTS = 5000  # larger data sets are drawn as a seeded sample (a scatter costs ~5 µs per point to set up)
+MAX_POINTS = 2000  # larger data sets are drawn as a seeded sample (a scatter costs ~5 µs per point to set up)
 CLASS_COLORS = ("#4c72b0", "#dd8452")
 
 
