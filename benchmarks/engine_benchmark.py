@@ -22,6 +22,7 @@ import numpy as np
 from gdstudio.core.batch import run_batch
 from gdstudio.core.codegen import _compile, compiled_kernel, kernel_source
 from gdstudio.core.expression import parse_objective
+from gdstudio.core.plan import RunPlan
 from gdstudio.core.runner import ScenarioRunner, run_scenario
 from gdstudio.core.scenario import RunSpec, Scenario, StopRules, from_dict
 
@@ -98,9 +99,10 @@ def main() -> None:
     starts = np.random.default_rng(0).uniform([-2, -1], [2, 3], size=(10_000, 2))
     many_steps = 200
     stop = StopRules(max_steps=many_steps, grad_tol=None, loss_tol=None, divergence=None)
-    run_batch(objective, "adam", starts[:10], stop, {"lr": 0.01})
-    elapsed = best_of(3, lambda: run_batch(objective, "adam", starts, stop, {"lr": 0.01}))
-    per_run_loop = best_of(1, lambda: [run_batch(objective, "adam", starts[i : i + 1], stop, {"lr": 0.01}) for i in range(500)]) / 500
+    adam = RunPlan(objective, RunSpec("adam", "adam", {"lr": 0.01}), stop)
+    run_batch(adam, starts[:10])
+    elapsed = best_of(3, lambda: run_batch(adam, starts))
+    per_run_loop = best_of(1, lambda: [run_batch(adam, starts[i : i + 1]) for i in range(500)]) / 500
     print("3. 10,000 starts of Adam on Rosenbrock, 200 steps each")
     print(f"   batched   : {len(starts) * many_steps / elapsed / 1e6:8.1f} million run-steps/s (target >= 30)")
     print(f"   one by one: {many_steps / per_run_loop / 1e6:8.1f} million run-steps/s (a loop of single-start calls)")

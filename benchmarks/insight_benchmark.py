@@ -18,7 +18,8 @@ import numpy as np
 from gdstudio.core.analysis import critical_points
 from gdstudio.core.batch import run_batch
 from gdstudio.core.expression import parse_objective
-from gdstudio.core.scenario import StopRules
+from gdstudio.core.plan import RunPlan
+from gdstudio.core.scenario import RunSpec, StopRules
 from gdstudio.core.sweeps import basins, log_rates, sweep_2d, sweep_chunk
 
 ROSENBROCK = "(1 - x)^2 + 100*(y - x^2)^2"
@@ -41,15 +42,17 @@ def sweep_section() -> None:
     stop = StopRules(max_steps=500)
     start = [-1.5, 2.0]
     studio = {"rows_per_call": len(betas), "chunk_steps": sweep_chunk(len(betas) * len(lrs))}  # as the Sweeps dialog runs it
-    sweep_2d(objective, "sgd", start, lrs[:2], "momentum", betas[:2], stop, **studio)  # compile once
-    elapsed, sweep = best_of(3, lambda: sweep_2d(objective, "sgd", start, lrs, "momentum", betas, stop, **studio))
-    by_row, rows = best_of(3, lambda: sweep_2d(objective, "sgd", start, lrs, "momentum", betas, stop))
+    sgd = RunPlan(objective, RunSpec("sgd", "sgd"), stop)
+    sweep_2d(sgd, start, lrs[:2], "momentum", betas[:2], **studio)  # compile once
+    elapsed, sweep = best_of(3, lambda: sweep_2d(sgd, start, lrs, "momentum", betas, **studio))
+    by_row, rows = best_of(3, lambda: sweep_2d(sgd, start, lrs, "momentum", betas))
     steps = int(sweep.steps.sum())
     assert np.array_equal(rows.final_loss, sweep.final_loss, equal_nan=True)  # the same runs, however grouped
     cells = [(lr, b) for b in betas for lr in lrs]
     sample = cells[:: len(cells) // 256][:256]
     loop, loop_steps = best_of(1, lambda: sum(
-        int(run_batch(objective, "sgd", np.array([start]), stop, {"momentum": b}, np.array([lr])).steps[0]) for lr, b in sample))
+        int(run_batch(RunPlan(objective, RunSpec("sgd", "sgd", {"momentum": b}), stop), np.array([start]), lr=np.array([lr])).steps[0])
+        for lr, b in sample))
     print("1. 64×64 sweep, SGD lr (log 1e-5..1e-2) × momentum (0..0.99), 500 steps, Rosenbrock")
     print(f"   sweep_2d as the studio runs it: {elapsed:6.3f} s  (target < 2 s), {steps / elapsed / 1e6:6.1f} M run-steps/s "
           f"(one call, {studio['chunk_steps']} steps a chunk)")
@@ -63,13 +66,14 @@ def basins_section() -> None:
     view = {"x": (-5, 5), "y": (-5, 5)}
     stop = StopRules(max_steps=500, grad_tol=None, loss_tol=None, divergence=None)  # every start does all 500 steps
     minima = [p for p in critical_points(objective, view) if p.kind == "minimum"]
-    basins(objective, "adam", view, 4, stop, {"lr": 0.05}, minima)  # compile once
-    elapsed, result = best_of(3, lambda: basins(objective, "adam", view, 100, stop, {"lr": 0.05}, minima))
+    adam = RunPlan(objective, RunSpec("adam", "adam", {"lr": 0.05}), stop)
+    basins(adam, view, 4, minima)  # compile once
+    elapsed, result = best_of(3, lambda: basins(adam, view, 100, minima))
     steps = int(result.steps.sum())
     starts = np.random.default_rng(0).uniform(-5, 5, (200, 2))
     loop, loop_steps = best_of(1, lambda: sum(
-        int(run_batch(objective, "adam", s[None, :], stop, {"lr": 0.05}).steps[0]) for s in starts))
-    whole, _ = best_of(3, lambda: basins(objective, "adam", view, 100, stop, {"lr": 0.05}))
+        int(run_batch(adam, s[None, :]).steps[0]) for s in starts))
+    whole, _ = best_of(3, lambda: basins(adam, view, 100))
     print("2. basins of attraction, Himmelblau, 100×100 = 10,000 starts of Adam, 500 steps each")
     print(f"   basins (one run_batch call)   : {elapsed:6.3f} s, {steps / elapsed / 1e6:6.1f} M run-steps/s (target >= 30)")
     print(f"   per-start loop (200 starts)   : {loop_steps / loop / 1e6:6.2f} M run-steps/s")

@@ -133,7 +133,7 @@ def test_run_of_a_scenario_without_runs(capsys, tmp_path) -> None:
 
 
 def test_the_built_in_default_scenario_runs(capsys, tmp_path) -> None:
-    from gdstudio.cli import default_scenario_text
+    from gdstudio.core.fileio import default_scenario_text
 
     path = tmp_path / "default.json"
     path.write_text(default_scenario_text(), encoding="utf-8")

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from gdstudio import cli as C
+from gdstudio import commands
 from gdstudio.cli import main
 from gdstudio.core import analysis, expression, sweeps
 from gdstudio.core import scenario as S
@@ -181,7 +182,7 @@ def test_a_failing_write_in_process_leaves_the_old_file(tmp_path, capsys, monkey
 
     real = export.csv_rows
     monkeypatch.setattr(export, "csv_rows", full_disk)
-    monkeypatch.setattr(C, "CHUNK_BYTES", 48 * 100)  # 100 rows a chunk: several chunks
+    monkeypatch.setattr(commands, "CHUNK_BYTES", 48 * 100)  # 100 rows a chunk: several chunks
     out = tmp_path / "t.csv"
     out.write_bytes(OLD)
     os.chmod(out, 0o640)
@@ -316,7 +317,7 @@ def test_interrupts_name_the_run_and_step_in_process(tmp_path, capsys, monkeypat
     path = scenario(tmp_path / "s.json", runs=AWKWARD[:1] + [{"label": "second", "optimizer": {"name": "gd", "lr": 1e-4},
                                                               "start": {"x": 0, "y": 0}}], max_steps=50)
     interrupt_on_call(monkeypatch, RunProgress, "advance", calls=3)
-    monkeypatch.setattr(C, "CHUNK_SECONDS", 1e-9)  # chunks of one step: the third call would take the third step
+    monkeypatch.setattr(commands, "CHUNK_SECONDS", 1e-9)  # chunks of one step: the third call would take the third step
     before = signal.getsignal(signal.SIGTERM)
     code, out, err = cli(capsys, "run", path)
     assert (code, out) == (130, "")
@@ -433,7 +434,7 @@ def test_derive_and_critical_print_and_return_the_loss_warnings(command, capsys,
 @pytest.mark.parametrize("command", [["run"], ["sweep"]])
 def test_run_and_sweep_print_the_loss_warnings(command, tmp_path, capsys, monkeypatch) -> None:
     path = scenario(tmp_path / "s.json", max_steps=5)
-    warn_about(monkeypatch, "gdstudio.core.runner.scenario_objective", "mean(q) uses no data column")
+    warn_about(monkeypatch, "gdstudio.core.plan.scenario_objective", "mean(q) uses no data column")
     code, out, err = cli(capsys, *command, path)
     assert code == 0 and out and one_line(err) == f"warning: {path}: mean(q) uses no data column"
 

@@ -6,24 +6,25 @@ lives in the kernel's arrays, the chunk size never changes a trajectory. A runne
 that does not keep rows (`keep_rows=False`) hands each chunk's rows to its caller
 and holds only one reused scratch array and each run's last row, so a caller that
 streams the rows to a file, or only wants the outcome, needs no memory per step.
+Each run's kernel arrays come from its RunPlan (plan.py), as every other way of running does.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from . import kernel as K
-from .codegen import compiled_kernel
-from .data import scale
-from .expression import Objective, parse_objective
+from .expression import Objective
 from .newton import HALVINGS, describe_notes
-from .optimizers import optimizer
-from .scenario import RunSpec, Scenario, StopRules
-from .schedules import schedule
+from .plan import RunPlan, run_objective, scenario_objective, scenario_plan, start_point, stop_vector
+from .scenario import Scenario
 from .trajectory import PARAMS, ROW_LIMIT, Trajectory, row_limit
+
+__all__ = ["Chunk", "RunProgress", "ScenarioRunner", "Scratch", "describe_outcome", "run_objective", "run_scenario",
+           "scenario_objective", "start_point", "stop_vector"]
 
 
 @dataclass(frozen=True)
@@ -35,50 +36,6 @@ class Chunk:
     rows: np.ndarray  # (k, PARAMS + d): loss, grad_norm, lr, batch loss, parameters (see trajectory.py)
     status: str
     reason: str
-
-
-def start_point(spec: RunSpec, scenario: Scenario, variables: tuple[str, ...]) -> np.ndarray:
-    """The run's start, or a seeded uniform draw inside the view for variables it leaves open."""
-    rng = np.random.default_rng(spec.seed)
-    point = []
-    for name in variables:
-        low, high = scenario.range_of(name)
-        drawn = rng.uniform(low, high)  # drawn for every variable, so a fixed seed gives a fixed point
-        point.append(float(spec.start[name]) if name in spec.start else drawn)
-    return np.array(point, dtype=np.float64)
-
-
-def stop_vector(stop: StopRules, max_steps: int | None = None) -> np.ndarray:
-    """The kernel's STOP vector (see kernel.MAX_STEPS_AT ...)."""
-    return np.array([
-        stop.max_steps if max_steps is None else max_steps,
-        -1.0 if stop.grad_tol is None else stop.grad_tol,
-        -1.0 if stop.loss_tol is None else stop.loss_tol,
-        np.inf if stop.divergence is None else stop.divergence,
-    ], dtype=np.float64)
-
-
-def scenario_objective(scenario: Scenario) -> Objective:
-    """The scenario's loss, bound to its data set (unscaled) when it has one."""
-    data = scenario.data.dataset if scenario.data else None
-    return parse_objective(scenario.loss, scenario.variables, data.columns if data else (), data.values if data else None)
-
-
-def run_options(spec: RunSpec, count: int = 1) -> dict[str, np.ndarray]:
-    """The kernel's settings of a run beyond its optimizer (clipping, batches, the seed of its batch
-    draws), for `count` runs alike: a sweep's cells are that run with other hyper-parameters."""
-    kind = {None: K.CLIP_NONE, "norm": K.CLIP_NORM, "value": K.CLIP_VALUE}[spec.clip_kind]
-    return {"clip": np.tile([[kind, spec.clip_value or 0.0]], (count, 1)).astype(np.float64),
-            "batch": np.full(count, spec.batch_size or 0), "replace": np.full(count, spec.replacement),
-            "seeds": np.full(count, spec.seed, dtype=np.uint64)}
-
-
-def run_objective(objective: Objective, scenario: Scenario, spec: RunSpec) -> Objective:
-    """The loss as one run sees it: bound to scaled columns when the run scales some (its landscape
-    and its parameters are then in scaled units), else the scenario's own."""
-    if spec.scale and scenario.data:
-        return objective.bind(scale(scenario.data.dataset, spec.scale).values)
-    return objective
 
 
 class Scratch:
@@ -101,21 +58,12 @@ class Scratch:
 class RunProgress:
     """One run's kernel arrays (S = 1), its trajectory so far (or a Scratch) and its outcome."""
 
-    def __init__(self, index: int, spec: RunSpec, scenario: Scenario, objective: Objective, stop: np.ndarray,
-                 limit: int = ROW_LIMIT, scratch: Scratch | None = None) -> None:
-        self.index, self.spec = index, spec
-        self.objective = objective = run_objective(objective, scenario, spec)
-        info = optimizer(spec.optimizer)
-        hyper = info.check(spec.hyper)
-        sched = schedule(spec.schedule)
-        d = objective.dimension
-        self.rule = info.code
-        self.fg = compiled_kernel(objective, info.needs_hessian)
-        self.kernel = K.KernelRuns(
-            start_point(spec, scenario, objective.variables)[None, :], info.state_array(hyper, 1, d),
-            info.flatten(hyper)[None, :].copy(), sched.flatten(sched.check(spec.schedule_params))[None, :].copy(),
-            stop=stop, data=objective.data, **run_options(spec),
-        )
+    def __init__(self, index: int, plan: RunPlan, start: np.ndarray, limit: int = ROW_LIMIT,
+                 scratch: Scratch | None = None) -> None:
+        self.index, self.plan, self.spec = index, plan, plan.run
+        self.objective = objective = plan.objective
+        self.rule, self.fg = plan.rule, plan.fg
+        self.kernel = plan.kernel_runs(np.asarray(start, dtype=np.float64)[None, :])
         self.trajectory: Trajectory | Scratch = Trajectory(objective.variables, limit=limit) if scratch is None else scratch
         self.last_row: np.ndarray | None = None  # the latest row, whatever the trajectory keeps (a summary needs only it)
         self.cancelled_reason = ""
@@ -197,11 +145,13 @@ class ScenarioRunner:
                  keep_rows: bool = True) -> None:
         self.scenario = scenario
         self.objective = objective or scenario_objective(scenario)
-        stop = stop_vector(scenario.stop, max_steps)
+        stop = scenario.stop if max_steps is None else replace(scenario.stop, max_steps=max_steps)
         limit = row_limit(len(scenario.runs))
         scratch = None if keep_rows else Scratch(PARAMS + self.objective.dimension)
-        self.runs = [RunProgress(i, spec, scenario, self.objective, stop, limit, scratch)
-                     for i, spec in enumerate(scenario.runs)]
+        self.runs = []
+        for index, spec in enumerate(scenario.runs):
+            plan = scenario_plan(scenario, spec, self.objective, stop)
+            self.runs.append(RunProgress(index, plan, start_point(spec, scenario, plan.objective.variables), limit, scratch))
 
     @property
     def finished(self) -> bool:

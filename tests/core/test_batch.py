@@ -6,11 +6,16 @@ import pytest
 from gdstudio.core import kernel as K
 from gdstudio.core.batch import run_batch
 from gdstudio.core.expression import parse_objective
+from gdstudio.core.plan import RunPlan
 from gdstudio.core.runner import run_scenario
 from gdstudio.core.scenario import RunSpec, Scenario, StopRules
 
 ROSENBROCK = "(1 - x)^2 + 100*(y - x^2)^2"
 STOP = StopRules(max_steps=300, grad_tol=None)
+
+
+def plan(objective, optimizer: str, hyper: dict | None = None, stop: StopRules = STOP, **run) -> RunPlan:
+    return RunPlan(objective, RunSpec(optimizer, optimizer, hyper or {}, **run), stop)
 
 
 def single(optimizer: str, hyper: dict) -> np.ndarray:
@@ -23,8 +28,8 @@ def test_per_start_hyper_parameters_match_single_runs() -> None:
     objective = parse_objective(ROSENBROCK)
     lrs, momenta, beta1s = np.array([1e-4, 2e-4, 5e-4]), np.array([0.0, 0.5, 0.9]), np.array([0.8, 0.9, 0.95])
     starts = np.tile([-1.5, 2.0], (3, 1))
-    sgd = run_batch(objective, "sgd", starts, STOP, lr=lrs, hyper_columns={"momentum": momenta})
-    adam = run_batch(objective, "adam", starts, STOP, {"lr": 0.01}, hyper_columns={"beta1": beta1s})
+    sgd = run_batch(plan(objective, "sgd"), starts, lr=lrs, columns={"momentum": momenta})
+    adam = run_batch(plan(objective, "adam", {"lr": 0.01}), starts, columns={"beta1": beta1s})
     for i in range(3):
         np.testing.assert_array_equal(sgd.final[i], single("sgd", {"lr": lrs[i], "momentum": momenta[i]}))
         np.testing.assert_array_equal(adam.final[i], single("adam", {"lr": 0.01, "betas": [beta1s[i], 0.999]}))
@@ -33,20 +38,22 @@ def test_per_start_hyper_parameters_match_single_runs() -> None:
 
 def test_bad_per_start_values_are_refused() -> None:
     with pytest.raises(ValueError, match="momentum"):
-        run_batch(parse_objective("x^2"), "sgd", np.zeros((2, 1)), STOP, hyper_columns={"momentum": [0.5, -1.0]})
+        run_batch(plan(parse_objective("x^2"), "sgd"), np.zeros((2, 1)), columns={"momentum": [0.5, -1.0]})
 
 
 def test_chunks_report_progress_and_can_be_cancelled() -> None:
     objective = parse_objective("x^2")
     seen: list[tuple[int, int]] = []
-    whole = run_batch(objective, "gd", np.ones((100, 1)), STOP, {"lr": 1e-3})
-    chunked = run_batch(objective, "gd", np.ones((100, 1)), STOP, {"lr": 1e-3}, chunk_steps=50,
-                        progress=lambda done, total: seen.append((done, total)))
+    gd = plan(objective, "gd", {"lr": 1e-3})
+    whole = run_batch(gd, np.ones((100, 1)))
+    chunked = run_batch(gd, np.ones((100, 1)), chunk_steps=50, progress=lambda done, total: seen.append((done, total)))
     np.testing.assert_array_equal(whole.final, chunked.final)
     assert seen[-1] == (301, 301) and len(seen) == 7
-    stopped = run_batch(objective, "gd", np.ones((100, 1)), STOP, {"lr": 1e-3}, chunk_steps=50, cancel=lambda: len(seen) >= 9,
+    stopped = run_batch(gd, np.ones((100, 1)), chunk_steps=50, cancel=lambda: len(seen) >= 9,
                         progress=lambda done, total: seen.append((done, total)))
-    assert (stopped.status == K.RUNNING).all() and (stopped.steps == 100).all()
+    # one status for a cancel everywhere: the runs it cut short are CANCELLED, with no loss (never RUNNING)
+    assert (stopped.status == K.CANCELLED).all() and (stopped.steps == 100).all() and stopped.cancelled
+    assert np.isnan(stopped.loss).all() and (stopped.reason == 0).all() and not whole.cancelled
 
 
 def test_runs_on_batches_go_in_groups_that_bound_their_shuffles(monkeypatch) -> None:
@@ -57,17 +64,15 @@ def test_runs_on_batches_go_in_groups_that_bound_their_shuffles(monkeypatch) -> 
 
     data = generate({"kind": "noisy_line", "n": 1000, "seed": 2})
     objective = parse_objective("mean((w*x + b - y)^2)", None, data.columns, data.values)
-    like = RunSpec("sgd", "gd", {}, batch_size=10, seed=5)
+    sgd = plan(objective, "gd", {"lr": 0.01}, StopRules(max_steps=200, grad_tol=None), batch_size=10, seed=5)
     starts = np.random.default_rng(0).uniform(-2, 2, (50, 2))
-    stop = StopRules(max_steps=200, grad_tol=None)
-    whole = run_batch(objective, "gd", starts, stop, {"lr": 0.01}, like=like)
-    assert batch._groups(50, objective, like) == [slice(0, 50)]
+    whole = run_batch(sgd, starts)
+    assert batch._groups(50, sgd) == [slice(0, 50)]
     monkeypatch.setattr(batch, "SHUFFLE_BUDGET", 7 * 1000)
-    assert len(batch._groups(50, objective, like)) == 8  # groups of 7 runs
+    assert len(batch._groups(50, sgd)) == 8  # groups of 7 runs
     seen = []
-    grouped = run_batch(objective, "gd", starts, stop, {"lr": 0.01}, like=like, chunk_steps=100,
-                        progress=lambda done, total: seen.append((done, total)))
+    grouped = run_batch(sgd, starts, chunk_steps=100, progress=lambda done, total: seen.append((done, total)))
     for a, b in zip(whole.__dict__.values(), grouped.__dict__.values()):
         np.testing.assert_array_equal(a, b)
     assert seen[-1] == (8 * 201, 8 * 201) and seen == sorted(seen)
-    assert batch._groups(50, objective, None) == [slice(0, 50)]  # full batches keep no permutation
+    assert batch._groups(50, plan(objective, "gd")) == [slice(0, 50)]  # full batches keep no permutation

@@ -20,8 +20,9 @@ from gdstudio.core.batch import run_batch
 from gdstudio.core.expression import parse_objective
 from gdstudio.core.newton import HALVINGS
 from gdstudio.core.optimizers import OPTIMIZERS, optimizer
+from gdstudio.core.plan import RunPlan
 from gdstudio.core.runner import RunProgress, ScenarioRunner, stop_vector
-from gdstudio.core.scenario import ScenarioError, StopRules, load, loads
+from gdstudio.core.scenario import RunSpec, ScenarioError, StopRules, load, loads
 from gdstudio.core.schedules import learning_rate, schedule
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -331,8 +332,8 @@ def test_many_newton_runs_at_once_search_too() -> None:
     objective = parse_objective(HIMMELBLAU)
     axis = np.linspace(-4.5, 4.5, 7)
     starts = np.array([(x, y) for x in axis for y in axis])
-    result = run_batch(objective, "newton", starts, StopRules(max_steps=200))
+    result = run_batch(RunPlan(objective, RunSpec("newton", "newton"), StopRules(max_steps=200)), starts)
     assert np.all(result.status == K.CONVERGED)
     assert np.all(result.loss <= objective.loss(*starts.T)) and np.all(result.loss < 1e-12)
-    pure = run_batch(objective, "newton", starts, StopRules(max_steps=200), hyper={"line_search": False})
+    pure = run_batch(RunPlan(objective, RunSpec("pure", "newton", {"line_search": False}), StopRules(max_steps=200)), starts)
     assert not np.array_equal(pure.final, result.final)

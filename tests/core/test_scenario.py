@@ -7,12 +7,12 @@ import copy
 import json
 import os
 import stat
-from pathlib import Path
 
 import pytest
 
-from gdstudio.cli import default_scenario_text
+from gdstudio.core.fileio import default_scenario_text
 from gdstudio.core import scenario as S
+from gdstudio.core import scenario_files
 from gdstudio.core.scenario import RunSpec, Scenario, ScenarioError, StopRules
 
 VALID = {
@@ -357,7 +357,7 @@ def test_utf8_with_a_byte_order_mark_or_binary_junk(tmp_path) -> None:
 
 
 def test_an_oversized_file_is_refused_before_reading(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(S, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(scenario_files, "MAX_FILE_BYTES", 100)
     path = tmp_path / "big.json"
     path.write_text(json.dumps(valid()), encoding="utf-8")
     with pytest.raises(ScenarioError, match="too large"):

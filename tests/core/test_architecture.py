@@ -1,0 +1,136 @@
+"""Guard rails for the layout of the code: the engine never needs Qt, the layers import only downwards
+(core <- app <- cli), modules stay small, and ruff finds no real errors."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import gdstudio
+
+PACKAGE = Path(gdstudio.__file__).parent
+ROOT = PACKAGE.parent
+MAX_LINES = 400
+HANG = 300  # seconds: a bound on a hang, not a speed test
+
+# Modules still over MAX_LINES that are being split elsewhere; empty this set as they shrink (the test
+# fails for a module listed here that fits, so the set never keeps a stale entry).
+KNOWN_LONG = {
+    "gdstudio/core/parse.py",  # the loss-pipeline work (issue 17) brings it under 400 lines
+    "gdstudio/core/expression.py",  # likewise
+    "gdstudio/core/analysis.py",  # likewise
+    "gdstudio/app/insight/sweep_dialog.py",  # the studio's own model (issue 14) is splitting the app
+}
+
+# Files with ruff findings that are not ours to fix here; empty this set once they are clean.
+KNOWN_LINT = {
+    "gdstudio/core/expression.py",  # an unused import; the loss-pipeline work (issue 17) rewrites the file
+    "tests/app/conftest.py",  # unused imports in the studio's tests (issue 14 is rewriting them)
+    "tests/app/test_files.py",
+}
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(path: Path) -> set[str]:
+    """Every module the file imports, anywhere in it (inside functions too), as absolute names; for
+    `from package import name` both the package and package.name (which may be a module)."""
+    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def test_every_core_module_imports_without_qt() -> None:
+    """The engine runs headless (the CLI, tests, a server): no core module may pull in Qt, even indirectly."""
+    code = (
+        "import importlib, json, pkgutil, sys\n"
+        "import gdstudio.core as core\n"
+        "names = [m.name for m in pkgutil.walk_packages(core.__path__, 'gdstudio.core.')]\n"
+        "for name in names:\n"
+        "    importlib.import_module(name)\n"
+        "qt = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6'))\n"
+        "print(json.dumps({'modules': names, 'qt': qt}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "gdstudio.core.plan" in found["modules"] and len(found["modules"]) >= 20
+    assert found["qt"] == []
+
+
+@pytest.mark.parametrize("path", modules(), ids=relative)
+def test_layers_import_only_downwards(path: Path) -> None:
+    """core <- app <- cli: the engine knows nothing of the studio or the command line, the studio nothing
+    of the command line, and only the launcher builds the main window."""
+    names = imported(path)
+    where = relative(path)
+    if where.startswith("gdstudio/core/"):
+        assert not [n for n in names if within(n, "gdstudio.app") or within(n, "gdstudio.cli") or within(n, "gdstudio.commands")]
+    if where.startswith("gdstudio/app/"):
+        assert not [n for n in names if within(n, "gdstudio.cli") or within(n, "gdstudio.commands")]
+    if where != "gdstudio/app/main.py":
+        assert not [n for n in names if within(n, "gdstudio.app.main_window")]
+
+
+def test_the_import_reader_resolves_relative_imports(tmp_path) -> None:
+    """(The guard above is only as good as this.)"""
+    assert {"gdstudio.core.scenario", "gdstudio.core.scenario.Scenario", "numpy"} <= imported(PACKAGE / "core" / "runner.py")
+    assert "gdstudio.app.main_window" in imported(PACKAGE / "app" / "main.py")
+    assert "gdstudio.commands" in imported(PACKAGE / "cli.py")
+
+
+def test_known_long_modules_exist() -> None:
+    assert [path for path in sorted(KNOWN_LONG) if not (ROOT / path).exists()] == []
+
+
+@pytest.mark.parametrize("path", modules(), ids=relative)
+def test_modules_stay_small(path: Path) -> None:
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    if relative(path) in KNOWN_LONG:
+        assert lines > MAX_LINES, f"{relative(path)} has {lines} lines now: take it out of KNOWN_LONG"
+        pytest.skip(f"{relative(path)}: {lines} lines, known to be long (KNOWN_LONG)")
+    assert lines <= MAX_LINES, f"{relative(path)} has {lines} lines; split it along its responsibilities"
+
+
+def ruff(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", *arguments], capture_output=True, text=True,
+                          timeout=HANG, cwd=ROOT)
+
+
+def test_ruff_finds_no_errors() -> None:
+    """The rules in pyproject.toml ([tool.ruff.lint]: real errors only), over the package and the tests."""
+    done = ruff("--extend-exclude", ",".join(sorted(KNOWN_LINT)), "gdstudio", "tests")
+    assert done.returncode == 0, done.stdout + done.stderr
+    clean = [path for path in sorted(KNOWN_LINT) if not (ROOT / path).exists() or ruff(path).returncode == 0]
+    assert not clean, f"{', '.join(clean)}: ruff finds nothing now; take them out of KNOWN_LINT"
