@@ -249,19 +249,30 @@ def generate(spec: Mapping[str, object], where: str = "generate") -> Dataset:
     return Dataset(tuple(columns), np.array(list(columns.values())))
 
 
-def scale(dataset: Dataset, how: Mapping[str, str]) -> Dataset:
-    """Standardise (z-score) or min-max scale the named columns; the others stay as they are."""
-    values = dataset.values.copy()
+def scaling(dataset: Dataset, how: Mapping[str, str]) -> dict[str, tuple[float, float]]:
+    """column -> (offset, factor) such that scaled = (value - offset) / factor: a z-score for "standard",
+    [0, 1] for "minmax" (a constant column keeps factor 1). The data view uses it to draw a scaled run's
+    model in the data's own units."""
+    found: dict[str, tuple[float, float]] = {}
     for name, kind in how.items():
         if name not in dataset.columns:
             raise DataError(f"scale.{shorten(str(name))}: no such column (columns: {listing(dataset.columns, 10)})")
-        column = values[dataset.columns.index(name)]
+        column = dataset.column(name)
         if kind == "standard":
-            spread = column.std()
-            column[:] = (column - column.mean()) / (spread if spread > 0 else 1.0)
+            spread = float(column.std())
+            found[name] = (float(column.mean()), spread if spread > 0 else 1.0)
         elif kind == "minmax":
-            width = column.max() - column.min()
-            column[:] = (column - column.min()) / (width if width > 0 else 1.0)
+            width = float(column.max() - column.min())
+            found[name] = (float(column.min()), width if width > 0 else 1.0)
         else:
             raise DataError(f"scale.{name}: must be one of {', '.join(SCALINGS)}, got {show(kind)}")
+    return found
+
+
+def scale(dataset: Dataset, how: Mapping[str, str]) -> Dataset:
+    """Standardise (z-score) or min-max scale the named columns; the others stay as they are."""
+    values = dataset.values.copy()
+    for name, (offset, factor) in scaling(dataset, how).items():
+        column = values[dataset.columns.index(name)]
+        column[:] = (column - offset) / factor
     return Dataset(dataset.columns, values)

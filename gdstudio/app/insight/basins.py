@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
+from ...core.plan import RunPlan
 from ...core.scenario import StopRules
 from ...core.sweeps import DIVERGED, UNRESOLVED, Basins, basins
 from .common import count_of, fmt
@@ -89,7 +90,6 @@ class BasinsOverlay:
             self.status("basins need a loss of two or more variables and a run")
             return
         view = self.session.view(objective)
-        hyper = self.session.hyper(spec)
         start = self.session.start(spec, objective)
         fixed = dict(zip(objective.variables, map(float, start)))
         resolution = self.session.insight.basins_resolution
@@ -101,10 +101,8 @@ class BasinsOverlay:
         self.busy("basins", label)
 
         def work(task):
-            return basins(objective, name, view, resolution, rules, hyper, axes=axes, fixed=fixed,
-                          schedule_name=spec.schedule, schedule_params=spec.schedule_params,
-                          progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(50, rules.max_steps // 40),
-                          like=spec)
+            return basins(RunPlan(objective, spec, rules), view, resolution, axes=axes, fixed=fixed,
+                          progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(50, rules.max_steps // 40))
 
         self.tasks.start("basins", work, self._done, self._failed, lambda a, b: self.busy("basins", label, a, b), exclusive=True)
 

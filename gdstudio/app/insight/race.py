@@ -4,6 +4,7 @@ table (rank, optimizer, steps to tolerance, final loss, status, wall time), thei
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -88,7 +89,7 @@ class RacePanel(QWidget):
             return
         start = self.session.start(spec, objective)
         racers = distinct_racers(scenario.runs)
-        optimizers = [(scenario.runs[i].optimizer, dict(scenario.runs[i].hyper)) for i, _ in racers]
+        runs = [replace(scenario.runs[i], label=label) for i, label in racers]
         labels = [label for _, label in racers]
         self.colors = [run_color(scenario, i) for i, _ in racers]
         self.paths.clear()
@@ -100,7 +101,7 @@ class RacePanel(QWidget):
         self.go.setEnabled(False)
 
         def work(task):
-            return race(objective, optimizers, start, budget, stop, labels=labels, cancel=lambda: task.cancelled)
+            return race(objective, runs, start, budget, stop, cancel=lambda: task.cancelled)
 
         self.tasks.start("race", work, self._done, self._failed)
 

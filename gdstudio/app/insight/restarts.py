@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from ...core import kernel as K
 from ...core.expression import Objective
+from ...core.plan import RunPlan
 from ...core.sweeps import Restarts, random_restarts
 from .common import fmt
 from .tasks import TaskRunner
@@ -41,15 +42,14 @@ class RestartsOverlay:
             self.status("random restarts need a loss and a run")
             return
         n = self.session.insight.restarts
-        view, hyper, stop = self.session.view(objective), self.session.hyper(spec), self.session.scenario.stop
+        view, stop = self.session.view(objective), self.session.scenario.stop
         label = f"{n} random restarts of {spec.optimizer}"
         self.busy("restarts", label)
         self.objective = objective
 
         def work(task):
-            return random_restarts(objective, spec.optimizer, view, n, spec.seed, stop, hyper, spec.schedule, spec.schedule_params,
-                                   progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(100, stop.max_steps // 40),
-                                   like=spec)
+            return random_restarts(RunPlan(objective, spec, stop), view, n, spec.seed,
+                                   progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(100, stop.max_steps // 40))
 
         self.tasks.start("restarts", work, self._done, self._failed, lambda a, b: self.busy("restarts", label, a, b),
                          exclusive=True)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDoubleSpinBox, QFormLayout, 
 
 from ...core import kernel as K
 from ...core.optimizers import optimizer
+from ...core.plan import RunPlan
 from ...core.scenario import (SWEEP_CELLS_LIMITS, SWEEP_LR_LIMITS, SWEEP_METRICS, SWEEP_OTHER_LIMITS, SWEEP_STEPS_LIMITS,
                               RunSpec)
 from ...core.sweeps import Sweep2D, SweepResult, log_rates, lr_sweep, sweep_2d, sweep_chunk
@@ -38,13 +39,6 @@ def sweepable(name: str) -> list[str]:
 def default_range(param: str) -> tuple[float, float]:
     return {"momentum": (0.0, 0.99), "beta1": (0.0, 0.99), "beta2": (0.9, 0.9999), "alpha": (0.5, 0.999),
             "rho": (0.5, 0.99), "dampening": (0.0, 0.9), "damping": (0.0, 1.0)}.get(param, (0.0, 0.1))
-
-
-class LogAxis(pg.AxisItem):
-    """An axis whose values are log10(x) and whose labels are x."""
-
-    def tickStrings(self, values, scale, spacing):
-        return [f"{10 ** v:.2g}" for v in values]
 
 
 class SweepDialog(QDialog):
@@ -97,7 +91,9 @@ class SweepDialog(QDialog):
         self.heat = themed_plot()
         self.heat.setObjectName("sweepHeatmap")
         self.heat_item = self.heat.getPlotItem()
-        self.heat_item.setAxisItems({"bottom": LogAxis("bottom")})
+        lr_axis = SparseLogAxis("bottom")  # (the image's x is log10 lr: the axis labels it as lr, like the curve's)
+        lr_axis.setLogMode(True)
+        self.heat_item.setAxisItems({"bottom": lr_axis})
         self.heat_item.setLabels(bottom="learning rate")
         for side in ("bottom", "left"):
             self.heat_item.getAxis(side).enableAutoSIPrefix(False)  # (log10 values: a "×0.001" would be wrong)
@@ -247,7 +243,6 @@ class SweepDialog(QDialog):
             return
         objective, spec = self.session.loss_of(self.spec), self.spec
         start = self.session.start(spec, objective)
-        hyper = self.session.hyper(spec)
         try:
             lrs = log_rates(self.lr_low.value(), self.lr_high.value(), self.cells.value())
         except ValueError as error:
@@ -256,20 +251,18 @@ class SweepDialog(QDialog):
         name = self.param.currentText()
         values = np.linspace(self.p_low.value(), self.p_high.value(), self.cells.value()) if name in sweepable(spec.optimizer) else None
         stop = replace(self.session.scenario.stop, max_steps=self.steps.value())
-        schedule = (spec.schedule, spec.schedule_params)
-        opt = spec.optimizer
+        plan = RunPlan(objective, spec, stop)
 
         def work(task):  # (chunks of steps: the bar moves, and a cancel or closing the window is obeyed at once)
             def cancel() -> bool:
                 return task.cancelled
 
-            curve = lr_sweep(objective, opt, start, lrs, stop, hyper, *schedule, cancel=cancel, like=spec,
+            curve = lr_sweep(plan, start, lrs, cancel=cancel,
                              chunk_steps=sweep_chunk(len(lrs)), progress=None if values is not None else task.report)
             if values is None:
                 return curve, None
-            grid = sweep_2d(objective, opt, start, lrs, name, values, stop, hyper, progress=task.report, cancel=cancel,
-                            schedule_name=schedule[0], schedule_params=schedule[1], rows_per_call=len(values),
-                            chunk_steps=sweep_chunk(len(values) * len(lrs)), like=spec)
+            grid = sweep_2d(plan, start, lrs, name, values, progress=task.report, cancel=cancel, rows_per_call=len(values),
+                            chunk_steps=sweep_chunk(len(values) * len(lrs)))
             return curve, grid
 
         self.swept = spec

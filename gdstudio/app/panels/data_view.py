@@ -24,7 +24,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
-from ...core.data import Dataset
+from ...core.data import Dataset, scaling
 from ...core.expression import Objective, parse_objective
 from ...core.scenario import RunSpec, Scenario
 from ..buffers import PARAMS, RunBuffer
@@ -37,19 +37,8 @@ CLASS_COLORS = ("#4c72b0", "#dd8452")
 
 
 def scaler(dataset: Dataset, how: Mapping[str, str]) -> dict[str, tuple[float, float]]:
-    """column -> (offset, factor) with scaled = (value - offset) / factor, as `core.data.scale` does it."""
-    out: dict[str, tuple[float, float]] = {}
-    for name, kind in how.items():
-        if name not in dataset.columns:
-            continue
-        column = dataset.column(name)
-        if kind == "standard":
-            spread = float(column.std())
-            out[name] = (float(column.mean()), spread if spread > 0 else 1.0)
-        elif kind == "minmax":
-            width = float(column.max() - column.min())
-            out[name] = (float(column.min()), width if width > 0 else 1.0)
-    return out
+    """core.data.scaling for the columns the data set has (a run may scale a column of older data)."""
+    return scaling(dataset, {name: kind for name, kind in how.items() if name in dataset.columns})
 
 
 @dataclass(frozen=True)
