@@ -8,25 +8,23 @@ at once. Each point is classified by the eigenvalues of the exact Hessian.
 
 from __future__ import annotations
 
-import itertools
 import math
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 
+from .derivatives import size
+from .errors import HessianUnavailable
+from .exact_points import symbolic_points
 from .expression import Objective
 from .scenario import DEFAULT_RANGE
 
 __all__ = ["CriticalPoint", "StepDiagnosis", "critical_points", "diagnose_run", "stable_step", "view_box"]
 
 KINDS = ("minimum", "maximum", "saddle", "degenerate")
-# Bézout bound (product of the gradient's degrees) up to which the exact solve is tried, by dimension:
-# measured well under half a second; beyond it (a 3-D cubic system: ~10 s) Newton is used instead.
-_SYMBOLIC_BEZOUT = {1: 60, 2: 16, 3: 8}
-_SYMBOLIC_BUDGET = 0.5  # seconds; later eliminations are skipped once this is spent
+MAX_CRITICAL_VARIABLES = 20  # the search and its Hessians grow as d³ per start; beyond, samples say little anyway
+CRITICAL_WORK = 300_000_000  # starts × iterations × (operations of ∇f and H + d³/3) a search may cost: a few seconds
 PLATEAU_SHRINK = 1e-5  # a gradient this far below the run's largest is tiny whatever the loss's units
 _STARTS = {1: 201, 2: 900, 3: 1728}  # Newton starts by dimension (a grid); beyond 3, 2048 seeded random starts
 
@@ -64,74 +62,6 @@ def _hess_rows(objective: Objective, X: np.ndarray) -> np.ndarray:
     return np.moveaxis(objective.hess(*X.T), -1, 0)  # (N, d, d)
 
 
-def _polynomials(objective: Objective) -> list[sp.Poly] | None:
-    """The gradient as polynomials with rational coefficients, or None when it is not one."""
-    polys = []
-    for g in objective.gradient:
-        if not g.is_polynomial(*objective.symbols):
-            return None
-        try:
-            p = sp.Poly(sp.nsimplify(g, rational=True), *objective.symbols)
-        except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError):
-            return None
-        if p.domain not in (sp.ZZ, sp.QQ):  # e.g. pi in a coefficient
-            return None
-        polys.append(p)
-    return polys
-
-
-def _residual_ok(polys: list[sp.Poly], X: np.ndarray, G: np.ndarray) -> np.ndarray:
-    """Rows of X where each gradient component vanishes to rounding: |g_k| ≤ 1e-8 · Σ|terms of g_k|."""
-    ok = np.ones(len(X), dtype=bool)
-    with np.errstate(all="ignore"):
-        for k, poly in enumerate(polys):
-            scale = np.zeros(len(X))
-            for monom, coeff in poly.terms():
-                scale += abs(float(coeff)) * np.prod(np.abs(X) ** np.array(monom, dtype=np.float64), axis=1)
-            ok &= np.abs(G[:, k]) <= 1e-8 * scale
-    return ok
-
-
-def _symbolic_points(objective: Objective) -> np.ndarray | None:
-    """Every real stationary point (M, d), when the gradient is a small polynomial system with finitely
-    many roots; None when exact algebra does not apply or would be slow.
-
-    Lex Gröbner bases eliminate all variables but one, in turn; the real roots of each univariate
-    eliminant are the candidate coordinates, and the combinations where ∇f vanishes are the points.
-    """
-    d = objective.dimension
-    polys = _polynomials(objective)
-    if polys is None or d not in _SYMBOLIC_BEZOUT:
-        return None
-    if any(p.is_zero for p in polys):
-        return None  # f does not depend on a variable: a whole line of stationary points
-    if any(p.total_degree() == 0 for p in polys):
-        return np.empty((0, d))  # a component is a nonzero constant: nowhere stationary
-    if math.prod(p.total_degree() for p in polys) > _SYMBOLIC_BEZOUT[d]:
-        return None
-    began = time.perf_counter()
-    roots: list[list[float]] = []
-    for k, last in enumerate(objective.symbols):
-        if time.perf_counter() - began > _SYMBOLIC_BUDGET:
-            return None
-        if d == 1:
-            eliminant = polys[0]
-        else:
-            order = [s for s in objective.symbols if s is not last] + [last]
-            basis = sp.groebner([p.as_expr() for p in polys], *order, order="lex", domain=sp.QQ)
-            if list(basis.exprs) == [1]:
-                return np.empty((0, d))  # no common root, even complex
-            eliminants = [g for g in basis.exprs if g.free_symbols <= {last}]
-            if not eliminants:
-                return None  # infinitely many roots (a curve of stationary points)
-            eliminant = sp.Poly(eliminants[-1], last)
-        roots.append(sorted({float(r) for r in eliminant.real_roots()}))
-        if not roots[-1]:
-            return np.empty((0, d))
-    X = np.array(list(itertools.product(*roots)), dtype=np.float64).reshape(-1, d)
-    return X[_residual_ok(polys, X, _grad_rows(objective, X))]
-
-
 def _starts(lo: np.ndarray, hi: np.ndarray, count: int | None) -> np.ndarray:
     """A grid of cell centres over the box (random seeded points beyond 3 variables)."""
     d = len(lo)
@@ -143,6 +73,17 @@ def _starts(lo: np.ndarray, hi: np.ndarray, count: int | None) -> np.ndarray:
     return np.random.default_rng(0).uniform(lo, hi, size=(count, d))
 
 
+def _start_count(objective: Objective, iterations: int) -> int:
+    """_STARTS, fewer where each step costs more (many data rows, a large Hessian): a search stays
+    within CRITICAL_WORK, with at least 64 starts."""
+    d = objective.dimension
+    count = _STARTS.get(d, 2048)
+    if objective.data is not None:  # every evaluation sums over the data rows
+        count = min(count, 200_000 // max(objective.data.shape[1], 1))
+    cost = size(objective.exprs("grad")) + size(objective.exprs("hess")) + d**3 // 3
+    return int(max(64, min(count, CRITICAL_WORK // (iterations * cost))))
+
+
 def _newton_points(objective: Objective, lo: np.ndarray, hi: np.ndarray, starts: int | None, iterations: int) -> np.ndarray:
     """Newton's method on ∇f = 0 from a grid of starts, all at once; the converged points (M, d).
 
@@ -150,9 +91,7 @@ def _newton_points(objective: Objective, lo: np.ndarray, hi: np.ndarray, starts:
     blow up, and is capped at a quarter of the view so one jump cannot throw a start far away.
     """
     width = hi - lo
-    if starts is None and objective.data is not None:  # every evaluation sums over the data rows: fewer starts
-        starts = int(np.clip(200_000 // max(objective.data.shape[1], 1), 64, _STARTS.get(len(lo), 2048)))
-    X = _starts(lo, hi, starts)
+    X = _starts(lo, hi, starts or _start_count(objective, iterations))
     active = np.ones(len(X), dtype=bool)
     step_size = np.full(len(X), np.inf)
     with np.errstate(all="ignore"):
@@ -206,7 +145,8 @@ def classify(eigenvalues: np.ndarray, tol: float) -> str:
 def critical_points(objective: Objective, view: Mapping[str, tuple[float, float]] | None = None, *,
                     starts: int | None = None, iterations: int = 80, symbolic: bool = True,
                     eig_tol: float | None = None, merge_tol: float = 1e-6, limit: int = 200) -> list[CriticalPoint]:
-    """Stationary points of the loss inside the view, classified, sorted by loss.
+    """Stationary points of the loss inside the view, classified, sorted by loss; HessianUnavailable
+    (one line saying why) beyond MAX_CRITICAL_VARIABLES or when the exact Hessian is refused.
 
     `eig_tol`: eigenvalues with |λ| ≤ eig_tol count as zero (default 1e-6 · max(1, typical |λ|max
     over the view)). `merge_tol`: points closer than this fraction of the view are one point.
@@ -214,7 +154,11 @@ def critical_points(objective: Objective, view: Mapping[str, tuple[float, float]
     """
     lo, hi = view_box(objective, view)
     width = hi - lo
-    X = _symbolic_points(objective) if symbolic else None
+    if objective.dimension > MAX_CRITICAL_VARIABLES:
+        raise HessianUnavailable(f"critical points are searched in at most {MAX_CRITICAL_VARIABLES} variables, and this "
+                                 f"loss has {objective.dimension}: each step of the search solves with the exact Hessian")
+    objective.hessian_entries()  # HessianUnavailable now, before any search, when the Hessian is refused
+    X = symbolic_points(objective) if symbolic else None
     exact = X is not None
     if X is None:
         X = _newton_points(objective, lo, hi, starts, iterations)
@@ -251,6 +195,7 @@ class StepDiagnosis:
 
     point: tuple[float, ...]
     eigenvalues: tuple[float, ...]  # ascending
+    unavailable: str = ""  # why the eigenvalues are nan when the exact Hessian is refused (too large)
 
     @property
     def lambda_max(self) -> float:
@@ -320,10 +265,14 @@ def _where(point: Sequence[float]) -> str:
 
 
 def stable_step(objective: Objective, point: Mapping[str, float] | Sequence[float]) -> StepDiagnosis:
-    """Hessian eigenvalues at a point, for the stable-step bounds; nan where the Hessian is undefined."""
+    """Hessian eigenvalues at a point, for the stable-step bounds; nan where the Hessian is undefined, or
+    everywhere (saying why in `unavailable`) when it is refused: the curvature tools then stay quiet."""
     x = np.array([point[n] for n in objective.variables] if isinstance(point, Mapping) else point, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        h = objective.hess(*x)
+    try:
+        with np.errstate(all="ignore"):
+            h = objective.hess(*x)
+    except HessianUnavailable as error:
+        return StepDiagnosis(tuple(map(float, x)), (math.nan,) * len(x), error.message)
     if not np.all(np.isfinite(h)):
         return StepDiagnosis(tuple(map(float, x)), (math.nan,) * len(x))
     lam = np.linalg.eigvalsh(0.5 * (h + h.T)) + 0.0
