@@ -1,9 +1,8 @@
 """Insight into a loss and a run: stationary points, the stable step size, and what went wrong.
 
-Critical points come from exact algebra when the gradient is a small polynomial system
-(a Gröbner basis gives every real root, including degenerate ones Newton crawls towards),
-and otherwise from Newton's method on ∇f = 0 started from a grid over the view, all starts
-at once. Each point is classified by the eigenvalues of the exact Hessian.
+Critical points come from exact algebra when the gradient is a small polynomial system,
+and otherwise from Newton's method on ∇f = 0 started from a grid over the view (`stationary`).
+Each point is classified by the eigenvalues of the exact Hessian.
 """
 
 from __future__ import annotations
@@ -14,19 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .derivatives import size
 from .errors import HessianUnavailable
-from .exact_points import symbolic_points
 from .expression import Objective
 from .scenario import DEFAULT_RANGE
+from .stationary import grad_rows, hess_rows, newton_points, starts_in, symbolic_points
 
 __all__ = ["CriticalPoint", "StepDiagnosis", "critical_points", "diagnose_run", "stable_step", "view_box"]
 
 KINDS = ("minimum", "maximum", "saddle", "degenerate")
 MAX_CRITICAL_VARIABLES = 20  # the search and its Hessians grow as d³ per start; beyond, samples say little anyway
-CRITICAL_WORK = 300_000_000  # starts × iterations × (operations of ∇f and H + d³/3) a search may cost: a few seconds
 PLATEAU_SHRINK = 1e-5  # a gradient this far below the run's largest is tiny whatever the loss's units
-_STARTS = {1: 201, 2: 900, 3: 1728}  # Newton starts by dimension (a grid); beyond 3, 2048 seeded random starts
 
 
 @dataclass(frozen=True)
@@ -52,74 +48,6 @@ def view_box(objective: Objective, view: Mapping[str, tuple[float, float]] | Non
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(lo < hi)):
         raise ValueError("every view range must be finite with low < high")
     return lo, hi
-
-
-def _grad_rows(objective: Objective, X: np.ndarray) -> np.ndarray:
-    return np.moveaxis(objective.grad(*X.T), 0, -1)  # (N, d)
-
-
-def _hess_rows(objective: Objective, X: np.ndarray) -> np.ndarray:
-    return np.moveaxis(objective.hess(*X.T), -1, 0)  # (N, d, d)
-
-
-def _starts(lo: np.ndarray, hi: np.ndarray, count: int | None) -> np.ndarray:
-    """A grid of cell centres over the box (random seeded points beyond 3 variables)."""
-    d = len(lo)
-    count = count or _STARTS.get(d, 2048)
-    if d <= 3:
-        per_axis = max(2, round(count ** (1.0 / d)))
-        axes = [lo[i] + (np.arange(per_axis) + 0.5) * (hi[i] - lo[i]) / per_axis for i in range(d)]
-        return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, d)
-    return np.random.default_rng(0).uniform(lo, hi, size=(count, d))
-
-
-def _start_count(objective: Objective, iterations: int) -> int:
-    """_STARTS, fewer where each step costs more (many data rows, a large Hessian): a search stays
-    within CRITICAL_WORK, with at least 64 starts."""
-    d = objective.dimension
-    count = _STARTS.get(d, 2048)
-    if objective.data is not None:  # every evaluation sums over the data rows
-        count = min(count, 200_000 // max(objective.data.shape[1], 1))
-    cost = size(objective.exprs("grad")) + size(objective.exprs("hess")) + d**3 // 3
-    return int(max(64, min(count, CRITICAL_WORK // (iterations * cost))))
-
-
-def _newton_points(objective: Objective, lo: np.ndarray, hi: np.ndarray, starts: int | None, iterations: int) -> np.ndarray:
-    """Newton's method on ∇f = 0 from a grid of starts, all at once; the converged points (M, d).
-
-    The step uses the Hessian's pseudo-inverse (eigen-decomposition), so flat directions do not
-    blow up, and is capped at a quarter of the view so one jump cannot throw a start far away.
-    """
-    width = hi - lo
-    X = _starts(lo, hi, starts or _start_count(objective, iterations))
-    active = np.ones(len(X), dtype=bool)
-    step_size = np.full(len(X), np.inf)
-    with np.errstate(all="ignore"):
-        for _ in range(iterations):
-            idx = np.flatnonzero(active)
-            if not len(idx):
-                break
-            x = X[idx]
-            g, h = _grad_rows(objective, x), _hess_rows(objective, x)
-            good = np.all(np.isfinite(g), axis=1) & np.all(np.isfinite(h), axis=(1, 2))
-            h = np.where(good[:, None, None], 0.5 * (h + np.swapaxes(h, 1, 2)), 0.0)
-            lam, Q = np.linalg.eigh(h)
-            cutoff = 1e-12 * np.max(np.abs(lam), axis=1, keepdims=True)
-            inv = np.where(np.abs(lam) > cutoff, 1.0 / np.where(lam == 0, 1.0, lam), 0.0)
-            delta = np.einsum("nij,nj,nkj,nk->ni", Q, inv, Q, np.where(good[:, None], g, 0.0))
-            scaled = np.linalg.norm(delta / width, axis=1)
-            delta *= np.minimum(1.0, 0.25 / np.where(scaled > 0, scaled, 1.0))[:, None]
-            X[idx] = x - delta
-            step_size[idx] = np.where(good, np.minimum(scaled, 0.25), np.inf)
-            outside = np.any(np.abs((X[idx] - lo) / width - 0.5) > 2.0, axis=1)
-            active[idx] = good & ~outside & (scaled > 1e-15)
-        inside = np.all((X >= lo - 1e-9 * width) & (X <= hi + 1e-9 * width), axis=1)
-        candidates = X[inside & (step_size < 1e-8)]
-        if not len(candidates):
-            return candidates
-        g = np.linalg.norm(_grad_rows(objective, candidates), axis=1)
-        g0 = np.nanmedian(np.linalg.norm(_grad_rows(objective, _starts(lo, hi, 64)), axis=1))
-        return candidates[g <= 1e-6 * max(1.0, float(g0) if np.isfinite(g0) else 1.0)]
 
 
 def _deduplicate(X: np.ndarray, width: np.ndarray, tol: float, grad_norm: np.ndarray) -> np.ndarray:
@@ -161,17 +89,17 @@ def critical_points(objective: Objective, view: Mapping[str, tuple[float, float]
     X = symbolic_points(objective) if symbolic else None
     exact = X is not None
     if X is None:
-        X = _newton_points(objective, lo, hi, starts, iterations)
+        X = newton_points(objective, lo, hi, starts, iterations)
     X = X[np.all((X >= lo - 1e-9 * width) & (X <= hi + 1e-9 * width), axis=1)]
     if not len(X):
         return []
     with np.errstate(all="ignore"):
-        X = _deduplicate(X, width, merge_tol, np.linalg.norm(_grad_rows(objective, X), axis=1))[:limit]
+        X = _deduplicate(X, width, merge_tol, np.linalg.norm(grad_rows(objective, X), axis=1))[:limit]
         X = np.where(np.abs(X) < 1e-9 * width, 0.0, X)  # 3e-16 is 0 to the eye and in the table
-        lam = np.linalg.eigvalsh(_hess_rows(objective, X)) + 0.0  # no -0.0 in tables
+        lam = np.linalg.eigvalsh(hess_rows(objective, X)) + 0.0  # no -0.0 in tables
         loss = objective.loss(*X.T)
         if eig_tol is None:
-            typical = np.nanmedian(np.max(np.abs(np.linalg.eigvalsh(_hess_rows(objective, _starts(lo, hi, 64)))), axis=1))
+            typical = np.nanmedian(np.max(np.abs(np.linalg.eigvalsh(hess_rows(objective, starts_in(lo, hi, 64)))), axis=1))
             eig_tol = 1e-6 * max(1.0, float(typical) if np.isfinite(typical) else 1.0)
     points = [
         CriticalPoint(dict(zip(objective.variables, map(float, x))), float(f), classify(ev, eig_tol), tuple(map(float, ev)), exact)

@@ -11,25 +11,34 @@ import difflib
 import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from . import derivatives, numpy_code
-from .derivatives import DataHessian, DataTerms, Matrix, data_hessian, data_terms, flat, size
+from .checks import check_name
+from .derivatives import (
+    DataHessian,
+    DataTerms,
+    Matrix,
+    data_hessian,
+    data_terms,
+    flat,
+    size,
+)
 from .errors import ExpressionError, HessianUnavailable
 from .parse import ParsedExpression, parse, taken_name
 
-__all__ = ["ExpressionError", "HessianUnavailable", "MAX_VARIABLES", "Objective", "flat", "parse_objective"]
+__all__ = ["MAX_VARIABLES", "ExpressionError", "HessianUnavailable", "Objective", "flat", "parse_objective"]
 
 MAX_VARIABLES = 256  # variables of one loss: a scenario may list no more, and a loss may use no more
 MAX_NODES = 3000  # size of the loss tree; beyond this, derivation and compilation get slow
 MAX_EXPANSION_TERMS = 64  # a polynomial per-row loss with more terms is summed row by row instead
 MAX_EXPANDED = 1000  # terms of the full expansion (columns too), bounded before SymPy expands anything
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}", re.ASCII)
 _ORDER = {"loss": 0, "grad": 1, "hess": 2}
 
 
@@ -261,23 +270,19 @@ def _terms_bound(expr: sp.Expr, params: set[sp.Symbol], limit: int) -> int | Non
     return total
 
 
-def _shown(name: object) -> str:
-    """A name for a message: short whatever was passed."""
-    text = repr(name)
-    return text if len(text) <= 30 else text[:29] + "…"
-
-
 def _check_names(variables: Sequence[str] | None, columns: Sequence[str]) -> None:
     """One naming rule for variables and data columns (the scenario loader applies the same)."""
     if variables is not None and len(variables) > MAX_VARIABLES:
         raise ExpressionError(f"too many variables ({len(variables):,}, limit {MAX_VARIABLES})")
     for name in [*(variables or ()), *columns]:
-        if not isinstance(name, str) or not _NAME.fullmatch(name):
-            raise ExpressionError(f"invalid variable name {_shown(name)}")
-        if meaning := taken_name(name):
-            raise ExpressionError(f"in a loss, {name} is {meaning}: choose another name")
-    if variables is not None and len(set(variables)) != len(variables):
-        raise ExpressionError(f"variable {next(v for i, v in enumerate(variables) if v in variables[:i])} is listed twice")
+        problem = check_name(name)
+        if problem and isinstance(name, str) and taken_name(name):
+            raise ExpressionError(problem)  # "in a loss, e is the constant e: choose another name"
+        if problem:
+            raise ExpressionError(f"a variable or data column name is {problem}")
+    twice = [name for name, count in Counter(variables or ()).items() if count > 1]
+    if twice:
+        raise ExpressionError(f"variable {twice[0]} is listed twice")
 
 
 def _listing(names: Sequence[str]) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import keyword
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import sympy as sp
 
@@ -91,7 +91,7 @@ class Relu(_Kink):
         return sp.Heaviside(self.args[0], 0)
 
 
-def _pairwise(function: type[Maximum] | type[Minimum], constant: type[sp.Max] | type[sp.Min]) -> Callable[..., sp.Expr]:
+def _pairwise(function: type[Maximum | Minimum], constant: type[sp.Max | sp.Min]) -> Callable[..., sp.Expr]:
     """max/min of many arguments as a balanced tree of two-argument ones. SymPy's n-ary Max
     differentiates into n Heavisides of (n−1)-ary Maxes (minutes for 15 arguments), and at a tie of
     three its "subgradient" (½, ½, ½) is none; pairs give a true one, ¼, ¼, ½."""

@@ -3,8 +3,7 @@ a printer that keeps every number a float and every user name out of the generat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Callable
+from collections.abc import Callable, Sequence
 
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter

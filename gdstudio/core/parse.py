@@ -10,16 +10,22 @@ can run code, touch files or hang.
 from __future__ import annotations
 
 import keyword
-import math
 import re
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import sympy as sp
 
+from .bounded import (
+    FLOAT_RANGE,
+    bounded_power,
+    bounded_product,
+    check_constant_call,
+    float_ok,
+    short,
+)
 from .errors import ExpressionError
-from .functions import AGGREGATES, COMPARISONS, CONSTANTS, EXPONENTIAL, FLOAT, FUNCTIONS, taken_name
+from .functions import AGGREGATES, COMPARISONS, CONSTANTS, FUNCTIONS, taken_name
 
 __all__ = ["ExpressionError", "parse", "taken_name", "tokenize"]
 
@@ -27,14 +33,7 @@ MAX_LENGTH = 2000
 MAX_NUMERAL = 40
 MAX_NAME = 64
 MAX_DEPTH = 100
-MAX_EXPONENT = 1000  # |p| in x^p, when x is not a number
-MAX_DIGITS = 300  # numbers the parser builds exactly (like 9^9) stay below 10^300
-MAX_MAGNITUDE = 308  # every nonzero number in a loss is a float of at least 10^-308 ...
-LARGEST = sys.float_info.max  # ... and at most the largest one, 1.797e308 (so 1e308 is fine, 2e308 is not)
-FLOAT_RANGE = f"1e-{MAX_MAGNITUDE} ≤ |value| ≤ 1.797e308"  # (rounded down: LARGEST is 1.7976931…e308)
 MAX_COMPARISONS = 8  # max/min/relu pairs in one loss: newton on a product of 8 max() compiles in ~2 s, of 16 in ~6 s
-MAX_EXP_ARGUMENT = 1000.0  # exp(z) of a constant: beyond this, exact evaluation explodes and floats overflow
-
 
 _TOKEN = re.compile(
     r"(?P<space>\s+)"
@@ -86,7 +85,7 @@ def tokenize(text: str) -> list[Token]:
             _check_numeral(value, column)
         if kind == "name":
             if len(value) > MAX_NAME:
-                raise ExpressionError(f"name '{_short(value)}' is too long (limit {MAX_NAME})", column)
+                raise ExpressionError(f"name '{short(value)}' is too long (limit {MAX_NAME})", column)
             if keyword.iskeyword(value):
                 raise ExpressionError(f"'{value}' is a reserved word, not a variable", column)
         tokens.append(Token(kind, value, column))
@@ -99,10 +98,10 @@ def _check_numeral(text: str, column: int) -> None:
     (0 itself is fine; 1e-400 is not 0 but too small for a float)."""
     mantissa = text.lower().partition("e")[0]
     if len(mantissa) > MAX_NUMERAL:
-        raise ExpressionError(f"number '{_short(text)}' is too long", column)
+        raise ExpressionError(f"number '{short(text)}' is too long", column)
     value = float(text)  # inf beyond the largest float, 0.0 below the smallest
-    if not _float_ok(value) or (value == 0 and mantissa.strip("0.")):
-        raise ExpressionError(f"number '{_short(text)}' is out of the range of floating-point numbers ({FLOAT_RANGE})", column)
+    if not float_ok(value) or (value == 0 and mantissa.strip("0.")):
+        raise ExpressionError(f"number '{short(text)}' is out of the range of floating-point numbers ({FLOAT_RANGE})", column)
 
 
 @dataclass(frozen=True)
@@ -182,12 +181,12 @@ class _Parser:
                 factor = self.unary()
                 if token.text == "/" and factor == 0:
                     raise ExpressionError("division by zero", token.column)
-                result = _bounded_product(result, factor, token.text, token.column)
+                result = bounded_product(result, factor, token.text, token.column)
             elif token.kind in ("number", "name") or token.text == "(":
                 previous = self.tokens[self.index - 1]
                 if token.kind == "number" and previous.kind == "number":
                     raise ExpressionError(f"missing operator before the number '{token.text}'", token.column)
-                result = _bounded_product(result, self.unary(), "*", token.column)
+                result = bounded_product(result, self.unary(), "*", token.column)
             else:
                 return result
 
@@ -208,7 +207,7 @@ class _Parser:
         self.nested(operator.column)
         exponent = self.unary()
         self.depth -= 1
-        return _bounded_power(base, exponent, operator.column)
+        return bounded_power(base, exponent, operator.column)
 
     def atom(self) -> sp.Expr:
         token = self.advance()
@@ -276,7 +275,7 @@ class _Parser:
             wanted = f"{least}" if least == most else f"at least {least}"
             raise ExpressionError(f"{token.text}() takes {wanted} argument{'s' if least > 1 else ''}, got {len(args)}", token.column)
         if not any(arg.free_symbols for arg in args):
-            _check_constant_call(token.text, args, token.column)
+            check_constant_call(token.text, args, token.column)
         elif token.text in COMPARISONS:
             self.comparisons += max(len(args) - 1, 1)
             if self.comparisons > MAX_COMPARISONS:
@@ -285,120 +284,8 @@ class _Parser:
         return builder(*args)
 
 
-def _short(value: object, limit: int = 24) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _describe(token: Token) -> str:
     return "the end of the expression" if token.kind == "end" else f"'{token.text}'"
-
-
-def _digits(value: sp.Rational) -> float:
-    """Decimal digits of the larger of a rational's numerator and denominator (a size, not a value)."""
-    return math.log10(max(abs(value.p), value.q))
-
-
-def _float_ok(value: float) -> bool:
-    """0, or a float of a size a loss may hold (FLOAT_RANGE; float() is correctly rounded, so this is exact)."""
-    return value == 0 or 10.0**-MAX_MAGNITUDE <= abs(value) <= LARGEST
-
-
-def _rational_ok(number: sp.Rational) -> bool:
-    """_float_ok for an exact number, without converting one of a thousand digits to a float."""
-    size = math.log10(abs(number.p)) - math.log10(number.q) if number else 0.0
-    if abs(size) > MAX_MAGNITUDE + 1:
-        return False
-    return abs(size) < MAX_MAGNITUDE - 1 or _float_ok(float(number))
-
-
-def _constant(value: sp.Expr, what: str, column: int) -> float:
-    """The float value of a constant the parser built (each of its parts was checked when it was built)."""
-    try:
-        number = float(value)
-    except TypeError:  # complex
-        raise ExpressionError(f"{what} is not a real number", column) from None
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number) or not _float_ok(number):
-        raise ExpressionError(f"{what} is out of the range of floating-point numbers", column)
-    return number
-
-
-def _check_constant_call(name: str, args: list[sp.Expr], column: int) -> None:
-    values = [_constant(arg, f"the argument of {name}()", column) for arg in args]
-    if name in EXPONENTIAL and abs(values[0]) > MAX_EXP_ARGUMENT:
-        raise ExpressionError(f"{name}() of a constant beyond ±{MAX_EXP_ARGUMENT:g} is out of range", column)
-    try:
-        result = FLOAT[name](*values)
-    except (ValueError, ZeroDivisionError):
-        raise ExpressionError(f"{name}() is undefined here (not a real number)", column) from None
-    except OverflowError:
-        raise ExpressionError(f"{name}() of this constant is too large", column) from None
-    if not math.isfinite(result):
-        raise ExpressionError(f"{name}() of this constant is too large", column)
-
-
-def _check_numbers(expr: sp.Expr, column: int, everywhere: bool) -> None:
-    """Every exact number stays a float: refuse 1e300*1e300 and the like. Looks at the leading coefficient,
-    or (when a number was just multiplied in and SymPy may have distributed it) at every number."""
-    numbers = expr.atoms(sp.Rational) if everywhere else [expr.as_coeff_Mul()[0]]
-    for number in numbers:
-        if number.is_Rational and not _rational_ok(number):
-            raise ExpressionError(f"the number {_short(number)} is out of the range of floating-point numbers", column)
-    for power in expr.atoms(sp.exp):  # SymPy merges exp(700)*exp(700) into exp(1400), past every float
-        if power.args[0].is_number and not _exp_ok(float(power.args[0])):
-            raise ExpressionError(f"the number {_short(power)} is out of the range of floating-point numbers", column)
-
-
-def _exp_ok(z: float) -> bool:
-    """Whether exp(z) is a float a loss may hold: neither past the largest float nor below 10^-308."""
-    return -MAX_MAGNITUDE <= z * math.log10(math.e) <= math.log10(LARGEST)
-
-
-def _bounded_product(left: sp.Expr, right: sp.Expr, operator: str, column: int) -> sp.Expr:
-    result = left * right if operator == "*" else left / right
-    _check_numbers(result, column, everywhere=left.is_Number or right.is_Number)
-    return result
-
-
-def _check_exponents(expr: sp.Expr, column: int) -> None:
-    """(x^999)^999 is x^998001: bound the exponents of the result, not only of what was typed."""
-    for factor in sp.Mul.make_args(expr):
-        if factor.is_Pow and factor.exp.is_Rational and abs(factor.exp) > MAX_EXPONENT and factor.base.free_symbols:
-            raise ExpressionError(f"exponent {_short(factor.exp)} is too large (limit {MAX_EXPONENT})", column)
-
-
-def _bounded_power(base: sp.Expr, exponent: sp.Expr, column: int) -> sp.Expr:
-    """x^p, refusing powers whose exact value or symbolic work would explode."""
-    if exponent.is_Rational and abs(exponent) > MAX_EXPONENT and not base.is_Number:
-        raise ExpressionError(f"exponent {_short(exponent)} is too large (limit {MAX_EXPONENT})", column)
-    if base.is_Rational and exponent.is_Rational and base not in (0, 1, -1):
-        size = abs(float(exponent)) * _digits(base)
-        if size > MAX_DIGITS:
-            raise ExpressionError(f"number is too large: about {size:.3g} digits (limit {MAX_DIGITS})", column)
-    if base.is_Number and exponent.is_Number and not exponent.is_Rational:
-        magnitude = abs(float(exponent)) * math.log10(max(abs(float(base)), 1e-300))
-        if magnitude > MAX_DIGITS:
-            raise ExpressionError("number is too large", column)
-    if not base.free_symbols:
-        number = _constant(base, "the base", column)
-        if not exponent.free_symbols:
-            power = _constant(exponent, "the exponent", column)
-            try:
-                value = math.pow(number, power)
-            except (ValueError, ZeroDivisionError):
-                raise ExpressionError("this power is undefined (not a real number)", column) from None
-            except OverflowError:
-                raise ExpressionError("number is too large", column) from None
-            if not _float_ok(value):
-                raise ExpressionError("number is out of the range of floating-point numbers", column)
-        elif number < 0:
-            raise ExpressionError("a negative number to a variable power is not a real number", column)
-    result = sp.Pow(base, exponent)
-    _check_exponents(result, column)
-    _check_numbers(result, column, everywhere=False)
-    return result
 
 
 def parse(text: str, symbols: Callable[[str], sp.Symbol], columns: frozenset[str] = frozenset()) -> ParsedExpression:
@@ -410,5 +297,5 @@ def parse(text: str, symbols: Callable[[str], sp.Symbol], columns: frozenset[str
     except ExpressionError:
         raise
     except (ArithmeticError, RecursionError, TypeError, ValueError) as error:  # SymPy's own, on odd input
-        raise ExpressionError(f"cannot build this expression ({type(error).__name__}: {_short(error, 80)})") from None
+        raise ExpressionError(f"cannot build this expression ({type(error).__name__}: {short(error, 80)})") from None
     return ParsedExpression(expr, parser.name_columns, parser.aggregates)
