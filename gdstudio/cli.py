@@ -386,9 +386,12 @@ def sweep(path: str, run_index: int, low: float, high: float, count: int, max_st
         done[:] = steps, total
 
     with _interrupt_says(lambda: f"at step {done[0]} of {done[1]} (all {count} rates together)"):
-        result = lr_sweep(run_loss, spec.optimizer, start_point(spec, scenario, objective.variables),
-                          log_rates(low, high, count), stop, spec.hyper, spec.schedule, spec.schedule_params,
-                          chunk_steps=sweep_chunk(count * rows), progress=progress, like=spec)
+        try:
+            result = lr_sweep(run_loss, spec.optimizer, start_point(spec, scenario, objective.variables),
+                              log_rates(low, high, count), stop, spec.hyper, spec.schedule, spec.schedule_params,
+                              chunk_steps=sweep_chunk(count * rows), progress=progress, like=spec)
+        except ValueError as error:  # a run the engine cannot start (newton on a loss whose Hessian is refused)
+            raise UserError(f"{path}: {error}") from None
     lines = [f"{_printable(spec.label)} ({spec.optimizer}) on {scenario.loss}", f"{'lr':>12}  {'final loss':>12}  {'steps':>7}  status"]
     for lr, loss, steps, status in zip(result.lrs, result.final_loss, result.steps, result.status):
         lines.append(f"{lr:12.4g}  {loss:12.4g}  {int(steps):7d}  {STATUS_NAMES[int(status)]}")

@@ -144,8 +144,10 @@ def test_the_hessian_is_derived_on_first_use_and_refused_within_its_budget(deriv
 def test_first_order_optimizers_run_a_loss_whose_hessian_is_refused(tmp_path) -> None:
     code, out, err, peak = cli(["run", scenario_file(tmp_path, PRODUCT_100, "gd", lr=0.01)], tmp_path)
     assert code == 0 and "gd (gd): max_steps after 20 steps" in out and err == "" and peak < PEAK_MB
-    code, out, err, peak = cli(["run", scenario_file(tmp_path, PRODUCT_100, "newton")], tmp_path)
-    assert code == 2 and "Hessian of this loss is too large" in one_error_line(err) and peak < PEAK_MB
+    newton = scenario_file(tmp_path, PRODUCT_100, "newton")
+    for args in (["run", newton], ["sweep", newton, "--lr", "0.1:1:3"]):
+        code, out, err, peak = cli(args, tmp_path)
+        assert code == 2 and "Hessian of this loss is too large" in one_error_line(err) and peak < PEAK_MB
 
 
 def test_derive_prints_the_gradient_and_omits_a_refused_hessian(tmp_path) -> None:
