@@ -24,6 +24,7 @@ from .kernel import FG_SIGNATURE
 
 _SAFE_INT = 2**53
 MAX_COMPILE_COST = 2000  # compile_cost of a kernel: at most about 8 s of Numba (gd on a0*a1*…*a99 is 1,500)
+MAX_NEWTON_VARIABLES = 64  # Newton keeps a d×d Hessian per run and factors it every step: 10,000 runs stay near 330 MB
 
 
 def _float_literal(value: float) -> str:
@@ -61,6 +62,9 @@ def kernel_source(objective: Objective, with_hessian: bool) -> str:
     columns (data[j, row]) that mean(...) and sum(...) run over. With the Hessian, only its nonzero
     entries are computed (a diagonal Hessian writes its diagonal), into a zeroed matrix."""
     n = objective.dimension
+    if with_hessian and n > MAX_NEWTON_VARIABLES:
+        raise HessianUnavailable(f"newton solves with the exact {n} × {n} Hessian at every step of every run, and takes at "
+                                 f"most {MAX_NEWTON_VARIABLES} variables; use a first-order optimizer (gd, adam, …)")
     entries = objective.hessian_entries() if with_hessian else []  # HessianUnavailable when refused
     outer = [*objective.exprs("loss"), *objective.exprs("grad"), *(e for _, _, e in entries)]
     moments = objective.moments(2 if with_hessian else 1)

@@ -35,6 +35,7 @@ PEAK_MB = 800  # resident memory a refused or finished command stays under (impo
 
 PRODUCT_100 = "*".join(f"a{i}" for i in range(100))  # 5,050 distinct Hessian entries of ~100 operations
 SQUARES_240 = "+".join(f"a{i}^2" for i in range(240))  # a diagonal Hessian of 240 entries
+SQUARES_60 = "+".join(f"a{i}^2" for i in range(60))
 SUM_100 = "+".join(f"a{i}^2" for i in range(100))
 MAX_PRODUCT = "*".join(f"max(a{i}, a{i + 1}^2)" for i in range(MAX_COMPARISONS))  # exactly the limit
 
@@ -147,7 +148,7 @@ def test_first_order_optimizers_run_a_loss_whose_hessian_is_refused(tmp_path) ->
     newton = scenario_file(tmp_path, PRODUCT_100, "newton")
     for args in (["run", newton], ["sweep", newton, "--lr", "0.1:1:3"]):
         code, out, err, peak = cli(args, tmp_path)
-        assert code == 2 and "Hessian of this loss is too large" in one_error_line(err) and peak < PEAK_MB
+        assert code == 2 and "the exact 100 × 100 Hessian" in one_error_line(err) and peak < PEAK_MB
 
 
 def test_derive_prints_the_gradient_and_omits_a_refused_hessian(tmp_path) -> None:
@@ -177,17 +178,24 @@ def test_a_bound_copy_shares_the_hessian_derived_once() -> None:
 
 
 def test_a_diagonal_hessian_writes_only_its_diagonal() -> None:
-    objective = parse_objective(SQUARES_240)
+    objective = parse_objective(SQUARES_60)
     source = kernel_source(objective, with_hessian=True)
-    assert source.count("    hess[") == 240 + 1  # the diagonal, after zeroing the matrix once
+    assert source.count("    hess[") == 60 + 1  # the diagonal, after zeroing the matrix once
     assert "hess[:, :] = 0.0" in source and "for _i" not in source  # nothing to mirror
     assert codegen.compile_cost(source) <= codegen.MAX_COMPILE_COST
 
 
-def test_newton_on_240_variables_finishes(tmp_path) -> None:
-    code, out, err, peak = cli(["run", scenario_file(tmp_path, SQUARES_240, "newton")], tmp_path)
+def test_newton_runs_up_to_its_dimension_and_is_refused_beyond(tmp_path, derivatives_taken) -> None:
+    code, out, err, peak = cli(["run", scenario_file(tmp_path, SQUARES_60, "newton")], tmp_path)
     assert code == 0 and "newton (newton)" in out and err == "", out + err
     assert peak < PEAK_MB
+    objective = parse_objective(SQUARES_240)
+    taken = derivatives_taken[0]
+    with pytest.raises(HessianUnavailable, match=f"newton solves with the exact 240 × 240 Hessian .* at most "
+                                                 f"{codegen.MAX_NEWTON_VARIABLES} variables; use a first-order"):
+        compiled_kernel(objective, with_hessian=True)
+    assert derivatives_taken[0] == taken  # refused before the Hessian
+    assert compiled_kernel(objective, with_hessian=False)  # gd and the others still run it
 
 
 def test_a_sparse_hessian_is_zeroed_and_mirrored_exactly() -> None:
