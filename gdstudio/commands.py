@@ -91,7 +91,7 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
 
 
 def derive(expression: str, at: str | None) -> dict:
-    from .core.expression import ExpressionError, parse_objective
+    from .core.expression import ExpressionError, HessianUnavailable, parse_objective
 
     try:
         objective = parse_objective(expression)
@@ -102,16 +102,20 @@ def derive(expression: str, at: str | None) -> dict:
         "variables": list(objective.variables),
         "loss": str(objective.expr),
         "gradient": [str(g) for g in objective.gradient],
-        "hessian": [[str(h) for h in row] for row in objective.hessian],
     }
+    try:  # a refused Hessian (too large) is omitted, with a warning: the gradient still stands
+        result["hessian"] = [[str(h) for h in row] for row in objective.hessian]
+    except HessianUnavailable as error:
+        result["hessian"] = None
+        _warn("hessian omitted", error.message)
     if warnings:
         result["warnings"] = warnings
     if at is not None:
-        loss, grad, hess = objective.at(_parse_point(at, objective.variables))
+        point = _parse_point(at, objective.variables)
         result["at"] = {
-            "loss": _finite(loss),
-            "gradient": [_finite(float(v)) for v in grad],
-            "hessian": [[_finite(float(v)) for v in row] for row in hess],
+            "loss": _finite(float(objective.loss(*point))),
+            "gradient": [_finite(float(v)) for v in objective.grad(*point)],
+            "hessian": None if result["hessian"] is None else [[_finite(float(v)) for v in row] for row in objective.hess(*point)],
         }
     return result
 
@@ -282,6 +286,8 @@ def critical(expression: str, view: str | None) -> dict:
     ranges = _parse_view(view, objective.variables) if view else None
     try:
         points = critical_points(objective, ranges)
+    except ExpressionError as error:  # HessianUnavailable: too many variables, or a Hessian too large
+        raise UserError(str(error)) from None
     except ValueError as error:
         raise UserError(f"--view: {error}") from None
     result = {"variables": list(objective.variables),
@@ -332,8 +338,11 @@ def sweep(path: str, run_index: int, low: float, high: float, count: int, max_st
         done[:] = steps, total
 
     with interrupt_says(lambda: f"at step {done[0]} of {done[1]} (all {count} rates together)"):
-        result = lr_sweep(plan, start_point(spec, scenario, objective.variables), log_rates(low, high, count),
-                          chunk_steps=sweep_chunk(count * rows), progress=progress)
+        try:
+            result = lr_sweep(plan, start_point(spec, scenario, objective.variables), log_rates(low, high, count),
+                              chunk_steps=sweep_chunk(count * rows), progress=progress)
+        except ValueError as error:  # a run the engine cannot start (newton on a loss whose Hessian is refused)
+            raise UserError(f"{path}: {error}") from None
     lines = [f"{printable(spec.label)} ({spec.optimizer}) on {scenario.loss}", f"{'lr':>12}  {'final loss':>12}  {'steps':>7}  status"]
     for lr, loss, steps, status in zip(result.lrs, result.final_loss, result.steps, result.status_names):
         lines.append(f"{lr:12.4g}  {loss:12.4g}  {int(steps):7d}  {status}")

@@ -219,6 +219,14 @@ class StudioSession(QObject):
         self.select(len(runs) - 1)
         return len(runs) - 1
 
+    def add_variant(self, spec: RunSpec, label: str, hyper: dict) -> int:
+        """A copy of a run with other hyper-parameters (a sweep's point), starting where the run starts
+        (its seeded draw written out, so the variant keeps it whatever the seed)."""
+        objective, start = self.document_objective(), dict(spec.start)
+        if objective is not None:
+            start = dict(zip(objective.variables, map(float, self.start(spec, objective))))
+        return self.add_run(replace(spec, label=label, hyper=hyper, start=start, color=None))
+
     def apply_preset(self, preset: Any) -> None:
         """A preset's loss, variables, view and start; every run keeps its other settings."""
         from .presets import preset_changes

@@ -1,34 +1,28 @@
 """Insight into a loss and a run: stationary points, the stable step size, and what went wrong.
 
-Critical points come from exact algebra when the gradient is a small polynomial system
-(a Gröbner basis gives every real root, including degenerate ones Newton crawls towards),
-and otherwise from Newton's method on ∇f = 0 started from a grid over the view, all starts
-at once. Each point is classified by the eigenvalues of the exact Hessian.
+Critical points come from exact algebra when the gradient is a small polynomial system,
+and otherwise from Newton's method on ∇f = 0 started from a grid over the view (`stationary`).
+Each point is classified by the eigenvalues of the exact Hessian.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 
+from .errors import HessianUnavailable
 from .expression import Objective
 from .scenario import DEFAULT_RANGE
+from .stationary import grad_rows, hess_rows, newton_points, starts_in, symbolic_points
 
 __all__ = ["CriticalPoint", "StepDiagnosis", "critical_points", "diagnose_run", "stable_step", "view_box"]
 
 KINDS = ("minimum", "maximum", "saddle", "degenerate")
-# Bézout bound (product of the gradient's degrees) up to which the exact solve is tried, by dimension:
-# measured well under half a second; beyond it (a 3-D cubic system: ~10 s) Newton is used instead.
-_SYMBOLIC_BEZOUT = {1: 60, 2: 16, 3: 8}
-_SYMBOLIC_BUDGET = 0.5  # seconds; later eliminations are skipped once this is spent
+MAX_CRITICAL_VARIABLES = 20  # the search and its Hessians grow as d³ per start; beyond, samples say little anyway
 PLATEAU_SHRINK = 1e-5  # a gradient this far below the run's largest is tiny whatever the loss's units
-_STARTS = {1: 201, 2: 900, 3: 1728}  # Newton starts by dimension (a grid); beyond 3, 2048 seeded random starts
 
 
 @dataclass(frozen=True)
@@ -56,133 +50,6 @@ def view_box(objective: Objective, view: Mapping[str, tuple[float, float]] | Non
     return lo, hi
 
 
-def _grad_rows(objective: Objective, X: np.ndarray) -> np.ndarray:
-    return np.moveaxis(objective.grad(*X.T), 0, -1)  # (N, d)
-
-
-def _hess_rows(objective: Objective, X: np.ndarray) -> np.ndarray:
-    return np.moveaxis(objective.hess(*X.T), -1, 0)  # (N, d, d)
-
-
-def _polynomials(objective: Objective) -> list[sp.Poly] | None:
-    """The gradient as polynomials with rational coefficients, or None when it is not one."""
-    polys = []
-    for g in objective.gradient:
-        if not g.is_polynomial(*objective.symbols):
-            return None
-        try:
-            p = sp.Poly(sp.nsimplify(g, rational=True), *objective.symbols)
-        except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError):
-            return None
-        if p.domain not in (sp.ZZ, sp.QQ):  # e.g. pi in a coefficient
-            return None
-        polys.append(p)
-    return polys
-
-
-def _residual_ok(polys: list[sp.Poly], X: np.ndarray, G: np.ndarray) -> np.ndarray:
-    """Rows of X where each gradient component vanishes to rounding: |g_k| ≤ 1e-8 · Σ|terms of g_k|."""
-    ok = np.ones(len(X), dtype=bool)
-    with np.errstate(all="ignore"):
-        for k, poly in enumerate(polys):
-            scale = np.zeros(len(X))
-            for monom, coeff in poly.terms():
-                scale += abs(float(coeff)) * np.prod(np.abs(X) ** np.array(monom, dtype=np.float64), axis=1)
-            ok &= np.abs(G[:, k]) <= 1e-8 * scale
-    return ok
-
-
-def _symbolic_points(objective: Objective) -> np.ndarray | None:
-    """Every real stationary point (M, d), when the gradient is a small polynomial system with finitely
-    many roots; None when exact algebra does not apply or would be slow.
-
-    Lex Gröbner bases eliminate all variables but one, in turn; the real roots of each univariate
-    eliminant are the candidate coordinates, and the combinations where ∇f vanishes are the points.
-    """
-    d = objective.dimension
-    polys = _polynomials(objective)
-    if polys is None or d not in _SYMBOLIC_BEZOUT:
-        return None
-    if any(p.is_zero for p in polys):
-        return None  # f does not depend on a variable: a whole line of stationary points
-    if any(p.total_degree() == 0 for p in polys):
-        return np.empty((0, d))  # a component is a nonzero constant: nowhere stationary
-    if math.prod(p.total_degree() for p in polys) > _SYMBOLIC_BEZOUT[d]:
-        return None
-    began = time.perf_counter()
-    roots: list[list[float]] = []
-    for k, last in enumerate(objective.symbols):
-        if time.perf_counter() - began > _SYMBOLIC_BUDGET:
-            return None
-        if d == 1:
-            eliminant = polys[0]
-        else:
-            order = [s for s in objective.symbols if s is not last] + [last]
-            basis = sp.groebner([p.as_expr() for p in polys], *order, order="lex", domain=sp.QQ)
-            if list(basis.exprs) == [1]:
-                return np.empty((0, d))  # no common root, even complex
-            eliminants = [g for g in basis.exprs if g.free_symbols <= {last}]
-            if not eliminants:
-                return None  # infinitely many roots (a curve of stationary points)
-            eliminant = sp.Poly(eliminants[-1], last)
-        roots.append(sorted({float(r) for r in eliminant.real_roots()}))
-        if not roots[-1]:
-            return np.empty((0, d))
-    X = np.array(list(itertools.product(*roots)), dtype=np.float64).reshape(-1, d)
-    return X[_residual_ok(polys, X, _grad_rows(objective, X))]
-
-
-def _starts(lo: np.ndarray, hi: np.ndarray, count: int | None) -> np.ndarray:
-    """A grid of cell centres over the box (random seeded points beyond 3 variables)."""
-    d = len(lo)
-    count = count or _STARTS.get(d, 2048)
-    if d <= 3:
-        per_axis = max(2, round(count ** (1.0 / d)))
-        axes = [lo[i] + (np.arange(per_axis) + 0.5) * (hi[i] - lo[i]) / per_axis for i in range(d)]
-        return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, d)
-    return np.random.default_rng(0).uniform(lo, hi, size=(count, d))
-
-
-def _newton_points(objective: Objective, lo: np.ndarray, hi: np.ndarray, starts: int | None, iterations: int) -> np.ndarray:
-    """Newton's method on ∇f = 0 from a grid of starts, all at once; the converged points (M, d).
-
-    The step uses the Hessian's pseudo-inverse (eigen-decomposition), so flat directions do not
-    blow up, and is capped at a quarter of the view so one jump cannot throw a start far away.
-    """
-    width = hi - lo
-    if starts is None and objective.data is not None:  # every evaluation sums over the data rows: fewer starts
-        starts = int(np.clip(200_000 // max(objective.data.shape[1], 1), 64, _STARTS.get(len(lo), 2048)))
-    X = _starts(lo, hi, starts)
-    active = np.ones(len(X), dtype=bool)
-    step_size = np.full(len(X), np.inf)
-    with np.errstate(all="ignore"):
-        for _ in range(iterations):
-            idx = np.flatnonzero(active)
-            if not len(idx):
-                break
-            x = X[idx]
-            g, h = _grad_rows(objective, x), _hess_rows(objective, x)
-            good = np.all(np.isfinite(g), axis=1) & np.all(np.isfinite(h), axis=(1, 2))
-            h = np.where(good[:, None, None], 0.5 * (h + np.swapaxes(h, 1, 2)), 0.0)
-            lam, Q = np.linalg.eigh(h)
-            cutoff = 1e-12 * np.max(np.abs(lam), axis=1, keepdims=True)
-            inv = np.where(np.abs(lam) > cutoff, 1.0 / np.where(lam == 0, 1.0, lam), 0.0)
-            delta = np.einsum("nij,nj,nkj,nk->ni", Q, inv, Q, np.where(good[:, None], g, 0.0))
-            scaled = np.linalg.norm(delta / width, axis=1)
-            delta *= np.minimum(1.0, 0.25 / np.where(scaled > 0, scaled, 1.0))[:, None]
-            X[idx] = x - delta
-            step_size[idx] = np.where(good, np.minimum(scaled, 0.25), np.inf)
-            outside = np.any(np.abs((X[idx] - lo) / width - 0.5) > 2.0, axis=1)
-            active[idx] = good & ~outside & (scaled > 1e-15)
-        inside = np.all((X >= lo - 1e-9 * width) & (X <= hi + 1e-9 * width), axis=1)
-        candidates = X[inside & (step_size < 1e-8)]
-        if not len(candidates):
-            return candidates
-        g = np.linalg.norm(_grad_rows(objective, candidates), axis=1)
-        g0 = np.nanmedian(np.linalg.norm(_grad_rows(objective, _starts(lo, hi, 64)), axis=1))
-        return candidates[g <= 1e-6 * max(1.0, float(g0) if np.isfinite(g0) else 1.0)]
-
-
 def _deduplicate(X: np.ndarray, width: np.ndarray, tol: float, grad_norm: np.ndarray) -> np.ndarray:
     """One point per cluster (distance in view units below tol), the one with the smallest gradient."""
     keep: list[int] = []
@@ -206,7 +73,8 @@ def classify(eigenvalues: np.ndarray, tol: float) -> str:
 def critical_points(objective: Objective, view: Mapping[str, tuple[float, float]] | None = None, *,
                     starts: int | None = None, iterations: int = 80, symbolic: bool = True,
                     eig_tol: float | None = None, merge_tol: float = 1e-6, limit: int = 200) -> list[CriticalPoint]:
-    """Stationary points of the loss inside the view, classified, sorted by loss.
+    """Stationary points of the loss inside the view, classified, sorted by loss; HessianUnavailable
+    (one line saying why) beyond MAX_CRITICAL_VARIABLES or when the exact Hessian is refused.
 
     `eig_tol`: eigenvalues with |λ| ≤ eig_tol count as zero (default 1e-6 · max(1, typical |λ|max
     over the view)). `merge_tol`: points closer than this fraction of the view are one point.
@@ -214,20 +82,24 @@ def critical_points(objective: Objective, view: Mapping[str, tuple[float, float]
     """
     lo, hi = view_box(objective, view)
     width = hi - lo
-    X = _symbolic_points(objective) if symbolic else None
+    if objective.dimension > MAX_CRITICAL_VARIABLES:
+        raise HessianUnavailable(f"critical points are searched in at most {MAX_CRITICAL_VARIABLES} variables, and this "
+                                 f"loss has {objective.dimension}: each step of the search solves with the exact Hessian")
+    objective.hessian_entries()  # HessianUnavailable now, before any search, when the Hessian is refused
+    X = symbolic_points(objective) if symbolic else None
     exact = X is not None
     if X is None:
-        X = _newton_points(objective, lo, hi, starts, iterations)
+        X = newton_points(objective, lo, hi, starts, iterations)
     X = X[np.all((X >= lo - 1e-9 * width) & (X <= hi + 1e-9 * width), axis=1)]
     if not len(X):
         return []
     with np.errstate(all="ignore"):
-        X = _deduplicate(X, width, merge_tol, np.linalg.norm(_grad_rows(objective, X), axis=1))[:limit]
+        X = _deduplicate(X, width, merge_tol, np.linalg.norm(grad_rows(objective, X), axis=1))[:limit]
         X = np.where(np.abs(X) < 1e-9 * width, 0.0, X)  # 3e-16 is 0 to the eye and in the table
-        lam = np.linalg.eigvalsh(_hess_rows(objective, X)) + 0.0  # no -0.0 in tables
+        lam = np.linalg.eigvalsh(hess_rows(objective, X)) + 0.0  # no -0.0 in tables
         loss = objective.loss(*X.T)
         if eig_tol is None:
-            typical = np.nanmedian(np.max(np.abs(np.linalg.eigvalsh(_hess_rows(objective, _starts(lo, hi, 64)))), axis=1))
+            typical = np.nanmedian(np.max(np.abs(np.linalg.eigvalsh(hess_rows(objective, starts_in(lo, hi, 64)))), axis=1))
             eig_tol = 1e-6 * max(1.0, float(typical) if np.isfinite(typical) else 1.0)
     points = [
         CriticalPoint(dict(zip(objective.variables, map(float, x))), float(f), classify(ev, eig_tol), tuple(map(float, ev)), exact)
@@ -251,6 +123,7 @@ class StepDiagnosis:
 
     point: tuple[float, ...]
     eigenvalues: tuple[float, ...]  # ascending
+    unavailable: str = ""  # why the eigenvalues are nan when the exact Hessian is refused (too large)
 
     @property
     def lambda_max(self) -> float:
@@ -320,10 +193,14 @@ def _where(point: Sequence[float]) -> str:
 
 
 def stable_step(objective: Objective, point: Mapping[str, float] | Sequence[float]) -> StepDiagnosis:
-    """Hessian eigenvalues at a point, for the stable-step bounds; nan where the Hessian is undefined."""
+    """Hessian eigenvalues at a point, for the stable-step bounds; nan where the Hessian is undefined, or
+    everywhere (saying why in `unavailable`) when it is refused: the curvature tools then stay quiet."""
     x = np.array([point[n] for n in objective.variables] if isinstance(point, Mapping) else point, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        h = objective.hess(*x)
+    try:
+        with np.errstate(all="ignore"):
+            h = objective.hess(*x)
+    except HessianUnavailable as error:
+        return StepDiagnosis(tuple(map(float, x)), (math.nan,) * len(x), error.message)
     if not np.all(np.isfinite(h)):
         return StepDiagnosis(tuple(map(float, x)), (math.nan,) * len(x))
     lam = np.linalg.eigvalsh(0.5 * (h + h.T)) + 0.0

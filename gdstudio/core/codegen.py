@@ -9,6 +9,7 @@ User names never reach the generated source: variables become `_v0, _v1, ...`.
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from typing import Callable
 
@@ -16,10 +17,14 @@ import sympy as sp
 from numba import njit
 from sympy.printing.pycode import PythonCodePrinter
 
-from .expression import Objective, flat
+from .derivatives import MAX_DERIVED_NODES, size
+from .errors import ExpressionError, HessianUnavailable
+from .expression import Objective
 from .kernel import FG_SIGNATURE
 
 _SAFE_INT = 2**53
+MAX_COMPILE_COST = 2000  # compile_cost of a kernel: at most about 8 s of Numba (gd on a0*a1*…*a99 is 1,500)
+MAX_NEWTON_VARIABLES = 64  # Newton keeps a d×d Hessian per run and factors it every step: 10,000 runs stay near 330 MB
 
 
 def _float_literal(value: float) -> str:
@@ -42,42 +47,83 @@ class _Printer(PythonCodePrinter):
     def _print_Half(self, expr: sp.Rational) -> str:
         return "0.5"
 
+    def _print_Maximum(self, expr: sp.Function) -> str:
+        return f"max({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_Minimum(self, expr: sp.Function) -> str:
+        return f"min({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_Relu(self, expr: sp.Function) -> str:
+        return f"max({self._print(expr.args[0])}, 0.0)"
+
 
 def kernel_source(objective: Objective, with_hessian: bool) -> str:
     """Source of `fg(p, g, hess, data, rows)` for this objective: rows index the batch of data
-    columns (data[j, row]) that mean(...) and sum(...) run over."""
+    columns (data[j, row]) that mean(...) and sum(...) run over. With the Hessian, only its nonzero
+    entries are computed (a diagonal Hessian writes its diagonal), into a zeroed matrix."""
     n = objective.dimension
-    params = [sp.Symbol(f"_v{i}", real=True) for i in range(n)]
-    rename = dict(zip(objective.symbols, params))
+    if with_hessian and n > MAX_NEWTON_VARIABLES:
+        raise HessianUnavailable(f"newton solves with the exact {n} × {n} Hessian at every step of every run, and takes at "
+                                 f"most {MAX_NEWTON_VARIABLES} variables; use a first-order optimizer (gd, adam, …)")
+    entries = objective.hessian_entries() if with_hessian else []  # HessianUnavailable when refused
+    outer = [*objective.exprs("loss"), *objective.exprs("grad"), *(e for _, _, e in entries)]
+    moments = objective.moments(2 if with_hessian else 1)
+    _check(size([*outer, *(row for _, _, row in moments)]), MAX_DERIVED_NODES, with_hessian, "operations")
+    rename = {s: sp.Symbol(f"_v{i}", real=True) for i, s in enumerate(objective.symbols)}
+    if objective.data_terms:
+        rename |= {c: sp.Symbol(f"_w{j}", real=True) for j, c in enumerate(objective.data_terms.column_symbols)}
     printer = _Printer({"standard": "python3"})
-    lines = ["def fg(p, g, hess, data, rows):"]
-    lines += [f"    {name} = p[{i}]" for i, name in enumerate(params)]
-    terms = objective.data_terms
-    if terms is None:
-        outer = [objective.expr, *objective.gradient, *(flat(objective.hessian) if with_hessian else [])]
-    else:
-        order = 2 if with_hessian else 1
-        rename |= {c: sp.Symbol(f"_w{j}", real=True) for j, c in enumerate(terms.column_symbols)}
-        moments = terms.moment_symbols(order)
-        temps, reduced = sp.cse([e.xreplace(rename) for e in terms.row_exprs(order)],
-                                symbols=sp.numbered_symbols("_r"), optimizations="basic")
-        lines += [f"    {m} = 0.0" for m in moments]
-        body = [f"            _w{j} = data[{j}, _k]" for j in range(len(terms.columns))]
-        body += [f"            {temp} = {printer.doprint(value)}" for temp, value in temps]
-        body += [f"            {m} += {printer.doprint(value)}" for m, value in zip(moments, reduced)]
-        # The full batch reads the columns in order (no gather), which the compiler vectorises.
-        lines += ["    if rows.shape[0] == data.shape[1]:", "        for _k in range(data.shape[1]):", *body]
-        lines += ["    else:", "        for _i in range(rows.shape[0]):", "            _k = rows[_i]", *body]
-        lines += [f"    {m} = {m} / rows.shape[0]" for m, kind in zip(moments, terms.moment_kinds(order)) if kind == "mean"]
-        outer = [terms.outer_loss, *terms.outer_grad, *(flat(terms.outer_hess) if with_hessian else [])]
-    temps, reduced = sp.cse([sp.sympify(e).xreplace(rename) for e in outer],
-                            symbols=sp.numbered_symbols("_c"), optimizations="basic")
+    temps, reduced = _cse(outer, rename, "_c")
+    lines = ["def fg(p, g, hess, data, rows):", *(f"    _v{i} = p[{i}]" for i in range(n))]
+    lines += _aggregate_lines(objective, moments, rename, printer)
     lines += [f"    {temp} = {printer.doprint(value)}" for temp, value in temps]
     lines += [f"    g[{i}] = {printer.doprint(reduced[1 + i])}" for i in range(n)]
-    for k, value in enumerate(reduced[1 + n :]):
-        lines.append(f"    hess[{k // n}, {k % n}] = {printer.doprint(value)}")
+    if with_hessian and len(entries) < n * (n + 1) // 2:
+        lines.append("    hess[:, :] = 0.0")
+    lines += [f"    hess[{i}, {j}] = {printer.doprint(value)}" for (i, j, _), value in zip(entries, reduced[1 + n :])]
+    if any(i != j for i, j, _ in entries):  # the lower triangle mirrors the upper: exactly symmetric, in one loop
+        lines += ["    for _i in range(1, p.shape[0]):", "        for _j in range(_i):", "            hess[_i, _j] = hess[_j, _i]"]
     lines.append(f"    return {printer.doprint(reduced[0])}")
-    return "\n".join(lines) + "\n"
+    source = "\n".join(lines) + "\n"
+    _check(compile_cost(source), MAX_COMPILE_COST, with_hessian, "units of compile work")
+    return source
+
+
+def compile_cost(source: str) -> int:
+    """Numba's compile time in units of about 4 ms on this project's 2-core machine: it grows with the
+    statements and branches (each `x if c else y` is one), and a quarter as fast with the operations
+    (measured on kernels of sums of squares, long products, products of max() and of sin())."""
+    return source.count("\n") + source.count(" if ") + len(re.findall(r"[-+*/,]", source)) // 4
+
+
+def _cse(exprs: list[sp.Expr], rename: dict[sp.Symbol, sp.Symbol], prefix: str) -> tuple[list, list[sp.Expr]]:
+    return sp.cse([sp.sympify(e).xreplace(rename) for e in exprs], symbols=sp.numbered_symbols(prefix), optimizations="basic")
+
+
+def _aggregate_lines(objective: Objective, moments: list, rename: dict[sp.Symbol, sp.Symbol], printer: _Printer) -> list[str]:
+    """The loop over the batch's rows that sums every moment (none without data)."""
+    if not moments:
+        return []
+    temps, reduced = _cse([row for _, _, row in moments], rename, "_r")
+    lines = [f"    {m} = 0.0" for m, _, _ in moments]
+    body = [f"            _w{j} = data[{j}, _k]" for j in range(len(objective.columns))]
+    body += [f"            {temp} = {printer.doprint(value)}" for temp, value in temps]
+    body += [f"            {m} += {printer.doprint(value)}" for (m, _, _), value in zip(moments, reduced)]
+    # The full batch reads the columns in order (no gather), which the compiler vectorises.
+    lines += ["    if rows.shape[0] == data.shape[1]:", "        for _k in range(data.shape[1]):", *body]
+    lines += ["    else:", "        for _i in range(rows.shape[0]):", "            _k = rows[_i]", *body]
+    lines += [f"    {m} = {m} / rows.shape[0]" for m, kind, _ in moments if kind == "mean"]
+    return lines
+
+
+def _check(found: int, limit: int, with_hessian: bool, unit: str) -> None:
+    """Refuse code that would take too long to write (cse) or to compile (Numba)."""
+    if found <= limit:
+        return
+    if with_hessian:
+        raise HessianUnavailable(f"the exact Hessian of this loss is too large to compile for newton ({found:,} {unit} "
+                                 f"with the gradient, limit {limit:,}); use a first-order optimizer (gd, adam, …)")
+    raise ExpressionError(f"the gradient of this loss is too large to compile ({found:,} {unit}, limit {limit:,})")
 
 
 @lru_cache(maxsize=64)
@@ -89,8 +135,15 @@ def _compile(source: str) -> Callable:
 
 
 def compiled_kernel(objective: Objective, with_hessian: bool) -> Callable:
-    """The Numba-compiled `fg`, kept on the objective and shared between identical ones."""
+    """The Numba-compiled `fg`, kept on the objective and shared between identical ones; a refusal
+    (ExpressionError, HessianUnavailable for newton) is kept too, so asking again costs nothing."""
     key = f"kernel/{with_hessian}"
     if key not in objective._compiled:
-        objective._compiled[key] = _compile(kernel_source(objective, with_hessian))
-    return objective._compiled[key]
+        try:
+            objective._compiled[key] = _compile(kernel_source(objective, with_hessian))
+        except ExpressionError as error:
+            objective._compiled[key] = error
+    found = objective._compiled[key]
+    if isinstance(found, ExpressionError):
+        raise type(found)(found.message)
+    return found

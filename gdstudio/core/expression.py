@@ -1,158 +1,50 @@
-"""Objective: a loss with its exact gradient and Hessian, compiled for NumPy.
+"""Objective: a loss with its exact gradient and (on demand) Hessian, compiled for NumPy.
 
-SymPy derives the derivatives once; plots evaluate them on grids through
-`lambdify(..., cse=True)`, and the run kernels use the scalar source that
-`codegen` writes from the same expressions.
+SymPy derives the gradient when the loss is parsed and the Hessian on first use (`derivatives`);
+plots evaluate them on grids through `lambdify(..., cse=True)` (`numpy_code`), and the run kernels
+use the scalar source that `codegen` writes from the same expressions.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import math
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
-from typing import Callable
+from typing import Any
 
 import numpy as np
 import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
 
-from .parse import Aggregate, ExpressionError, parse
+from . import derivatives, numpy_code
+from .checks import check_name
+from .derivatives import (
+    DataHessian,
+    DataTerms,
+    Matrix,
+    data_hessian,
+    data_terms,
+    flat,
+    size,
+)
+from .errors import ExpressionError, HessianUnavailable
+from .parse import ParsedExpression, parse, taken_name
 
-__all__ = ["ExpressionError", "Objective", "parse_objective"]
+__all__ = ["MAX_VARIABLES", "ExpressionError", "HessianUnavailable", "Objective", "flat", "parse_objective"]
 
 MAX_VARIABLES = 256  # variables of one loss: a scenario may list no more, and a loss may use no more
 MAX_NODES = 3000  # size of the loss tree; beyond this, derivation and compilation get slow
-MAX_DERIVED_NODES = 60000  # size of gradient + Hessian together
 MAX_EXPANSION_TERMS = 64  # a polynomial per-row loss with more terms is summed row by row instead
+MAX_EXPANDED = 1000  # terms of the full expansion (columns too), bounded before SymPy expands anything
+_ORDER = {"loss": 0, "grad": 1, "hess": 2}
 
 
 def natural_key(name: str) -> tuple:
     """w2 before w10: split digits off so they compare as numbers."""
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
-
-
-def _size(exprs: Sequence[sp.Expr]) -> int:
-    return sum(sp.count_ops(e, visual=False) + 1 for e in exprs)
-
-
-class _Printer(NumPyPrinter):
-    """NumPy source in which every big number is a NumPy float (NumPy turns a Python integer beyond 64 bits into
-    an object array that no ufunc accepts, and Python's own float ** overflows with an exception, not inf),
-    and/or are nested in pairs (numpy.logical_and.reduce cannot mix a constant condition with an array one),
-    and Heaviside is numpy.heaviside (its Piecewise form makes SymPy simplify conditions, which can take minutes)."""
-
-    def _number(self, value: int) -> str:
-        if abs(value) < 2**53:
-            return str(value)
-        try:
-            number = repr(float(value))
-        except OverflowError:
-            number = ("-" if value < 0 else "") + "inf"
-        return f"{self._module_format('numpy.float64')}({number!r})"
-
-    def _print_Integer(self, expr: sp.Integer) -> str:
-        return self._number(expr.p)
-
-    def _print_Rational(self, expr: sp.Rational) -> str:
-        return f"{self._number(expr.p)}/{self._number(expr.q)}"
-
-    def _pairwise(self, function: str, args: Sequence[sp.Basic]) -> str:
-        name = self._module_format(function)
-        text = self._print(args[0])
-        for arg in args[1:]:
-            text = f"{name}({text}, {self._print(arg)})"
-        return text
-
-    def _print_And(self, expr: sp.And) -> str:
-        return self._pairwise("numpy.logical_and", expr.args)
-
-    def _print_Or(self, expr: sp.Or) -> str:
-        return self._pairwise("numpy.logical_or", expr.args)
-
-    def _print_Heaviside(self, expr: sp.Heaviside) -> str:
-        at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
-        return f"{self._module_format('numpy.heaviside')}({self._print(expr.args[0])}, {self._print(at_zero)})"
-
-
-def _printer() -> _Printer:
-    """A fresh printer (it collects the imports the function needs), set up as lambdify sets up its own."""
-    return _Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True, "user_functions": {}})
-
-
-def _safe_names(args: Sequence[sp.Symbol], exprs):
-    """The arguments renamed _a0, _a1, ... (no user name starts with '_'): lambdify puts every symbol's
-    name in the function's namespace, so a variable named arctan or maximum hid NumPy's function."""
-    safe = [sp.Symbol(f"_a{i}", real=True) for i in range(len(args))]
-    mapping = dict(zip(args, safe))
-
-    def rename(e):
-        return [rename(x) for x in e] if isinstance(e, (list, tuple)) else sp.sympify(e).xreplace(mapping)
-
-    return safe, rename(exprs)
-
-
-def _real_cse(exprs):
-    """cse whose temporaries are real: with plain symbols, SymPy rebuilding Heaviside(-t**997) asks for im(t**997)
-    and expands a binomial of degree 997 (minutes). Names start with '_', which no user name can."""
-    return sp.cse(exprs, symbols=sp.numbered_symbols("_t", real=True), list=False)
-
-
-def _almost_everywhere(expr: sp.Expr) -> sp.Expr:
-    """Derivatives of sign (and second derivatives of abs/max) are Dirac deltas: zero almost everywhere, which is
-    what a (sub)gradient method can use."""
-    return expr.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero)
-
-
-@dataclass(frozen=True)
-class DataTerms:
-    """A loss over a data set, split for the chain rule: L = F(θ, A) with A_k = agg_k e_k(θ, row).
-
-    Then ∂L/∂θᵢ = F_θᵢ + Σ_k F_A_k · D_ki with D_ki = agg_k ∂e_k/∂θᵢ, and the Hessian adds the
-    terms in D2_kij = agg_k ∂²e_k/∂θᵢ∂θⱼ; `outer_*` are written in the symbols θ, A, D, D2 and
-    `row_*` are the per-row expressions whose aggregates those symbols stand for.
-    """
-
-    columns: tuple[str, ...]
-    column_symbols: tuple[sp.Symbol, ...]
-    kinds: tuple[str, ...]  # "mean" or "sum", one per aggregate
-    A: tuple[sp.Symbol, ...]
-    D: tuple[tuple[sp.Symbol, ...], ...]  # [k][i]
-    D2: tuple[tuple[tuple[sp.Symbol, ...], ...], ...]  # [k][i][j]
-    row_value: tuple[sp.Expr, ...]
-    row_grad: tuple[tuple[sp.Expr, ...], ...]
-    row_hess: tuple[tuple[tuple[sp.Expr, ...], ...], ...]
-    outer_loss: sp.Expr
-    outer_grad: tuple[sp.Expr, ...]
-    outer_hess: tuple[tuple[sp.Expr, ...], ...]
-
-    def moment_symbols(self, order: int) -> list[sp.Symbol]:
-        """A, then D (order >= 1), then D2 (order 2), flattened in that order."""
-        found = list(self.A)
-        if order >= 1:
-            found += [d for row in self.D for d in row]
-        if order >= 2:
-            found += [d for block in self.D2 for row in block for d in row]
-        return found
-
-    def moment_kinds(self, order: int) -> list[str]:
-        """The aggregate kind ("mean" or "sum") of each of moment_symbols(order)."""
-        n = len(self.D[0]) if self.D else 0
-        counts = [1] + ([n] if order >= 1 else []) + ([n * n] if order >= 2 else [])
-        return [kind for count in counts for kind in self.kinds for _ in range(count)]
-
-    def row_exprs(self, order: int) -> list[sp.Expr]:
-        """The per-row expressions matching moment_symbols(order)."""
-        found = list(self.row_value)
-        if order >= 1:
-            found += [e for row in self.row_grad for e in row]
-        if order >= 2:
-            found += [e for block in self.row_hess for row in block for e in row]
-        return found
-
-
-_ORDER = {"loss": 0, "grad": 1, "hess": 2}
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,6 +53,7 @@ class Objective:
 
     With a data set, `expr`, `gradient` and `hessian` show aggregates as mean(...)/sum(...) for
     people; `data_terms` holds what the numbers are computed from, and `data` the bound rows.
+    `warnings` are things about the loss a person should check (a mean over no data column).
     """
 
     text: str
@@ -168,10 +61,10 @@ class Objective:
     symbols: tuple[sp.Symbol, ...]
     expr: sp.Expr
     gradient: tuple[sp.Expr, ...]
-    hessian: tuple[tuple[sp.Expr, ...], ...]
     data_terms: DataTerms | None = None
     data: np.ndarray | None = field(default=None, repr=False)  # (columns, rows)
-    _compiled: dict[str, Callable] = field(default_factory=dict, repr=False)
+    warnings: tuple[str, ...] = ()
+    _compiled: dict[str, Any] = field(default_factory=dict, repr=False)  # shared by bound copies
 
     @property
     def dimension(self) -> int:
@@ -181,8 +74,64 @@ class Objective:
     def columns(self) -> tuple[str, ...]:
         return self.data_terms.columns if self.data_terms else ()
 
+    @property
+    def hessian(self) -> Matrix:
+        """The exact Hessian (aggregates shown as mean/sum), derived on first use; HessianUnavailable
+        when it is too large, which only the paths that need it (Newton, critical points) feel."""
+        return self._second()[0]
+
+    def _second(self) -> tuple[Matrix, DataHessian | None]:
+        """The Hessian as shown and, with data, its chain-rule terms: derived once for all bound copies
+        (the refusal too, so a second use does not redo the work)."""
+        found = self._compiled.get("second")
+        if found is None:
+            try:
+                if self.data_terms is None:
+                    found = (derivatives.hessian(self.gradient, self.symbols), None)
+                else:
+                    second = data_hessian(self.data_terms)
+                    found = (second.shown(self.data_terms), second)
+            except HessianUnavailable as error:
+                found = error
+            except (ArithmeticError, RecursionError, TypeError, ValueError) as error:  # SymPy's own, on odd input
+                found = HessianUnavailable(f"cannot derive the Hessian of this loss ({type(error).__name__}: {str(error)[:80]})")
+            self._compiled["second"] = found
+        if isinstance(found, HessianUnavailable):
+            raise HessianUnavailable(found.message)
+        return found
+
+    def hessian_entries(self) -> list[tuple[int, int, sp.Expr]]:
+        """(i, j, entry) for the Hessian's nonzero entries with i <= j, in θ and (with data) the moment
+        symbols: what code computes. The rest of the matrix is zero or their mirror image."""
+        shown, second = self._second()
+        matrix = second.outer_hess if second else shown
+        return [(i, j, matrix[i][j]) for i in range(self.dimension) for j in range(i, self.dimension) if matrix[i][j] != 0]
+
+    def exprs(self, which: str) -> list[sp.Expr]:
+        """'loss' (one expression), 'grad' or 'hess' (`hessian_entries`), in θ and the moment symbols."""
+        if which == "hess":
+            return [e for _, _, e in self.hessian_entries()]
+        terms = self.data_terms
+        if which == "loss":
+            return [terms.outer_loss if terms else self.expr]
+        return list(terms.outer_grad if terms else self.gradient)
+
+    def moments(self, order: int) -> list[tuple[sp.Symbol, str, sp.Expr]]:
+        """(symbol, "mean" or "sum", per-row expression) for every aggregate a derivative of this order
+        reads: A, then D (order >= 1), then the nonzero D2 (order 2). Empty without data."""
+        terms = self.data_terms
+        if terms is None:
+            return []
+        found = list(zip(terms.A, terms.kinds, terms.row_value))
+        if order >= 1:
+            found += [(d, kind, row[i]) for ds, kind, row in zip(terms.D, terms.kinds, terms.row_grad) for i, d in enumerate(ds)]
+        if order >= 2:
+            second = self._second()[1]
+            found += [(second.D2[key], terms.kinds[key[0]], row) for key, row in second.row_hess.items()]
+        return found
+
     def bind(self, data: np.ndarray) -> Objective:
-        """The same objective over these rows ((columns, rows) array); compiled code is shared."""
+        """The same objective over these rows ((columns, rows) array); compiled code (and the Hessian) is shared."""
         data = np.ascontiguousarray(data, dtype=np.float64)
         if data.ndim != 2 or data.shape[0] != len(self.columns) or data.shape[1] < 1:
             raise ValueError(f"expected data of shape ({len(self.columns)}, rows >= 1), got {data.shape}")
@@ -190,25 +139,25 @@ class Objective:
 
     def _numpy(self, which: str) -> Callable:
         if which not in self._compiled:
-            terms = self.data_terms
-            if terms is None:
-                args, exprs = self.symbols, {"loss": self.expr, "grad": list(self.gradient), "hess": flat(self.hessian)}[which]
-            elif which.startswith("rows/"):
-                order = _ORDER[which[5:]]
-                args, exprs = (*self.symbols, *terms.column_symbols), terms.row_exprs(order)
+            if which.startswith("rows/"):
+                moments = self.moments(_ORDER[which[5:]])
+                args, exprs = (*self.symbols, *self.data_terms.column_symbols), [row for _, _, row in moments]
             else:
-                args = (*self.symbols, *terms.moment_symbols(_ORDER[which]))
-                exprs = {"loss": terms.outer_loss, "grad": list(terms.outer_grad), "hess": flat(terms.outer_hess)}[which]
-            safe, exprs = _safe_names(args, exprs)
-            self._compiled[which] = sp.lambdify(safe, exprs, modules="numpy", printer=_printer(), cse=_real_cse)
+                args = (*self.symbols, *(m for m, _, _ in self.moments(_ORDER[which])))
+                exprs = self.exprs(which)
+            self._compiled[which] = numpy_code.lambdify(args, exprs[0] if which == "loss" else exprs)
         return self._compiled[which]
 
     def compile(self) -> Objective:
-        """Compile every NumPy function now (they are otherwise compiled on first use)."""
+        """Compile every NumPy function now (they are otherwise compiled on first use); the Hessian's
+        only when it can be had."""
         for which in ("loss", "grad", "hess"):
-            self._numpy(which)
-            if self.data_terms:
-                self._numpy("rows/" + which)
+            try:
+                self._numpy(which)
+                if self.data_terms:
+                    self._numpy("rows/" + which)
+            except HessianUnavailable:
+                pass
         return self
 
     def _moments(self, order: int, arrays: list[np.ndarray]) -> list[np.ndarray]:
@@ -239,9 +188,8 @@ class Objective:
             values = function(*points, *columns)
             sums = [np.broadcast_to(v, shape + (len(columns[0]) if columns else 1,)).sum(axis=-1) for v in values]
             totals = sums if totals is None else [t + v for t, v in zip(totals, sums)]
-        assert totals is not None
-        kinds = self.data_terms.moment_kinds(order)
-        return [t / rows if kind == "mean" else t for t, kind in zip(totals, kinds)]
+        totals = totals if totals is not None else []
+        return [t / rows if kind == "mean" else t for t, (_, kind, _) in zip(totals, self.moments(order))]
 
     def _expansions(self, order: int) -> list[list[tuple[tuple[int, ...], float]]] | None:
         """Per moment, (parameter powers, aggregated coefficient) terms; None when not polynomial."""
@@ -251,10 +199,13 @@ class Objective:
         return self._compiled[key]
 
     def _expand(self, order: int) -> list[list[tuple[tuple[int, ...], float]]] | None:
-        terms = self.data_terms
+        params = set(self.symbols)
         expansions = []
         with np.errstate(all="ignore"):
-            for expr, kind in zip(terms.row_exprs(order), terms.moment_kinds(order)):
+            for _, kind, expr in self.moments(order):
+                bound = _terms_bound(expr, params, MAX_EXPANDED)
+                if bound is None or bound > MAX_EXPANDED:  # (w*x + b - y)^1000 would be 501,501 terms
+                    return None
                 try:
                     poly = sp.Poly(expr, *self.symbols)
                 except sp.PolynomialError:
@@ -263,107 +214,112 @@ class Objective:
                     return None
                 moment = []
                 for powers, coefficient in poly.terms():
-                    values = sp.lambdify(*_safe_names(terms.column_symbols, coefficient), modules="numpy")(*self.data)
+                    values = numpy_code.lambdify(self.data_terms.column_symbols, coefficient, cse=False)(*self.data)
                     total = float(np.sum(np.broadcast_to(values, self.data.shape[1:])))
                     moment.append((powers, total / self.data.shape[1] if kind == "mean" else total))
                 expansions.append(moment)
         return expansions
 
-    def _evaluate(self, which: str, coords: Sequence[float | np.ndarray]) -> np.ndarray:
+    def _values(self, which: str, coords: Sequence[float | np.ndarray]) -> tuple[Any, tuple[int, ...]]:
         if len(coords) != self.dimension:
             raise ValueError(f"expected {self.dimension} coordinates ({', '.join(self.variables)}), got {len(coords)}")
         arrays = [np.asarray(c, dtype=np.float64) for c in coords]
         with np.errstate(all="ignore"):
             extra = self._moments(_ORDER[which], arrays) if self.data_terms else []
-            values = self._numpy(which)(*arrays, *extra)
-            if which == "loss":
-                return np.broadcast_arrays(np.asarray(values, dtype=np.float64), *arrays)[0].astype(np.float64, copy=False)
-            parts = np.broadcast_arrays(*[np.asarray(v, dtype=np.float64) for v in values], *arrays)[: len(values)]
-        return np.array(parts, dtype=np.float64)
+            return self._numpy(which)(*arrays, *extra), np.broadcast_shapes(*(a.shape for a in arrays))
 
     def loss(self, *coords: float | np.ndarray) -> np.ndarray:
         """Loss at broadcast coordinates (one array or scalar per variable)."""
-        return self._evaluate("loss", coords)
+        value, shape = self._values("loss", coords)
+        return np.array(np.broadcast_to(np.asarray(value, dtype=np.float64), shape))
 
     def grad(self, *coords: float | np.ndarray) -> np.ndarray:
         """Gradient, shape (n, *broadcast shape); constant entries are broadcast."""
-        return self._evaluate("grad", coords)
+        values, shape = self._values("grad", coords)
+        return np.array([np.broadcast_to(np.asarray(v, dtype=np.float64), shape) for v in values], dtype=np.float64)
 
     def hess(self, *coords: float | np.ndarray) -> np.ndarray:
-        """Hessian, shape (n, n, *broadcast shape)."""
-        flat = self._evaluate("hess", coords)
-        return flat.reshape((self.dimension, self.dimension) + flat.shape[1:])
+        """Hessian, shape (n, n, *broadcast shape); HessianUnavailable when it is too large."""
+        values, shape = self._values("hess", coords)
+        found = np.zeros((self.dimension, self.dimension) + shape)
+        for (i, j, _), value in zip(self.hessian_entries(), values):
+            found[i, j] = found[j, i] = np.asarray(value, dtype=np.float64)
+        return found
 
     def at(self, point: Sequence[float]) -> tuple[float, np.ndarray, np.ndarray]:
         """Loss, gradient and Hessian at one point."""
         return float(self.loss(*point)), self.grad(*point), self.hess(*point)
 
 
-def flat(matrix: Sequence[Sequence[sp.Expr]]) -> list[sp.Expr]:
-    return [e for row in matrix for e in row]
+def _terms_bound(expr: sp.Expr, params: set[sp.Symbol], limit: int) -> int | None:
+    """An upper bound on the terms of expr expanded in all its symbols (limit + 1 once past `limit`), or
+    None when it is no polynomial in the parameters: lets `_expand` refuse before SymPy expands."""
+    if expr.is_Atom:
+        return 1
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
+        base = _terms_bound(expr.base, params, limit)
+        return None if base is None else min(math.comb(base + int(expr.exp) - 1, int(expr.exp)), limit + 1)
+    if not (expr.is_Add or expr.is_Mul):  # a function of the parameters is no polynomial; of the columns, a coefficient
+        return None if expr.free_symbols & params else 1
+    total = 0 if expr.is_Add else 1
+    for arg in expr.args:
+        count = _terms_bound(arg, params, limit)
+        if count is None:
+            return None
+        total = min(total + count if expr.is_Add else total * count, limit + 1)
+    return total
 
 
-def _symmetric(n: int, entry: Callable[[int, int], sp.Expr]) -> tuple[tuple[sp.Expr, ...], ...]:
-    """A Hessian from its upper triangle: half the work, and exactly symmetric numbers."""
-    upper = {(i, j): entry(i, j) for i in range(n) for j in range(i, n)}
-    return tuple(tuple(upper[min(i, j), max(i, j)] for j in range(n)) for i in range(n))
+def _check_names(variables: Sequence[str] | None, columns: Sequence[str]) -> None:
+    """One naming rule for variables and data columns (the scenario loader applies the same)."""
+    if variables is not None and len(variables) > MAX_VARIABLES:
+        raise ExpressionError(f"too many variables ({len(variables):,}, limit {MAX_VARIABLES})")
+    for name in [*(variables or ()), *columns]:
+        problem = check_name(name)
+        if problem and isinstance(name, str) and taken_name(name):
+            raise ExpressionError(problem)  # "in a loss, e is the constant e: choose another name"
+        if problem:
+            raise ExpressionError(f"a variable or data column name is {problem}")
+    twice = [name for name, count in Counter(variables or ()).items() if count > 1]
+    if twice:
+        raise ExpressionError(f"variable {twice[0]} is listed twice")
 
 
-def _check_size(exprs: Sequence[sp.Expr], what: str) -> None:
-    if _size(exprs) > MAX_DERIVED_NODES:
-        raise ExpressionError(f"the {what} is too complex to compile")
-    for expr in exprs:
-        if expr.has(sp.Derivative):
-            raise ExpressionError(f"the {what} cannot be worked out exactly (SymPy cannot differentiate a part of this loss)")
-        if expr.has(sp.I, sp.zoo, sp.nan):
-            raise ExpressionError(f"the {what} is not a real number (the loss takes complex values)")
+def _listing(names: Sequence[str]) -> str:
+    return ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
 
 
-def _derivatives(expr: sp.Expr, syms: Sequence[sp.Symbol]) -> tuple[tuple[sp.Expr, ...], tuple[tuple[sp.Expr, ...], ...]]:
-    gradient = tuple(_almost_everywhere(sp.diff(expr, s)) for s in syms)
-    _check_size(gradient, "gradient")
-    hessian = _symmetric(len(syms), lambda i, j: _almost_everywhere(sp.diff(gradient[i], syms[j])))
-    _check_size(flat(hessian), "Hessian")
-    return gradient, hessian
+def _similar(name: str, columns: Sequence[str]) -> str | None:
+    """The column a parameter's name looks like a typo of (xx, X or x3 for x, x2), or None."""
+    stem = re.sub(r"\d+", "", name)
+    for column in columns:
+        if column.lower() == name.lower() or (stem and re.sub(r"\d+", "", column) == stem):
+            return column
+    close = difflib.get_close_matches(name, columns, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
-def _data_terms(outer: sp.Expr, aggregates: list[Aggregate], syms: tuple[sp.Symbol, ...], columns: tuple[str, ...],
-                column_symbols: tuple[sp.Symbol, ...]) -> tuple[DataTerms, sp.Expr, tuple, tuple]:
-    """Chain rule through the aggregates; returns the terms and the display forms."""
-    n, K = len(syms), range(len(aggregates))
-    A = tuple(a.symbol for a in aggregates)
-    D = tuple(tuple(sp.Symbol(f"_d{k}_{i}", real=True) for i in range(n)) for k in K)
-    D2 = tuple(tuple(tuple(sp.Symbol(f"_h{k}_{i}_{j}", real=True) for j in range(n)) for i in range(n)) for k in K)
-    row_value = tuple(a.expr for a in aggregates)
-    row_grad = tuple(_derivatives(a.expr, syms)[0] for a in aggregates)
-    row_hess = tuple(_symmetric(n, lambda i, j, g=grads: _almost_everywhere(sp.diff(g[i], syms[j]))) for grads in row_grad)
-    # dA_k/dθ_i = D_ki and dD_ki/dθ_j = D2_kij: total derivatives of F(θ, A(θ)).
-    def total(expr: sp.Expr, i: int) -> sp.Expr:
-        result = sp.diff(expr, syms[i]) + sum((sp.diff(expr, A[k]) * D[k][i] for k in K), sp.S.Zero)
-        return result + sum((sp.diff(expr, D[k][j]) * D2[k][j][i] for k in K for j in range(n)), sp.S.Zero)
-    outer_grad = tuple(_almost_everywhere(total(outer, i)) for i in range(n))
-    _check_size(outer_grad, "gradient")
-    outer_hess = _symmetric(n, lambda i, j: _almost_everywhere(total(outer_grad[i], j)))
-    _check_size(flat(outer_hess), "Hessian")
-    columns_used = set(column_symbols)
-
-    def shown(kind: str, row: sp.Expr) -> sp.Expr:
-        """mean(2) is just 2; anything that varies by row keeps its mean(...) or sum(...)."""
-        return row if kind == "mean" and not row.free_symbols & columns_used else sp.Function(kind)(row)
-
-    display = {A[k]: shown(a.kind, row_value[k]) for k, a in enumerate(aggregates)}
-    display |= {D[k][i]: shown(a.kind, row_grad[k][i]) for k, a in enumerate(aggregates) for i in range(n)}
-    display |= {D2[k][i][j]: shown(a.kind, row_hess[k][i][j]) for k, a in enumerate(aggregates) for i in range(n) for j in range(n)}
-    terms = DataTerms(columns, column_symbols, tuple(a.kind for a in aggregates), A, D, D2, row_value, row_grad, row_hess,
-                      outer, outer_grad, outer_hess)
-    shown_grad = tuple(g.xreplace(display) for g in outer_grad)
-    shown_hess = tuple(tuple(h.xreplace(display) for h in row) for row in outer_hess)
-    return terms, outer.xreplace(display), shown_grad, shown_hess
+def _warnings(parsed: ParsedExpression, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """A mean(...)/sum(...) over no data column, and parameters in one named like an unused column
+    (a misspelt column silently becomes a parameter)."""
+    found = []
+    used = {s.name for a in parsed.aggregates for s in a.expr.free_symbols}
+    unused = [c for c in columns if c not in used]
+    for aggregate in parsed.aggregates:
+        names = sorted({s.name for s in aggregate.expr.free_symbols}, key=natural_key)
+        if not set(names) & set(columns):
+            found.append(f"{aggregate.kind}(...) at column {aggregate.column} uses no data column, so it is the same "
+                         f"for every row (the data has columns {_listing(columns)})")
+        for name in names:
+            if name not in columns and (column := _similar(name, unused)):
+                found.append(f"'{name}' in {aggregate.kind}(...) is a parameter, not a data column: did you mean "
+                             f"'{column}'? (the data has columns {_listing(columns)})")
+    return tuple(dict.fromkeys(found))
 
 
 def parse_objective(text: str, variables: Sequence[str] | None = None, columns: Sequence[str] = (),
                     data: np.ndarray | None = None) -> Objective:
-    """Parse untrusted loss text and derive its gradient and Hessian.
+    """Parse untrusted loss text and derive its gradient (the Hessian comes on first use).
 
     Variables are the free names in natural order, or `variables` when given (then every
     name the loss uses must be among them). Names in `columns` are data columns, used inside
@@ -372,9 +328,7 @@ def parse_objective(text: str, variables: Sequence[str] | None = None, columns: 
     """
     if not isinstance(text, str):
         raise ExpressionError(f"the loss must be text, got {type(text).__name__}")
-    for name in [*(variables or ()), *columns]:
-        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", name):
-            raise ExpressionError(f"invalid variable name {name!r}")
+    _check_names(variables, columns)
     symbols: dict[str, sp.Symbol] = {}
 
     def symbol(name: str) -> sp.Symbol:
@@ -398,23 +352,24 @@ def _parse_objective(text: str, variables: Sequence[str] | None, columns: tuple[
     used = sorted((s.name for s in free if s.name not in columns and not s.name.startswith("_")), key=natural_key)
     if variables is None:
         names = tuple(used)
+        if len(names) > MAX_VARIABLES:
+            raise ExpressionError(f"too many variables ({len(names):,}, limit {MAX_VARIABLES})")
     else:
         names = tuple(variables)
         for name in used:
             if name not in names:
-                raise ExpressionError(f"unknown variable '{name}' (expected one of: {', '.join(names)})", parsed.name_columns.get(name))
+                raise ExpressionError(f"unknown variable '{name}' (expected one of: {_listing(names)})", parsed.name_columns.get(name))
     if not names:
         raise ExpressionError("the loss has no variables to optimise")
     for part in [expr, *(a.expr for a in parsed.aggregates)]:
         if part.has(sp.zoo, sp.nan, sp.I) or part.is_extended_real is False:
             raise ExpressionError("the loss is not a real number (it contains a division by zero, a complex value or nan)")
-    if _size([expr, *(a.expr for a in parsed.aggregates)]) > MAX_NODES:
+    if size([expr, *(a.expr for a in parsed.aggregates)]) > MAX_NODES:
         raise ExpressionError(f"the loss is too complex (more than {MAX_NODES} operations)")
     syms = tuple(symbol(n) for n in names)
     if not parsed.aggregates:
-        gradient, hessian = _derivatives(expr, syms)
-        objective = Objective(text, names, syms, expr, gradient, hessian)
-    else:
-        terms, shown, gradient, hessian = _data_terms(expr, parsed.aggregates, syms, columns, tuple(symbol(c) for c in columns))
-        objective = Objective(text, names, syms, shown, gradient, hessian, terms)
-    return objective
+        return Objective(text, names, syms, expr, derivatives.gradient(expr, syms))
+    terms = data_terms(expr, parsed.aggregates, syms, columns, tuple(symbol(c) for c in columns))
+    display = terms.display()
+    return Objective(text, names, syms, expr.xreplace(display), tuple(g.xreplace(display) for g in terms.outer_grad),
+                     terms, warnings=_warnings(parsed, columns))

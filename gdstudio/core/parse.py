@@ -10,114 +10,30 @@ can run code, touch files or hang.
 from __future__ import annotations
 
 import keyword
-import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import sympy as sp
+
+from .bounded import (
+    FLOAT_RANGE,
+    bounded_power,
+    bounded_product,
+    check_constant_call,
+    float_ok,
+    short,
+)
+from .errors import ExpressionError
+from .functions import AGGREGATES, COMPARISONS, CONSTANTS, FUNCTIONS, taken_name
+
+__all__ = ["ExpressionError", "parse", "taken_name", "tokenize"]
 
 MAX_LENGTH = 2000
 MAX_NUMERAL = 40
 MAX_NAME = 64
 MAX_DEPTH = 100
-MAX_EXPONENT = 1000  # |p| in x^p, when x is not a number
-MAX_DIGITS = 300  # numbers the parser builds exactly (like 9^9) stay below 10^300
-MAX_MAGNITUDE = 308  # every number in a loss is a float: 10^-308 <= |value| <= 10^308 (or 0)
-MAX_COMPARISONS = 16  # max/min/relu pairs in one loss: each multiplies the work of the exact Hessian
-MAX_EXP_ARGUMENT = 1000.0  # exp(z) of a constant: beyond this, exact evaluation explodes and floats overflow
-
-
-class ExpressionError(ValueError):
-    """A problem with a loss expression, pointing at a 1-based column when it can."""
-
-    def __init__(self, message: str, column: int | None = None) -> None:
-        self.message = message
-        self.column = column
-        super().__init__(f"{message} at column {column}" if column else message)
-
-
-def _sigmoid(z: sp.Expr) -> sp.Expr:
-    return 1 / (1 + sp.exp(-z))
-
-
-def _pairwise(function: type[sp.Max] | type[sp.Min]) -> Callable[..., sp.Expr]:
-    """max/min of many arguments as a balanced tree of two-argument ones. SymPy's n-ary Max
-    differentiates into n Heavisides of (n−1)-ary Maxes (minutes for 15 arguments), and at a tie of
-    three its "subgradient" (½, ½, ½) is none; pairs give a true one, ¼, ¼, ½."""
-
-    def build(*args: sp.Expr) -> sp.Expr:
-        if not any(arg.free_symbols for arg in args):
-            return function(*args)
-        level = list(args)
-        while len(level) > 1:
-            level = [function(*level[i:i + 2], evaluate=False) if i + 1 < len(level) else level[i]
-                     for i in range(0, len(level), 2)]
-        return level[0]
-
-    return build
-
-
-# name -> (SymPy builder, allowed argument counts: (min, max or None for "any"))
-FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], tuple[int, int | None]]] = {
-    "sin": (sp.sin, (1, 1)),
-    "cos": (sp.cos, (1, 1)),
-    "tan": (sp.tan, (1, 1)),
-    "asin": (sp.asin, (1, 1)),
-    "acos": (sp.acos, (1, 1)),
-    "atan": (sp.atan, (1, 1)),
-    "atan2": (sp.atan2, (2, 2)),
-    "sinh": (sp.sinh, (1, 1)),
-    "cosh": (sp.cosh, (1, 1)),
-    "tanh": (sp.tanh, (1, 1)),
-    "asinh": (sp.asinh, (1, 1)),
-    "acosh": (sp.acosh, (1, 1)),
-    "atanh": (sp.atanh, (1, 1)),
-    "exp": (sp.exp, (1, 1)),
-    "log": (sp.log, (1, 1)),
-    "ln": (sp.log, (1, 1)),
-    "log10": (lambda z: sp.log(z) / sp.log(10), (1, 1)),
-    "log2": (lambda z: sp.log(z) / sp.log(2), (1, 1)),
-    "sqrt": (sp.sqrt, (1, 1)),
-    "abs": (sp.Abs, (1, 1)),
-    "sign": (sp.sign, (1, 1)),
-    "max": (_pairwise(sp.Max), (2, None)),
-    "min": (_pairwise(sp.Min), (2, None)),
-    "sigmoid": (_sigmoid, (1, 1)),
-    "relu": (lambda z: sp.Max(z, 0), (1, 1)),
-    "softplus": (lambda z: sp.log(1 + sp.exp(z)), (1, 1)),
-}
-CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E}
-
-
-def taken_name(name: str) -> str | None:
-    """What a name already means in a loss (a constant, a function, a keyword), or None: a data
-    column by that name could never be used as one — `e` would silently be 2.718."""
-    if name in CONSTANTS:
-        return f"the constant {name}"
-    if name in FUNCTIONS or name in AGGREGATES:
-        return f"the function {name}()"
-    if keyword.iskeyword(name):
-        return "a reserved word"
-    return None
-
-
-def _float_sigmoid(z: float) -> float:
-    return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
-
-
-# Float versions of FUNCTIONS: a call whose arguments are all constants is first evaluated in floats, so a
-# constant that is not a real float (acos(2), log(-1), exp(10^300)) is refused at its column before SymPy's
-# exact arithmetic gets to it (which can hang, recurse without end or raise its own errors).
-_FLOAT: dict[str, Callable[..., float]] = {
-    "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan,
-    "atan2": math.atan2, "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh, "asinh": math.asinh,
-    "acosh": math.acosh, "atanh": math.atanh, "exp": math.exp, "log": math.log, "ln": math.log, "log10": math.log10,
-    "log2": math.log2, "sqrt": math.sqrt, "abs": abs, "sign": lambda z: float((z > 0) - (z < 0)), "max": max,
-    "min": min, "sigmoid": _float_sigmoid, "relu": lambda z: max(z, 0.0),
-    "softplus": lambda z: max(z, 0.0) + math.log1p(math.exp(-abs(z))),
-}
-_EXPONENTIAL = {"exp", "sinh", "cosh", "tanh", "sigmoid", "softplus"}
+MAX_COMPARISONS = 8  # max/min/relu pairs in one loss: newton on a product of 8 max() compiles in ~2 s, of 16 in ~6 s
 
 _TOKEN = re.compile(
     r"(?P<space>\s+)"
@@ -166,12 +82,10 @@ def tokenize(text: str) -> list[Token]:
         if kind == "space":
             continue
         if kind == "number":
-            mantissa, _, power = value.lower().partition("e")
-            if len(mantissa) > MAX_NUMERAL or abs(int(power or 0)) > MAX_DIGITS:
-                raise ExpressionError(f"number '{_short(value)}' is too long", column)
+            _check_numeral(value, column)
         if kind == "name":
             if len(value) > MAX_NAME:
-                raise ExpressionError(f"name '{_short(value)}' is too long (limit {MAX_NAME})", column)
+                raise ExpressionError(f"name '{short(value)}' is too long (limit {MAX_NAME})", column)
             if keyword.iskeyword(value):
                 raise ExpressionError(f"'{value}' is a reserved word, not a variable", column)
         tokens.append(Token(kind, value, column))
@@ -179,7 +93,15 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-AGGREGATES = ("mean", "sum")
+def _check_numeral(text: str, column: int) -> None:
+    """A number as typed: a mantissa of at most MAX_NUMERAL characters, and a value in FLOAT_RANGE
+    (0 itself is fine; 1e-400 is not 0 but too small for a float)."""
+    mantissa = text.lower().partition("e")[0]
+    if len(mantissa) > MAX_NUMERAL:
+        raise ExpressionError(f"number '{short(text)}' is too long", column)
+    value = float(text)  # inf beyond the largest float, 0.0 below the smallest
+    if not float_ok(value) or (value == 0 and mantissa.strip("0.")):
+        raise ExpressionError(f"number '{short(text)}' is out of the range of floating-point numbers ({FLOAT_RANGE})", column)
 
 
 @dataclass(frozen=True)
@@ -189,6 +111,7 @@ class Aggregate:
     kind: str
     expr: sp.Expr  # per-row expression, in parameters and data columns
     symbol: sp.Symbol
+    column: int = 0  # where mean/sum is written (1-based)
 
 
 @dataclass
@@ -258,12 +181,12 @@ class _Parser:
                 factor = self.unary()
                 if token.text == "/" and factor == 0:
                     raise ExpressionError("division by zero", token.column)
-                result = _bounded_product(result, factor, token.text, token.column)
+                result = bounded_product(result, factor, token.text, token.column)
             elif token.kind in ("number", "name") or token.text == "(":
                 previous = self.tokens[self.index - 1]
                 if token.kind == "number" and previous.kind == "number":
                     raise ExpressionError(f"missing operator before the number '{token.text}'", token.column)
-                result = _bounded_product(result, self.unary(), "*", token.column)
+                result = bounded_product(result, self.unary(), "*", token.column)
             else:
                 return result
 
@@ -284,7 +207,7 @@ class _Parser:
         self.nested(operator.column)
         exponent = self.unary()
         self.depth -= 1
-        return _bounded_power(base, exponent, operator.column)
+        return bounded_power(base, exponent, operator.column)
 
     def atom(self) -> sp.Expr:
         token = self.advance()
@@ -335,7 +258,7 @@ class _Parser:
         self.expect(")", opened)
         self.depth -= 1
         symbol = sp.Symbol(f"_agg{len(self.aggregates)}", real=True)
-        self.aggregates.append(Aggregate(token.text, inner, symbol))
+        self.aggregates.append(Aggregate(token.text, inner, symbol, token.column))
         return symbol
 
     def call(self, token: Token) -> sp.Expr:
@@ -352,109 +275,17 @@ class _Parser:
             wanted = f"{least}" if least == most else f"at least {least}"
             raise ExpressionError(f"{token.text}() takes {wanted} argument{'s' if least > 1 else ''}, got {len(args)}", token.column)
         if not any(arg.free_symbols for arg in args):
-            _check_constant_call(token.text, args, token.column)
-        elif token.text in ("max", "min", "relu"):
+            check_constant_call(token.text, args, token.column)
+        elif token.text in COMPARISONS:
             self.comparisons += max(len(args) - 1, 1)
             if self.comparisons > MAX_COMPARISONS:
                 raise ExpressionError(f"too many comparisons: {token.text}() brings the loss's max/min/relu pairs past "
-                                      f"{MAX_COMPARISONS}, and its exact Hessian would take too long", token.column)
+                                      f"{MAX_COMPARISONS} (each adds branches that newton and critical points compile and search)", token.column)
         return builder(*args)
-
-
-def _short(value: object, limit: int = 24) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _describe(token: Token) -> str:
     return "the end of the expression" if token.kind == "end" else f"'{token.text}'"
-
-
-def _digits(value: sp.Rational) -> float:
-    """Decimal digits of the larger of a rational's numerator and denominator (a size, not a value)."""
-    return math.log10(max(abs(value.p), value.q))
-
-
-def _constant(value: sp.Expr, what: str, column: int) -> float:
-    """The float value of a constant the parser built (each of its parts was checked when it was built)."""
-    try:
-        number = float(value)
-    except TypeError:  # complex
-        raise ExpressionError(f"{what} is not a real number", column) from None
-    if not math.isfinite(number) or (number and abs(math.log10(abs(number))) > MAX_MAGNITUDE):
-        raise ExpressionError(f"{what} is out of the range of floating-point numbers", column)
-    return number
-
-
-def _check_constant_call(name: str, args: list[sp.Expr], column: int) -> None:
-    values = [_constant(arg, f"the argument of {name}()", column) for arg in args]
-    if name in _EXPONENTIAL and abs(values[0]) > MAX_EXP_ARGUMENT:
-        raise ExpressionError(f"{name}() of a constant beyond ±{MAX_EXP_ARGUMENT:g} is out of range", column)
-    try:
-        result = _FLOAT[name](*values)
-    except (ValueError, ZeroDivisionError):
-        raise ExpressionError(f"{name}() is undefined here (not a real number)", column) from None
-    except OverflowError:
-        raise ExpressionError(f"{name}() of this constant is too large", column) from None
-    if not math.isfinite(result) or abs(result) > 10.0**MAX_MAGNITUDE:
-        raise ExpressionError(f"{name}() of this constant is too large", column)
-
-
-def _check_numbers(expr: sp.Expr, column: int, everywhere: bool) -> None:
-    """Every exact number stays a float: refuse 1e300*1e300 and the like. Looks at the leading coefficient,
-    or (when a number was just multiplied in and SymPy may have distributed it) at every number."""
-    numbers = expr.atoms(sp.Rational) if everywhere else [expr.as_coeff_Mul()[0]]
-    for number in numbers:
-        if number.is_Rational and number != 0 and abs(math.log10(abs(number.p)) - math.log10(number.q)) > MAX_MAGNITUDE:
-            raise ExpressionError(f"the number {_short(number)} is out of the range of floating-point numbers", column)
-    for power in expr.atoms(sp.exp):  # SymPy merges exp(700)*exp(700) into exp(1400), past every float
-        if power.args[0].is_number and abs(float(power.args[0])) * math.log10(math.e) > MAX_MAGNITUDE:
-            raise ExpressionError(f"the number {_short(power)} is out of the range of floating-point numbers", column)
-
-
-def _bounded_product(left: sp.Expr, right: sp.Expr, operator: str, column: int) -> sp.Expr:
-    result = left * right if operator == "*" else left / right
-    _check_numbers(result, column, everywhere=left.is_Number or right.is_Number)
-    return result
-
-
-def _check_exponents(expr: sp.Expr, column: int) -> None:
-    """(x^999)^999 is x^998001: bound the exponents of the result, not only of what was typed."""
-    for factor in sp.Mul.make_args(expr):
-        if factor.is_Pow and factor.exp.is_Rational and abs(factor.exp) > MAX_EXPONENT and factor.base.free_symbols:
-            raise ExpressionError(f"exponent {_short(factor.exp)} is too large (limit {MAX_EXPONENT})", column)
-
-
-def _bounded_power(base: sp.Expr, exponent: sp.Expr, column: int) -> sp.Expr:
-    """x^p, refusing powers whose exact value or symbolic work would explode."""
-    if exponent.is_Rational and abs(exponent) > MAX_EXPONENT and not base.is_Number:
-        raise ExpressionError(f"exponent {_short(exponent)} is too large (limit {MAX_EXPONENT})", column)
-    if base.is_Rational and exponent.is_Rational and base not in (0, 1, -1):
-        size = abs(float(exponent)) * _digits(base)
-        if size > MAX_DIGITS:
-            raise ExpressionError(f"number is too large: about {size:.3g} digits (limit {MAX_DIGITS})", column)
-    if base.is_Number and exponent.is_Number and not exponent.is_Rational:
-        magnitude = abs(float(exponent)) * math.log10(max(abs(float(base)), 1e-300))
-        if magnitude > MAX_DIGITS:
-            raise ExpressionError("number is too large", column)
-    if not base.free_symbols:
-        number = _constant(base, "the base", column)
-        if not exponent.free_symbols:
-            power = _constant(exponent, "the exponent", column)
-            try:
-                value = math.pow(number, power)
-            except (ValueError, ZeroDivisionError):
-                raise ExpressionError("this power is undefined (not a real number)", column) from None
-            except OverflowError:
-                raise ExpressionError("number is too large", column) from None
-            if value and abs(math.log10(abs(value))) > MAX_MAGNITUDE:
-                raise ExpressionError("number is out of the range of floating-point numbers", column)
-        elif number < 0:
-            raise ExpressionError("a negative number to a variable power is not a real number", column)
-    result = sp.Pow(base, exponent)
-    _check_exponents(result, column)
-    _check_numbers(result, column, everywhere=False)
-    return result
 
 
 def parse(text: str, symbols: Callable[[str], sp.Symbol], columns: frozenset[str] = frozenset()) -> ParsedExpression:
@@ -466,5 +297,5 @@ def parse(text: str, symbols: Callable[[str], sp.Symbol], columns: frozenset[str
     except ExpressionError:
         raise
     except (ArithmeticError, RecursionError, TypeError, ValueError) as error:  # SymPy's own, on odd input
-        raise ExpressionError(f"cannot build this expression ({type(error).__name__}: {_short(error, 80)})") from None
+        raise ExpressionError(f"cannot build this expression ({type(error).__name__}: {short(error, 80)})") from None
     return ParsedExpression(expr, parser.name_columns, parser.aggregates)

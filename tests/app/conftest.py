@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings

@@ -1,6 +1,6 @@
 """Typing in the loss editor: derivatives for a good loss, a located error for a bad one."""
 
-from .helpers import type_loss
+from .helpers import open_example, type_loss
 
 
 def test_good_expression_shows_variables_gradient_and_hessian(qtbot, window):
@@ -62,3 +62,14 @@ def test_one_variable_loss_draws_a_curve(qtbot, window):
     xs, ys = window.landscape.curve_item.getData()
     assert len(xs) == 800 and abs(ys.min()) < 1e-3
     assert window.landscape.field is None
+
+
+def test_a_misspelt_data_column_is_warned_about_in_the_verdict(qtbot, window):
+    """xx is no column of the data (x, y), so it silently became a parameter: the loss is accepted, with a warning."""
+    open_example(qtbot, window, "03")
+    type_loss(qtbot, window, "mean((w*xx + b - y)^2)")
+    lines = window.editor.verdict.text().splitlines()
+    assert lines[0] == "✔ data columns: x, y · parameters: b, w, xx"
+    assert lines[1] == "⚠ 'xx' in mean(...) is a parameter, not a data column: did you mean 'x'? (the data has columns x, y)"
+    type_loss(qtbot, window, "mean((w*x + b - y)^2)")
+    assert window.editor.verdict.text() == "✔ data columns: x, y · parameters: b, w"

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from gdstudio.core.expression import ExpressionError, natural_key, parse_objective
 
+HANG = 30.0  # seconds: a hang limit that holds on a loaded machine, not a speed claim (benchmarks/ measure speed)
+
 POINTS = [(-1.5, 2.0), (0.3, -0.7), (1.0, 1.0), (2.5, 0.1), (0.0, 0.0)]
 
 
@@ -279,16 +281,23 @@ def test_huge_exact_numbers_evaluate_as_floats(text, x, expected) -> None:
 def test_gradient_evaluation_near_a_high_power_kink_is_quick() -> None:
     began = time.perf_counter()
     objective = parse_objective("min((y + 0.5)^997, 0) + x^2").compile()  # used to hang in cse for minutes
-    assert time.perf_counter() - began < 5.0
+    assert time.perf_counter() - began < HANG
     y = np.array([-0.6, -0.4])
     grad = objective.grad(np.array([1.0, 1.0]), y)
     np.testing.assert_allclose(grad[1], [997 * (-0.1) ** 996, 0.0])
 
 
-@pytest.mark.parametrize("text", ["sign(1/relu(x))", "abs(min(1, x^x))"])
+@pytest.mark.parametrize("text", ["sign(1/relu(x))"])
 def test_a_loss_sympy_cannot_differentiate_is_refused_at_parse_time(text) -> None:
     with pytest.raises(ExpressionError, match="cannot be worked out"):
         parse_objective(text)
+
+
+def test_min_of_a_power_tower_is_differentiated_exactly() -> None:
+    """SymPy's own Min left a Derivative in this gradient (refused); min() as a plain function has one."""
+    objective = parse_objective("abs(min(1, x^x))")
+    assert objective.grad(0.5)[0] == pytest.approx(0.5**0.5 * (math.log(0.5) + 1), rel=1e-14)
+    assert objective.grad(2.0)[0] == 0.0
 
 
 def test_natural_key_orders_numbered_names() -> None:
@@ -299,7 +308,7 @@ def test_natural_key_orders_numbered_names() -> None:
 def test_heaviside_of_a_trigonometric_constant_evaluates_quickly() -> None:
     began = time.perf_counter()
     objective = parse_objective("min(sin(10), (x + 1e-300)*abs(x))").compile()  # Hessian printing took ~30 s
-    assert time.perf_counter() - began < 5.0
+    assert time.perf_counter() - began < HANG
     x = np.array([-1.0, 0.5])
     np.testing.assert_allclose(objective.loss(x), np.minimum(math.sin(10), x * np.abs(x)))
     # at x = -1, x|x| = -1 < sin(10) = -0.54, so the loss is -x^2 there; at x = 0.5 it is the constant
@@ -322,7 +331,7 @@ def expressions(children):
     )
 
 
-@settings(max_examples=150, deadline=2000, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.recursive(st.sampled_from(["x", "y", "2", "0.5", "-1", "10", "pi", "1e300", "1e-300"]), expressions, max_leaves=7))
 def test_whatever_parses_evaluates_on_a_grid_without_exceptions(text: str) -> None:
     try:

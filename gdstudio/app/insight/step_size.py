@@ -22,7 +22,7 @@ def verdict(objective: Objective, point, lr: float, name: str, hyper: dict) -> s
     """One line: λmax, the bound and whether lr is inside it."""
     diag = stable_step(objective, point)
     if not math.isfinite(diag.lambda_max):
-        return "Hessian undefined here"
+        return diag.unavailable or "Hessian undefined here"
     found = diag.limit_for(name, hyper)
     head = f"λmax = {fmt(diag.lambda_max)}"
     if found is None:

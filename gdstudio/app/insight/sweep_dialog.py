@@ -23,17 +23,12 @@ from ...core.plan import RunPlan
 from ...core.scenario import (SWEEP_CELLS_LIMITS, SWEEP_LR_LIMITS, SWEEP_METRICS, SWEEP_OTHER_LIMITS, SWEEP_STEPS_LIMITS,
                               RunSpec)
 from ...core.sweeps import Sweep2D, SweepResult, log_rates, lr_sweep, sweep_2d, sweep_chunk
-from ..plots.style import SparseLogAxis, themed_plot
+from .sweep_plots import heatmap, lr_curve
 from .common import compact_hyper, fmt, show_value
 from .tasks import TaskRunner
 
 if TYPE_CHECKING:
     from ..session import StudioSession
-
-
-def sweepable(name: str) -> list[str]:
-    """The numeric hyper-parameters a heatmap can put on its second axis."""
-    return optimizer(name).sweepable()
 
 
 def default_range(param: str) -> tuple[float, float]:
@@ -88,27 +83,8 @@ class SweepDialog(QDialog):
         buttons.addWidget(self.go)
         buttons.addWidget(self.cancel_button)
 
-        self.heat = themed_plot()
-        self.heat.setObjectName("sweepHeatmap")
-        self.heat_item = self.heat.getPlotItem()
-        lr_axis = SparseLogAxis("bottom")  # (the image's x is log10 lr: the axis labels it as lr, like the curve's)
-        lr_axis.setLogMode(True)
-        self.heat_item.setAxisItems({"bottom": lr_axis})
-        self.heat_item.setLabels(bottom="learning rate")
-        for side in ("bottom", "left"):
-            self.heat_item.getAxis(side).enableAutoSIPrefix(False)  # (log10 values: a "×0.001" would be wrong)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(pg.colormap.get("viridis"))
-        self.heat_item.addItem(self.image)
-        self.bar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False, width=12)
-        self.bar.setImageItem(self.image, insert_in=self.heat_item)
-        self.curve = themed_plot(axisItems={"left": SparseLogAxis("left"), "bottom": SparseLogAxis("bottom")})
-        self.curve.setObjectName("sweepCurve")
-        self.curve_item = self.curve.getPlotItem()
-        self.curve_item.setLabels(bottom="learning rate", left="final loss")
-        for side in ("bottom", "left"):
-            self.curve_item.getAxis(side).enableAutoSIPrefix(False)
-        self.curve_line = self.curve_item.plot(pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=5)
+        self.heat, self.heat_item, self.image, self.bar = heatmap()
+        self.curve, self.curve_item, self.curve_line = lr_curve()
         self.hover = QLabel(objectName="sweepHover")
         self.hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # new text never relayouts the plots
         plots = QSplitter(Qt.Orientation.Vertical)
@@ -184,7 +160,7 @@ class SweepDialog(QDialog):
         show_value(self.p_high, high)
 
     def _can_sweep(self, name: str) -> bool:
-        return self.spec is not None and name in sweepable(self.spec.optimizer)
+        return self.spec is not None and name in optimizer(self.spec.optimizer).sweepable()
 
     def _param_chosen(self, name: str) -> None:
         if self._can_sweep(name):
@@ -215,7 +191,7 @@ class SweepDialog(QDialog):
             return False
         same = self.spec is not None and self.spec.optimizer == spec.optimizer
         self.spec = spec
-        names = sweepable(spec.optimizer)
+        names = optimizer(spec.optimizer).sweepable()
         if same and [self.param.itemText(i) for i in range(self.param.count())] == (names or ["(none)"]):
             names = None  # the same choices: keep the combo and ranges as the user left them
         if names is not None:
@@ -249,7 +225,7 @@ class SweepDialog(QDialog):
             self.hover.setText(str(error))
             return
         name = self.param.currentText()
-        values = np.linspace(self.p_low.value(), self.p_high.value(), self.cells.value()) if name in sweepable(spec.optimizer) else None
+        values = np.linspace(self.p_low.value(), self.p_high.value(), self.cells.value()) if name in optimizer(spec.optimizer).sweepable() else None
         stop = replace(self.session.scenario.stop, max_steps=self.steps.value())
         plan = RunPlan(objective, spec, stop)
 
@@ -405,13 +381,8 @@ class SweepDialog(QDialog):
         return self._add_run({**self.session.hyper(self.spec), "lr": lr}, f"lr={fmt(lr)}")
 
     def _add_run(self, hyper: dict, settings: str) -> int:
-        spec = self.swept
-        label = f"{spec.optimizer} {settings}"
-        objective = self.session.document_objective()
-        start = dict(spec.start)
-        if objective is not None:
-            start = dict(zip(objective.variables, map(float, self.session.start(spec, objective))))
-        index = self.session.add_run(replace(spec, label=label, hyper=compact_hyper(spec.optimizer, hyper), start=start, color=None))
+        label = f"{self.swept.optimizer} {settings}"
+        index = self.session.add_variant(self.swept, label, compact_hyper(self.swept.optimizer, hyper))
         self.hover.setText(f"added “{label}” to the scenario")
         self.run_created.emit(index)
         return index

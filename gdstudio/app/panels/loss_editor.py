@@ -21,11 +21,12 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QLabel, QMenu, QPlainTextEdit, QScrollArea, QToolButton, QVBoxLayout, QHBoxLayout,
                                QWidget)
 
-from ...core.expression import ExpressionError, Objective
+from ...core.expression import ExpressionError, HessianUnavailable, Objective
 from ..objectives import OBJECTIVES
 
 DEBOUNCE_MS = 300
 MAX_SHOWN = 20000  # characters of typeset derivatives; longer ones are cut with a note
+MAX_SHOWN_HESSIAN = 16  # variables up to which H is typeset (a 256 × 256 matrix takes long to typeset and to read)
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,19 @@ def check(text: str, variables: tuple[str, ...] | None = None, columns: tuple[st
     except Exception as error:  # anything else is still the text's fault, shown the same way
         return Checked(text, error=f"cannot use this loss: {error}", data_key=data_key)
     try:
+        hessian = objective.hessian if objective.dimension <= MAX_SHOWN_HESSIAN else None
+        not_shown = f"({objective.dimension} × {objective.dimension}, not shown)"
+    except HessianUnavailable as error:
+        hessian, not_shown = None, f"not derived: {error.message}"
+    try:
         names = ", ".join(objective.variables)
         f = sp.pretty(objective.expr, use_unicode=True)
         grad = sp.pretty(sp.Matrix(objective.gradient), use_unicode=True)
-        hess = sp.pretty(sp.Matrix(objective.hessian), use_unicode=True)
+        hess = sp.pretty(sp.Matrix(hessian), use_unicode=True) if hessian else not_shown
         typeset = f"f({names}) =\n{f}\n\n∇f =\n{grad}\n\nH =\n{hess}"
     except Exception:  # pretty-printing is a nicety; fall back to plain text
-        typeset = f"f = {objective.expr}\n\n∇f = {list(objective.gradient)}\n\nH = {[list(r) for r in objective.hessian]}"
+        hess = [list(r) for r in hessian] if hessian else not_shown
+        typeset = f"f = {objective.expr}\n\n∇f = {list(objective.gradient)}\n\nH = {hess}"
     return Checked(text, objective, _cut(typeset), data_key=data_key)
 
 
@@ -216,10 +223,12 @@ class LossEditor(QWidget):
             self.error = None
             names = ", ".join(result.objective.variables)
             if result.objective.columns:
-                self.verdict.setText(f"✔ data columns: {', '.join(result.objective.columns)} · parameters: {names}")
+                text = f"✔ data columns: {', '.join(result.objective.columns)} · parameters: {names}"
             else:
-                self.verdict.setText(f"✔ variables: {names}")
-            self.verdict.setStyleSheet("color: #2ca02c;")
+                text = f"✔ variables: {names}"
+            warnings = result.objective.warnings  # (a mean over no data column, a misspelt column)
+            self.verdict.setText("\n".join([text, *(f"⚠ {w}" for w in warnings)]))
+            self.verdict.setStyleSheet("color: #b8860b;" if warnings else "color: #2ca02c;")
             self.verdict.setToolTip("")
             self.math.setText(result.typeset)
 

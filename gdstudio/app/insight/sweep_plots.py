@@ -1,0 +1,37 @@
+"""The sweeps dialog's two plots: a heatmap over log10(lr) × a hyper-parameter, and final loss against lr."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+
+from ..plots.style import SparseLogAxis, themed_plot
+
+
+def heatmap() -> tuple[pg.PlotWidget, pg.PlotItem, pg.ImageItem, pg.ColorBarItem]:
+    """A plot whose image's x is log10 lr (its axis labels it as lr, like the curve's), with a colour bar."""
+    plot = themed_plot()
+    plot.setObjectName("sweepHeatmap")
+    item = plot.getPlotItem()
+    lr_axis = SparseLogAxis("bottom")
+    lr_axis.setLogMode(True)
+    item.setAxisItems({"bottom": lr_axis})
+    item.setLabels(bottom="learning rate")
+    for side in ("bottom", "left"):
+        item.getAxis(side).enableAutoSIPrefix(False)  # (log10 values: a "×0.001" would be wrong)
+    image = pg.ImageItem(axisOrder="row-major")
+    image.setColorMap(pg.colormap.get("viridis"))
+    item.addItem(image)
+    bar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False, width=12)
+    bar.setImageItem(image, insert_in=item)
+    return plot, item, image, bar
+
+
+def lr_curve() -> tuple[pg.PlotWidget, pg.PlotItem, pg.PlotDataItem]:
+    """Final loss against lr, both on log axes; its points can be clicked."""
+    plot = themed_plot(axisItems={"left": SparseLogAxis("left"), "bottom": SparseLogAxis("bottom")})
+    plot.setObjectName("sweepCurve")
+    item = plot.getPlotItem()
+    item.setLabels(bottom="learning rate", left="final loss")
+    for side in ("bottom", "left"):
+        item.getAxis(side).enableAutoSIPrefix(False)
+    return plot, item, item.plot(pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=5)

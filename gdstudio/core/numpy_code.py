@@ -1,0 +1,87 @@
+"""NumPy functions of SymPy expressions, for plots and analysis on grids: `lambdify(..., cse=True)` with
+a printer that keeps every number a float and every user name out of the generated namespace."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+
+
+class _Printer(NumPyPrinter):
+    """NumPy source in which every big number is a NumPy float (NumPy turns a Python integer beyond 64 bits into
+    an object array that no ufunc accepts, and Python's own float ** overflows with an exception, not inf),
+    and/or are nested in pairs (numpy.logical_and.reduce cannot mix a constant condition with an array one),
+    Heaviside is numpy.heaviside (its Piecewise form makes SymPy simplify conditions, which can take minutes),
+    and max/min/relu are numpy.maximum/numpy.minimum."""
+
+    def _number(self, value: int) -> str:
+        if abs(value) < 2**53:
+            return str(value)
+        try:
+            number = repr(float(value))
+        except OverflowError:
+            number = ("-" if value < 0 else "") + "inf"
+        return f"{self._module_format('numpy.float64')}({number!r})"
+
+    def _print_Integer(self, expr: sp.Integer) -> str:
+        return self._number(expr.p)
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        return f"{self._number(expr.p)}/{self._number(expr.q)}"
+
+    def _pairwise(self, function: str, args: Sequence[sp.Basic]) -> str:
+        name = self._module_format(function)
+        text = self._print(args[0])
+        for arg in args[1:]:
+            text = f"{name}({text}, {self._print(arg)})"
+        return text
+
+    def _print_And(self, expr: sp.And) -> str:
+        return self._pairwise("numpy.logical_and", expr.args)
+
+    def _print_Or(self, expr: sp.Or) -> str:
+        return self._pairwise("numpy.logical_or", expr.args)
+
+    def _print_Maximum(self, expr: sp.Function) -> str:
+        return self._pairwise("numpy.maximum", expr.args)
+
+    def _print_Minimum(self, expr: sp.Function) -> str:
+        return self._pairwise("numpy.minimum", expr.args)
+
+    def _print_Relu(self, expr: sp.Function) -> str:
+        return self._pairwise("numpy.maximum", (expr.args[0], sp.S.Zero))
+
+    def _print_Heaviside(self, expr: sp.Heaviside) -> str:
+        at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
+        return f"{self._module_format('numpy.heaviside')}({self._print(expr.args[0])}, {self._print(at_zero)})"
+
+
+def _printer() -> _Printer:
+    """A fresh printer (it collects the imports the function needs), set up as lambdify sets up its own."""
+    return _Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True, "user_functions": {}})
+
+
+def safe_names(args: Sequence[sp.Symbol], exprs):
+    """The arguments renamed _a0, _a1, ... (no user name starts with '_'): lambdify puts every symbol's
+    name in the function's namespace, so a variable named arctan or maximum hid NumPy's function."""
+    safe = [sp.Symbol(f"_a{i}", real=True) for i in range(len(args))]
+    mapping = dict(zip(args, safe))
+
+    def rename(e):
+        return [rename(x) for x in e] if isinstance(e, (list, tuple)) else sp.sympify(e).xreplace(mapping)
+
+    return safe, rename(exprs)
+
+
+def _real_cse(exprs):
+    """cse whose temporaries are real: with plain symbols, SymPy rebuilding Heaviside(-t**997) asks for im(t**997)
+    and expands a binomial of degree 997 (minutes). Names start with '_', which no user name can."""
+    return sp.cse(exprs, symbols=sp.numbered_symbols("_t", real=True), list=False)
+
+
+def lambdify(args: Sequence[sp.Symbol], exprs, cse: bool = True) -> Callable:
+    """A NumPy function of `args` computing `exprs` (an expression or a list of them)."""
+    safe, renamed = safe_names(args, exprs)
+    return sp.lambdify(safe, renamed, modules="numpy", printer=_printer(), cse=_real_cse if cse else False)
