@@ -207,23 +207,32 @@ def stable_step(objective: Objective, point: Mapping[str, float] | Sequence[floa
     return StepDiagnosis(tuple(map(float, x)), tuple(map(float, lam)))
 
 
+def against_bound(diag: StepDiagnosis, lr: float, optimizer_name: str,
+                  hyper: Mapping[str, object]) -> tuple[str, float, str] | None:
+    """How lr stands against the curvature bound where `diag` was taken: ("<" | "=" | ">", the bound, how it
+    is computed), "=" within 1e-9 relative (on the edge); None for optimizers without a fixed bound."""
+    found = diag.limit_for(optimizer_name, hyper)
+    if found is None:
+        return None
+    limit, formula = found
+    return ("=" if math.isclose(lr, limit, rel_tol=1e-9) else "<" if lr < limit else ">"), limit, formula
+
+
 def _step_message(objective: Objective, point: np.ndarray, lr: float, optimizer_name: str, hyper: Mapping[str, object]) -> str | None:
     diag = stable_step(objective, point)
     if not np.isfinite(diag.lambda_max) or not np.isfinite(lr):
         return None
-    found = diag.limit_for(optimizer_name, hyper)
-    if found is None or not math.isfinite(found[0]):
+    found = against_bound(diag, lr, optimizer_name, hyper)
+    if found is None or not math.isfinite(found[1]) or found[0] == "<":
         return None
-    limit, formula = found
+    relation, limit, formula = found
     head = formula.split(" with ")[0]
     detail = f" ({formula.split(' with ')[1]})" if " with " in formula else ""
     bound = _fmt(limit) if head == _fmt(limit) else f"{head} = {_fmt(limit)}"
-    if math.isclose(lr, limit, rel_tol=1e-9):
+    if relation == "=":
         return (f"lr {_fmt(lr)} = {bound} near {_where(point)}{detail}: on the edge of stability, "
                 "steps bounce back and forth without shrinking")
-    if lr > limit:
-        return f"lr {_fmt(lr)} > {bound} near {_where(point)}{detail}: steps overshoot"
-    return None
+    return f"lr {_fmt(lr)} > {bound} near {_where(point)}{detail}: steps overshoot"
 
 
 def _oscillation(params: np.ndarray, variables: Sequence[str], window: int) -> str | None:

@@ -280,3 +280,14 @@ def test_stopped_in_a_local_minimum_when_a_better_one_is_known():
     assert result.status == "converged" and messages == []  # nothing better seen on the run
     (message,) = diagnose_run(parse_objective(loss), result.trajectory, "gd", {"lr": 0.01}, best_loss=-5.44)
     assert message.startswith("stopped in a local minimum (near (1.35): loss -2.62 there, -5.44 is reachable")
+
+
+def test_against_bound_says_how_lr_stands_against_two_over_lambda_max():
+    """x²: λ = 2 everywhere, so plain GD's bound is 1; the studio's verdict and the diagnosis both ask this."""
+    from gdstudio.core.analysis import against_bound
+
+    diag = stable_step(parse_objective("x^2"), [0.3])
+    assert [against_bound(diag, lr, "gd", {})[0] for lr in (0.5, 1.0, 1.0 + 1e-12, 1.5)] == ["<", "=", "=", ">"]
+    relation, bound, formula = against_bound(diag, 0.5, "gd", {})
+    assert bound == 1.0 and "2/λmax" in formula
+    assert against_bound(diag, 0.5, "adam", {}) is None  # it adapts its step: no fixed bound

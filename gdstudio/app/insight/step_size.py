@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from ...core.analysis import diagnose_run, lowest_finite, stable_step
+from ...core.analysis import against_bound, diagnose_run, lowest_finite, stable_step
 from ...core.expression import Objective
 from ..buffers import LR, PARAMS, RunBuffer
 from .common import fmt
@@ -23,16 +23,15 @@ def verdict(objective: Objective, point, lr: float, name: str, hyper: dict) -> s
     diag = stable_step(objective, point)
     if not math.isfinite(diag.lambda_max):
         return diag.unavailable or "Hessian undefined here"
-    found = diag.limit_for(name, hyper)
+    found = against_bound(diag, lr, name, hyper)
     head = f"λmax = {fmt(diag.lambda_max)}"
     if found is None:
         return f"{head}; {name} adapts its step (no fixed curvature bound)"
-    limit, formula = found
+    relation, limit, formula = found
     if not math.isfinite(limit):
         return f"{head}; no upward curvature here: any lr is locally stable"
-    sign = "<" if lr < limit else ("=" if math.isclose(lr, limit, rel_tol=1e-9) else ">")
-    mark = "✓ stable" if sign == "<" else "✗ overshoots" if sign == ">" else "on the edge"
-    return f"{head}; lr {fmt(lr)} {sign} {formula.split(' with ')[0]} = {fmt(limit)}  {mark}"
+    mark = {"<": "✓ stable", ">": "✗ overshoots", "=": "on the edge"}[relation]
+    return f"{head}; lr {fmt(lr)} {relation} {formula.split(' with ')[0]} = {fmt(limit)}  {mark}"
 
 
 @dataclass(frozen=True)
