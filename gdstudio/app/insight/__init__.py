@@ -83,15 +83,15 @@ class Insight(QObject):
     def __init__(self, session: StudioSession, window: QMainWindow, landscape: Landscape, runs_panel: RunsPanel) -> None:
         super().__init__(window)
         self.session, self.window, self.runs_panel = session, window, runs_panel  # (the window: where the dock and menu go)
-        self.tasks = TaskRunner(self)
         self.task_bar = TaskBar(self.cancel)
+        self.tasks = TaskRunner(self, self.status, self.task_bar.set)
         window.statusBar().addPermanentWidget(self.task_bar)
         self.critical = CriticalPointsOverlay(session, landscape, self.tasks, self.status)
-        self.basins = BasinsOverlay(session, landscape, self.tasks, self.status, self.task_bar.set)
-        self.restarts = RestartsOverlay(session, landscape, self.tasks, self.status, self.task_bar.set)
+        self.basins = BasinsOverlay(session, landscape, self.tasks, self.status)
+        self.restarts = RestartsOverlay(session, landscape, self.tasks, self.status)
         self.step_panel = StepSizePanel()
         self.state_panel = OptimizerStatePanel(landscape)
-        self.race_panel = RacePanel(session, landscape, self.tasks, self.status, self.task_bar.set)
+        self.race_panel = RacePanel(session, landscape, self.tasks, self.status)
         self.tabs = QTabWidget(objectName="insightTabs")
         self.tabs.addTab(_scrolled(self.step_panel), "Step size")
         self.tabs.addTab(self.state_panel, "Optimizer state")
@@ -193,7 +193,6 @@ class Insight(QObject):
 
     def cancel(self, name: str) -> None:
         self.tasks.cancel(name)
-        self.task_bar.set(name, None)
         if name == "race":
             self.race_panel.cancelled()
         if name == "basins":

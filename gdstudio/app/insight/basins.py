@@ -48,8 +48,8 @@ def colorize(labels: np.ndarray) -> np.ndarray:
 
 
 class BasinsOverlay:
-    def __init__(self, session: StudioSession, landscape: Landscape, tasks: TaskRunner, status, busy) -> None:
-        self.session, self.landscape, self.tasks, self.status, self.busy = session, landscape, tasks, status, busy
+    def __init__(self, session: StudioSession, landscape: Landscape, tasks: TaskRunner, status) -> None:
+        self.session, self.landscape, self.tasks, self.status = session, landscape, tasks, status
         self.enabled = False
         self.result: Basins | None = None
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -71,7 +71,6 @@ class BasinsOverlay:
             self.compute()
         else:
             self.tasks.cancel("basins")
-            self.busy("basins", None)
 
     def stale(self) -> None:
         """The loss, view or selected run changed: the picture no longer holds."""
@@ -98,20 +97,14 @@ class BasinsOverlay:
                           loss_tol=stop.loss_tol, divergence=stop.divergence)
         name = spec.optimizer
         label = f"basins of {spec.label} ({name})"
-        self.busy("basins", label)
 
         def work(task):
             return basins(RunPlan(objective, spec, rules), view, resolution, axes=axes, fixed=fixed,
                           progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(50, rules.max_steps // 40))
 
-        self.tasks.start("basins", work, self._done, self._failed, lambda a, b: self.busy("basins", label, a, b), exclusive=True)
-
-    def _failed(self, error: str) -> None:
-        self.busy("basins", None)
-        self.status(f"basins: {error}")
+        self.tasks.run_tool("basins", label, work, self._done)
 
     def _done(self, result: Basins) -> None:
-        self.busy("basins", None)
         self.result = result
         (xs, ys) = result.coords
         dx, dy = xs[1] - xs[0] if len(xs) > 1 else 1.0, ys[1] - ys[0] if len(ys) > 1 else 1.0

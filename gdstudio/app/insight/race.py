@@ -47,10 +47,10 @@ def distinct_racers(runs) -> list[tuple[int, str]]:
 
 
 class RacePanel(QWidget):
-    def __init__(self, session: StudioSession, landscape: Landscape, tasks: TaskRunner, status, busy,
+    def __init__(self, session: StudioSession, landscape: Landscape, tasks: TaskRunner, status,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.session, self.tasks, self.status, self.busy = session, tasks, status, busy
+        self.session, self.tasks, self.status = session, tasks, status
         self.budget = QSpinBox(objectName="raceBudget", minimum=RACE_LIMITS[0], maximum=RACE_LIMITS[1], singleStep=100)
         self.budget.setToolTip("the same number of steps for every optimizer (saved in the scenario)")
         self.show_settings()
@@ -97,13 +97,13 @@ class RacePanel(QWidget):
         where = ", ".join(f"{n}={fmt(v)}" for n, v in zip(objective.variables, start))
         self.note.setText(f"from ({where}), {budget:,} steps each, stop rules of the scenario "
                           "(schedules, clipping and batches are left out: the optimizers alone, on all the data)")
-        self.busy("race", f"race of {len(labels)} runs")
         self.go.setEnabled(False)
 
         def work(task):
             return race(objective, runs, start, budget, stop, cancel=lambda: task.cancelled)
 
-        self.tasks.start("race", work, self._done, self._failed)
+        self.tasks.run_tool("race", f"race of {len(labels)} runs", work, self._done, lambda _error: self.go.setEnabled(True),
+                            exclusive=False)
 
     def cancelled(self) -> None:
         self.go.setEnabled(True)
@@ -112,20 +112,13 @@ class RacePanel(QWidget):
         """The loss changed: a race of the old one (finished or running) says nothing about the new."""
         if self.tasks.busy("race"):
             self.tasks.cancel("race")
-            self.busy("race", None)
             self.go.setEnabled(True)
         self.entries = []
         self.table.setRowCount(0)
         self.note.clear()
         self.paths.clear()
 
-    def _failed(self, error: str) -> None:
-        self.busy("race", None)
-        self.go.setEnabled(True)
-        self.status(f"race: {error}")
-
     def _done(self, entries: list[RaceEntry]) -> None:
-        self.busy("race", None)
         self.go.setEnabled(True)
         self.entries = entries
         self.paths.show(entries, self.colors)

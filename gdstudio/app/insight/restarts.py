@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 
 class RestartsOverlay:
-    def __init__(self, session: StudioSession, landscape: Landscape, tasks: TaskRunner, status, busy) -> None:
-        self.session, self.landscape, self.tasks, self.status, self.busy = session, landscape, tasks, status, busy
+    def __init__(self, session: StudioSession, landscape: Landscape, tasks: TaskRunner, status) -> None:
+        self.session, self.landscape, self.tasks, self.status = session, landscape, tasks, status
         self.result: Restarts | None = None
         self.objective: Objective | None = None  # the loss the restarts ran on
         landscape = landscape
@@ -44,22 +44,15 @@ class RestartsOverlay:
         n = self.session.insight.restarts
         view, stop = self.session.view(objective), self.session.scenario.stop
         label = f"{n} random restarts of {spec.optimizer}"
-        self.busy("restarts", label)
         self.objective = objective
 
         def work(task):
             return random_restarts(RunPlan(objective, spec, stop), view, n, spec.seed,
                                    progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(100, stop.max_steps // 40))
 
-        self.tasks.start("restarts", work, self._done, self._failed, lambda a, b: self.busy("restarts", label, a, b),
-                         exclusive=True)
-
-    def _failed(self, error: str) -> None:
-        self.busy("restarts", None)
-        self.status(f"random restarts: {error}")
+        self.tasks.run_tool("restarts", label, work, self._done)
 
     def _done(self, result: Restarts) -> None:
-        self.busy("restarts", None)
         self.result = result
         self.draw()
         ends = result.final[np.isfinite(result.loss) & (result.status != K.DIVERGED)]
@@ -110,7 +103,6 @@ class RestartsOverlay:
         if not keep:
             self.result = None
             self.tasks.cancel("restarts")
-            self.busy("restarts", None)
         self.lines.setData([], [])
         self.starts.setData(pos=np.empty((0, 2)))
         self.finals.setData(pos=np.empty((0, 2)))

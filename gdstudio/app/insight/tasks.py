@@ -80,14 +80,38 @@ class Task(QRunnable):
 
 
 class TaskRunner(QObject):
-    """At most one task per name: starting one cancels the previous of the same name."""
+    """At most one task per name: starting one cancels the previous of the same name.
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    `run_tool` is what every insight tool's computation goes through (as Orange's ConcurrentWidgetMixin):
+    an entry in the task bar that moves with the progress, the result to `done`, a failure said in one
+    status line, and the entry gone however the task ends, cancelled included."""
+
+    def __init__(self, parent: QObject | None = None, status: Callable[[str], None] = lambda _text: None,
+                 busy: Callable[..., None] = lambda *_args: None) -> None:
         super().__init__(parent)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
         self.tasks: dict[str, Task] = {}
         self._all: list[Task] = []
+        self._status, self._busy = status, busy  # (the status line; the task bar's set(name, label, done, total))
+
+    def run_tool(self, name: str, label: str, work: Callable[[Task], Any], done: Callable[[Any], None],
+                 failed: Callable[[str], None] | None = None, exclusive: bool = True) -> Task:
+        """A tool's computation, shown in the task bar as `label` until it ends; `failed` runs after the
+        failure is said ("<name>: <error>")."""
+
+        def finished(result: Any) -> None:
+            self._busy(name, None)
+            done(result)
+
+        def refused(error: str) -> None:
+            self._busy(name, None)
+            self._status(f"{name}: {error}")
+            if failed is not None:
+                failed(error)
+
+        self._busy(name, label)
+        return self.start(name, work, finished, refused, lambda a, b: self._busy(name, label, a, b), exclusive=exclusive)
 
     def start(self, name: str, work: Callable[[Task], Any], done: Callable[[Any], None],
               failed: Callable[[str], None] | None = None, progress: Callable[[int, int], None] | None = None,
@@ -121,6 +145,7 @@ class TaskRunner(QObject):
         task = self.tasks.pop(name, None)
         if task is not None:
             task.cancel()
+            self._busy(name, None)
 
     def wait(self, msecs: int = -1) -> bool:
         return self.pool.waitForDone(msecs)

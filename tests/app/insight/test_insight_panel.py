@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from ..helpers import HANG, open_example, open_file, run_to_end, type_loss, wait_idle
@@ -104,3 +105,29 @@ def test_each_scaling_has_one_loss_object(qtbot, window):
     assert standard is not minmax and standard is not window.session.objective
     assert context.loss_of(runs[0]) is standard and context.loss_of(runs[1]) is minmax
     assert context.loss_of(runs[2]) is window.session.objective  # raw columns: the loss itself
+
+
+def test_a_tool_task_shows_in_the_task_bar_and_a_failure_is_one_status_line(qtbot, window):
+    """What every tool's computation goes through (TaskRunner.run_tool): an entry while it works, its
+    result or one line saying why not, and no entry left behind either way."""
+    insight, results = window.insight, []
+    gate = threading.Event()
+
+    def work(task):
+        gate.wait(HANG)
+        return 42
+
+    insight.tasks.run_tool("probe", "probing", work, results.append)
+    assert insight.task_bar.isVisibleTo(window) and insight.task_bar.label.text() == "probing…"
+    gate.set()
+    wait_idle(qtbot, insight, "probe")
+    assert results == [42] and not insight.task_bar.isVisibleTo(window)
+
+    def broken(task):
+        raise ValueError("no minimum in this view")
+
+    failures = []
+    insight.tasks.run_tool("probe", "probing", broken, results.append, failures.append)
+    wait_idle(qtbot, insight, "probe")
+    assert window.statusBar().currentMessage() == "probe: no minimum in this view"
+    assert failures == ["no minimum in this view"] and results == [42] and not insight.task_bar.isVisibleTo(window)
