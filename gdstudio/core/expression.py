@@ -8,9 +8,9 @@ use the scalar source that `codegen` writes from the same expressions.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,6 +35,7 @@ from .parse import ParsedExpression, parse, taken_name
 
 __all__ = ["MAX_VARIABLES", "ExpressionError", "HessianUnavailable", "Objective", "flat", "parse_objective"]
 
+_EXPANDING = threading.Lock()  # (see Objective._expansions)
 MAX_VARIABLES = 256  # variables of one loss: a scenario may list no more, and a loss may use no more
 MAX_NODES = 3000  # size of the loss tree; beyond this, derivation and compilation get slow
 MAX_EXPANSION_TERMS = 64  # a polynomial per-row loss with more terms is summed row by row instead
@@ -192,33 +193,37 @@ class Objective:
         return [t / rows if kind == "mean" else t for t, (_, kind, _) in zip(totals, self.moments(order))]
 
     def _expansions(self, order: int) -> list[list[tuple[tuple[int, ...], float]]] | None:
-        """Per moment, (parameter powers, aggregated coefficient) terms; None when not polynomial."""
-        key = f"poly/{order}/{hashlib.blake2b(self.data.tobytes(), digest_size=16).hexdigest()}"
-        if key not in self._compiled:
-            self._compiled[key] = self._expand(order)
-        return self._compiled[key]
+        """Per moment, (parameter powers, aggregated coefficient) terms; None when not polynomial. Kept per
+        data set (by identity: the entry holds the rows, so their id cannot be reused while it lives) and
+        worked out once, however many threads ask at the same time (the landscape's strips, the panels)."""
+        key = f"poly/{order}/{id(self.data)}"
+        with _EXPANDING:
+            found = self._compiled.get(key)
+            if found is None or found[0] is not self.data:
+                found = self._compiled[key] = (self.data, self._expand(order))
+        return found[1]
 
     def _expand(self, order: int) -> list[list[tuple[tuple[int, ...], float]]] | None:
         params = set(self.symbols)
-        expansions = []
+        polys = []
+        for _, kind, expr in self.moments(order):
+            bound = _terms_bound(expr, params, MAX_EXPANDED)
+            if bound is None or bound > MAX_EXPANDED:  # (w*x + b - y)^1000 would be 501,501 terms
+                return None
+            try:
+                poly = sp.Poly(expr, *self.symbols)
+            except sp.PolynomialError:
+                return None
+            if len(poly.terms()) > MAX_EXPANSION_TERMS or any(c.has(*self.symbols) for _, c in poly.terms()):
+                return None
+            polys.append((kind, poly.terms()))
+        # every coefficient over the rows in one generated function: one pass of code generation, not one per term
+        coefficients = [c for _, terms in polys for _, c in terms]
+        rows = self.data.shape[1]
         with np.errstate(all="ignore"):
-            for _, kind, expr in self.moments(order):
-                bound = _terms_bound(expr, params, MAX_EXPANDED)
-                if bound is None or bound > MAX_EXPANDED:  # (w*x + b - y)^1000 would be 501,501 terms
-                    return None
-                try:
-                    poly = sp.Poly(expr, *self.symbols)
-                except sp.PolynomialError:
-                    return None
-                if len(poly.terms()) > MAX_EXPANSION_TERMS or any(c.has(*self.symbols) for _, c in poly.terms()):
-                    return None
-                moment = []
-                for powers, coefficient in poly.terms():
-                    values = numpy_code.lambdify(self.data_terms.column_symbols, coefficient, cse=False)(*self.data)
-                    total = float(np.sum(np.broadcast_to(values, self.data.shape[1:])))
-                    moment.append((powers, total / self.data.shape[1] if kind == "mean" else total))
-                expansions.append(moment)
-        return expansions
+            values = numpy_code.lambdify(self.data_terms.column_symbols, coefficients, cse=False)(*self.data) if coefficients else []
+            totals = iter([float(np.sum(np.broadcast_to(v, (rows,)))) for v in values])
+        return [[(powers, next(totals) / (rows if kind == "mean" else 1)) for powers, _ in terms] for kind, terms in polys]
 
     def _values(self, which: str, coords: Sequence[float | np.ndarray]) -> tuple[Any, tuple[int, ...]]:
         if len(coords) != self.dimension:
