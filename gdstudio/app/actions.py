@@ -25,7 +25,7 @@ class Actions:
     """Builds the menus and toolbar into `window` and keeps the run actions enabled as the run state allows."""
 
     def __init__(self, window: QMainWindow, session: StudioSession, files: FileActions, loss_curve: LossCurve,
-                 edit_properties, presets: QMenu) -> None:
+                 edit_properties, presets: QMenu, frame_runs) -> None:
         self.window, self.session = window, session
         K = QKeySequence.StandardKey
         self.new = self._action("&New", files.new, K.New)
@@ -42,6 +42,7 @@ class Actions:
         self.step = self._action("Step", session.step, "F10", "one step of every run")
         self.reset = self._action("Reset", session.reset, "Ctrl+R", "stop and clear the runs")
         self.log = self._action("Log scale", loss_curve.log.toggle, "Ctrl+L")
+        self.frame = self._action("Frame runs", frame_runs, "Ctrl+0", "frame the starts, minima and paths on the landscape")
         running = (self.run, self.pause, self.step, self.reset)
         for action in running:
             action.setObjectName(action.text().split()[-1].lower() + "Action")
@@ -59,7 +60,7 @@ class Actions:
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         menu.addMenu("&Run").addActions(list(running))
-        menu.addMenu("&View").addAction(self.log)
+        menu.addMenu("&View").addActions([self.log, self.frame])
         presets_menu = menu.addMenu("&Presets")
         presets_menu.addActions(presets.actions())
         presets_menu.setEnabled(bool(presets.actions()))

@@ -54,7 +54,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_label, 1)
         self.files = FileActions(session, self, lambda: self.ask_unsaved(), self._shown_plots)
         self.recovery = Recovery(session, self)  # autosave of unsaved work; offered after a crash (main.launch)
-        self.menus = Actions(self, session, self.files, self.loss_curve, self.edit_properties, self.editor.presets_menu)
+        self.menus = Actions(self, session, self.files, self.loss_curve, self.edit_properties, self.editor.presets_menu,
+                             self.landscape.frame_runs)
         self.setAcceptDrops(True)
         self.timer = QTimer(self, interval=FRAME_MS)
         self.timer.timeout.connect(lambda: self.redraw(everything=False))

@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from .helpers import wait_drawn
+from gdstudio.app.buffers import PARAMS
+
+from .helpers import run_to_end, type_loss, wait_drawn
 
 
 def test_gradient_arrows_toggle_and_point_downhill(qtbot, window):
@@ -36,3 +38,41 @@ def test_view_range_boxes_follow_and_edit_the_view(qtbot, window):
     boxes["y1"].setValue(-5.0)  # an empty range is refused
     boxes["y1"].editingFinished.emit()
     assert window.document.scenario.view["y"] == (-1.0, 3.0) and boxes["y1"].value() == 3.0
+
+
+HIMMELBLAU = "(x^2 + y - 11)^2 + (x + y^2 - 7)^2"
+
+
+def inside(landscape, point) -> bool:
+    (x0, x1), (y0, y1) = landscape.vb.viewRange()
+    field = landscape.field
+    return (x0 <= point[0] <= x1 and y0 <= point[1] <= y1 and field.xs[0] <= point[0] <= field.xs[-1]
+            and field.ys[0] <= point[1] <= field.ys[-1])
+
+
+def test_a_typed_loss_is_framed_on_its_minima_and_the_runs_stay_in_view(qtbot, window):
+    """Himmelblau typed over Rosenbrock keeps Rosenbrock's view (x -2..2, y -1..3), where three of its four
+    minima are not: the landscape frames them, and the runs (which end at (-2.81, 3.13)) stay in sight."""
+    type_loss(qtbot, window, HIMMELBLAU)
+    landscape = window.landscape
+    assert window.document.scenario.view == {"x": (-2.0, 2.0), "y": (-1.0, 3.0)}  # the scenario's view is untouched
+    for point, _ in landscape._minima:
+        assert inside(landscape, (point["x"], point["y"]))
+    run_to_end(qtbot, window)
+    wait_drawn(qtbot, window)
+    for buffer in window.session.buffers:
+        assert inside(landscape, buffer.last()[PARAMS:])
+
+
+def test_after_a_pan_the_view_is_kept_until_frame_runs(qtbot, window):
+    type_loss(qtbot, window, "(x - 9)^2 + (y - 9)^2")  # its minimum, where the runs go, is far outside the view
+    landscape = window.landscape
+    landscape.vb.sigRangeChangedManually.emit([True, True])  # the person panned or zoomed
+    run_to_end(qtbot, window)
+    wait_drawn(qtbot, window)
+    assert landscape.range_of("x") == (-2.0, 2.0)  # their view is kept
+    assert not inside(landscape, window.session.buffers[0].last()[PARAMS:])
+    window.menus.frame.trigger()
+    wait_drawn(qtbot, window)
+    assert all(inside(landscape, buffer.last()[PARAMS:]) for buffer in window.session.buffers)
+    assert landscape.range_of("x")[1] in (10.0, 11.0, 12.0)  # round limits

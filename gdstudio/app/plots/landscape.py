@@ -12,7 +12,6 @@ selected run's start (`start_clicked`).
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -24,19 +23,19 @@ from ...core.expression import Objective
 from ...core.runner import start_point
 from ...core.scenario import Scenario
 from ..session import Problem
-from ..buffers import PARAMS, RunBuffer
+from ..buffers import RunBuffer
 from ..document import run_color
 from .contours import Field
 from .field_service import FieldRequest, FieldResult, FieldService
 from .style import text_color, themed_plot
 from .run_marks import RunMarks
+from .framing import Framing, grown
 from .tracks import CELLS, Track
 from .view_range import ViewRangeBar
 
-RESLICE_SECONDS = 1.0
 
 
-class Landscape(QWidget):
+class Landscape(Framing, QWidget):
     start_clicked = Signal(dict)  # {variable: value} for the plotted variables
     view_chosen = Signal(dict)  # {variable: (low, high)} when the user asks to recompute for the visible area
     axes_changed = Signal(object)  # the plotted variables, when a new loss or the user changes them
@@ -52,6 +51,9 @@ class Landscape(QWidget):
         self.lines_box = QCheckBox("contour lines", checked=True)
         self.fit_button = QPushButton("Use visible area", objectName="fitView")
         self.fit_button.setToolTip("recompute the landscape for the area you panned/zoomed to (it becomes the view range)")
+        self.frame_button = QPushButton("Frame runs", objectName="frameRuns")
+        self.frame_button.setToolTip("frame the starts, the known minima and the paths; paths that leave it grow it again")
+        self.frame_button.clicked.connect(self.frame_runs)
         self.note = QLabel(objectName="landscapeNote")
         # a long note ("… · slice through y=2, z=0.5") must not widen the window: it is clipped, whole in the tooltip
         self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -62,6 +64,7 @@ class Landscape(QWidget):
         self.arrows_box = QCheckBox("gradient arrows", objectName="gradientArrows")
         self.arrows_box.setToolTip("the descent direction −∇ on a grid (computed once per loss and view)")
         bar.insertWidget(bar.indexOf(self.fit_button), self.arrows_box)
+        bar.insertWidget(bar.indexOf(self.fit_button) + 1, self.frame_button)
         bar.addWidget(self.note, 1)
         self.range_bar = ViewRangeBar()  # the view range, editable: the landscape is recomputed for it
         self.range_bar.chosen.connect(self.view_chosen)
@@ -102,6 +105,10 @@ class Landscape(QWidget):
         self._arrows_for: tuple | None = None
         self._arrows_awaited = False
         self._caption = ""
+        self._frame: dict[str, tuple[float, float]] = {}  # what is drawn: the view grown to hold what matters (framing.py)
+        self._follow = True  # paths that leave the frame grow it, until the person pans or zooms
+        self._frame_time = 0.0
+        self.vb.sigRangeChangedManually.connect(self._stop_following)
         self.marks = RunMarks(self.item)
         self._selected = 0
         self._slice_at: np.ndarray | None = None
@@ -135,9 +142,12 @@ class Landscape(QWidget):
         before = self.slice_point()
         same = (objective is self.objective and self.scenario is not None
                 and all(scenario.range_of(v) == self.scenario.range_of(v) for v in objective.variables))
-        changed_vars = objective.variables != self.variables
+        changed_vars, new_loss = objective.variables != self.variables, objective is not self.objective
         self.objective, self.scenario, self._minima, self._caption = objective, scenario, problem.minima, problem.caption
         self.dim_runs(list(problem.dimmed))
+        if not same:  # following the runs again, in the view chosen; a new loss framed on what matters in it
+            points = [*self._starts(), *(point for point, _ in self._minima), *self._ends()] if new_loss else []
+            self._frame, self._follow = grown(self._view(), points), True
         if same and (len(self.variables) <= 2 or self.slice_point() == before):
             self._show_minima(self.axes())
             self._show_planned()
@@ -175,7 +185,7 @@ class Landscape(QWidget):
         if objective is None or scenario is None:
             return
         axes = self.axes()
-        ranges = tuple(scenario.range_of(a) for a in axes)
+        ranges = tuple(self.range_of(a) for a in axes)
         self._awaiting = FieldRequest(objective, axes, ranges, self.slice_point() if len(axes) == 2 else {})
         self.fields.request(self._awaiting)
         if (len(axes) == 1) != (self.field is None):  # from a curve to a field or back: the old picture cannot stay
@@ -186,7 +196,7 @@ class Landscape(QWidget):
         self._update_arrows()
         self._show_minima(axes)
         self._show_planned()
-        self.range_bar.show_ranges(axes, {a: tuple(scenario.range_of(a)) for a in axes})
+        self.range_bar.show_ranges(axes, {a: self.range_of(a) for a in axes})
         if reset_range:
             self._reset_pending = len(axes) == 1  # a curve's loss range is known once it is computed
             self.vb.setRange(xRange=ranges[0], yRange=ranges[1] if len(axes) == 2 else self._y_range(axes), padding=0)
@@ -247,7 +257,7 @@ class Landscape(QWidget):
 
     def _y_range(self, axes: tuple[str, ...]) -> tuple[float, float]:
         if len(axes) == 2:
-            return self.scenario.range_of(axes[1])
+            return self.range_of(axes[1])
         _, ys = self.curve_item.getData()
         finite = ys[np.isfinite(ys)] if ys is not None else np.empty(0)
         if not finite.size:
@@ -304,7 +314,8 @@ class Landscape(QWidget):
         if not axes or self.objective is None:
             return
         self.marks.refresh(axes, self.variables, self._new_track, self._tangent)
-        self._maybe_reslice()
+        if not self._maybe_reslice():
+            self._maybe_follow(axes)
 
     def _new_track(self) -> Track:
         (x0, x1), (y0, y1) = self.vb.viewRange()
@@ -314,25 +325,11 @@ class Landscape(QWidget):
     def _tangent(self, x: float, y: float) -> tuple[list[float], list[float]] | None:
         """The tangent of a loss of one variable at (x, y): a short dashed segment."""
         slope = float(self.objective.grad(x)[0])
-        low, high = self.scenario.range_of(self.variables[0])
+        low, high = self.range_of(self.variables[0])
         half = 0.08 * (high - low)
         if not (np.isfinite(slope) and np.isfinite(y)):
             return None
         return [x - half, x + half], [y - slope * half, y + slope * half]
-
-    def _maybe_reslice(self) -> None:
-        buffers = self.marks.buffers
-        if len(self.variables) <= 2 or not buffers:
-            return
-        buffer = buffers[min(self._selected, len(buffers) - 1)]
-        last = buffer.last()
-        if last is None:
-            return
-        point = last[PARAMS:]
-        now = time.monotonic()
-        if (self._slice_at is None or not np.array_equal(point, self._slice_at)) and now - self._slice_time >= RESLICE_SECONDS:
-            self._slice_at, self._slice_time = point.copy(), now
-            self._recompute()
 
     # -- gradient arrows and the view range ---------------------------------------------
     def _arrows_toggled(self, on: bool) -> None:
@@ -345,7 +342,7 @@ class Landscape(QWidget):
         axes = self.axes()
         if not self.arrows_box.isChecked() or self.objective is None or self.scenario is None or len(axes) != 2:
             return
-        key = (self.objective, axes, self.scenario.range_of(axes[0]), self.scenario.range_of(axes[1]),
+        key = (self.objective, axes, self.range_of(axes[0]), self.range_of(axes[1]),
                tuple(sorted(self.slice_point().items())))
         if self._arrows_for == key:
             return

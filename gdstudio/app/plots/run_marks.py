@@ -53,7 +53,10 @@ class RunMarks:
         self._dimmed = list(dimmed)
         for i, items in enumerate(zip(self.paths, self.starts, self.currents, self.tangents)):
             for item in items:
-                item.setOpacity(FADED if i < len(self._dimmed) and self._dimmed[i] else 1.0)
+                item.setOpacity(FADED if self.dimmed(i) else 1.0)
+
+    def dimmed(self, index: int) -> bool:
+        return index < len(self._dimmed) and self._dimmed[index]
 
     def retrace(self) -> None:
         """Every path again from its first row (new axes or view: the drawn cells follow the view)."""
