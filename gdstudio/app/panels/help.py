@@ -30,7 +30,9 @@ the thin white <b>contours</b> join points of equal loss. Where contours crowd, 
 Levels are log-spaced when the loss spans many decades (the note above the plot says which).
 With one parameter the landscape is the curve J(x) itself, with each run's tangent (dashed).</li>
 <li><b>Path</b>: each run's line is the sequence of points it visited; <b>○</b> is where it started,
-<b>●</b> where it is now. ★ marks known minima. Click the landscape to move the selected run's start.</li>
+<b>●</b> where it is now. ★ marks known minima. Click the landscape to move the selected run's start.
+The picture frames the starts, the known minima and the paths as they grow; once you pan or zoom it keeps
+your view, until <b>View ▸ Frame runs</b> (Ctrl+0).</li>
 <li><b>Loss curve</b> (bottom): the loss after each step. On a <b>log scale</b> (View ▸ Log scale),
 a straight falling line means the error shrinks by the same factor every step (linear convergence);
 a curve that bends down ever faster is quadratic convergence (Newton).</li>
