@@ -3,6 +3,7 @@
 import numpy as np
 
 from gdstudio.app.buffers import PARAMS
+from gdstudio.app.presets import minima_for
 
 from .helpers import run_to_end, type_loss, wait_drawn
 
@@ -56,7 +57,9 @@ def test_a_typed_loss_is_framed_on_its_minima_and_the_runs_stay_in_view(qtbot, w
     type_loss(qtbot, window, HIMMELBLAU)
     landscape = window.landscape
     assert window.document.scenario.view == {"x": (-2.0, 2.0), "y": (-1.0, 3.0)}  # the scenario's view is untouched
-    for point, _ in landscape._minima:
+    minima = minima_for(window.session.objective)
+    assert len(minima) == 4
+    for point, _ in minima:
         assert inside(landscape, (point["x"], point["y"]))
     run_to_end(qtbot, window)
     wait_drawn(qtbot, window)
