@@ -40,7 +40,7 @@ def minima_for(objective: Objective) -> list[tuple[dict[str, float], float]]:
 
 
 def preset_changes(scenario: Scenario, preset: Any) -> dict[str, Any]:
-    """What choosing a preset changes (for `Document.update("all", **changes)`): its loss, variables,
+    """What choosing a preset changes (for `Document.update(Change.ALL, **changes)`): its loss, variables,
     view, name and description, and every run's start; runs keep their optimizer, schedule, clipping,
     seed and colour. A preset is a plain function, so the data set goes, and with it batches and scaling."""
     runs = tuple(replace(r, start=dict(preset.start), batch_size=None, replacement=False, scale={}) for r in scenario.runs)

@@ -265,10 +265,6 @@ class StudioSession(QObject):
         self.controller.set_speed(speed)
         self.state_changed.emit(self.state)  # (the status line says the speed)
 
-    @property
-    def speed(self) -> float:
-        return self.controller.speed
-
     def run(self, restart: bool = False) -> None:
         if not restart and self._refuse_unapplied():
             return
