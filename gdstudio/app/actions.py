@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSlider
 
-from .session import RunState, StudioSession, speed_text
+from .session import RunState, StudioSession
 
 if TYPE_CHECKING:
     from .files import FileActions
@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 100000, math.inf)
 DEFAULT_SPEED = SPEEDS.index(1000)
+
+
+def speed_text(speed: float) -> str:
+    return "max" if math.isinf(speed) else f"{speed:,.0f}/s"
 
 
 class Actions:

@@ -8,7 +8,6 @@ views were built.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -357,7 +356,3 @@ class StudioSession(QObject):
     def shutdown(self) -> None:
         """Stop the worker and join its thread (idempotent)."""
         self.controller.stop()
-
-
-def speed_text(speed: float) -> str:
-    return "max" if math.isinf(speed) else f"{speed:,.0f}/s"
