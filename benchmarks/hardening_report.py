@@ -1,24 +1,38 @@
-"""Hardening figures (issue 8): how many hostile inputs and malformed files the tests try, what
-became of each when tried here, and the peak memory of a 10,000,000-step run.
+"""Hardening figures. Issue 8: how many hostile inputs and malformed files the tests try, what
+became of each when tried here, and the peak memory of a 10,000,000-step run. Issue 17 (second
+part, benchmarks/hardening_cases.py): size bombs, `--out` and interrupts, each in a fresh process,
+with exit codes, hangs, peak memory and files damaged, and the inputs its new tests try.
 
-    python benchmarks/hardening_report.py
+    python benchmarks/hardening_report.py [--issue-17]    (several minutes; --issue-17: the second part only)
 
 The corpora are the tests' own lists (tests/core/test_hardening.py and tests/core/test_parse.py),
 imported, counted and run again here, so the figures follow the tests. Peak memory is the
-resident-set high-water mark (resource.getrusage ru_maxrss) of a fresh process for each run.
+resident-set high-water mark of a fresh process for each run: its own VmHWM (/proc/self/status),
+not ru_maxrss, which Linux carries over from the parent across exec.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import os
+import resource
+import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import hardening_cases as cases
+
 ROOT = Path(__file__).resolve().parents[1]
+TEST_FILES = ("tests/core/test_hardening_size.py", "tests/core/test_hardening_files.py",
+              "tests/core/test_hardening_numbers.py", "tests/test_cli_hardening.py")  # issue 17's
 
 
 def module(name: str):
@@ -104,17 +118,20 @@ def malformed_figures(hardening) -> dict:
 
 
 PEAK = """
-import resource, sys, time
+import sys, time
 from gdstudio.core.runner import run_scenario
 from gdstudio.core.scenario import RunSpec, Scenario, StopRules
 steps = int(sys.argv[1])
+def vmhwm():  # this process's own peak (kB); ru_maxrss would be the parent's, carried over exec
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
 scenario = Scenario("x^2 + y^2", runs=(RunSpec("gd", "gd", {"lr": 1e-9}, {"x": 1, "y": 1}),),
                     stop=StopRules(max_steps=steps, grad_tol=None))
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = vmhwm()
 began = time.perf_counter()
 (run,) = run_scenario(scenario)
 elapsed = time.perf_counter() - began
-print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, run.steps, len(run.trajectory), elapsed, run.status)
+print(before, vmhwm(), run.steps, len(run.trajectory), elapsed, run.status)
 """
 
 
@@ -142,5 +159,172 @@ def main() -> None:
           f"the trajectory keeps {long_run['rows kept']:,} of {long_run['steps'] + 1:,} rows")
 
 
+# --- issue 17: each case of hardening_cases in a fresh process ---------------------------------------
+
+# A case's child: its code (the body, which sets `code`), then its own peak memory written to sys.argv[1].
+PROLOGUE = """
+import sys
+code = 1
+try:
+{body}
+finally:  # this process's own high-water mark, in kB
+    with open("/proc/self/status") as status:
+        hwm = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+    with open(sys.argv[1], "w") as peak:
+        peak.write(str(hwm))
+sys.exit(code)
+"""
+
+
+@dataclass
+class Result:
+    case: cases.Case
+    code: int | None
+    seconds: float
+    peak_mb: float
+    verdict: str
+    damaged: int
+    note: str
+
+
+def fingerprint(path: Path) -> tuple[int, str] | None:
+    """A file's size and SHA-256, or None when it is gone."""
+    try:
+        with path.open("rb") as stream:
+            return os.fstat(stream.fileno()).st_size, hashlib.file_digest(stream, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def inputs(case: cases.Case) -> set[Path]:
+    """The files a case must leave as they are: the files among its arguments and the CSV data of its scenarios."""
+    found = {p.resolve() for p in case.args if isinstance(p, Path) and p.is_file()}
+    for path in [p for p in found if p.suffix == ".json"]:
+        data = json.loads(path.read_text()).get("data") or {}
+        found |= {(path.parent / data["csv"]).resolve()} if "csv" in data else set()
+    return found - {case.replaces.resolve() if case.replaces else None}
+
+
+def proc(pid: int, name: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/{name}").read_text()
+    except OSError:  # (gone)
+        return ""
+
+
+def stderr_problem(err: str, code: int) -> str | None:
+    lines = err.splitlines()
+    if "Traceback" in err:
+        return "a traceback on stderr"
+    if code != 0 and len(lines) != 1:
+        return f"{len(lines)} lines on stderr"
+    return "a line over 300 characters" if any(len(line) > 300 for line in lines) else None
+
+
+def run_case(case: cases.Case, folder: Path, logs: Path, index: int) -> Result:
+    """HANG: not ended after cases.HANG seconds (its process group is then killed). Peak: the VmHWM the
+    child writes in its `finally` (of a killed child, the last seen in /proc/<pid>/status). Damaged:
+    each of its inputs whose bytes changed or that is gone, and each `.NAME.*.tmp` it left."""
+    before = {path: fingerprint(path) for path in sorted(inputs(case))}
+    temporaries = set(folder.rglob(".*.tmp"))
+    peak_file, out_file, err_file = (logs / f"{index}.{suffix}" for suffix in ("peak", "out", "err"))
+
+    def inside() -> None:  # in the child, before exec
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C as in a terminal (a background shell may ignore it)
+        if case.limit:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (case.limit, case.limit))
+        if case.closed_stdout:
+            os.close(1)
+
+    body = textwrap.indent(case.code, "    ")
+    command = [sys.executable, "-c", PROLOGUE.format(body=body), str(peak_file), *map(str, case.args)]
+    with out_file.open("wb") as out, err_file.open("wb") as err:
+        began = time.perf_counter()
+        child = subprocess.Popen(command, cwd=folder, stdin=subprocess.DEVNULL, stderr=err, start_new_session=True,
+                                 stdout=subprocess.DEVNULL if case.closed_stdout else out,
+                                 preexec_fn=inside)  # noqa: PLW1509 (this process starts no threads)
+        seen, sent, hang = 0, None, False
+        while child.poll() is None and not hang:
+            status = proc(child.pid, "status").splitlines()
+            seen = max([seen, *(int(line.split()[1]) for line in status if line.startswith("VmHWM"))])
+            if case.signal and sent is None and case.when(child.pid):
+                child.send_signal(case.signal)
+                sent = time.perf_counter() - began
+            if hang := time.perf_counter() - began > cases.HANG:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+            time.sleep(0.05)
+        seconds = time.perf_counter() - began
+    stdout, stderr = (path.read_text(errors="replace") for path in (out_file, err_file))
+    peak_mb = (seen if hang or not peak_file.exists() else int(peak_file.read_text())) / 1024
+    changed = [path.name for path, known in before.items() if fingerprint(path) != known]
+    left = [path.name for path in set(folder.rglob(".*.tmp")) - temporaries]
+    notes = [f"{path.name} {known[0]:,} B sha256 {known[1][:8]} {'CHANGED' if path.name in changed else 'kept'}"
+             for path, known in before.items() if case.kind == "--out"] + [f"left {name}" for name in left]
+    if case.replaces and case.replaces.exists():
+        notes.append(f"{case.replaces.name} replaced ({case.replaces.stat().st_size:,} B)")
+    if sent is not None:
+        notes.append(f"signal at {sent:.1f} s")
+    code, verdict = (None, "HANG") if hang else (child.returncode, "DAMAGED" if changed or left else "ok")
+    if verdict == "ok" and code not in case.expect:
+        verdict = "unexpected exit"
+        notes.append(f"expected {case.expect}; {stderr.strip()[:120]!r}")
+    elif verdict == "ok" and (problem := stderr_problem(stderr, code) or (case.check and case.check(stdout, stderr))):
+        verdict = "unexpected output"
+        notes.append(problem)
+    return Result(case, code, seconds, peak_mb, verdict, len(changed) + len(left), "; ".join(notes))
+
+
+def results(progress: Callable[[Result], None]) -> list[Result]:
+    """Every case, one after the other, each class in a fresh folder."""
+    found = []
+    with tempfile.TemporaryDirectory(prefix="gdstudio-hardening-") as top:
+        (Path(top) / "logs").mkdir()
+        for kind, build in cases.CLASSES:
+            folder = Path(top) / kind.strip("-")
+            folder.mkdir()
+            for case in build(folder):
+                case.kind = kind
+                found.append(run_case(case, folder, Path(top) / "logs", len(found)))
+                progress(found[-1])
+    return found
+
+
+def test_counts() -> dict[str, int]:
+    """Collected test ids (each parametrized input one) per file of the issue's new hardening tests."""
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *TEST_FILES],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    ids = [line.split("::", 1)[0] for line in done.stdout.splitlines() if "::" in line]
+    return {name: ids.count(name) for name in TEST_FILES}
+
+
+def issue_17() -> None:
+    print(f"\nIssue 17: size bombs, --out, interrupts, each case in a fresh process (hang limit {cases.HANG:.0f} s)")
+    print(f"{'case':<68} {'class':<9} {'exit':>4} {'s':>6} {'peak MB':>7}  verdict  note")
+
+    def row(r: Result) -> None:
+        code = "-" if r.code is None else r.code
+        print(f"{r.case.name:<68} {r.case.kind:<9} {code:>4} {r.seconds:6.1f} {r.peak_mb:7.0f}  {r.verdict}"
+              + (f"  ({r.note})" if r.note else ""), flush=True)
+
+    done = results(row)
+    counts = test_counts()
+    kinds = {kind: sum(r.case.kind == kind for r in done) for kind, _ in cases.CLASSES}
+    peak = max(done, key=lambda r: r.peak_mb)
+    others = max((r for r in done if "1,000,000 rows x 50" not in r.case.name), key=lambda r: r.peak_mb)
+    print("Test ids collected (pytest --collect-only; each parametrized input one): "
+          + ", ".join(f"{Path(name).name} {count}" for name, count in counts.items()) + f"; total {sum(counts.values())}")
+    print(f"Inputs tried: {len(done)} cases here ({', '.join(f'{kind} {n}' for kind, n in kinds.items())}) "
+          f"+ {sum(counts.values())} test ids = {len(done) + sum(counts.values())}")
+    print(f"Hangs: {sum(r.verdict == 'HANG' for r in done)}; files damaged: {sum(r.damaged for r in done)}; "
+          f"unexpected exits or output: {sum(r.verdict not in ('ok', 'HANG', 'DAMAGED') for r in done)}")
+    print(f"Largest peak memory: {peak.peak_mb:.0f} MB ({peak.case.name}); "
+          f"the largest of the others: {others.peak_mb:.0f} MB ({others.case.name})")
+    print("(The issue's `run --out` of 4 runs x 10,000,000 steps is the 4 x 1,000,000 case x10: ~4 min of formatting.)")
+
+
 if __name__ == "__main__":
-    main()
+    if "--issue-17" not in sys.argv[1:]:  # (--issue-17: the second part only)
+        main()
+    issue_17()
