@@ -167,9 +167,12 @@ def size_cases(folder: Path) -> list[Case]:
         Case("sweep of that run, --max-steps 1000", ["sweep", endless, "--max-steps", "1000"]),
         Case("sweep --max-steps 1e9 (refused)", ["sweep", many, "--max-steps", "1e9"], (2,)),
         Case("sweep --lr 1e-4:1:10001 (refused)", ["sweep", endless, "--lr", "1e-4:1:10001", "--max-steps", "10"], (2,)),
-        Case("sweep over 1,000,000 rows: 13 rates x 1,000 steps", ["sweep", logistic]),
-        Case("sweep newton, dense 40-variable Hessian, 10,000 rates x 1,000 steps",
-             ["sweep", dense40, "--lr", "1e-3:1:10000", "--max-steps", "1000"]),
+        Case("sweep over 1,000,000 rows: 13 rates x 1,000 steps (refused: ~2 min)", ["sweep", logistic], (2,)),
+        Case("sweep over 1,000,000 rows: 13 rates x 20 steps", ["sweep", logistic, "--max-steps", "20"]),
+        Case("sweep newton, dense 40-variable Hessian, 10,000 rates x 1,000 steps (refused: ~2 min)",
+             ["sweep", dense40, "--lr", "1e-3:1:10000", "--max-steps", "1000"], (2,)),
+        Case("sweep newton, dense 40-variable Hessian, 1,000 rates x 100 steps",
+             ["sweep", dense40, "--lr", "1e-3:1:1000", "--max-steps", "100"]),
         Case("100 runs x 100,000 steps (no --out)", ["run", many]),
         Case("run --out: 4 runs x 1,000,000 steps", ["run", four, "--out", folder / "four.csv"],
              check=lines_are(4 * 1_000_001 + 1, folder / "four.csv")),
@@ -226,8 +229,8 @@ def interrupt_cases(folder: Path) -> list[Case]:
                         1000, data={"csv": "logistic.csv"})
     commands = {  # the arguments, and the CPU seconds the child has used when the signal is sent
         "run": (["run", endless], 1.5),
-        "sweep": (["sweep", endless, "--lr", "1e-3:1e-2:2", "--max-steps", "499999999"], 3.0),
-        "a sweep over 1,000,000 rows": (["sweep", logistic], 5.0),
+        "sweep": (["sweep", endless, "--lr", "1e-3:1e-2:2", "--max-steps", "99999999"], 3.0),
+        "a sweep over 1,000,000 rows": (["sweep", logistic, "--max-steps", "400"], 5.0),
         "critical (a 20-variable quartic)": (["critical", SLOW_CRITICAL], 2.0),
         "derive (a 60-term logistic sum)": (["derive", SLOW_DERIVE], 1.5),
     }

@@ -23,7 +23,7 @@ from .core.numbers import parse_float, parse_whole
 MAX_LINE = 300  # characters of an error: or warning: line (50,000 stray arguments make no megabyte line)
 CHUNK_SECONDS = 0.1  # kernel time per chunk of `run`: Ctrl+C is obeyed between chunks (the kernel runs no Python)
 CHUNK_BYTES = 2 << 20  # and at most this many bytes of rows per chunk: the memory `run` needs however long its runs
-SWEEP_BUDGET = 1_000_000_000  # run-steps (rates × steps) a sweep may take: 2–4 minutes on a two-variable loss
+SWEEP_SECONDS = 60.0  # what a sweep may cost, as sweep_seconds estimates it before it starts
 
 
 class UserError(Exception):
@@ -310,6 +310,21 @@ def _parse_view(text: str, variables: tuple[str, ...]) -> dict[str, tuple[float,
     return view
 
 
+def sweep_seconds(rates: int, steps: int, rows: int, dimension: int, hessian: bool) -> float:
+    """A rough estimate of a sweep's time, from rates measured on a two-core machine in 2026: about 5M small
+    run-steps a second; every step evaluates the loss over every data row (the loss it records is over all
+    of them, ~1e8 row evaluations a second); Newton also works out a d × d Hessian and factors it."""
+    per_row = 1e-8 * (1 + (dimension * dimension / 10 if hessian else 0))
+    return rates * steps * (2e-7 + rows * per_row + (1.5e-10 * dimension**3 if hessian else 0))
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
 def sweep(path: str, run_index: int, low: float, high: float, count: int, max_steps: int | None = None) -> str:
     """Final loss and outcome of one run of a scenario over log-spaced learning rates."""
     from .core.plan import scenario_plan, start_point
@@ -322,16 +337,17 @@ def sweep(path: str, run_index: int, low: float, high: float, count: int, max_st
     if not 0 < low < high < math.inf or not 2 <= count <= 10_000:
         raise UserError("--lr: expected low:high:count with 0 < low < high < inf and 2 <= count <= 10000")
     stop = scenario.stop if max_steps is None else replace(scenario.stop, max_steps=max_steps)
-    work = count * (stop.max_steps + 1)
-    if work > SWEEP_BUDGET:
-        raise UserError(f"{count} rates × {stop.max_steps + 1:,} steps is {work:,} run-steps, more than a sweep takes "
-                        f"({SWEEP_BUDGET:,}); pass a smaller --max-steps or fewer rates (--lr low:high:count)")
     try:
         plan = scenario_plan(scenario, spec, objective, stop)
     except ValueError as error:  # a run the file describes but the engine cannot start
         raise UserError(f"{path}: {error}") from None
     data = plan.objective.data
     rows = data.shape[1] if data is not None else 1  # a step over data costs a pass over its rows
+    seconds = sweep_seconds(count, stop.max_steps + 1, rows, objective.dimension, plan.optimizer.needs_hessian)
+    if seconds > SWEEP_SECONDS:
+        cost = f" over {rows:,} rows" if data is not None else ""
+        raise UserError(f"{count} rates × {stop.max_steps + 1:,} steps{cost} would take about {_duration(seconds)}, more than "
+                        f"a sweep may ({SWEEP_SECONDS:.0f} s); pass a smaller --max-steps or fewer rates (--lr low:high:count)")
     done = [0, stop.max_steps + 1]
 
     def progress(steps: int, total: int) -> None:

@@ -283,7 +283,7 @@ def test_a_signal_during_run_out_is_one_line_and_leaves_the_file(tmp_path, signa
 def test_ctrl_c_during_a_sweep_is_one_line(tmp_path) -> None:
     """(Where the signal lands, in the imports or in the sweep, depends on the machine: either way one line.)"""
     path = scenario(tmp_path / "s.json", loss="x^2 + y^2", runs=[{"optimizer": {"name": "gd"}, "start": {"x": 1, "y": 1}}])
-    child = process("sweep", path, "--lr", "1e-3:1e-2:2", "--max-steps", "499999999")
+    child = process("sweep", path, "--lr", "1e-3:1e-2:2", "--max-steps", "99999999")
     wait_for(lambda: cpu_seconds(child.pid) >= 4, child)
     child.send_signal(signal.SIGINT)
     stdout, err = child.communicate(timeout=HANG)
@@ -360,8 +360,8 @@ def test_an_unbounded_sweep_is_refused_at_once(tmp_path, capsys) -> None:
                     runs=[{"optimizer": {"name": "gd"}, "start": {"x": 1, "y": 1}}])
     code, out, err = cli(capsys, "sweep", path)
     assert (code, out) == (2, "")
-    assert one_line(err) == ("error: 13 rates × 1,000,000,001 steps is 13,000,000,013 run-steps, more than a sweep takes "
-                             "(1,000,000,000); pass a smaller --max-steps or fewer rates (--lr low:high:count)")
+    assert one_line(err) == ("error: 13 rates × 1,000,000,001 steps would take about 46 minutes, more than a sweep may (60 s); "
+                             "pass a smaller --max-steps or fewer rates (--lr low:high:count)")
     code, out, _ = cli(capsys, "sweep", path, "--max-steps", "1e2", "--lr", "1e-3:0.5:3")
     assert code == 0
     assert [int(line.split()[2]) for line in out.splitlines()[2:]] == [100, 100, 100]
@@ -466,3 +466,18 @@ def test_a_reader_that_stopped_reading_exits_1_quietly() -> None:
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (1, "")
+
+
+def test_a_sweep_is_bounded_by_what_its_steps_cost(tmp_path, capsys) -> None:
+    """A step over a million rows, or a dense Newton step, costs far more than a step on x²: the bound is the
+    sweep's estimated time, not its count of steps (13 rates × 1,000 steps over 1M rows took 135 s)."""
+    from gdstudio.commands import SWEEP_SECONDS, sweep_seconds
+
+    assert sweep_seconds(13, 1001, 1_000_000, 3, False) > SWEEP_SECONDS > sweep_seconds(13, 1001, 1, 3, False)
+    assert sweep_seconds(10_000, 1001, 1, 40, True) > SWEEP_SECONDS > sweep_seconds(10_000, 1001, 1, 40, False)
+    path = scenario(tmp_path / "s.json", loss="mean((w*x - y)^2)", max_steps=1000, runs=[{"start": {"w": 0}}],
+                    data={"generate": {"kind": "noisy_line", "n": 1_000_000, "seed": 1}})
+    code, out, err = cli(capsys, "sweep", path)
+    assert (code, out) == (2, "") and "over 1,000,000 rows would take about" in one_line(err)
+    code, out, _ = cli(capsys, "sweep", path, "--max-steps", "5", "--lr", "1e-3:0.1:2")
+    assert code == 0 and len(out.splitlines()) == 4
