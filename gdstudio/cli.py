@@ -21,15 +21,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .commands import MAX_LINE, UserError, critical, derive, parse_number, printable, run, say, sweep
+from .commands import MAX_LINE, UserError, animate, critical, derive, parse_number, printable, run, say, sweep
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_TERMINATED", "MAX_LINE", "Terminated",
            "UserError", "launch", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT / SIGTERM, as a shell reports a killed command
-COMMANDS = ("run", "derive", "critical", "sweep", "open", "-h", "--help")
-HEADLESS = ("run", "derive", "critical", "sweep")
+COMMANDS = ("run", "derive", "critical", "sweep", "animate", "open", "-h", "--help")
+HEADLESS = ("run", "derive", "critical", "sweep", "animate")
 
 
 class Terminated(KeyboardInterrupt):
@@ -115,6 +115,24 @@ def _max_steps(text: str) -> int:
     return value
 
 
+def _bounded(low: float, high: float, whole: bool = False) -> Callable[[str], float]:
+    """A number from low to high, by the one number rule."""
+    def parse(text: str) -> float:
+        value = parse_number(text, whole=whole)
+        if not low <= value <= high:
+            raise UserError(f"must be from {low:g} to {high:g}, got {value:g}")
+        return int(value) if whole else value
+    return parse
+
+
+def _size(text: str) -> tuple[int, int]:
+    """WIDTHxHEIGHT, each from 64 to 4096 pixels."""
+    parts = text.lower().split("x")
+    if len(parts) != 2:
+        raise UserError(f"expected WIDTHxHEIGHT, e.g. 960x640, got {printable(text)[:40]!r}")
+    return tuple(_bounded(64, 4096, whole=True)(part) for part in parts)
+
+
 def _run_index(text: str) -> int:
     value = int(parse_number(text, whole=True))
     if value < 0:
@@ -150,6 +168,13 @@ def _parser() -> argparse.ArgumentParser:
     sweep_cmd.add_argument("--lr", type=_argument(_rates), default=(1e-4, 1.0, 13),
                            help="low:high:count, log-spaced (default 1e-4:1:13)")
     sweep_cmd.add_argument("--max-steps", type=_argument(_max_steps), help="override the scenario's step limit")
+    animate_cmd = commands.add_parser("animate", help="a GIF of the runs descending the landscape (no display needed)")
+    animate_cmd.add_argument("file")
+    animate_cmd.add_argument("--out", required=True, help="the GIF to write, e.g. race.gif")
+    animate_cmd.add_argument("--fps", type=_argument(_bounded(1, 60, whole=True)), default=30, help="frames per second (1-60)")
+    animate_cmd.add_argument("--seconds", type=_argument(_bounded(0.5, 120)), default=8.0, help="length (0.5-120 s)")
+    animate_cmd.add_argument("--size", type=_argument(_size), default=(960, 640), help="WIDTHxHEIGHT in pixels (default 960x640)")
+    animate_cmd.add_argument("--view", choices=("2d", "3d"), default="2d", help="the landscape drawn (2d)")
     open_cmd = commands.add_parser("open", help="open a scenario in the studio (same as `gdstudio FILE`)")
     open_cmd.add_argument("file", nargs="?")
     return parser
@@ -199,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parse(args: list[str]) -> argparse.Namespace:
     if (args[:1] == ["open"] and len(args) == 2 and not args[1].startswith("-") and not Path(args[1]).exists()
             and not args[1].endswith(".json")):
-        raise UserError(f"{printable(args[1])!r} is neither a command ({', '.join(COMMANDS[:5])}) nor a scenario file")
+        raise UserError(f"{printable(args[1])!r} is neither a command ({', '.join(COMMANDS[:6])}) nor a scenario file")
     try:
         return _parser().parse_args(args)
     except UserError as error:
@@ -216,6 +241,8 @@ def _headless(options: argparse.Namespace) -> str:
         return json.dumps(derive(options.expression, options.at), indent=2)
     if options.command == "critical":
         return json.dumps(critical(options.expression, options.view), indent=2)
+    if options.command == "animate":
+        return animate(options.file, options.out, options.fps, options.seconds, options.size, options.view)
     return sweep(options.file, options.run, *options.lr, max_steps=options.max_steps)
 
 

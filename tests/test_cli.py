@@ -363,7 +363,7 @@ def test_labels_cannot_send_control_codes_to_the_terminal(tmp_path, capsys) -> N
 
 
 @pytest.mark.parametrize("args, message", [
-    (["bogus"], "'bogus' is neither a command (run, derive, critical, sweep, open) nor a scenario file"),
+    (["bogus"], "'bogus' is neither a command (run, derive, critical, sweep, animate, open) nor a scenario file"),
     (["derive", "-x^2"], 'the following arguments are required: expression (see gdstudio derive --help); a loss that '
                          'starts with "-" goes after --: gdstudio derive -- "-x^2"'),
     (["derive"], "the following arguments are required: expression (see gdstudio derive --help)"),

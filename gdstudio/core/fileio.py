@@ -43,8 +43,8 @@ def read_limited(path: Path, limit: int, fail: Callable[[str], Exception]) -> st
 
 
 @contextmanager
-def atomic_writer(path: str | os.PathLike) -> Iterator[TextIO]:
-    """A text stream whose contents replace `path` only when the block ends without an error:
+def atomic_writer(path: str | os.PathLike, binary: bool = False) -> Iterator[TextIO]:
+    """A text (or binary) stream whose contents replace `path` only when the block ends without an error:
     written to a temporary file beside it, flushed to disk, given the old file's permissions
     (or the umask's for a new file), then renamed over it. On any failure, including
     KeyboardInterrupt, the temporary file is removed and `path` is untouched."""
@@ -56,7 +56,7 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[TextIO]:
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(temp, mode)  # mkstemp makes it owner-only
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        with (os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", encoding="utf-8", newline="")) as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
