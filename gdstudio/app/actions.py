@@ -38,6 +38,8 @@ class Actions:
         self.save_as = self._action("Save &As…", files.save_as, K.SaveAs)
         self.csv = self._action("Export trajectories (CSV)…", lambda: files.export_csv(), "Ctrl+E")
         self.png = self._action("Export plots (PNG)…", lambda: files.export_png(), "Ctrl+Shift+E")
+        self.animation = self._action("Export animation (GIF)…", lambda: files.export_animation(), None,
+                                      "the runs descending the landscape, as an animated GIF")
         self.properties = self._action("Name and &description…", edit_properties, None,
                                        "what the title bar and the Help panel say about this scenario")
         self.quit = self._action("&Quit", window.close, K.Quit)
@@ -60,7 +62,7 @@ class Actions:
         file_menu.addSeparator()
         file_menu.addActions([self.save, self.save_as, self.properties])
         file_menu.addSeparator()
-        file_menu.addActions([self.csv, self.png])
+        file_menu.addActions([self.csv, self.png, self.animation])
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         menu.addMenu("&Run").addActions(list(running))

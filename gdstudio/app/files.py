@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from ..core.expression import ExpressionError
 from ..core.export import trajectories_csv
-from ..core.fileio import write_atomic
+from ..core.fileio import atomic_writer, write_atomic
 from ..core.scenario import Scenario, ScenarioError, load, loads
 from .document import default_scenario
 from .objectives import OBJECTIVES
@@ -206,6 +206,44 @@ class FileActions(QObject):
         self.session.status.emit(f"exported {path}", 4000)
         return True
 
+    def export_animation(self, path: str | None = None, fps: int = 30, seconds: float = 8.0,
+                         size: tuple[int, int] = (960, 640)) -> bool:
+        """File ▸ Export animation…: the scenario's runs as a GIF (as `gdstudio animate`), with a progress
+        dialog whose Cancel stops it between frames; the frames are drawn between events, so the studio
+        keeps answering."""
+        from PySide6.QtWidgets import QProgressDialog
+
+        from .animate import Cancelled, render
+
+        if path is None:
+            base = self.document.path.with_suffix(".gif") if self.document.path else Path.cwd() / "animation.gif"
+            path, _ = QFileDialog.getSaveFileName(self.parent_widget, "Export animation", str(base), "GIF animation (*.gif)")
+            if not path:
+                return False
+            if not path.lower().endswith(".gif"):
+                path += ".gif"
+        dialog = QProgressDialog("Drawing the frames…", "Cancel", 0, 1, self.parent_widget)
+        dialog.setObjectName("animationProgress")
+        dialog.setMinimumDuration(0)
+        self.animation_progress = dialog
+
+        def progress(done: int, total: int) -> None:
+            dialog.setMaximum(total)
+            dialog.setValue(done)
+
+        try:
+            with atomic_writer(path, binary=True) as stream:
+                frames = render(self.document.scenario, stream, fps, seconds, size, progress, dialog.wasCanceled)
+        except Cancelled:
+            self.session.status.emit("animation cancelled: nothing written", 4000)
+            return False
+        except (OSError, ValueError) as error:
+            self.session.message.emit("Cannot export", f"{path}:\n{getattr(error, 'strerror', None) or error}")
+            return False
+        finally:
+            dialog.close()
+        self.session.status.emit(f"exported {path} ({frames} frames)", 4000)
+        return True
 
     def plots_image(self) -> QPixmap:
         """The plots shown (landscape, loss curve and, with data, the fitted models) one under the other:

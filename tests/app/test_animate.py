@@ -75,3 +75,23 @@ def test_the_output_must_be_a_gif_and_not_the_scenario(qapp, tmp_path, capsys):
     assert main(["animate", str(path)]) == 2  # (--out is required)
     assert "--out" in capsys.readouterr().err
     assert path.read_bytes() == before
+
+
+def test_file_export_animation_shows_progress_and_cancel_keeps_the_old_file(qtbot, window, tmp_path, monkeypatch):
+    import gdstudio.app.animate as animate
+
+    out = tmp_path / "race.gif"
+    assert window.files.export_animation(str(out), fps=4, seconds=1, size=(200, 160))
+    assert len(frames(out)) == 4 and frames(out)[0].size == (200, 160)
+    assert window.files.animation_progress.maximum() == 4 and "exported" in window.statusBar().currentMessage()
+    before = out.read_bytes()
+    real = animate.render
+
+    def cancelled_after_two_frames(*args, **kwargs):
+        asked = []
+        return real(*args[:6], lambda: asked.append(1) or len(asked) > 2)
+
+    monkeypatch.setattr(animate, "render", cancelled_after_two_frames)
+    assert not window.files.export_animation(str(out), fps=4, seconds=1, size=(200, 160))
+    assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["race.gif"]
+    assert window.statusBar().currentMessage() == "animation cancelled: nothing written"
