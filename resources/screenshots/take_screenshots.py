@@ -37,14 +37,21 @@ def main() -> int:
             window.close()
             app.quit()
             return
-        name = queue[0]
-        window.files.open_path(str(SCENARIOS / f"{name}.json"), ask=False)
-        window.set_speed(math.inf)
-        QTimer.singleShot(1500, window.run)  # let the landscape and the help panel settle first
-        QTimer.singleShot(2000, wait_for_end)
+        window.files.open_path(str(SCENARIOS / f"{queue[0]}.json"), ask=False)
+        window.menus.set_speed(math.inf)
+        QTimer.singleShot(200, run_when_drawn)
+
+    def run_when_drawn() -> None:  # (the file is read, its loss derived and its landscape drawn in threads)
+        session = window.session
+        if window.files.opening or session.objective is None or session.objective.text != session.scenario.loss \
+                or window.landscape.computing:
+            QTimer.singleShot(100, run_when_drawn)
+            return
+        session.run()
+        QTimer.singleShot(500, wait_for_end)
 
     def wait_for_end() -> None:
-        if window.state != "finished":
+        if window.session.state != "finished" or window.landscape.computing:
             QTimer.singleShot(200, wait_for_end)
             return
         QTimer.singleShot(800, grab)  # the last frames and the diagnosis
