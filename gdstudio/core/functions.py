@@ -40,6 +40,11 @@ class _Kink(sp.Function):
     def _pretty(self, printer):
         return printer._print_Function(self, func_name=self.shown)
 
+    def _latex(self, printer, exp: str | None = None) -> str:
+        name = {"max": r"\max", "min": r"\min"}.get(self.shown, rf"\operatorname{{{self.shown}}}")
+        text = rf"{name}\left({', '.join(printer._print(arg) for arg in self.args)}\right)"
+        return f"{text}^{{{exp}}}" if exp else text
+
 
 class Maximum(_Kink):
     """max(a, b); at a tie each argument gets half the gradient (torch.maximum)."""

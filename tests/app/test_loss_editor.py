@@ -73,3 +73,27 @@ def test_a_misspelt_data_column_is_warned_about_in_the_verdict(qtbot, window):
     assert lines[1] == "⚠ 'xx' in mean(...) is a parameter, not a data column: did you mean 'x'? (the data has columns x, y)"
     type_loss(qtbot, window, "mean((w*x + b - y)^2)")
     assert window.editor.verdict.text() == "✔ data columns: x, y · parameters: b, w"
+
+
+def test_the_derivatives_are_typeset_and_copy_as_latex(qtbot, window):
+    """f, ∂f/∂x, ∂f/∂y and the Hessian's upper triangle of Rosenbrock: six drawn equations, the text form
+    hidden once they are; Copy as LaTeX puts f, ∇f and H on the clipboard."""
+    from PySide6.QtGui import QGuiApplication
+
+    formulas = window.editor.formulas
+    qtbot.waitUntil(lambda: not formulas.drawing, timeout=30000)
+    assert len(formulas.drawn) == 6 and all(not label.pixmap().isNull() for label in formulas.drawn)
+    assert not window.editor.math.isVisibleTo(window) and all(label.isVisibleTo(window) for label in formulas.drawn)
+    window.editor.copy_button.click()
+    copied = QGuiApplication.clipboard().text()
+    assert copied.startswith("\\begin{aligned}") and "\\nabla f &=" in copied and "H &=" in copied and "400" in copied
+
+
+def test_an_equation_that_cannot_be_drawn_leaves_the_text_form(qtbot, window, monkeypatch):
+    import gdstudio.app.panels.math_view as math_view
+
+    monkeypatch.setattr(math_view, "draw", lambda *args: None)
+    type_loss(qtbot, window, "x^2 + 3*y^2")
+    qtbot.waitUntil(lambda: not window.editor.formulas.drawing, timeout=30000)
+    assert window.editor.formulas.drawn == [] and window.editor.math.isVisibleTo(window)
+    assert "2⋅x" in window.editor.math.text()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QLabel, QMenu, QPlainTextEdit, QScrollArea, QTool
 
 from ...core.expression import ExpressionError, HessianUnavailable, Objective
 from ..objectives import OBJECTIVES
+from .formulas import Formulas
 
 DEBOUNCE_MS = 300
 MAX_SHOWN = 20000  # characters of typeset derivatives; longer ones are cut with a note
@@ -95,17 +96,18 @@ class LossEditor(QWidget):
         self.verdict.setObjectName("lossVerdict")
         self.verdict.setWordWrap(True)
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.math = QLabel()
-        self.math.setObjectName("lossMath")
-        self.math.setFont(mono)
-        self.math.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.math.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.formulas = Formulas()  # f, ∇f and H, typeset (their text form until drawn)
+        self.math = self.formulas.text
         scroll = QScrollArea()
-        scroll.setWidget(self.math)
+        scroll.setWidget(self.formulas)
         scroll.setWidgetResizable(True)
+        self.copy_button = QToolButton(text="Copy as LaTeX", objectName="copyLatex", enabled=False)
+        self.copy_button.setToolTip("f, ∇f and H as LaTeX, on the clipboard")
+        self.copy_button.clicked.connect(self.formulas.copy_latex)
         top = QHBoxLayout()
         top.addWidget(QLabel("Loss f ="))
         top.addStretch(1)
+        top.addWidget(self.copy_button)
         top.addWidget(self.presets_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -171,6 +173,7 @@ class LossEditor(QWidget):
         self._debounce.stop()
         self._poll.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.formulas.shutdown()
 
     # -- checking ---------------------------------------------------------------------
     def _request(self, text: str, from_user: bool) -> None:
@@ -215,10 +218,8 @@ class LossEditor(QWidget):
             self.verdict.setText(f"✖ {self.error}")
             self.verdict.setStyleSheet("color: #d62728;")
             self.verdict.setToolTip(self._caret(result) if result.column else "")
-            if result.column:
-                self.math.setText(self._caret(result))
-            else:
-                self.math.setText("")
+            self.formulas.show_text(self._caret(result) if result.column else "")
+            self.copy_button.setEnabled(False)
         else:
             self.error = None
             names = ", ".join(result.objective.variables)
@@ -230,7 +231,8 @@ class LossEditor(QWidget):
             self.verdict.setText("\n".join([text, *(f"⚠ {w}" for w in warnings)]))
             self.verdict.setStyleSheet("color: #b8860b;" if warnings else "color: #2ca02c;")
             self.verdict.setToolTip("")
-            self.math.setText(result.typeset)
+            self.formulas.show_objective(result.objective, result.typeset, result.objective.dimension <= MAX_SHOWN_HESSIAN)
+            self.copy_button.setEnabled(True)
 
     @staticmethod
     def _caret(result: Checked) -> str:
