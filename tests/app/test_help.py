@@ -78,3 +78,11 @@ def test_name_and_description_can_be_rewritten(qtbot, window, tmp_path):
     assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled() and "limit 10,000" in dialog.problem.text()
     dialog.reject()
     assert window.document.scenario.description == scenario.description
+
+
+def test_help_typesets_the_selected_runs_update_rule(qtbot, window):
+    window.help.show()
+    panel = window.help.panel
+    qtbot.waitUntil(lambda: "adam" in panel.rules, timeout=30000)
+    assert len(panel.rules["adam"]) == 3 and not panel.rules["adam"][0].isNull()
+    assert panel.toHtml().count("rule:adam/") == 3  # drawn in the panel, the text form below them

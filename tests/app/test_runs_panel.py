@@ -109,3 +109,16 @@ def test_twenty_runs_get_twenty_colours_and_a_legend_that_fits(qtbot, window):
     qtbot.waitUntil(lambda: window.session.state == "finished", timeout=20000)
     legend = window.loss_curve.item.legend
     assert legend.columnCount == 3 and len(legend.items) == 20
+
+
+def test_the_run_editor_typesets_the_update_rule(qtbot, window):
+    """Adam's rule as three typeset lines (m, v, θ); choosing gradient descent shows its one line."""
+    formula = window.runs_panel.editor.formula
+    qtbot.waitUntil(lambda: not formula.drawing, timeout=30000)
+    assert len(formula.drawn) == 3 and not formula.text.isVisibleTo(window)
+    assert all(not label.pixmap().isNull() for label in formula.drawn)
+    combo = window.runs_panel.editor.optimizer
+    combo.setCurrentIndex(combo.findData("gd"))
+    combo.activated.emit(combo.currentIndex())  # (as a choice in the list does)
+    assert window.document.scenario.runs[0].optimizer == "gd"
+    qtbot.waitUntil(lambda: not formula.drawing and len(formula.drawn) == 1, timeout=30000)

@@ -11,7 +11,7 @@ from PySide6.QtGui import QFontDatabase, QGuiApplication, QImage, QPalette, QPix
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ...core.expression import Objective
-from .math_view import document, pictures
+from .math_view import document, draw_later, pictures
 
 
 class Formulas(QWidget):
@@ -87,4 +87,54 @@ class Formulas(QWidget):
             label = QLabel(objectName="lossFormula")
             label.setPixmap(pixmap)
             self._layout.insertWidget(index, label)
+            self.drawn.append(label)
+
+
+class TypesetLines(QWidget):
+    """A few lines of LaTeX (an update rule), typeset in the shared drawing thread; their text form until then,
+    or for good where mathtext cannot draw them."""
+
+    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.text = QLabel(objectName=object_name, wordWrap=True)
+        self.drawn: list[QLabel] = []
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+        self._layout.addWidget(self.text)
+        self._job: Future | None = None
+        self._poll = QTimer(self, interval=30)
+        self._poll.timeout.connect(self._collect)
+
+    def show_lines(self, lines: list[str], text: str) -> None:
+        for label in self.drawn:
+            self._layout.removeWidget(label)
+            label.deleteLater()
+        self.drawn = []
+        self.text.setText(text)
+        self.text.show()
+        color = self.palette().color(QPalette.ColorRole.Text).name()
+        self._job = draw_later(lines, color, self.devicePixelRatioF())
+        self._poll.start()
+
+    @property
+    def drawing(self) -> bool:
+        return self._job is not None
+
+    def _collect(self) -> None:
+        job = self._job
+        if job is None or not job.done():
+            return
+        self._job = None
+        self._poll.stop()
+        drawn = job.result() if job.exception() is None else None
+        if drawn is None:
+            return
+        self.text.hide()
+        for png in drawn:
+            pixmap = QPixmap.fromImage(QImage.fromData(png))
+            pixmap.setDevicePixelRatio(self.devicePixelRatioF())
+            label = QLabel(objectName="typesetLine")
+            label.setPixmap(pixmap)
+            self._layout.addWidget(label)
             self.drawn.append(label)

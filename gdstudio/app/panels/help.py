@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import html
 import json
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QImage, QKeySequence, QPalette, QTextDocument
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTextBrowser, QWidget
 
 from ...core.optimizers import OPTIMIZERS
 from ...core.scenario import Scenario
+from .math_view import draw_later
+from .rules_latex import RULES
 
 if TYPE_CHECKING:
     from ..session import StudioSession
@@ -48,14 +51,18 @@ On a quadratic with curvatures λ, plain gradient descent multiplies the error a
 """
 
 
-def optimizer_html(name: str) -> str:
+def optimizer_html(name: str, pictures: list[str] | None = None) -> str:
+    """The optimizer's rule (typeset when `pictures`, the image resources of its lines, are there; as text too,
+    to copy), its defaults and its state."""
     info = OPTIMIZERS.get(name)
     if info is None:
         return ""
     params = ", ".join(f"{p.name} = {html.escape(json.dumps(p.default))}" for p in info.params)
     state = ", ".join(info.state) if info.state else "none — each step uses only the current gradient"
-    return (f"<h3>This run's optimizer: {html.escape(info.title)} (<code>{name}</code>)</h3>"
-            f"<p style='font-family: monospace; font-size: 115%; white-space: pre-wrap'>"
+    typeset = "<p>" + "<br>".join(f"<img src='{src}'>" for src in pictures) + "</p>" if pictures else ""
+    size = "95%; color: gray" if pictures else "115%"
+    return (f"<h3>This run's optimizer: {html.escape(info.title)} (<code>{name}</code>)</h3>{typeset}"
+            f"<p style='font-family: monospace; font-size: {size}; white-space: pre-wrap'>"
             f"{'<br>'.join(html.escape(part.strip()) for part in info.formula.split(';'))}</p>"
             f"<p>g = ∇J(θ), {_alpha(info.formula)}. Defaults (as torch.optim): {params}.<br>"
             f"State kept between steps: {html.escape(state)}.</p>")
@@ -66,7 +73,7 @@ def _alpha(formula: str) -> str:
     return "α = alpha, the smoothing constant" if "lr" in formula and "α" in formula else "α = lr" if "α" in formula else "lr the step size"
 
 
-def help_html(scenario: Scenario, run_index: int) -> str:
+def help_html(scenario: Scenario, run_index: int, pictures: dict[str, list[str]] | None = None) -> str:
     parts = [f"<h2>{html.escape(scenario.name)}</h2>"]
     if scenario.description:
         parts.append(f"<p class='lesson'>{html.escape(scenario.description)}</p>")
@@ -74,7 +81,7 @@ def help_html(scenario: Scenario, run_index: int) -> str:
     if runs:
         spec = runs[min(max(run_index, 0), len(runs) - 1)]
         parts.append(f"<p>Selected run: <b>{html.escape(spec.label)}</b></p>")
-        parts.append(optimizer_html(spec.optimizer))
+        parts.append(optimizer_html(spec.optimizer, (pictures or {}).get(spec.optimizer)))
     parts.append(PICTURE)
     return "\n".join(parts)
 
@@ -86,14 +93,47 @@ class HelpPanel(QTextBrowser):
         self.setOpenExternalLinks(True)
         self.scenario: Scenario | None = None
         self.run_index = 0
+        self.rules: dict[str, list[QImage]] = {}  # typeset update rules, drawn in the shared drawing thread
+        self._drawing: dict[str, Future] = {}
+        self._poll = QTimer(self, interval=50)
+        self._poll.timeout.connect(self._collect)
 
     def show_scenario(self, scenario: Scenario, run_index: int | None = None) -> None:
         self.scenario = scenario
         if run_index is not None:
             self.run_index = run_index
+        if scenario.runs:
+            self._typeset(scenario.runs[min(max(self.run_index, 0), len(scenario.runs) - 1)].optimizer)
+        sources = {}
+        for name, images in self.rules.items():  # (setHtml drops the document's resources: added each time)
+            sources[name] = [f"rule:{name}/{i}" for i in range(len(images))]
+            for source, image in zip(sources[name], images):
+                self.document().addResource(QTextDocument.ResourceType.ImageResource, QUrl(source), image)
         position = self.verticalScrollBar().value()
-        self.setHtml(help_html(scenario, self.run_index))
+        self.setHtml(help_html(scenario, self.run_index, sources))
         self.verticalScrollBar().setValue(position)
+
+    def _typeset(self, name: str) -> None:
+        if name in self.rules or name in self._drawing or name not in RULES:
+            return
+        color = self.palette().color(QPalette.ColorRole.Text).name()
+        self._drawing[name] = draw_later(RULES[name], color, self.devicePixelRatioF())
+        self._poll.start()
+
+    def _collect(self) -> None:
+        for name, job in list(self._drawing.items()):
+            if not job.done():
+                continue
+            del self._drawing[name]
+            drawn = job.result() if job.exception() is None else None
+            if drawn is not None:
+                self.rules[name] = [QImage.fromData(png) for png in drawn]
+                for image in self.rules[name]:
+                    image.setDevicePixelRatio(self.devicePixelRatioF())
+                if self.scenario is not None:
+                    self.show_scenario(self.scenario)
+        if not self._drawing:
+            self._poll.stop()
 
     def select_run(self, index: int) -> None:
         if self.scenario is not None:

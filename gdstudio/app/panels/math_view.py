@@ -9,8 +9,10 @@ screen's pixel ratio and in the palette's text colour; whatever it cannot draw s
 
 from __future__ import annotations
 
+import functools
 import io
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import sympy as sp
 
@@ -56,12 +58,16 @@ def document(objective: Objective, hessian: bool = True) -> str:
 
 def draw(left: str, right: str, color: str, scale: float) -> bytes | None:
     """PNG bytes of `left = right`, or None when mathtext cannot draw it (or it is too long to read)."""
-    if len(right) > MAX_LATEX:
-        return None
+    return None if len(right) > MAX_LATEX else draw_latex(f"{left} = {right}", color, scale)
+
+
+@functools.lru_cache(maxsize=256)
+def draw_latex(latex: str, color: str, scale: float) -> bytes | None:
+    """PNG bytes of one line of LaTeX (kept: an update rule is drawn once per colour and pixel ratio)."""
     from matplotlib.figure import Figure
     from matplotlib.mathtext import MathTextParser
 
-    text, picture = f"${left} = {right}$", io.BytesIO()
+    text, picture = f"${latex}$", io.BytesIO()
     try:
         with _DRAWING:  # (as mathtext.math_to_image, on a transparent background: the panel's shows, dark or light)
             width, height, depth, _, _ = MathTextParser("path").parse(text, dpi=72)
@@ -77,3 +83,19 @@ def pictures(objective: Objective, hessian: bool, color: str, scale: float) -> l
     """(drawing thread) Every equation drawn, or None when one cannot be (then the text is shown)."""
     drawn = [draw(left, right, color, scale) for left, right in equations(objective, hessian)]
     return None if any(p is None for p in drawn) else drawn
+
+
+_DRAWER: ThreadPoolExecutor | None = None
+
+
+def draw_later(lines: list[str], color: str, scale: float) -> Future:
+    """(GUI thread) The lines drawn in the shared drawing thread: a list of PNG bytes, or None if one cannot be."""
+    global _DRAWER
+    if _DRAWER is None:
+        _DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-typeset")
+
+    def drawn() -> list[bytes] | None:
+        found = [draw_latex(line, color, scale) for line in lines]
+        return None if any(p is None for p in found) else found
+
+    return _DRAWER.submit(drawn)

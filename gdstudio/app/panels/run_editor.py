@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QFormLayout, 
 from ...core.optimizers import OPTIMIZERS
 from ...core.scenario import RunSpec
 from ...core.schedules import SCHEDULES
+from .formulas import TypesetLines
+from .rules_latex import RULES
 from .param_form import ParamForm, finite_number, fmt
 
 CLIPS = (("no clipping", None), ("clip ‖∇‖ to", "norm"), ("clip each ∂ to ±", "value"))
@@ -44,7 +46,7 @@ class RunEditor(QWidget):
         for name, info in OPTIMIZERS.items():
             self.optimizer.addItem(info.title, name)
             self.optimizer.setItemData(self.optimizer.count() - 1, info.formula, 3)  # tooltip role
-        self.formula = QLabel(objectName="optimizerFormula", wordWrap=True)
+        self.formula = TypesetLines("optimizerFormula")  # the update rule, typeset
         self.hyper = ParamForm()
         self.schedule = QComboBox(objectName="schedule")
         for name, info in SCHEDULES.items():
@@ -133,7 +135,7 @@ class RunEditor(QWidget):
         self.color.setStyleSheet(f"background-color: {color};")
         self.optimizer.setCurrentIndex(self.optimizer.findData(spec.optimizer))
         info = OPTIMIZERS[spec.optimizer]
-        self.formula.setText(info.formula)
+        self.formula.show_lines(RULES[spec.optimizer], info.formula)
         self.hyper.set_params(info.params, spec.hyper)
         self.schedule.setCurrentIndex(self.schedule.findData(spec.schedule))
         self.schedule_form.set_params(SCHEDULES[spec.schedule].params, spec.schedule_params)
@@ -195,7 +197,7 @@ class RunEditor(QWidget):
         name = self.optimizer.currentData()
         if name != self._spec.optimizer:  # a new optimizer starts from its own defaults
             info = OPTIMIZERS[name]
-            self.formula.setText(info.formula)
+            self.formula.show_lines(RULES[name], info.formula)
             self.hyper.set_params(info.params, {})
             self._commit()
 
