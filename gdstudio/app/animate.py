@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -41,12 +42,13 @@ def frame_steps(last: int, frames: int) -> np.ndarray:
 
 
 def _wait(condition: Callable[[], bool]) -> None:
-    from PySide6.QtCore import QElapsedTimer
+    """Keep the event loop going (the studio answers, a Cancel is seen) until `condition()` or HANG_MS."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop
 
     clock = QElapsedTimer()
     clock.start()
     while not condition() and clock.elapsed() < HANG_MS:
-        QCoreApplication.processEvents()
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
 
 
 def render(scenario: Scenario, out: str | Path, fps: int = 30, seconds: float = 8.0, size: tuple[int, int] = (960, 640),
@@ -54,7 +56,13 @@ def render(scenario: Scenario, out: str | Path, fps: int = 30, seconds: float = 
     """Write the animation to `out` (GIF); returns its number of frames. Needs a QApplication."""
     from PIL import Image
 
-    runs = ScenarioRunner(scenario).run_to_end()  # (ValueError for a run the engine cannot start)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-animate")  # (the GUI keeps answering)
+    computed = pool.submit(lambda: ScenarioRunner(scenario).run_to_end())
+    _wait(lambda: computed.done() or cancelled())
+    pool.shutdown(wait=False)  # (cancelled: the runs end in their thread, unwaited for)
+    if not computed.done():
+        raise Cancelled
+    runs = computed.result()  # (ValueError for a run the engine cannot start)
     objective = runs[0].objective if runs else None
     if objective is None:
         raise ValueError("the scenario has no runs to animate")

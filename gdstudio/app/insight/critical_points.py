@@ -26,9 +26,12 @@ def _faded(color: str) -> QColor:
     return faded
 
 
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
 def describe(point: CriticalPoint) -> str:
     where = ", ".join(f"{k}={fmt(v)}" for k, v in point.point.items())
-    eig = ", ".join(fmt(v) for v in point.eigenvalues)
+    eig = ", ".join(f"λ{str(i).translate(SUBSCRIPTS)} = {fmt(v)}" for i, v in enumerate(point.eigenvalues, start=1))
     return f"{KIND_GLYPH[point.kind]} {point.kind} at ({where})\nloss {fmt(point.loss)}\nHessian eigenvalues: {eig}"
 
 
