@@ -17,6 +17,7 @@ from .collector import collect_on_gui_thread
 from .document import Change
 from .files import FileActions, ask_unsaved
 from .panels.loss_editor import LossEditor
+from .panels.math_view import stop_drawing
 from .panels.runs_panel import RunsPanel
 from .plots.landscape import Landscape
 from .plots.loss_curve import LossCurve
@@ -206,6 +207,7 @@ class MainWindow(QMainWindow):
         self.files.shutdown()
         if getattr(self, "insight", None) is not None:
             self.insight.shutdown()
+        stop_drawing()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()

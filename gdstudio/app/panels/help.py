@@ -125,7 +125,7 @@ class HelpPanel(QTextBrowser):
             if not job.done():
                 continue
             del self._drawing[name]
-            drawn = job.result() if job.exception() is None else None
+            drawn = job.result() if not job.cancelled() and job.exception() is None else None
             if drawn is not None:
                 self.rules[name] = [QImage.fromData(png) for png in drawn]
                 for image in self.rules[name]:

@@ -173,7 +173,6 @@ class LossEditor(QWidget):
         self._debounce.stop()
         self._poll.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self.formulas.shutdown()
 
     # -- checking ---------------------------------------------------------------------
     def _request(self, text: str, from_user: bool) -> None:

@@ -3,8 +3,8 @@
 mathtext draws a LaTeX subset without a TeX installation (matplotlib is a well-kept, widely installed
 library; a TeX system is neither). It has no matrices and no line breaking, so the gradient and the
 Hessian are written one entry per line (∂f/∂x = …), and a long entry scrolls sideways instead of being
-cut. Drawing runs in the editor's checking thread (one at a time: mathtext is not thread-safe) at the
-screen's pixel ratio and in the palette's text colour; whatever it cannot draw stays text.
+cut. Drawing runs in one shared thread (mathtext is not thread-safe) at the screen's pixel ratio and in
+the palette's text colour; whatever it cannot draw stays text.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import sympy as sp
@@ -56,11 +57,6 @@ def document(objective: Objective, hessian: bool = True) -> str:
     return "\\begin{aligned}\n" + " \\\\\n".join(line.replace(" = ", " &= ", 1) for line in lines) + "\n\\end{aligned}\n"
 
 
-def draw(left: str, right: str, color: str, scale: float) -> bytes | None:
-    """PNG bytes of `left = right`, or None when mathtext cannot draw it (or it is too long to read)."""
-    return None if len(right) > MAX_LATEX else draw_latex(f"{left} = {right}", color, scale)
-
-
 @functools.lru_cache(maxsize=256)
 def draw_latex(latex: str, color: str, scale: float) -> bytes | None:
     """PNG bytes of one line of LaTeX (kept: an update rule is drawn once per colour and pixel ratio)."""
@@ -79,23 +75,33 @@ def draw_latex(latex: str, color: str, scale: float) -> bytes | None:
     return picture.getvalue()
 
 
-def pictures(objective: Objective, hessian: bool, color: str, scale: float) -> list[bytes] | None:
-    """(drawing thread) Every equation drawn, or None when one cannot be (then the text is shown)."""
-    drawn = [draw(left, right, color, scale) for left, right in equations(objective, hessian)]
-    return None if any(p is None for p in drawn) else drawn
+def lines(objective: Objective, hessian: bool) -> list[str]:
+    """(drawing thread: deriving LaTeX can take a while) `left = right` for each equation, or [] when one is too
+    long to read as a picture (then the whole text form stays)."""
+    found = equations(objective, hessian)
+    return [] if any(len(right) > MAX_LATEX for _, right in found) else [f"{left} = {right}" for left, right in found]
 
 
 _DRAWER: ThreadPoolExecutor | None = None
 
 
-def draw_later(lines: list[str], color: str, scale: float) -> Future:
-    """(GUI thread) The lines drawn in the shared drawing thread: a list of PNG bytes, or None if one cannot be."""
+def draw_later(latex: list[str] | Callable[[], list[str]], color: str, scale: float) -> Future:
+    """(GUI thread) Lines of LaTeX (or a function that makes them, run there too) drawn in the shared drawing
+    thread: a list of PNG bytes, or None when there are none or one cannot be drawn."""
     global _DRAWER
     if _DRAWER is None:
         _DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-typeset")
 
     def drawn() -> list[bytes] | None:
-        found = [draw_latex(line, color, scale) for line in lines]
-        return None if any(p is None for p in found) else found
+        found = [draw_latex(line, color, scale) for line in (latex() if callable(latex) else latex)]
+        return None if not found or any(p is None for p in found) else found
 
     return _DRAWER.submit(drawn)
+
+
+def stop_drawing() -> None:
+    """Join the drawing thread (the studio calls it when it closes); a later drawing starts a new one."""
+    global _DRAWER
+    if _DRAWER is not None:
+        _DRAWER.shutdown(wait=True, cancel_futures=True)
+        _DRAWER = None
