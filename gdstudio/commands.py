@@ -1,4 +1,4 @@
-"""The headless commands behind `gdstudio run`, `derive`, `critical` and `sweep`: each returns the text
+"""The headless commands behind `gdstudio run`, `derive`, `critical`, `sweep` and `animate`: each returns the text
 (or JSON-ready dict) to print, and reports bad input as a UserError in one line.
 
 Argument parsing, signals and exit codes are cli.py's; this module does the work and says, in an
@@ -90,14 +90,21 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
     return [values[v] for v in variables]
 
 
-def derive(expression: str, at: str | None) -> dict:
-    from .core.expression import ExpressionError, HessianUnavailable, parse_objective
+def _typed_loss(expression: str):
+    """The loss typed on the command line, and its warnings (said on stderr): a bad one is one error line."""
+    from .core.expression import ExpressionError, parse_objective
 
     try:
         objective = parse_objective(expression)
     except ExpressionError as error:
         raise UserError(str(error)) from None
-    warnings = _warn_objective("loss", objective)
+    return objective, _warn_objective("loss", objective)
+
+
+def derive(expression: str, at: str | None) -> dict:
+    from .core.expression import HessianUnavailable
+
+    objective, warnings = _typed_loss(expression)
     result: dict = {
         "variables": list(objective.variables),
         "loss": str(objective.expr),
@@ -276,13 +283,9 @@ def _refuse_inputs(out: str, path: str, scenario) -> None:
 def critical(expression: str, view: str | None) -> dict:
     """Stationary points of a loss in a view, classified by the Hessian's eigenvalues."""
     from .core.analysis import critical_points
-    from .core.expression import ExpressionError, parse_objective
+    from .core.expression import ExpressionError
 
-    try:
-        objective = parse_objective(expression)
-    except ExpressionError as error:
-        raise UserError(str(error)) from None
-    warnings = _warn_objective("loss", objective)
+    objective, warnings = _typed_loss(expression)
     ranges = _parse_view(view, objective.variables) if view else None
     try:
         points = critical_points(objective, ranges)
@@ -310,14 +313,6 @@ def _parse_view(text: str, variables: tuple[str, ...]) -> dict[str, tuple[float,
     return view
 
 
-def sweep_seconds(rates: int, steps: int, rows: int, dimension: int, hessian: bool) -> float:
-    """A rough estimate of a sweep's time, from rates measured on a two-core machine in 2026: about 5M small
-    run-steps a second; every step evaluates the loss over every data row (the loss it records is over all
-    of them, ~1e8 row evaluations a second); Newton also works out a d × d Hessian and factors it."""
-    per_row = 1e-8 * (1 + (dimension * dimension / 10 if hessian else 0))
-    return rates * steps * (2e-7 + rows * per_row + (1.5e-10 * dimension**3 if hessian else 0))
-
-
 def _duration(seconds: float) -> str:
     for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
         if seconds >= 2 * size:
@@ -328,7 +323,7 @@ def _duration(seconds: float) -> str:
 def sweep(path: str, run_index: int, low: float, high: float, count: int, max_steps: int | None = None) -> str:
     """Final loss and outcome of one run of a scenario over log-spaced learning rates."""
     from .core.plan import scenario_plan, start_point
-    from .core.sweeps import log_rates, lr_sweep, sweep_chunk
+    from .core.sweeps import log_rates, lr_sweep, sweep_chunk, sweep_seconds
 
     scenario, objective = _load(path)
     if not 0 <= run_index < len(scenario.runs):

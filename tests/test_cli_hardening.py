@@ -471,7 +471,8 @@ def test_a_reader_that_stopped_reading_exits_1_quietly() -> None:
 def test_a_sweep_is_bounded_by_what_its_steps_cost(tmp_path, capsys) -> None:
     """A step over a million rows, or a dense Newton step, costs far more than a step on x²: the bound is the
     sweep's estimated time, not its count of steps (13 rates × 1,000 steps over 1M rows took 135 s)."""
-    from gdstudio.commands import SWEEP_SECONDS, sweep_seconds
+    from gdstudio.commands import SWEEP_SECONDS
+    from gdstudio.core.sweeps import sweep_seconds
 
     assert sweep_seconds(13, 1001, 1_000_000, 3, False) > SWEEP_SECONDS > sweep_seconds(13, 1001, 1, 3, False)
     assert sweep_seconds(10_000, 1001, 1, 40, True) > SWEEP_SECONDS > sweep_seconds(10_000, 1001, 1, 40, False)

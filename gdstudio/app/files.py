@@ -192,14 +192,17 @@ class FileActions(QObject):
         self.session.status.emit(f"exported {path}", 4000)
         return True
 
+    def _save_path(self, title: str, stem: str, suffix: str, kinds: str) -> str:
+        """Asked in a dialog (beside the scenario, named after it), with `suffix` added when the name lacks it;
+        "" when the person cancels."""
+        base = self.document.path.with_suffix(suffix) if self.document.path else Path.cwd() / f"{stem}{suffix}"
+        path, _ = QFileDialog.getSaveFileName(self.parent_widget, title, str(base), kinds)
+        return path if not path or path.lower().endswith(suffix) else path + suffix
+
     def export_png(self, path: str | None = None) -> bool:
-        if path is None:
-            base = self.document.path.with_suffix(".png") if self.document.path else Path.cwd() / "plots.png"
-            path, _ = QFileDialog.getSaveFileName(self.parent_widget, "Export plots", str(base), "PNG image (*.png)")
-            if not path:
-                return False
-            if not path.lower().endswith(".png"):
-                path += ".png"
+        path = path or self._save_path("Export plots", "plots", ".png", "PNG image (*.png)")
+        if not path:
+            return False
         if not self.plots_image().save(path, "PNG"):
             self.session.message.emit("Cannot export", f"{path}: the image could not be written")
             return False
@@ -215,13 +218,9 @@ class FileActions(QObject):
 
         from .animate import Cancelled, render
 
-        if path is None:
-            base = self.document.path.with_suffix(".gif") if self.document.path else Path.cwd() / "animation.gif"
-            path, _ = QFileDialog.getSaveFileName(self.parent_widget, "Export animation", str(base), "GIF animation (*.gif)")
-            if not path:
-                return False
-            if not path.lower().endswith(".gif"):
-                path += ".gif"
+        path = path or self._save_path("Export animation", "animation", ".gif", "GIF animation (*.gif)")
+        if not path:
+            return False
         dialog = QProgressDialog("Drawing the frames…", "Cancel", 0, 1, self.parent_widget)
         dialog.setObjectName("animationProgress")
         dialog.setMinimumDuration(0)

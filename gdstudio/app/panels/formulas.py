@@ -79,17 +79,18 @@ class Formulas(TypesetLines):
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._layout.setContentsMargins(2, 2, 2, 2)
         self._layout.addStretch(1)
-        self.latex = ""  # what Copy as LaTeX copies ("" when there is no loss)
+        self._shown: tuple[Objective, bool] | None = None  # the loss (and whether with H) Copy as LaTeX copies
 
     def show_text(self, text: str) -> None:
         """Only text (an error and its caret, or nothing)."""
-        self.latex = ""
+        self._shown = None
         self.show_lines([], text)
 
     def show_objective(self, objective: Objective, text: str, hessian: bool) -> None:
         """The loss's text form at once; its typeset form once drawn."""
-        self.latex = document(objective, hessian)
+        self._shown = (objective, hessian)
         self.show_lines(lambda: lines(objective, hessian), text)
 
     def copy_latex(self) -> None:
-        QGuiApplication.clipboard().setText(self.latex)
+        """(its LaTeX written out only when asked for: a big Hessian takes a while)"""
+        QGuiApplication.clipboard().setText(document(*self._shown) if self._shown else "")
