@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
-from ..core.expression import ExpressionError
+from ..core.errors import ExpressionError
 from ..core.export import trajectories_csv
 from ..core.fileio import atomic_writer, write_atomic
 from ..core.scenario import Scenario, ScenarioError, load, loads

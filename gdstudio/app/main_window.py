@@ -7,7 +7,7 @@ the session's worker thread; every ~30 ms the plots and tables draw what is new.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
 
@@ -15,6 +15,8 @@ from ..core.scenario import Scenario
 from .actions import Actions
 from .collector import collect_on_gui_thread
 from .document import Change
+from . import engine
+from .engine import EngineLoader
 from .files import FileActions, ask_unsaved
 from .panels.loss_editor import LossEditor
 from .panels.math_view import stop_drawing
@@ -31,6 +33,7 @@ FRAME_MS = 30
 class MainWindow(QMainWindow):
     def __init__(self, scenario: Scenario | None = None) -> None:
         super().__init__()
+        engine.hold_until_painted()  # deriving, compiling and typesetting wait for the first paint (eventFilter)
         collect_on_gui_thread()
         self.setObjectName("studio")
         self.session = session = StudioSession(scenario, self)
@@ -58,6 +61,10 @@ class MainWindow(QMainWindow):
         self.menus = Actions(self, session, self.files, self.loss_curve, self.edit_properties, self.editor.presets_menu,
                              self.landscape.frame_runs)
         self.setAcceptDrops(True)
+        self.engine = EngineLoader(self)
+        self.engine.loading.connect(lambda text: self.statusBar().showMessage(text))
+        self.engine.ready.connect(self._engine_ready)
+        self.installEventFilter(self)
         self.timer = QTimer(self, interval=FRAME_MS)
         self.timer.timeout.connect(lambda: self.redraw(everything=False))
         self._connect()
@@ -182,6 +189,22 @@ class MainWindow(QMainWindow):
                 return
         self.status_label.setText(state)
 
+    def _painted(self) -> None:
+        engine.painted()
+        self.engine.start()
+
+    def _engine_ready(self, seconds: float) -> None:
+        self.statusBar().showMessage(f"engine loaded in {seconds:.1f} s", 4000)
+        self.data_actions.view.engine_ready()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The first paint of the window is done (its backing store flushed): now load the engine, which
+        would otherwise compete with that paint for the interpreter."""
+        if watched is self and event.type() == QEvent.Type.UpdateRequest:
+            self.removeEventFilter(self)
+            QTimer.singleShot(0, self._painted)
+        return False
+
     # -- closing, drag and drop -------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -207,7 +230,9 @@ class MainWindow(QMainWindow):
         self.files.shutdown()
         if getattr(self, "insight", None) is not None:
             self.insight.shutdown()
+        engine.painted()  # (work held for a paint that never came goes on, and ends)
         stop_drawing()
+        self.engine.join()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()

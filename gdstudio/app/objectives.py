@@ -11,9 +11,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ..core.expression import ExpressionError, Objective, parse_objective
+from ..core.errors import ExpressionError
+from . import engine
+
+if TYPE_CHECKING:
+    from ..core.expression import Objective
 
 KEPT = 32
 
@@ -46,6 +52,9 @@ class Objectives:
         """The objective, derived now if it is not known; raises its ExpressionError."""
         known = self.peek(text, variables, columns, data)
         if known is None:
+            engine.load()
+            from ..core.expression import parse_objective
+
             try:
                 known = parse_objective(text, variables, columns, data)
             except ExpressionError as error:

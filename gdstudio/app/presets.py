@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.expression import Objective
 from ..core.scenario import Scenario
+
+if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
+    from ..core.expression import Objective
 
 
 def load_presets() -> list[Any]:

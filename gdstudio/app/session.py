@@ -11,20 +11,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from ..core.expression import Objective
+from ..core.errors import ExpressionError
 from ..core.optimizers import optimizer
-from ..core.runner import run_objective, start_point
 from ..core.scenario import InsightSettings, RunSpec, Scenario
+from ..core.scenario_model import start_point
 from ..core.trajectory import row_limit
 from .buffers import PARAMS, RunBuffer
 from .document import PALETTE, Change, Document, run_color
+from .kernels import KernelWarmer
 from .objectives import OBJECTIVES
 from .worker import RunController
+
+if TYPE_CHECKING:  # the engine (SymPy, Numba) loads after the window shows: see engine.py
+    from ..core.expression import Objective
 
 
 class RunState(StrEnum):
@@ -64,6 +68,7 @@ class StudioSession(QObject):
         super().__init__(parent)
         self.document = Document(scenario, self)
         self.controller = RunController(self)
+        self.kernels = KernelWarmer()
         self.objective: Objective | None = None
         self.buffers: list[RunBuffer] = []
         self.state = RunState.IDLE
@@ -93,6 +98,7 @@ class StudioSession(QObject):
     def set_objective(self, objective: Objective) -> None:
         """The loss shown was derived (in the editor's thread): every view draws it."""
         self.objective = objective
+        self.kernels.warm(objective, any(optimizer(spec.optimizer).needs_hessian for spec in self.scenario.runs))
         self.objective_changed.emit(objective)
         self._show_problem()
 
@@ -134,7 +140,7 @@ class StudioSession(QObject):
             return o
         data = scenario.data.dataset if scenario.data else None
         known = OBJECTIVES.peek(scenario.loss, scenario.variables, data.columns if data else (), data.values if data else None)
-        return known if isinstance(known, Objective) else None
+        return None if isinstance(known, ExpressionError) else known
 
     def loss_of(self, spec: RunSpec | None) -> Objective | None:
         """The loss as a run sees it (scaled data columns bound when it scales some): what its steps,
@@ -146,6 +152,8 @@ class StudioSession(QObject):
             self._scaled_for, self._scaled = (objective, scenario.data), {}
         key = tuple(sorted(spec.scale.items()))
         if key not in self._scaled:  # one per scaling, so every run that scales alike shares one object
+            from ..core.plan import run_objective  # (loaded with the objective)
+
             try:
                 self._scaled[key] = run_objective(objective, scenario, spec)
             except ValueError:  # the objective is for other data (a newer one is on its way)
@@ -354,5 +362,6 @@ class StudioSession(QObject):
         return [min(s.batch_size or data.rows, data.rows) / data.rows for s in scenario.runs]
 
     def shutdown(self) -> None:
-        """Stop the worker and join its thread (idempotent)."""
+        """Stop the worker and join its thread, and the kernels' (idempotent)."""
         self.controller.stop()
+        self.kernels.shutdown()

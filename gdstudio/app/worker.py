@@ -19,14 +19,18 @@ from __future__ import annotations
 import math
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..core.expression import Objective
-from ..core.runner import Chunk, ScenarioRunner
 from ..core.scenario import Scenario
 from ..core.trajectory import PARAMS
+from . import engine
+
+if TYPE_CHECKING:
+    from ..core.expression import Objective
+    from ..core.runner import Chunk, ScenarioRunner
 
 CHUNK_SECONDS = 0.02  # kernel time per chunk when running as fast as possible
 FRAME = 0.03  # seconds between chunks when paced (a finite steps-per-second speed)
@@ -108,6 +112,9 @@ class RunWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
+            engine.load()
+            from ..core.runner import ScenarioRunner
+
             runner = ScenarioRunner(self._scenario, self._objective)
             for progress in runner.runs:
                 progress.trajectory = _Scratch(PARAMS + progress.objective.dimension)

@@ -9,10 +9,15 @@ def _numba_cache_dir() -> Path:
     """Numba's on-disk cache only notices edits to the file that holds a cached function, not
     to the functions it calls: keying the directory by every compiled source keeps it honest."""
     here = Path(__file__).parent
-    compiled = ("kernel.py", "optimizers.py", "schedules.py", "rules.py", "newton.py", "jit.py")
+    compiled = ("kernel.py", "rules.py", "newton.py", "jit.py", "newton_notes.py", "outcomes.py", "trajectory.py")
     sources = b"".join((here / name).read_bytes() for name in compiled)
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "gdstudio" / "numba" / hashlib.sha256(sources).hexdigest()[:16]
 
 
 os.environ.setdefault("NUMBA_CACHE_DIR", str(_numba_cache_dir()))
+
+
+def kernel_cached() -> bool:
+    """Whether the run kernel is in Numba's cache (else its first import compiles it, for several seconds)."""
+    return any(Path(os.environ["NUMBA_CACHE_DIR"]).glob("*/kernel.advance-*.nbi"))

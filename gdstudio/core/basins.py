@@ -15,9 +15,8 @@ from . import kernel as K
 from .analysis import CriticalPoint, critical_points, stable_step, view_box
 from .batch import BatchResult, ResultView, run_batch
 from .expression import Objective
+from .outcomes import DIVERGED_BASIN as DIVERGED, UNRESOLVED_BASIN as UNRESOLVED
 from .plan import RunPlan
-
-DIVERGED, UNRESOLVED = -1, -2  # basin labels besides a minimum's index: diverged; reached no minimum
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .runner import RunProgress
 from .trajectory import GRAD_NORM, LOSS, LR, PARAMS
+
+if TYPE_CHECKING:  # (the studio writes its runs without loading the engine's runner)
+    from .runner import RunProgress
 
 
 def csv_header(variables: Iterable[str]) -> str:

@@ -14,9 +14,11 @@ import numpy as np
 
 from numba import njit, prange, types
 
-from .newton import NO_DECREASE, NO_DIRECTION, NOTES, SKIPPED, newton_update
-from .rules import NEWTON, apply_step
-from .schedules import learning_rate
+from .newton import newton_update
+from .newton_notes import NO_DECREASE, NO_DIRECTION, NOTES, SKIPPED
+from .outcomes import (CANCELLED, CONVERGED, DIVERGED, ERROR, GRAD_NONFINITE, GRAD_TOL, HESSIAN_NONFINITE,  # noqa: F401
+                       LOSS_ABOVE, LOSS_NONFINITE, LOSS_TOL, MAX_STEPS, NO_DESCENT, RUNNING, STATUS_NAMES, STEP_LIMIT)
+from .rules import NEWTON, apply_step, learning_rate
 from .trajectory import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS
 
 _F1, _F2, _F3 = types.float64[::1], types.float64[:, ::1], types.float64[:, :, ::1]
@@ -24,12 +26,6 @@ _I1, _I2, _U1 = types.int64[::1], types.int64[:, ::1], types.uint64[::1]
 # fg(p, g, hess, data, rows) -> loss: every objective's compiled kernel has this signature (see codegen).
 FG_SIGNATURE = types.float64(_F1, _F1, _F2, _F2, _I1)
 
-RUNNING, CONVERGED, MAX_STEPS, DIVERGED, ERROR, CANCELLED = range(6)
-STATUS_NAMES = ("running", "converged", "max_steps", "diverged", "error", "cancelled")
-
-# Why a run ended (EVENT[s, 0]); EVENT[s, 1] holds the value that triggered it. NO_DESCENT: Newton's line
-# search found no step that lowers the loss (the gradient norm); HESSIAN_NONFINITE: no Newton direction.
-GRAD_TOL, LOSS_TOL, STEP_LIMIT, LOSS_NONFINITE, LOSS_ABOVE, GRAD_NONFINITE, NO_DESCENT, HESSIAN_NONFINITE = range(1, 9)
 
 
 # Layout of the STOP vector (a disabled tolerance is -1, a disabled threshold inf).

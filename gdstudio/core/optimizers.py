@@ -14,10 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from .newton import ARMIJO_C, HALVINGS
+from .newton_notes import ARMIJO_C, HALVINGS
 from .numbers import is_finite_number
-from .rules import (STEP_RULES, adadelta_step, adagrad_step, adam_step, adamax_step, gd_step, nadam_step, newton_step,
-                    radam_step, rmsprop_step, sgd_step)
 
 
 @dataclass(frozen=True)
@@ -44,8 +42,8 @@ class OptimizerInfo:
     params: tuple[HyperParam, ...]
     state: tuple[str, ...]  # names of the per-coordinate buffers
     formula: str
-    step: Callable
-    code: int = -1  # position in STEP_RULES, set by the registry
+    step: str  # its compiled rule in rules.py (without Numba here: the studio shows the registry before loading the engine)
+    code: int = -1  # position in STEP_RULE_NAMES (and rules.STEP_RULES), set by the registry
     needs_hessian: bool = False
     initial_state: Callable[[Mapping[str, object]], tuple[float, ...]] | None = None
 
@@ -140,7 +138,7 @@ EPS = "added to the denominator for numerical stability"
 BETAS = "decay rates of the running averages of the gradient and of its square"
 
 
-def _adam_family(name: str, title: str, lr: float, weight_decay: float, decoupled: bool | None, formula: str, step: Callable) -> OptimizerInfo:
+def _adam_family(name: str, title: str, lr: float, weight_decay: float, decoupled: bool | None, formula: str, step: str) -> OptimizerInfo:
     params = [
         HyperParam("lr", lr, LR, strict=True),
         HyperParam("betas", (0.9, 0.999), BETAS),
@@ -175,7 +173,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
     for info in [
         OptimizerInfo(
             "gd", "Gradient descent", (HyperParam("lr", 0.01, LR, strict=True),), (),
-            "θ ← θ − α ∇J(θ)", gd_step,
+            "θ ← θ − α ∇J(θ)", "gd_step",
         ),
         OptimizerInfo(
             "sgd", "SGD with momentum (torch.optim.SGD)",
@@ -188,7 +186,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
                 HyperParam("maximize", False, MAX),
             ),
             ("momentum_buffer",),
-            "b ← μ b + (1 − τ) g;  θ ← θ − α (g + μ b if nesterov else b)", sgd_step,
+            "b ← μ b + (1 − τ) g;  θ ← θ − α (g + μ b if nesterov else b)", "sgd_step",
         ),
         OptimizerInfo(
             "adagrad", "Adagrad",
@@ -201,7 +199,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
                 HyperParam("maximize", False, MAX),
             ),
             ("sum",),
-            "s ← s + g²;  θ ← θ − α g / (√s + ε)", adagrad_step,
+            "s ← s + g²;  θ ← θ − α g / (√s + ε)", "adagrad_step",
             initial_state=lambda v: (float(v["initial_accumulator_value"]),),
         ),
         OptimizerInfo(
@@ -216,7 +214,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
                 HyperParam("maximize", False, MAX),
             ),
             ("square_avg", "grad_avg", "momentum_buffer"),
-            "v ← α v + (1 − α) g²;  θ ← θ − lr · g / (√v + ε)", rmsprop_step,
+            "v ← α v + (1 − α) g²;  θ ← θ − lr · g / (√v + ε)", "rmsprop_step",
         ),
         OptimizerInfo(
             "adadelta", "Adadelta",
@@ -228,16 +226,16 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
                 HyperParam("maximize", False, MAX),
             ),
             ("square_avg", "acc_delta"),
-            "v ← ρ v + (1 − ρ) g²;  Δ ← √(u + ε)/√(v + ε) · g;  u ← ρ u + (1 − ρ) Δ²;  θ ← θ − lr Δ", adadelta_step,
+            "v ← ρ v + (1 − ρ) g²;  Δ ← √(u + ε)/√(v + ε) · g;  u ← ρ u + (1 − ρ) Δ²;  θ ← θ − lr Δ", "adadelta_step",
         ),
-        _adam_family("adam", "Adam", 1e-3, 0.0, False, "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − α (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)", adam_step),
-        _adam_family("adamw", "AdamW", 1e-3, 1e-2, True, "θ ← θ(1 − αλ);  then the Adam step", adam_step),
+        _adam_family("adam", "Adam", 1e-3, 0.0, False, "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − α (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)", "adam_step"),
+        _adam_family("adamw", "AdamW", 1e-3, 1e-2, True, "θ ← θ(1 − αλ);  then the Adam step", "adam_step"),
         _adam_family("nadam", "NAdam", 2e-3, 0.0, None, "μ_t = β₁(1 − ½·0.96^(t·ψ));  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  "
-                                                               "θ ← θ − α (μ_{t+1} m/(1 − μ_1⋯μ_{t+1}) + (1 − μ_t) g/(1 − μ_1⋯μ_t)) / (√(v/(1−β₂ᵗ)) + ε)", nadam_step),
-        _adam_family("adamax", "Adamax", 2e-3, 0.0, None, "m ← β₁m + (1−β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ − α/(1 − β₁ᵗ) · m / u", adamax_step),
+                                                               "θ ← θ − α (μ_{t+1} m/(1 − μ_1⋯μ_{t+1}) + (1 − μ_t) g/(1 − μ_1⋯μ_t)) / (√(v/(1−β₂ᵗ)) + ε)", "nadam_step"),
+        _adam_family("adamax", "Adamax", 2e-3, 0.0, None, "m ← β₁m + (1−β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ − α/(1 − β₁ᵗ) · m / u", "adamax_step"),
         _adam_family("radam", "RAdam", 1e-3, 0.0, None, "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  ρ_t = ρ∞ − 2tβ₂ᵗ/(1−β₂ᵗ), ρ∞ = 2/(1−β₂) − 1;  "
                                                                "θ ← θ − α m/(1−β₁ᵗ) · r_t/(√(v/(1−β₂ᵗ)) + ε) while ρ_t > 5, "
-                                                               "r_t = √((ρ_t−4)(ρ_t−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρ_t));  θ ← θ − α m/(1−β₁ᵗ) before", radam_step),
+                                                               "r_t = √((ρ_t−4)(ρ_t−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρ_t));  θ ← θ − α m/(1−β₁ᵗ) before", "radam_step"),
         OptimizerInfo(
             "newton", "Newton (exact Hessian)",
             (
@@ -248,14 +246,17 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             ),
             (),
             "solve (H + λI) d = ∇J  (H shifted by τI where not positive definite);  "
-            f"α = lr, halved until J(θ − αd) ≤ J(θ) − c·α·∇Jᵀd, c = {ARMIJO_C:g} (line search);  θ ← θ − α d", newton_step,
+            f"α = lr, halved until J(θ − αd) ≤ J(θ) − c·α·∇Jᵀd, c = {ARMIJO_C:g} (line search);  θ ← θ − α d", "newton_step",
             needs_hessian=True,
         ),
     ]
 }
 
 
-OPTIMIZERS = {name: replace(info, code=STEP_RULES.index(info.step)) for name, info in OPTIMIZERS.items()}
+# The compiled rules of rules.STEP_RULES, in its order: a run's OptimizerInfo.code picks one.
+STEP_RULE_NAMES = ("gd_step", "sgd_step", "adagrad_step", "rmsprop_step", "adadelta_step", "adam_step", "nadam_step", "adamax_step",
+                   "radam_step", "newton_step")
+OPTIMIZERS = {name: replace(info, code=STEP_RULE_NAMES.index(info.step)) for name, info in OPTIMIZERS.items()}
 
 
 def optimizer(name: object) -> OptimizerInfo:

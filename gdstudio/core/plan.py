@@ -22,6 +22,7 @@ from .data import scale
 from .expression import Objective, parse_objective
 from .optimizers import OptimizerInfo, optimizer
 from .scenario import RunSpec, Scenario, StopRules
+from .scenario_model import start_point  # noqa: F401  (a plan's starts; kept importable from here)
 from .schedules import schedule
 
 Start = Mapping[str, float] | Sequence[float] | np.ndarray
@@ -134,17 +135,6 @@ def run_objective(objective: Objective, scenario: Scenario, spec: RunSpec) -> Ob
 def scenario_plan(scenario: Scenario, spec: RunSpec, objective: Objective, stop: StopRules | None = None) -> RunPlan:
     """A scenario's run as a plan: over the loss as that run sees it, under the scenario's stop rules (or `stop`)."""
     return RunPlan(run_objective(objective, scenario, spec), spec, scenario.stop if stop is None else stop)
-
-
-def start_point(spec: RunSpec, scenario: Scenario, variables: tuple[str, ...]) -> np.ndarray:
-    """The run's start, or a seeded uniform draw inside the view for variables it leaves open."""
-    rng = np.random.default_rng(spec.seed)
-    point = []
-    for name in variables:
-        low, high = scenario.range_of(name)
-        drawn = rng.uniform(low, high)  # drawn for every variable, so a fixed seed gives a fixed point
-        point.append(float(spec.start[name]) if name in spec.start else drawn)
-    return np.array(point, dtype=np.float64)
 
 
 def start_vector(objective: Objective, start: Start) -> np.ndarray:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from .expression import Objective
-from .newton import TRIALS
+from .newton_notes import TRIALS
 from .plan import RunPlan, Start, start_vector
 from .runner import RunProgress
 from .scenario import RunSpec, StopRules

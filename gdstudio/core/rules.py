@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 from .jit import INLINE, JIT, fma
@@ -184,6 +185,26 @@ def radam_step(p, g, state, h, t, lr, hess, note):
             p[i] = p[i] - corrected * lr * adaptive * rect
         else:
             p[i] = p[i] - corrected * lr
+
+
+@njit(**INLINE)
+def learning_rate(lr0, sched, t):
+    """The learning rate of update t (1-based); `sched` is ScheduleInfo.flatten's vector. Everything is in
+    floats (powers by pow(), as Python's and torch's closed forms), so no user value is cast to an integer."""
+    code = int(sched[0])
+    k = t - 1
+    if code == 1:  # ⌊k/step_size⌋ in floats: exact while k < 2⁵² (runs stop by 10⁹), for every step_size (1e19: 0)
+        return lr0 * sched[2] ** np.floor(k / sched[1])
+    if code == 2:
+        return lr0 * sched[1] ** float(k)
+    if code == 3:
+        return lr0 / (1.0 + sched[1] * k)
+    if code == 4:
+        return sched[2] + (lr0 - sched[2]) * (1.0 + math.cos(math.pi * k / sched[1])) / 2.0
+    if code == 5:
+        done = min(k, sched[3]) / sched[3]
+        return lr0 * (sched[1] + (sched[2] - sched[1]) * done)
+    return lr0
 
 
 STEP_RULES = (gd_step, sgd_step, adagrad_step, rmsprop_step, adadelta_step, adam_step, nadam_step, adamax_step, radam_step,

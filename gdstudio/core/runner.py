@@ -18,7 +18,7 @@ import numpy as np
 
 from . import kernel as K
 from .expression import Objective
-from .newton import HALVINGS, describe_notes
+from .newton_notes import HALVINGS, describe_notes
 from .plan import RunPlan, run_objective, scenario_objective, scenario_plan, start_point, stop_vector
 from .scenario import Scenario
 from .trajectory import PARAMS, ROW_LIMIT, Trajectory, row_limit

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .data import Dataset
 from .optimizers import OPTIMIZERS
 
@@ -112,3 +114,14 @@ class Scenario:
 
     def range_of(self, variable: str) -> tuple[float, float]:
         return tuple(self.view.get(variable, DEFAULT_RANGE))
+
+
+def start_point(spec: RunSpec, scenario: Scenario, variables: tuple[str, ...]) -> np.ndarray:
+    """The run's start, or a seeded uniform draw inside the view for variables it leaves open."""
+    rng = np.random.default_rng(spec.seed)
+    point = []
+    for name in variables:
+        low, high = scenario.range_of(name)
+        drawn = rng.uniform(low, high)  # drawn for every variable, so a fixed seed gives a fixed point
+        point.append(float(spec.start[name]) if name in spec.start else drawn)
+    return np.array(point, dtype=np.float64)

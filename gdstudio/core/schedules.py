@@ -3,19 +3,16 @@
 Each matches the torch.optim.lr_scheduler of the same idea (StepLR, ExponentialLR,
 CosineAnnealingLR, LinearLR) to rounding; inverse-time decay α₀/(1 + k·(t−1)) is the
 textbook one, counted so that the first update uses α₀. Step t = 1 is the first update, so
-torch's `last_epoch` is t − 1.
+torch's `last_epoch` is t − 1. The registry is here; the compiled closed forms are rules.learning_rate.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
-from .jit import INLINE
 from .optimizers import HyperParam, _check_value
 
 
@@ -73,23 +70,3 @@ def schedule(name: object) -> ScheduleInfo:
     if not isinstance(name, str) or name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r} (known: {', '.join(SCHEDULES)})")
     return SCHEDULES[name]
-
-
-@njit(**INLINE)
-def learning_rate(lr0, sched, t):
-    """The learning rate of update t (1-based); `sched` is ScheduleInfo.flatten's vector. Everything is in
-    floats (powers by pow(), as Python's and torch's closed forms), so no user value is cast to an integer."""
-    code = int(sched[0])
-    k = t - 1
-    if code == 1:  # ⌊k/step_size⌋ in floats: exact while k < 2⁵² (runs stop by 10⁹), for every step_size (1e19: 0)
-        return lr0 * sched[2] ** np.floor(k / sched[1])
-    if code == 2:
-        return lr0 * sched[1] ** float(k)
-    if code == 3:
-        return lr0 / (1.0 + sched[1] * k)
-    if code == 4:
-        return sched[2] + (lr0 - sched[2]) * (1.0 + math.cos(math.pi * k / sched[1])) / 2.0
-    if code == 5:
-        done = min(k, sched[3]) / sched[3]
-        return lr0 * (sched[1] + (sched[2] - sched[1]) * done)
-    return lr0

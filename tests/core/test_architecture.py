@@ -73,6 +73,28 @@ def test_every_core_module_imports_without_qt() -> None:
     assert found["qt"] == []
 
 
+ENGINE = ("numba", "llvmlite", "matplotlib")  # loaded after the first paint (app/engine.py, panels/math_view.py)
+
+
+def test_the_window_is_built_without_the_engine() -> None:
+    """The studio paints its first window before the engine loads (a second warm, far more on a first start):
+    importing and building the main window must not import Numba or matplotlib."""
+    code = (
+        "import json, os, sys\n"
+        "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from gdstudio.app.main_window import MainWindow\n"
+        "window = MainWindow()\n"
+        "found = sorted({m.split('.')[0] for m in sys.modules} & set(json.loads(sys.argv[1])))\n"
+        "window.shutdown()\n"
+        "print(json.dumps(found))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(ENGINE)], capture_output=True, text=True, timeout=HANG, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
 @pytest.mark.parametrize("path", modules(), ids=relative)
 def test_layers_import_only_downwards(path: Path) -> None:
     """core <- app <- cli: the engine knows nothing of the studio or the command line, the studio nothing

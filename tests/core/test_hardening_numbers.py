@@ -18,7 +18,7 @@ import pytest
 from gdstudio.core import kernel as K
 from gdstudio.core.batch import run_batch
 from gdstudio.core.expression import parse_objective
-from gdstudio.core.newton import HALVINGS
+from gdstudio.core.newton_notes import HALVINGS
 from gdstudio.core.optimizers import OPTIMIZERS, optimizer
 from gdstudio.core.plan import RunPlan
 from gdstudio.core.runner import RunProgress, ScenarioRunner, stop_vector

@@ -260,3 +260,14 @@ def test_newton_with_a_singular_hessian_stays_finite_and_does_not_climb() -> Non
     assert np.all(np.isfinite(result.trajectory.params))
     assert np.all(np.diff(result.trajectory.loss) <= 0)
     assert result.trajectory.loss[-1] < 1e-6
+
+
+def test_the_registry_names_the_compiled_rules_in_the_kernels_order() -> None:
+    """The registry stays free of Numba (the studio lists optimizers before the engine loads), so it names its
+    rules; the kernel dispatches on their position in rules.STEP_RULES."""
+    from gdstudio.core.optimizers import OPTIMIZERS, STEP_RULE_NAMES
+    from gdstudio.core.rules import NEWTON, STEP_RULES
+
+    assert tuple(rule.py_func.__name__ for rule in STEP_RULES) == STEP_RULE_NAMES
+    assert {info.code for info in OPTIMIZERS.values()} == set(range(len(STEP_RULES)))
+    assert OPTIMIZERS["newton"].code == NEWTON

@@ -6,7 +6,7 @@ import pytest
 from gdstudio.core import kernel as K
 from gdstudio.core.analysis import CriticalPoint
 from gdstudio.core.expression import parse_objective
-from gdstudio.core.newton import TRIALS
+from gdstudio.core.newton_notes import TRIALS
 from gdstudio.core.plan import RunPlan
 from gdstudio.core.scenario import RunSpec, StopRules
 from gdstudio.core.sweeps import (DIVERGED, UNRESOLVED, basins, log_rates, lr_sweep, race, random_restarts, start_vector,

@@ -10,13 +10,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
-from ...core.plan import RunPlan
+from ...core.outcomes import DIVERGED_BASIN as DIVERGED, UNRESOLVED_BASIN as UNRESOLVED
 from ...core.scenario import StopRules
-from ...core.sweeps import DIVERGED, UNRESOLVED, Basins, basins
 from .common import count_of, fmt
 from .tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from ...core.sweeps import Basins
     from ..plots.landscape import Landscape
     from ..session import StudioSession
 
@@ -99,6 +99,9 @@ class BasinsOverlay:
         label = f"basins of {spec.label} ({name})"
 
         def work(task):
+            from ...core.plan import RunPlan
+            from ...core.sweeps import basins  # (in the task's thread, with the engine loaded)
+
             return basins(RunPlan(objective, spec, rules), view, resolution, axes=axes, fixed=fixed,
                           progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(50, rules.max_steps // 40))
 

@@ -10,12 +10,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
-from ...core.analysis import CriticalPoint, critical_points
-from ...core.expression import Objective
 from .common import KIND_GLYPH, KIND_STYLE, count_of, fmt
 from .tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from ...core.analysis import CriticalPoint
+    from ...core.expression import Objective
     from ..plots.landscape import Landscape
     from ..session import StudioSession
 
@@ -78,6 +78,8 @@ class CriticalPointsOverlay:
             return
         self._key = key
         self.status("finding critical points…")
+        from ...core.analysis import critical_points  # (loaded with the objective)
+
         self.tasks.start("critical", lambda task: (objective, critical_points(objective, view)), self._done,
                          lambda error: self.status(f"critical points: {error}"))
 

@@ -9,17 +9,20 @@ from the runner itself.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QCheckBox, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from ...core.expression import Objective
 from ...core.optimizers import optimizer
 from ..buffers import PARAMS
 from .common import fmt
 from .step_size import PointFacts
+
+if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
+    from ...core.expression import Objective
 
 # the buffer whose negative is the direction of the next step, and what to call it
 VELOCITY = {"sgd": ("momentum_buffer", "velocity b"), "rmsprop": ("momentum_buffer", "momentum buffer"),

@@ -13,13 +13,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from ...core.optimizers import optimizer
 from ...core.scenario import RACE_LIMITS
-from ...core.sweeps import RaceEntry, race
 from ..document import run_color
 from .common import fmt, show_value
 from .race_paths import RacePaths
 from .tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from ...core.sweeps import RaceEntry
     from ..plots.landscape import Landscape
     from ..session import StudioSession
 
@@ -100,6 +100,8 @@ class RacePanel(QWidget):
         self.go.setEnabled(False)
 
         def work(task):
+            from ...core.sweeps import race  # (in the task's thread, with the engine loaded)
+
             return race(objective, runs, start, budget, stop, cancel=lambda: task.cancelled)
 
         self.tasks.run_tool("race", f"race of {len(labels)} runs", work, self._done, lambda _error: self.go.setEnabled(True),

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from ...core.sweeps import RaceEntry
 from ...core.trajectory import LOSS, PARAMS
 from ..plots.tracks import drawable
 
 if TYPE_CHECKING:
+    from ...core.sweeps import RaceEntry
     from ..plots.landscape import Landscape
     from ..session import StudioSession
 

@@ -11,14 +11,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from ...core import kernel as K
-from ...core.expression import Objective
-from ...core.plan import RunPlan
-from ...core.sweeps import Restarts, random_restarts
+from ...core import outcomes as K
 from .common import fmt
 from .tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from ...core.expression import Objective
+    from ...core.sweeps import Restarts
     from ..plots.landscape import Landscape
     from ..session import StudioSession
 
@@ -47,6 +46,9 @@ class RestartsOverlay:
         self.objective = objective
 
         def work(task):
+            from ...core.plan import RunPlan
+            from ...core.sweeps import random_restarts  # (in the task's thread, with the engine loaded)
+
             return random_restarts(RunPlan(objective, spec, stop), view, n, spec.seed,
                                    progress=task.report, cancel=lambda: task.cancelled, chunk_steps=max(100, stop.max_steps // 40))
 

@@ -7,19 +7,23 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from ...core.analysis import against_bound, diagnose_run, lowest_finite, stable_step
-from ...core.expression import Objective
 from ..buffers import LR, PARAMS, RunBuffer
 from .common import fmt
+
+if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
+    from ...core.expression import Objective
 
 
 def verdict(objective: Objective, point, lr: float, name: str, hyper: dict) -> str:
     """One line: λmax, the bound and whether lr is inside it."""
+    from ...core.analysis import against_bound, stable_step  # (loaded with the objective)
+
     diag = stable_step(objective, point)
     if not math.isfinite(diag.lambda_max):
         return diag.unavailable or "Hessian undefined here"
@@ -89,6 +93,7 @@ def diagnose(losses: list[Objective | None], trajectories: list, specs: list, hy
     """Each run against the loss it saw (scaled columns bound for a run that scales them) and the lowest
     value known on that loss: a minimum among the critical points (`minima`: the loss they are of, their
     values) or what any run on it reached, so a run stuck above it hears that better is reachable."""
+    from ...core.analysis import diagnose_run, lowest_finite  # (loaded with the losses)
 
     reached = [lowest_finite(t.loss) if t is not None else None for t in trajectories]  # (once per run: they are long)
 

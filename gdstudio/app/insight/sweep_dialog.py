@@ -17,17 +17,16 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QSizePolicy, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
-from ...core import kernel as K
+from ...core import outcomes as K
 from ...core.optimizers import optimizer
-from ...core.plan import RunPlan
 from ...core.scenario import (SWEEP_CELLS_LIMITS, SWEEP_LR_LIMITS, SWEEP_METRICS, SWEEP_OTHER_LIMITS, SWEEP_STEPS_LIMITS,
                               RunSpec)
-from ...core.sweeps import Sweep2D, SweepResult, log_rates, lr_sweep, sweep_2d, sweep_chunk
 from .sweep_plots import heatmap, lr_curve
 from .common import compact_hyper, fmt, show_value
 from .tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from ...core.sweeps import Sweep2D, SweepResult
     from ..session import StudioSession
 
 
@@ -217,6 +216,9 @@ class SweepDialog(QDialog):
     def compute(self) -> None:
         if not self.prepare():
             return
+        from ...core.plan import RunPlan  # (prepared: the loss, and so the engine, are loaded)
+        from ...core.sweeps import log_rates, lr_sweep, sweep_2d, sweep_chunk
+
         objective, spec = self.session.loss_of(self.spec), self.spec
         start = self.session.start(spec, objective)
         try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import contourpy
 import numpy as np
@@ -25,10 +26,13 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from ...core.data import Dataset, scaling
-from ...core.expression import Objective, parse_objective
 from ...core.scenario import RunSpec, Scenario
+from .. import engine
 from ..buffers import PARAMS, RunBuffer
 from ..plots.style import themed_plot
+
+if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
+    from ...core.expression import Objective
 
 GRID = 200  # points of a model curve
 BOUNDARY_GRID = 120  # cells per side of the grid a decision boundary is traced on
@@ -59,7 +63,9 @@ def choose_layout(scenario: Scenario) -> Layout | None:
     columns = data.dataset.columns
     target = data.target or ("y" if "y" in columns else columns[-1] if len(columns) > 1 else None)
     model = None
-    if data.model:
+    if data.model and engine.loaded():  # (until then the points alone: DataView.engine_ready draws the model)
+        from ...core.expression import parse_objective
+
         try:
             model = parse_objective(data.model).compile()
         except Exception:  # a model that does not parse: show the points only
@@ -155,6 +161,13 @@ class DataView(QWidget):
         self._drawn: list[object] = []
 
     # -- what is shown ----------------------------------------------------------------
+    def engine_ready(self) -> None:
+        """The engine has loaded: draw the data's model if it was left out for want of it."""
+        scenario = self.scenario
+        if scenario is not None and scenario.data is not None and scenario.data.model:
+            self.scenario = None
+            self.set_scenario(scenario)
+
     def set_scenario(self, scenario: Scenario) -> None:
         """Points and layout for the scenario's data (cheap when the data did not change)."""
         same = (self.scenario is not None and scenario.data is not None and self.scenario.data is not None

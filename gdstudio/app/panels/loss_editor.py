@@ -14,16 +14,19 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import sympy as sp
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QLabel, QMenu, QPlainTextEdit, QScrollArea, QToolButton, QVBoxLayout, QHBoxLayout,
                                QWidget)
 
-from ...core.expression import ExpressionError, HessianUnavailable, Objective
+from ...core.errors import ExpressionError, HessianUnavailable
 from ..objectives import OBJECTIVES
 from .formulas import Formulas
+
+if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
+    from ...core.expression import Objective
 
 DEBOUNCE_MS = 300
 MAX_SHOWN = 20000  # characters of typeset derivatives; longer ones are cut with a note
@@ -62,6 +65,8 @@ def check(text: str, variables: tuple[str, ...] | None = None, columns: tuple[st
         hessian, not_shown = None, f"not derived: {error.message}"
     try:
         names = ", ".join(objective.variables)
+        import sympy as sp  # (loaded with the objective)
+
         f = sp.pretty(objective.expr, use_unicode=True)
         grad = sp.pretty(sp.Matrix(objective.gradient), use_unicode=True)
         hess = sp.pretty(sp.Matrix(hessian), use_unicode=True) if hessian else not_shown

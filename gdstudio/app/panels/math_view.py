@@ -14,10 +14,13 @@ import io
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-import sympy as sp
+from ...core.errors import HessianUnavailable
+from .. import engine
 
-from ...core.expression import HessianUnavailable, Objective
+if TYPE_CHECKING:  # SymPy comes with the engine, after the window shows (app/engine.py); these run later
+    from ...core.expression import Objective
 
 MAX_LATEX = 4000  # characters of one equation beyond which it stays text (an image that wide reads as badly)
 MAX_ENTRIES = 16 * 17 // 2  # Hessian entries drawn (the upper triangle of 16 variables)
@@ -25,11 +28,15 @@ _DRAWING = threading.Lock()
 
 
 def _symbol(name: str) -> str:
+    import sympy as sp
+
     return sp.latex(sp.Symbol(name))
 
 
 def equations(objective: Objective, hessian: bool = True) -> list[tuple[str, str]]:
     """(left side, right side) in LaTeX: f, each ∂f/∂v and each ∂²f/∂u∂v of the upper triangle."""
+    import sympy as sp
+
     names = [_symbol(v) for v in objective.variables]
     rows = [(f"f({', '.join(names)})", sp.latex(objective.expr))]
     rows += [(rf"\frac{{\partial f}}{{\partial {n}}}", sp.latex(g)) for n, g in zip(names, objective.gradient)]
@@ -47,6 +54,8 @@ def equations(objective: Objective, hessian: bool = True) -> list[tuple[str, str
 
 def document(objective: Objective, hessian: bool = True) -> str:
     """The loss, its gradient and (when wanted and derived) its Hessian as one LaTeX block, for Copy as LaTeX."""
+    import sympy as sp
+
     names = ", ".join(_symbol(v) for v in objective.variables)
     lines = [f"f({names}) = {sp.latex(objective.expr)}", rf"\nabla f = {sp.latex(sp.Matrix(objective.gradient))}"]
     try:
@@ -93,6 +102,7 @@ def draw_later(latex: list[str] | Callable[[], list[str]], color: str, scale: fl
         _DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-typeset")
 
     def drawn() -> list[bytes] | None:
+        engine.wait_for_paint()  # (matplotlib's import would slow the window's first paint)
         found = [draw_latex(line, color, scale) for line in (latex() if callable(latex) else latex)]
         return None if not found or any(p is None for p in found) else found
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from ...core.expression import Objective
 from .contours import GRID, Cancelled, Field, compute_field, curve, gradient_arrows
+
+if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
+    from ...core.expression import Objective
 
 PREVIEW_GRID = 48
 PREVIEW_ROWS = 20_000  # rows a preview averages over: every k-th row of a bigger data set

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from ...core.plan import start_point
+from ...core.scenario_model import start_point
 from ..buffers import PARAMS
 
 Range = tuple[float, float]

@@ -12,6 +12,7 @@ selected run's start (`start_clicked`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -19,9 +20,8 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QVBoxLayout, QWidget)
 
-from ...core.expression import Objective
-from ...core.runner import start_point
 from ...core.scenario import Scenario
+from ...core.scenario_model import start_point
 from ..session import Problem
 from ..buffers import RunBuffer
 from ..document import run_color
@@ -33,6 +33,8 @@ from .framing import Framing, grown
 from .tracks import CELLS, Track
 from .view_range import ViewRangeBar
 
+if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
+    from ...core.expression import Objective
 
 
 class Landscape(Framing, QWidget):

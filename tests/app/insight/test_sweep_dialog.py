@@ -94,16 +94,16 @@ def test_sweep_can_be_cancelled(qtbot, window):
 def test_a_64x64_rosenbrock_sweep_runs_off_the_gui_thread(qtbot, window, monkeypatch):
     """Where the work runs, not how fast: the speed (64×64 × 500 steps in < 2 s) and the GUI's stalls
     during it are measured in benchmarks/insight_benchmark.py, never asserted here."""
-    import gdstudio.app.insight.sweep_dialog as sweep_dialog
+    import gdstudio.core.sweeps as sweeps  # (the dialog imports it when it computes: the engine loads after the window)
 
     threads = []
-    original = sweep_dialog.sweep_2d
+    original = sweeps.sweep_2d
 
     def recorded(*args, **kwargs):
         threads.append(threading.current_thread())
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(sweep_dialog, "sweep_2d", recorded)
+    monkeypatch.setattr(sweeps, "sweep_2d", recorded)
     window.runs_panel.select(1)  # SGD with momentum on Rosenbrock
     dialog = window.insight.show_sweeps()
     qtbot.addWidget(dialog)

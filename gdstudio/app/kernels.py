@@ -1,0 +1,35 @@
+"""Run kernels compiled ahead of Run: a new loss's Numba kernel (0.1–2 s of compiling) is built in the
+background as soon as the loss is shown, so that pressing Run draws its first steps at once."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from ..core.errors import ExpressionError
+
+if TYPE_CHECKING:
+    from ..core.expression import Objective
+
+
+def _compile(objective: Objective, hessian: bool) -> None:
+    from ..core.codegen import compiled_kernel  # (the objective exists: the engine is loaded)
+
+    try:
+        compiled_kernel(objective, hessian)
+    except ExpressionError:  # kept on the objective: Run reports it
+        pass
+
+
+class KernelWarmer:
+    """One background thread that compiles kernels for the losses shown, newest last."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-kernels")
+
+    def warm(self, objective: Objective, hessian: bool) -> Future:
+        return self._pool.submit(_compile, objective, hessian)
+
+    def shutdown(self) -> None:
+        """Drop what has not started and wait for the compile under way (at most a few seconds)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
