@@ -91,10 +91,14 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
 
 
 def _typed_loss(expression: str):
-    """The loss typed on the command line, and its warnings (said on stderr): a bad one is one error line."""
-    from .core.expression import ExpressionError, parse_objective
+    """The loss typed on the command line, and its warnings (said on stderr): a bad one is one error line,
+    said before SymPy is imported when the grammar alone refuses it (a tenth of a second, not half a second)."""
+    from .core.errors import ExpressionError
+    from .core.syntax import check_loss
 
     try:
+        check_loss(expression)
+        from .core.expression import parse_objective
         objective = parse_objective(expression)
     except ExpressionError as error:
         raise UserError(str(error)) from None
@@ -102,9 +106,8 @@ def _typed_loss(expression: str):
 
 
 def derive(expression: str, at: str | None) -> dict:
-    from .core.expression import HessianUnavailable
-
     objective, warnings = _typed_loss(expression)
+    from .core.expression import HessianUnavailable
     result: dict = {
         "variables": list(objective.variables),
         "loss": str(objective.expr),
@@ -128,14 +131,19 @@ def derive(expression: str, at: str | None) -> dict:
 
 
 def _load(path: str):
-    from .core.expression import ExpressionError
-    from .core.plan import scenario_objective
+    """The scenario and its loss; a file that cannot be read, or whose loss the grammar refuses, is one error line
+    before SymPy is imported."""
+    from .core.errors import ExpressionError
     from .core.scenario import ScenarioError, load
+    from .core.syntax import check_loss
 
     if not path.strip():
         raise UserError("the scenario file name is empty")
     try:
         scenario = load(path)
+        data = scenario.data.dataset if scenario.data else None
+        check_loss(scenario.loss, scenario.variables, data.columns if data else ())  # as scenario_objective parses it
+        from .core.plan import scenario_objective
         objective = scenario_objective(scenario)
     except ScenarioError as error:
         raise UserError("; ".join(f"{error.source}: {p}" for p in error.problems)) from None
@@ -162,11 +170,10 @@ def _start_typos(scenario, variables: tuple[str, ...]) -> list[str]:
 
 def run(path: str, out: str | None, as_json: bool, max_steps: int | None) -> str:
     """Run every run of a scenario to its end; with `out`, stream every step of every run to that CSV."""
-    from .core.runner import ScenarioRunner
-
     if out is not None and not out.strip():
         raise UserError("--out: the file name is empty")
     scenario, objective = _load(path)
+    from .core.runner import ScenarioRunner
     for warning in _start_typos(scenario, objective.variables):
         _warn(path, warning)
     if out is not None:
@@ -282,10 +289,9 @@ def _refuse_inputs(out: str, path: str, scenario) -> None:
 
 def critical(expression: str, view: str | None) -> dict:
     """Stationary points of a loss in a view, classified by the Hessian's eigenvalues."""
+    objective, warnings = _typed_loss(expression)
     from .core.analysis import critical_points
     from .core.expression import ExpressionError
-
-    objective, warnings = _typed_loss(expression)
     ranges = _parse_view(view, objective.variables) if view else None
     try:
         points = critical_points(objective, ranges)
@@ -322,10 +328,9 @@ def _duration(seconds: float) -> str:
 
 def sweep(path: str, run_index: int, low: float, high: float, count: int, max_steps: int | None = None) -> str:
     """Final loss and outcome of one run of a scenario over log-spaced learning rates."""
+    scenario, objective = _load(path)
     from .core.plan import scenario_plan, start_point
     from .core.sweeps import log_rates, lr_sweep, sweep_chunk, sweep_seconds
-
-    scenario, objective = _load(path)
     if not 0 <= run_index < len(scenario.runs):
         raise UserError(f"--run: the scenario has {len(scenario.runs)} runs, numbered from 0")
     spec = scenario.runs[run_index]

@@ -6,34 +6,24 @@ SymPy's exact arithmetic gets to it (which can hang, recurse without end or rais
 from __future__ import annotations
 
 import math
-import sys
 
 import sympy as sp
 
 from .errors import ExpressionError
 from .functions import EXPONENTIAL, FLOAT
+from .syntax import FLOAT_RANGE, LARGEST, MAX_MAGNITUDE, float_ok, short
+
+__all__ = ["FLOAT_RANGE", "LARGEST", "MAX_DIGITS", "MAX_EXPONENT", "MAX_EXP_ARGUMENT", "MAX_MAGNITUDE", "bounded_power",
+           "bounded_product", "check_constant_call", "float_ok", "short"]
 
 MAX_EXPONENT = 1000  # |p| in x^p, when x is not a number
 MAX_DIGITS = 300  # numbers the parser builds exactly (like 9^9) stay below 10^300
-MAX_MAGNITUDE = 308  # every nonzero number in a loss is a float of at least 10^-308 ...
-LARGEST = sys.float_info.max  # ... and at most the largest one, 1.797e308 (so 1e308 is fine, 2e308 is not)
-FLOAT_RANGE = f"1e-{MAX_MAGNITUDE} ≤ |value| ≤ 1.797e308"  # (rounded down: LARGEST is 1.7976931…e308)
 MAX_EXP_ARGUMENT = 1000.0  # exp(z) of a constant: beyond this, exact evaluation explodes and floats overflow
-
-
-def short(value: object, limit: int = 24) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _digits(value: sp.Rational) -> float:
     """Decimal digits of the larger of a rational's numerator and denominator (a size, not a value)."""
     return math.log10(max(abs(value.p), value.q))
-
-
-def float_ok(value: float) -> bool:
-    """0, or a float of a size a loss may hold (FLOAT_RANGE; float() is correctly rounded, so this is exact)."""
-    return value == 0 or 10.0**-MAX_MAGNITUDE <= abs(value) <= LARGEST
 
 
 def _rational_ok(number: sp.Rational) -> bool:

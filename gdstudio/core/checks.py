@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .parse import MAX_NAME, taken_name
+from .vocabulary import MAX_NAME, taken_name
 
 NAME = re.compile(rf"[A-Za-z][A-Za-z0-9_]{{0,{MAX_NAME - 1}}}", re.ASCII)
 NAME_RULE = f"a name is a letter, then up to {MAX_NAME - 1} letters, digits or _"

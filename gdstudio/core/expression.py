@@ -11,7 +11,6 @@ import difflib
 import math
 import re
 import threading
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,7 +19,6 @@ import numpy as np
 import sympy as sp
 
 from . import derivatives, numpy_code
-from .checks import check_name
 from .derivatives import (
     DataHessian,
     DataTerms,
@@ -31,12 +29,13 @@ from .derivatives import (
     size,
 )
 from .errors import ExpressionError, HessianUnavailable
-from .parse import ParsedExpression, parse, taken_name
+from .parse import ParsedExpression, build
+from .syntax import Syntax, check_loss
+from .vocabulary import MAX_VARIABLES
 
 __all__ = ["MAX_VARIABLES", "ExpressionError", "HessianUnavailable", "Objective", "flat", "parse_objective"]
 
 _EXPANDING = threading.Lock()  # (see Objective._expansions)
-MAX_VARIABLES = 256  # variables of one loss: a scenario may list no more, and a loss may use no more
 MAX_NODES = 3000  # size of the loss tree; beyond this, derivation and compilation get slow
 MAX_EXPANSION_TERMS = 64  # a polynomial per-row loss with more terms is summed row by row instead
 MAX_EXPANDED = 1000  # terms of the full expansion (columns too), bounded before SymPy expands anything
@@ -275,21 +274,6 @@ def _terms_bound(expr: sp.Expr, params: set[sp.Symbol], limit: int) -> int | Non
     return total
 
 
-def _check_names(variables: Sequence[str] | None, columns: Sequence[str]) -> None:
-    """One naming rule for variables and data columns (the scenario loader applies the same)."""
-    if variables is not None and len(variables) > MAX_VARIABLES:
-        raise ExpressionError(f"too many variables ({len(variables):,}, limit {MAX_VARIABLES})")
-    for name in [*(variables or ()), *columns]:
-        problem = check_name(name)
-        if problem and isinstance(name, str) and taken_name(name):
-            raise ExpressionError(problem)  # "in a loss, e is the constant e: choose another name"
-        if problem:
-            raise ExpressionError(f"a variable or data column name is {problem}")
-    twice = [name for name, count in Counter(variables or ()).items() if count > 1]
-    if twice:
-        raise ExpressionError(f"variable {twice[0]} is listed twice")
-
-
 def _listing(names: Sequence[str]) -> str:
     return ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
 
@@ -331,9 +315,7 @@ def parse_objective(text: str, variables: Sequence[str] | None = None, columns: 
     mean(...) or sum(...); `data` ((columns, rows)) binds their values. Raises ExpressionError
     with a column.
     """
-    if not isinstance(text, str):
-        raise ExpressionError(f"the loss must be text, got {type(text).__name__}")
-    _check_names(variables, columns)
+    checked = check_loss(text, variables, columns)  # (what needs no SymPy: syntax.check_loss says the same first)
     symbols: dict[str, sp.Symbol] = {}
 
     def symbol(name: str) -> sp.Symbol:
@@ -341,7 +323,7 @@ def parse_objective(text: str, variables: Sequence[str] | None = None, columns: 
 
     columns = tuple(columns)
     try:
-        objective = _parse_objective(text, variables, columns, symbol)
+        objective = _parse_objective(text, checked, variables, columns, symbol)
     except ExpressionError:
         raise
     except (ArithmeticError, RecursionError, TypeError, ValueError) as error:  # SymPy's own, on odd input
@@ -349,9 +331,9 @@ def parse_objective(text: str, variables: Sequence[str] | None = None, columns: 
     return objective.bind(data) if data is not None and objective.data_terms else objective
 
 
-def _parse_objective(text: str, variables: Sequence[str] | None, columns: tuple[str, ...],
+def _parse_objective(text: str, checked: Syntax, variables: Sequence[str] | None, columns: tuple[str, ...],
                      symbol: Callable[[str], sp.Symbol]) -> Objective:
-    parsed = parse(text, symbol, frozenset(columns))
+    parsed = build(checked, symbol)
     expr = parsed.expr
     free = set().union(expr.free_symbols, *(a.expr.free_symbols for a in parsed.aggregates))
     used = sorted((s.name for s in free if s.name not in columns and not s.name.startswith("_")), key=natural_key)

@@ -18,13 +18,15 @@ subexpressions) took most of a minute for 16 of them.
 
 from __future__ import annotations
 
-import keyword
 import math
 from collections.abc import Callable
 
 import sympy as sp
 
-AGGREGATES = ("mean", "sum")
+from .vocabulary import AGGREGATES, ARITY, COMPARISONS, taken_name
+
+__all__ = ["AGGREGATES", "COMPARISONS", "CONSTANTS", "EXPONENTIAL", "FLOAT", "FUNCTIONS", "Maximum", "Minimum", "Relu",
+           "taken_name"]
 
 
 class _Kink(sp.Function):
@@ -116,49 +118,24 @@ def _sigmoid(z: sp.Expr) -> sp.Expr:
     return 1 / (1 + sp.exp(-z))
 
 
+# name -> what it builds in SymPy (its names and argument counts are vocabulary.ARITY's)
+_BUILDERS: dict[str, Callable[..., sp.Expr]] = {
+    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "asin": sp.asin, "acos": sp.acos, "atan": sp.atan, "atan2": sp.atan2,
+    "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "asinh": sp.asinh, "acosh": sp.acosh, "atanh": sp.atanh,
+    "exp": sp.exp, "log": sp.log, "ln": sp.log,
+    "log10": lambda z: sp.log(z) / sp.log(10),
+    "log2": lambda z: sp.log(z) / sp.log(2),
+    "sqrt": sp.sqrt, "abs": sp.Abs, "sign": sp.sign,
+    "max": _pairwise(Maximum, sp.Max),
+    "min": _pairwise(Minimum, sp.Min),
+    "sigmoid": _sigmoid,
+    "relu": Relu,
+    "softplus": lambda z: sp.log(1 + sp.exp(z)),
+}
 # name -> (SymPy builder, allowed argument counts: (min, max or None for "any"))
 FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], tuple[int, int | None]]] = {
-    "sin": (sp.sin, (1, 1)),
-    "cos": (sp.cos, (1, 1)),
-    "tan": (sp.tan, (1, 1)),
-    "asin": (sp.asin, (1, 1)),
-    "acos": (sp.acos, (1, 1)),
-    "atan": (sp.atan, (1, 1)),
-    "atan2": (sp.atan2, (2, 2)),
-    "sinh": (sp.sinh, (1, 1)),
-    "cosh": (sp.cosh, (1, 1)),
-    "tanh": (sp.tanh, (1, 1)),
-    "asinh": (sp.asinh, (1, 1)),
-    "acosh": (sp.acosh, (1, 1)),
-    "atanh": (sp.atanh, (1, 1)),
-    "exp": (sp.exp, (1, 1)),
-    "log": (sp.log, (1, 1)),
-    "ln": (sp.log, (1, 1)),
-    "log10": (lambda z: sp.log(z) / sp.log(10), (1, 1)),
-    "log2": (lambda z: sp.log(z) / sp.log(2), (1, 1)),
-    "sqrt": (sp.sqrt, (1, 1)),
-    "abs": (sp.Abs, (1, 1)),
-    "sign": (sp.sign, (1, 1)),
-    "max": (_pairwise(Maximum, sp.Max), (2, None)),
-    "min": (_pairwise(Minimum, sp.Min), (2, None)),
-    "sigmoid": (_sigmoid, (1, 1)),
-    "relu": (Relu, (1, 1)),
-    "softplus": (lambda z: sp.log(1 + sp.exp(z)), (1, 1)),
-}
-CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E}
-COMPARISONS = ("max", "min", "relu")
-
-
-def taken_name(name: str) -> str | None:
-    """What a name already means in a loss (a constant, a function, a keyword), or None: a variable or
-    a data column by that name could never be used as one — `e` would silently be 2.718."""
-    if name in CONSTANTS:
-        return f"the constant {name}"
-    if name in FUNCTIONS or name in AGGREGATES:
-        return f"the function {name}()"
-    if keyword.iskeyword(name):
-        return "a reserved word"
-    return None
+    name: (_BUILDERS[name], arity) for name, arity in ARITY.items()}
+CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E}  # (the names are vocabulary.CONSTANT_NAMES; a test checks they agree)
 
 
 def _float_sigmoid(z: float) -> float:

@@ -1,107 +1,30 @@
-"""A small parser that turns untrusted loss text into a SymPy expression.
+"""Untrusted loss text to a SymPy expression, in two passes.
 
-SymPy's own parsers (`sympify`, `parse_expr`) call `eval`, so text typed by a
-user or read from a stranger's file never reaches them. This module scans the
-text against a whitelist of tokens, parses it by recursive descent and builds
-SymPy objects directly; it bounds the work of everything it builds, so no input
+SymPy's own parsers (`sympify`, `parse_expr`) call `eval`, so text typed by a user or read from a
+stranger's file never reaches them. syntax.py checks the text against a whitelist of tokens and a
+grammar without importing SymPy; this module builds SymPy objects from its tree, node by node in
+the order they were written, and bounds the work of everything it builds (bounded.py), so no input
 can run code, touch files or hang.
 """
 
 from __future__ import annotations
 
-import keyword
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import sympy as sp
 
-from .bounded import (
-    FLOAT_RANGE,
-    bounded_power,
-    bounded_product,
-    check_constant_call,
-    float_ok,
-    short,
-)
+from . import syntax as S
+from .bounded import bounded_power, bounded_product, check_constant_call, short
 from .errors import ExpressionError
-from .functions import AGGREGATES, COMPARISONS, CONSTANTS, FUNCTIONS, taken_name
+from .functions import COMPARISONS, CONSTANTS, FUNCTIONS
+from .syntax import MAX_DEPTH, MAX_LENGTH, MAX_NUMERAL, Syntax, Token, parse_tree, tokenize
+from .vocabulary import MAX_NAME, taken_name
 
-__all__ = ["ExpressionError", "parse", "taken_name", "tokenize"]
+__all__ = ["MAX_COMPARISONS", "MAX_DEPTH", "MAX_LENGTH", "MAX_NAME", "MAX_NUMERAL", "Aggregate", "ExpressionError",
+           "ParsedExpression", "Token", "build", "parse", "taken_name", "tokenize"]
 
-MAX_LENGTH = 2000
-MAX_NUMERAL = 40
-MAX_NAME = 64
-MAX_DEPTH = 100
 MAX_COMPARISONS = 8  # max/min/relu pairs in one loss: newton on a product of 8 max() compiles in ~2 s, of 16 in ~6 s
-
-_TOKEN = re.compile(
-    r"(?P<space>\s+)"
-    r"|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
-    r"|(?P<name>[A-Za-z][A-Za-z0-9_]*)"
-    r"|(?P<op>\*\*|[-+*/^(),])",
-    re.ASCII,  # \d and \s mean ASCII digits and spaces: no look-alike digits from other scripts
-)
-_HINTS = {
-    "_": "names cannot start with '_'",
-    "[": "brackets are not allowed; use parentheses",
-    "]": "brackets are not allowed; use parentheses",
-    "{": "braces are not allowed; use parentheses",
-    "}": "braces are not allowed; use parentheses",
-    "'": "strings are not allowed",
-    '"': "strings are not allowed",
-    ".": "'.' may only appear inside a number",
-    "=": "enter an expression, not an equation or assignment",
-    "!": "factorials are not supported",
-}
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # "number", "name", "op" or "end"
-    text: str
-    column: int  # 1-based
-
-
-def tokenize(text: str) -> list[Token]:
-    """Split text into whitelisted tokens; anything else is an error at its column."""
-    if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"expression is too long ({len(text)} characters, limit {MAX_LENGTH})")
-    tokens: list[Token] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        column = pos + 1
-        if match is None:
-            char = text[pos]
-            shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
-            hint = _HINTS.get(char)
-            raise ExpressionError(f"unexpected character {shown}" + (f" ({hint})" if hint else ""), column)
-        kind, value = match.lastgroup, match.group()
-        pos = match.end()
-        if kind == "space":
-            continue
-        if kind == "number":
-            _check_numeral(value, column)
-        if kind == "name":
-            if len(value) > MAX_NAME:
-                raise ExpressionError(f"name '{short(value)}' is too long (limit {MAX_NAME})", column)
-            if keyword.iskeyword(value):
-                raise ExpressionError(f"'{value}' is a reserved word, not a variable", column)
-        tokens.append(Token(kind, value, column))
-    tokens.append(Token("end", "", len(text) + 1))
-    return tokens
-
-
-def _check_numeral(text: str, column: int) -> None:
-    """A number as typed: a mantissa of at most MAX_NUMERAL characters, and a value in FLOAT_RANGE
-    (0 itself is fine; 1e-400 is not 0 but too small for a float)."""
-    mantissa = text.lower().partition("e")[0]
-    if len(mantissa) > MAX_NUMERAL:
-        raise ExpressionError(f"number '{short(text)}' is too long", column)
-    value = float(text)  # inf beyond the largest float, 0.0 below the smallest
-    if not float_ok(value) or (value == 0 and mantissa.strip("0.")):
-        raise ExpressionError(f"number '{short(text)}' is out of the range of floating-point numbers ({FLOAT_RANGE})", column)
 
 
 @dataclass(frozen=True)
@@ -121,181 +44,80 @@ class ParsedExpression:
     aggregates: list[Aggregate]
 
 
-class _Parser:
-    """Recursive descent: sum := product (+|- product)*; product := unary ((*|/|juxtaposition) unary)*;
-    unary := (+|-) unary | power; power := atom ((^|**) unary)?; atom := number | name | call | (sum)."""
+class _Builder:
+    """SymPy objects from a syntax tree. The checks that need exact arithmetic live here: a division
+    by what is zero, a constant too large or no real float, too many max/min/relu pairs (a call
+    counts when an argument has a free symbol once SymPy has simplified it, so max(x - x, 1) does not)."""
 
-    def __init__(self, tokens: list[Token], symbols: Callable[[str], sp.Symbol], columns: frozenset[str]) -> None:
-        self.tokens = tokens
-        self.index = 0
-        self.depth = 0
-        self.comparisons = 0  # max/min/relu pairs so far (MAX_COMPARISONS)
+    def __init__(self, symbols: Callable[[str], sp.Symbol]) -> None:
         self.symbols = symbols
-        self.columns = columns
-        self.name_columns: dict[str, int] = {}
+        self.comparisons = 0  # max/min/relu pairs so far (MAX_COMPARISONS)
         self.aggregates: list[Aggregate] = []
-        self.inside: Token | None = None  # the mean/sum being parsed, if any
 
-    @property
-    def token(self) -> Token:
-        return self.tokens[self.index]
+    def build(self, node: S.Node) -> sp.Expr:
+        match node:
+            case S.Number(text):
+                return sp.Rational(text) if any(c in text for c in ".eE") else sp.Integer(text)
+            case S.Name(name):
+                return self.symbols(name)
+            case S.Constant(name):
+                return CONSTANTS[name]
+            case S.Negative(operand):
+                return -self.build(operand)
+            case S.Sum(terms):
+                built = []
+                for subtracted, term in terms:
+                    value = self.build(term)
+                    built.append(-value if subtracted else value)
+                return sp.Add(*built)
+            case S.Product(first, rest):
+                return self.product(first, rest)
+            case S.Power(base, exponent, column):
+                base_value = self.build(base)
+                return bounded_power(base_value, self.build(exponent), column)
+            case S.Call():
+                return self.call(node)
+            case S.Aggregate(kind, inner, column):
+                symbol = sp.Symbol(f"_agg{len(self.aggregates)}", real=True)
+                self.aggregates.append(Aggregate(kind, self.build(inner), symbol, column))
+                return symbol
+        raise TypeError(f"not a syntax node: {type(node).__name__}")  # (a bug, never user input)
 
-    def advance(self) -> Token:
-        token = self.token
-        self.index += 1
-        return token
+    def product(self, first: S.Node, rest: tuple[tuple[str, S.Node, int], ...]) -> sp.Expr:
+        result = self.build(first)
+        for operator, node, column in rest:
+            factor = self.build(node)
+            if operator == "/" and factor == 0:
+                raise ExpressionError("division by zero", column)
+            result = bounded_product(result, factor, operator, column)
+        return result
 
-    def expect(self, text: str, opened: Token | None = None) -> None:
-        if self.token.text != text:
-            where = f" to close the '(' at column {opened.column}" if opened else ""
-            raise ExpressionError(f"expected '{text}'{where} but found {_describe(self.token)}", self.token.column)
-        self.advance()
-
-    def parse(self) -> sp.Expr:
-        if self.token.kind == "end":
-            raise ExpressionError("the expression is empty")
-        expr = self.sum()
-        if self.token.kind != "end":
-            raise ExpressionError(f"unexpected {_describe(self.token)}", self.token.column)
-        return expr
-
-    def nested(self, column: int) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise ExpressionError(f"expression is nested too deeply (limit {MAX_DEPTH} levels)", column)
-
-    def sum(self) -> sp.Expr:
-        terms = [self.product()]
-        while self.token.text in ("+", "-"):
-            sign = self.advance().text
-            term = self.product()
-            terms.append(term if sign == "+" else -term)
-        return sp.Add(*terms)
-
-    def product(self) -> sp.Expr:
-        result = self.unary()
-        while True:
-            token = self.token
-            if token.text in ("*", "/"):
-                self.advance()
-                factor = self.unary()
-                if token.text == "/" and factor == 0:
-                    raise ExpressionError("division by zero", token.column)
-                result = bounded_product(result, factor, token.text, token.column)
-            elif token.kind in ("number", "name") or token.text == "(":
-                previous = self.tokens[self.index - 1]
-                if token.kind == "number" and previous.kind == "number":
-                    raise ExpressionError(f"missing operator before the number '{token.text}'", token.column)
-                result = bounded_product(result, self.unary(), "*", token.column)
-            else:
-                return result
-
-    def unary(self) -> sp.Expr:
-        if self.token.text in ("+", "-"):
-            token = self.advance()
-            self.nested(token.column)
-            operand = self.unary()
-            self.depth -= 1
-            return -operand if token.text == "-" else operand
-        return self.power()
-
-    def power(self) -> sp.Expr:
-        base = self.atom()
-        if self.token.text not in ("^", "**"):
-            return base
-        operator = self.advance()
-        self.nested(operator.column)
-        exponent = self.unary()
-        self.depth -= 1
-        return bounded_power(base, exponent, operator.column)
-
-    def atom(self) -> sp.Expr:
-        token = self.advance()
-        if token.kind == "number":
-            return sp.Rational(token.text) if any(c in token.text for c in ".eE") else sp.Integer(token.text)
-        if token.kind == "name":
-            return self.name(token)
-        if token.text == "(":
-            self.nested(token.column)
-            inner = self.sum()
-            self.expect(")", token)
-            self.depth -= 1
-            return inner
-        if token.kind == "end":
-            raise ExpressionError("the expression ends too early", token.column)
-        raise ExpressionError(f"unexpected {_describe(token)}", token.column)
-
-    def name(self, token: Token) -> sp.Expr:
-        name = token.text
-        calls = self.token.text == "("
-        if name in AGGREGATES:
-            if not calls:
-                raise ExpressionError(f"'{name}' needs its argument in parentheses, like {name}((w*x - y)^2)", token.column)
-            return self.aggregate(token)
-        if name in FUNCTIONS:
-            if not calls:
-                raise ExpressionError(f"function '{name}' needs its argument in parentheses, like {name}(x)", token.column)
-            return self.call(token)
-        if calls:
-            raise ExpressionError(f"unknown function '{name}' (to multiply, write {name}*(...))", token.column)
-        if name in CONSTANTS:
-            return CONSTANTS[name]
-        if name in self.columns and self.inside is None:
-            raise ExpressionError(f"data column '{name}' must be inside mean(...) or sum(...)", token.column)
-        self.name_columns.setdefault(name, token.column)
-        return self.symbols(name)
-
-    def aggregate(self, token: Token) -> sp.Expr:
-        if not self.columns:
-            raise ExpressionError(f"{token.text}(...) averages over a data set, and this scenario has none", token.column)
-        if self.inside is not None:
-            raise ExpressionError(f"{token.text}(...) cannot be nested inside {self.inside.text}(...)", token.column)
-        opened = self.advance()
-        self.nested(opened.column)
-        self.inside = token
-        inner = self.sum()
-        self.inside = None
-        self.expect(")", opened)
-        self.depth -= 1
-        symbol = sp.Symbol(f"_agg{len(self.aggregates)}", real=True)
-        self.aggregates.append(Aggregate(token.text, inner, symbol, token.column))
-        return symbol
-
-    def call(self, token: Token) -> sp.Expr:
-        builder, (least, most) = FUNCTIONS[token.text]
-        opened = self.advance()
-        self.nested(opened.column)
-        args = [self.sum()]
-        while self.token.text == ",":
-            self.advance()
-            args.append(self.sum())
-        self.expect(")", opened)
-        self.depth -= 1
-        if len(args) < least or (most is not None and len(args) > most):
-            wanted = f"{least}" if least == most else f"at least {least}"
-            raise ExpressionError(f"{token.text}() takes {wanted} argument{'s' if least > 1 else ''}, got {len(args)}", token.column)
+    def call(self, node: S.Call) -> sp.Expr:
+        args = [self.build(arg) for arg in node.args]
         if not any(arg.free_symbols for arg in args):
-            check_constant_call(token.text, args, token.column)
-        elif token.text in COMPARISONS:
+            check_constant_call(node.name, args, node.column)
+        elif node.name in COMPARISONS:
             self.comparisons += max(len(args) - 1, 1)
             if self.comparisons > MAX_COMPARISONS:
-                raise ExpressionError(f"too many comparisons: {token.text}() brings the loss's max/min/relu pairs past "
-                                      f"{MAX_COMPARISONS} (each adds branches that newton and critical points compile and search)", token.column)
-        return builder(*args)
+                raise ExpressionError(f"too many comparisons: {node.name}() brings the loss's max/min/relu pairs past "
+                                      f"{MAX_COMPARISONS} (each adds branches that newton and critical points compile and search)",
+                                      node.column)
+        return FUNCTIONS[node.name][0](*args)
 
 
-def _describe(token: Token) -> str:
-    return "the end of the expression" if token.kind == "end" else f"'{token.text}'"
-
-
-def parse(text: str, symbols: Callable[[str], sp.Symbol], columns: frozenset[str] = frozenset()) -> ParsedExpression:
-    """Parse untrusted text; `symbols` turns a name into its SymPy symbol; names in `columns`
-    are data columns, allowed only inside mean(...) and sum(...)."""
-    parser = _Parser(tokenize(text), symbols, columns)
+def build(tree: Syntax, symbols: Callable[[str], sp.Symbol]) -> ParsedExpression:
+    """The SymPy expression of checked text; `symbols` turns a name into its SymPy symbol."""
+    builder = _Builder(symbols)
     try:
-        expr = parser.parse()
+        expr = builder.build(tree.root)
     except ExpressionError:
         raise
     except (ArithmeticError, RecursionError, TypeError, ValueError) as error:  # SymPy's own, on odd input
         raise ExpressionError(f"cannot build this expression ({type(error).__name__}: {short(error, 80)})") from None
-    return ParsedExpression(expr, parser.name_columns, parser.aggregates)
+    return ParsedExpression(expr, dict(tree.name_columns), builder.aggregates)
+
+
+def parse(text: str, symbols: Callable[[str], sp.Symbol], columns: Collection[str] = frozenset()) -> ParsedExpression:
+    """Parse untrusted text; `symbols` turns a name into its SymPy symbol; names in `columns`
+    are data columns, allowed only inside mean(...) and sum(...)."""
+    return build(parse_tree(text, frozenset(columns)), symbols)

@@ -10,7 +10,7 @@ The public face of three modules, so that callers need one import:
 
 from __future__ import annotations
 
-from .expression import MAX_VARIABLES
+from .vocabulary import MAX_VARIABLES
 from .scenario_files import MAX_FILE_BYTES, load, relocate, save
 from .scenario_format import FORMAT, VERSION, dumps, from_dict, loads, to_dict
 from .scenario_model import (BASINS_LIMITS, DEFAULT_RANGE, DESCRIPTION_LIMIT, MAX_RUNS, MAX_STEPS_LIMIT, NAME_LIMIT,

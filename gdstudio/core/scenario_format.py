@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .checks import RepeatedKeys, listing, show
-from .expression import MAX_VARIABLES
+from .vocabulary import MAX_VARIABLES
 from .scenario_model import DESCRIPTION_LIMIT, MAX_RUNS, NAME_LIMIT, InsightSettings, RunSpec, Scenario, ScenarioError
 from .scenario_sections import (Problems, check_runs_against_data, checked_text, read_data, read_insight, read_run, read_stop,
                                 read_variables, read_view, unknown_keys)
