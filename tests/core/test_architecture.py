@@ -73,12 +73,12 @@ def test_every_core_module_imports_without_qt() -> None:
     assert found["qt"] == []
 
 
-ENGINE = ("numba", "llvmlite", "matplotlib")  # loaded after the first paint (app/engine.py, panels/math_view.py)
+ENGINE = ("sympy", "numba", "llvmlite", "matplotlib")  # loaded after the first paint (app/engine.py, panels/math_view.py)
 
 
 def test_the_window_is_built_without_the_engine() -> None:
     """The studio paints its first window before the engine loads (a second warm, far more on a first start):
-    importing and building the main window must not import Numba or matplotlib."""
+    importing and building the main window must not import SymPy, Numba or matplotlib."""
     code = (
         "import json, os, sys\n"
         "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
