@@ -1,22 +1,23 @@
-"""The engine — SymPy, Numba and the compiled run kernel — loads after the window shows.
+"""The engine — SymPy, then Numba and the compiled run kernel — loads after the window shows.
 
-Importing it takes about a second warm (and the kernel's first compile several more), so the studio
-paints and answers typing first, and loads it in a thread (`EngineLoader`). Every thread about to
-derive or run calls `load()` first: the imports then happen once, in one thread at a time, because
-two threads importing SymPy's interdependent modules at once can hand one of them a half-made module.
-While a window is waiting for its first paint (`hold_until_painted`), background work that needs the
-engine, or matplotlib, waits too (`wait_for_paint`): it would only slow that paint down.
+Importing SymPy's side takes about half a second, Numba's and the kernel's as much again warm (and the
+kernel's first compile ten seconds more), so the studio paints and answers typing first and loads them in
+a thread (`EngineLoader`): the loss is derived and drawn once SymPy is in, Run waits for the kernel.
+Every thread about to derive calls `load()` first, and about to run `load_kernel()`: each part is then
+imported once, by one thread while the others wait, because two threads importing SymPy's interdependent
+modules at once can hand one of them a half-made module. While a window waits for its first paint
+(`hold_until_painted`), background work that needs the engine, or matplotlib, waits too
+(`wait_for_paint`): it would only slow that paint down.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-_lock = threading.Lock()
-_loaded = threading.Event()
 _painted = threading.Event()
 _painted.set()  # (no window waiting)
 
@@ -35,39 +36,63 @@ def wait_for_paint() -> None:
         _painted.wait()
 
 
-def load() -> None:
-    """Import the engine unless it is loaded (other callers wait for the first one); never on the GUI thread."""
-    if _loaded.is_set():
-        return
-    wait_for_paint()
-    with _lock:
-        if not _loaded.is_set():
-            from ..core import analysis, plan, sweeps  # noqa: F401  (SymPy; Numba and the kernel, from its cache)
+class _Part:
+    """One part of the engine, imported once."""
 
-            _loaded.set()
+    def __init__(self, imports: Callable[[], None]) -> None:
+        self._imports, self._lock, self.done = imports, threading.Lock(), threading.Event()
+
+    def load(self) -> None:
+        if self.done.is_set():
+            return
+        wait_for_paint()
+        with self._lock:
+            if not self.done.is_set():
+                self._imports()
+                self.done.set()
+
+
+def _symbolic() -> None:
+    from ..core import analysis, expression  # noqa: F401  (SymPy: parsing, deriving, critical points)
+
+
+def _kernel() -> None:
+    from ..core import plan, sweeps  # noqa: F401  (Numba and the run kernel, from its cache or compiled)
+
+
+_SYMBOLIC, _KERNEL = _Part(_symbolic), _Part(_kernel)
+
+
+def load() -> None:
+    """What deriving needs (SymPy), unless it is loaded; never on the GUI thread."""
+    _SYMBOLIC.load()
+
+
+def load_kernel() -> None:
+    """What running needs too (Numba, the compiled run kernel); never on the GUI thread."""
+    _SYMBOLIC.load()
+    _KERNEL.load()
 
 
 def loaded() -> bool:
-    return _loaded.is_set()
+    return _SYMBOLIC.done.is_set()
 
 
 class EngineLoader(QObject):
-    """Loads the engine in a thread and says when it is ready (with the seconds it took); `join` at close,
-    so the interpreter never exits in the middle of an import or a compile."""
+    """Loads the engine in a thread and says how far it got; `join` at close, so the interpreter never exits in
+    the middle of an import or a compile."""
 
-    ready = Signal(float)
     loading = Signal(str)  # what the status line says meanwhile
+    ready = Signal(float)  # derivation can start (seconds it took)
+    kernel_ready = Signal(float)  # runs can start (seconds since the start)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        if self._thread is None and not loaded():
-            from ..core import kernel_cached
-
-            self.loading.emit("loading the engine…" if kernel_cached() else
-                              "first start: compiling the run kernel (once, about 10 s); you can type meanwhile…")
+        if self._thread is None and not _KERNEL.done.is_set():
+            self.loading.emit("loading the engine…")
             self._thread = threading.Thread(target=self._load, name="gdstudio-engine")
             self._thread.start()
 
@@ -76,6 +101,12 @@ class EngineLoader(QObject):
             self._thread.join()
 
     def _load(self) -> None:
+        from ..core import kernel_cached
+
         began = time.perf_counter()
         load()
         self.ready.emit(time.perf_counter() - began)  # (queued to the GUI thread)
+        if not kernel_cached():
+            self.loading.emit("first start: compiling the run kernel (once, about ten seconds); Run starts when it is done…")
+        load_kernel()
+        self.kernel_ready.emit(time.perf_counter() - began)

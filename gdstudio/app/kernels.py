@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 
 
 def _compile(objective: Objective, hessian: bool) -> None:
-    from ..core.codegen import compiled_kernel  # (the objective exists: the engine is loaded)
+    from . import engine
+
+    engine.load_kernel()  # (waits for the engine's first compile of it, if it is under way)
+    from ..core.codegen import compiled_kernel
 
     try:
         compiled_kernel(objective, hessian)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QWidget
 
 from ..core.scenario import Scenario
 from .actions import Actions
@@ -64,18 +64,15 @@ class MainWindow(QMainWindow):
         self.engine = EngineLoader(self)
         self.engine.loading.connect(lambda text: self.statusBar().showMessage(text))
         self.engine.ready.connect(self._engine_ready)
+        self.engine.kernel_ready.connect(lambda seconds: self.statusBar().showMessage(f"engine loaded in {seconds:.1f} s", 4000))
         self.installEventFilter(self)
         self.timer = QTimer(self, interval=FRAME_MS)
         self.timer.timeout.connect(lambda: self.redraw(everything=False))
         self._connect()
-
         from .insight import Insight
-        from .panels.data_import import DataActions
-        from .panels.help import Help
 
-        self.data_actions = DataActions(session, self, self.timer)  # the Data dock and menu
-        self.insight = Insight(session, self, self.landscape, self.runs_panel)  # menu, dock, overlays
-        self.help = Help(session, self, self.menus.examples_menu)  # Help ▸ What am I looking at?
+        self.insight = Insight(session, self, self.landscape, self.runs_panel)  # menu, dock (shown), overlays
+        self.data_actions = self.help = None  # hidden at first: built once the window has painted (_painted)
         self.resize(1400, 900)
         geometry = settings().value("geometry")
         if geometry is not None:
@@ -124,7 +121,7 @@ class MainWindow(QMainWindow):
     def _shown_plots(self) -> list:
         """What File ▸ Export plots draws: the landscape, the loss curve and, with data, the fitted models."""
         plots = [self.landscape.plot, self.loss_curve.plot]
-        data = getattr(self, "data_actions", None)
+        data = self.data_actions
         return plots + [data.view.plot] if data is not None and data.dock.isVisible() else plots
 
     def edit_properties(self):
@@ -190,11 +187,32 @@ class MainWindow(QMainWindow):
         self.status_label.setText(state)
 
     def _painted(self) -> None:
-        engine.painted()
-        self.engine.start()
+        """After the first paint: the rest of the window, one piece per event-loop pass (so typing is answered
+        in between), then the engine."""
+        steps = [self._build_data, self._build_help, engine.painted, self.engine.start]
 
-    def _engine_ready(self, seconds: float) -> None:
-        self.statusBar().showMessage(f"engine loaded in {seconds:.1f} s", 4000)
+        def next_step() -> None:
+            steps.pop(0)()
+            if steps:
+                QTimer.singleShot(0, next_step)
+
+        next_step()
+
+    # The Data and Help menus and their docks (hidden at first) are built after the first paint, which they
+    # would delay: their modules and widgets take a few hundredths of a second.
+    def _build_data(self) -> None:
+        from .panels.data_import import DataActions
+
+        self.data_actions = DataActions(self.session, self, self.timer)  # the Data dock and menu
+        insight_menu = self.findChild(QMenu, "insightMenu")
+        self.menuBar().insertMenu(insight_menu.menuAction(), self.data_actions.menu)  # (File … Data, Insight, Help)
+
+    def _build_help(self) -> None:
+        from .panels.help import Help
+
+        self.help = Help(self.session, self, self.menus.examples_menu)  # Help ▸ What am I looking at?
+
+    def _engine_ready(self, _seconds: float) -> None:
         self.data_actions.view.engine_ready()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -228,8 +246,7 @@ class MainWindow(QMainWindow):
         self.editor.shutdown()
         self.landscape.shutdown()
         self.files.shutdown()
-        if getattr(self, "insight", None) is not None:
-            self.insight.shutdown()
+        self.insight.shutdown()
         engine.painted()  # (work held for a paint that never came goes on, and ends)
         stop_drawing()
         self.engine.join()

@@ -112,7 +112,7 @@ class RunWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            engine.load()
+            engine.load_kernel()
             from ..core.runner import ScenarioRunner
 
             runner = ScenarioRunner(self._scenario, self._objective)
