@@ -65,10 +65,12 @@ class MainWindow(QMainWindow):
         from .insight import Insight
         from .panels.data_import import DataActions
         from .panels.help import Help
+        from .view3d_dock import View3DDock
 
         self.data_actions = DataActions(session, self, self.timer)  # the Data dock and menu
         self.insight = Insight(session, self, self.landscape, self.runs_panel)  # menu, dock, overlays
         self.help = Help(session, self, self.menus.examples_menu)  # Help ▸ What am I looking at?
+        self.view3d = View3DDock(session, self, self.landscape, self.timer, self.menus.view_menu)  # View ▸ 3-D landscape
         self.resize(1400, 900)
         geometry = settings().value("geometry")
         if geometry is not None:
