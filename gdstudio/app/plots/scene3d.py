@@ -275,7 +275,7 @@ class Camera:
     """Where the camera looks from: GLViewWidget's centre, distance, elevation and azimuth (degrees)."""
 
     center: tuple[float, float, float] = (0.0, 0.0, TALL * 0.38)
-    distance: float = 3.5
+    distance: float = 3.2
     elevation: float = 42.0
     azimuth: float = -60.0
 
