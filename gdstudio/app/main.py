@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 SIGNAL_TICK_MS = 200  # Python runs signal handlers only between bytecodes: a timer gives it the chance
@@ -50,6 +50,9 @@ def answer_quickly() -> None:
 def launch(path: str | None = None, qt_options: list[str] | None = None) -> int:
     """Open the studio (on `path` when given; a bad file is reported and the default opens) and
     return the exit code once the window is closed. `qt_options`: Qt's own, like -style Fusion."""
+    # one OpenGL share group: the 3-D view's shaders (compiled once per process by pyqtgraph) stay valid when its
+    # dock floats or docks again, which gives its canvas a new context
+    QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication.instance() or QApplication(sys.argv[:1] + (qt_options or []))
     answer_quickly()
     app.setOrganizationName("gdstudio")

@@ -70,8 +70,10 @@ class MainWindow(QMainWindow):
         self.timer.timeout.connect(lambda: self.redraw(everything=False))
         self._connect()
         from .insight import Insight
+        from .view3d_dock import View3DDock
 
         self.insight = Insight(session, self, self.landscape, self.runs_panel)  # menu, dock (shown), overlays
+        self.view3d = View3DDock(session, self, self.landscape, self.timer, self.menus.view_menu)  # View ▸ 3-D landscape
         self.data_actions = self.help = None  # hidden at first: built once the window has painted (_painted)
         self.resize(1400, 900)
         geometry = settings().value("geometry")

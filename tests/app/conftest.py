@@ -5,7 +5,10 @@ from __future__ import annotations
 
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
+
+# as the studio does (app.main.launch), before the test application exists: the 3-D view's GL resources are shared
+QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 
 # The offscreen platform cannot resize native windows and says so when a main window lays out its docks.
 OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints"
