@@ -280,6 +280,7 @@ def test_a_signal_during_run_out_is_one_line_and_leaves_the_file(tmp_path, signa
     assert out.read_bytes() == OLD and leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_sweep_is_one_line(tmp_path) -> None:
     """(Where the signal lands, in the imports or in the sweep, depends on the machine: either way one line.)"""
     path = scenario(tmp_path / "s.json", loss="x^2 + y^2", runs=[{"optimizer": {"name": "gd"}, "start": {"x": 1, "y": 1}}])
@@ -342,6 +343,7 @@ def test_a_sweep_interrupt_says_how_far_it_got(tmp_path, capsys, monkeypatch) ->
     assert (code, out) == (130, "") and one_line(err) == "interrupted at step 40 of 201 (all 5 rates together)"
 
 
+@pytest.mark.slow
 def test_the_sweep_advances_in_chunks(tmp_path, capsys, monkeypatch) -> None:
     """Chunks are what lets Ctrl+C in: the kernel itself never checks for signals."""
     seen = []

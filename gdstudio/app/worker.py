@@ -72,6 +72,7 @@ class RunWorker(QObject):
         self._cond = threading.Condition()
         self._speed = speed  # steps per second per run; math.inf = as fast as possible
         self._paused = paused
+        self.held = False  # waiting, paused, for a step or a resume: it makes nothing until told
         self._pending_steps = 0
         self._cancelled = False
         self._outbox: list[Chunk] = []
@@ -143,7 +144,9 @@ class RunWorker(QObject):
                     return n
                 if not self._paused:
                     break
+                self.held = True
                 self._cond.wait()
+                self.held = False
             if math.isinf(self._speed):
                 return int(min(MAX_CHUNK, max(1, CHUNK_SECONDS / max(per_step, 1e-10))))
             return max(1, round(self._speed * FRAME))
@@ -194,6 +197,10 @@ class RunController(QObject):
     @property
     def active(self) -> bool:
         return self._worker is not None
+
+    def held(self) -> bool:
+        """The runs are paused and the worker waits: nothing more comes until a step or a resume."""
+        return self._worker is not None and self._worker.held
 
     def start(self, scenario: Scenario, objective: Objective | None = None, paused: bool = False) -> None:
         self.stop()

@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
@@ -153,6 +154,7 @@ def test_geometry_is_remembered(qtbot, window):
     again.shutdown()
 
 
+@pytest.mark.slow
 def test_launch_closed_during_a_run_exits_cleanly(tmp_path):
     """The real entry point in a fresh process: exit code 0 and nothing on stderr."""
     script = textwrap.dedent(f"""

@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QCoreApplication, QThread
 
 from gdstudio.core import scenario as sc
@@ -116,6 +117,7 @@ def _launch_and_signal(tmp_path, signum):
     return process.returncode, out, stderr
 
 
+@pytest.mark.slow
 def test_sigterm_during_a_run_exits_cleanly_and_keeps_unsaved_work(tmp_path):
     code, out, err = _launch_and_signal(tmp_path, signal.SIGTERM)
     assert code == 0 and err == "" and "EXIT 0" in out
@@ -123,6 +125,7 @@ def test_sigterm_during_a_run_exits_cleanly_and_keeps_unsaved_work(tmp_path):
     assert recovered and sc.load(recovered[0]).stop.max_steps == 10**9  # the unsaved edit survives
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_run_exits_cleanly(tmp_path):
     code, out, err = _launch_and_signal(tmp_path, signal.SIGINT)
     assert code == 0 and err == "" and "EXIT 0" in out
@@ -159,7 +162,7 @@ def test_starting_and_cancelling_100_times_leaks_no_threads(qtbot, window):
     for i in range(100):
         window.session.run(restart=True)
         if i % 10 == 0:
-            qtbot.wait(5)  # some get to run, some are cancelled while starting
+            QCoreApplication.processEvents()  # some get to start, some are cancelled while starting
         window.session.reset() if i % 2 else window.session.stop_runs()
     QCoreApplication.processEvents()  # (every worker is joined: their late signals are delivered now, and dropped)
     assert not window.session.controller.active

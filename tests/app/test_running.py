@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+from PySide6.QtCore import QCoreApplication
 
 from gdstudio.core.export import trajectories_csv
 from gdstudio.core.runner import run_scenario
@@ -38,9 +39,10 @@ def test_pause_step_resume_and_reset(qtbot, window):
     window.session.run()
     qtbot.waitUntil(lambda: bool(window.session.buffers) and len(window.session.buffers[0]) > 2, timeout=10000)
     window.session.pause()
-    qtbot.wait(100)
+    qtbot.waitUntil(window.session.controller.held, timeout=10000)  # the worker waits: it makes no more steps
+    QCoreApplication.processEvents()  # (the steps it made before pausing arrive)
     steps = len(window.session.buffers[0])
-    qtbot.wait(200)
+    QCoreApplication.processEvents()
     assert len(window.session.buffers[0]) == steps and window.session.state == "paused"
     window.redraw()
     assert window.runs_panel.table.topLevelItem(0).text(4) == "paused"

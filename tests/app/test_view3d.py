@@ -218,6 +218,7 @@ def test_a_gl_error_while_drawing_stops_the_canvas_with_one_line(qtbot, window):
     assert "GL_INVALID_OPERATION" in view.problem and not view.canvas.isVisible() and view.message.isVisible()
 
 
+@pytest.mark.slow
 def test_the_studio_starts_without_loading_opengl() -> None:
     """PyOpenGL and pyqtgraph.opengl load when the 3-D view is first opened, not when the studio starts."""
     code = ("import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"

@@ -63,6 +63,7 @@ def measured_in_a_child(code: str, *args: str) -> dict:
 
 # ---------------------------------------------------------------- CSV size
 
+@pytest.mark.slow
 def test_a_csv_at_the_documented_limits_loads_in_about_its_results_memory(tmp_path):
     """1,000,000 rows x 50 columns (100 MB): the result is 400 MB; the old reader peaked at 3.4 GB."""
     path = tmp_path / "limits.csv"
@@ -81,6 +82,7 @@ def test_a_csv_at_the_documented_limits_loads_in_about_its_results_memory(tmp_pa
     assert found["grown"] < 1.6 * result_mb + 2 * path.stat().st_size / 2**20, found["grown"]  # (~1.3 measured)
 
 
+@pytest.mark.slow
 def test_a_header_of_millions_of_names_is_refused_by_its_count(tmp_path):
     """10,000,000 names (89 MB) took 20 s and 1.75 GB before "limit 50 columns"; the text alone is what it costs now."""
     path = tmp_path / "wide.csv"

@@ -23,7 +23,8 @@ from gdstudio.core.optimizers import OPTIMIZERS, optimizer
 from gdstudio.core.plan import RunPlan
 from gdstudio.core.runner import RunProgress, ScenarioRunner, stop_vector
 from gdstudio.core.scenario import RunSpec, ScenarioError, StopRules, load, loads
-from gdstudio.core.schedules import learning_rate, schedule
+from gdstudio.core.rules import learning_rate
+from gdstudio.core.schedules import schedule
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCENARIOS = Path(__file__).parents[2] / "scenarios"

@@ -144,6 +144,7 @@ def test_the_hessian_is_derived_on_first_use_and_refused_within_its_budget(deriv
     assert math.isnan(diagnosis.lambda_max) and "too large" in diagnosis.unavailable
 
 
+@pytest.mark.slow
 def test_first_order_optimizers_run_a_loss_whose_hessian_is_refused(tmp_path) -> None:
     code, out, err, peak = cli(["run", scenario_file(tmp_path, PRODUCT_100, "gd", lr=0.01)], tmp_path)
     assert code == 0 and "gd (gd): max_steps after 20 steps" in out and err == "" and peak < PEAK_MB
@@ -153,6 +154,7 @@ def test_first_order_optimizers_run_a_loss_whose_hessian_is_refused(tmp_path) ->
         assert code == 2 and "the exact 100 × 100 Hessian" in one_error_line(err) and peak < PEAK_MB
 
 
+@pytest.mark.slow
 def test_derive_prints_the_gradient_and_omits_a_refused_hessian(tmp_path) -> None:
     code, out, err, peak = cli(["derive", PRODUCT_100, "--at", ",".join(f"a{i}=1" for i in range(100))], tmp_path)
     result = json.loads(out)
@@ -187,6 +189,7 @@ def test_a_diagonal_hessian_writes_only_its_diagonal() -> None:
     assert codegen.compile_cost(source) <= codegen.MAX_COMPILE_COST
 
 
+@pytest.mark.slow
 def test_newton_runs_up_to_its_dimension_and_is_refused_beyond(tmp_path, derivatives_taken) -> None:
     code, out, err, peak = cli(["run", scenario_file(tmp_path, SQUARES_60, "newton")], tmp_path)
     assert code == 0 and "newton (newton)" in out and err == "", out + err
@@ -254,6 +257,7 @@ def test_one_comparison_past_the_limit_is_refused() -> None:
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "newton"])
+@pytest.mark.slow
 def test_a_loss_with_as_many_comparisons_as_allowed_runs(tmp_path, optimizer) -> None:
     code, out, err, peak = cli(["run", scenario_file(tmp_path, MAX_PRODUCT, optimizer, lr=0.01)], tmp_path)
     assert code == 0 and "after 20 steps" in out, out + err
