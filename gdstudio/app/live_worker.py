@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from ..core.expression import Objective
 from ..core.scenario import Scenario
 
-FRAME_SECONDS = 0.025  # compute time a dragging frame may take before its runs are cut short (~30 frames/s)
+FRAME_SECONDS = 0.02  # compute time a dragging frame may take before its runs are cut short (~30 frames/s)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,10 @@ what `gdstudio run` makes from the same scenario; only the chunking differs, whi
 trajectory. It keeps what it computed and recomputes only runs whose settings changed, and reuses
 each run's plan (a scaled data set is scaled once, not at every frame).
 
-A deadline (while dragging) may cut a run short: it is then a prefix of the full path, marked `cut`.
+A deadline (while dragging) may cut a run over data short when finishing it would take longer again
+than it has taken (a loss without data only when finishing would take over LONG_SECONDS: a preset's
+10,000 steps take milliseconds and are always finished, however busy the machine): a cut run is a
+prefix of the full path, marked `cut`.
 `stale()` is asked between chunks, so a newer request abandons older work at once.
 """
 
@@ -23,8 +26,9 @@ from .runner import RunProgress
 from .scenario import RunSpec, Scenario
 from .trajectory import Trajectory, row_limit
 
-FIRST_CHUNK = 16  # steps; each next chunk doubles while a chunk takes less than CHUNK_SECONDS
+FIRST_CHUNK = 4  # steps; each next chunk doubles while a chunk takes less than CHUNK_SECONDS
 CHUNK_SECONDS = 0.004  # so a deadline or a newer request is noticed within a few milliseconds
+LONG_SECONDS = 1.0  # a run of a loss without data is cut only when finishing it would take longer than this
 
 
 @dataclass(frozen=True)
@@ -100,15 +104,19 @@ class WholePaths:
              deadline: float | None, stale: Callable[[], bool]) -> WholePath | None:
         plan = self._plan(index, spec, scenario, objective)
         run = RunProgress(index, plan, start_point(spec, scenario, plan.objective.variables), limit)
-        chunk = FIRST_CHUNK
+        chunk, began, per_step = FIRST_CHUNK, time.perf_counter(), 0.0
         while not run.done:
             if stale():
                 return None
-            if deadline is not None and time.perf_counter() >= deadline and run.steps:
-                break
-            began = time.perf_counter()
+            if deadline is not None and run.steps and (now := time.perf_counter()) >= deadline:
+                left = (plan.stop.max_steps - run.steps) * per_step  # (at the pace of the last, largest chunk)
+                if left > (now - began if plan.objective.data is not None else LONG_SECONDS):
+                    break
+            chunk_began, steps = time.perf_counter(), run.steps
             run.advance(chunk)
-            if time.perf_counter() - began < CHUNK_SECONDS:
+            spent = time.perf_counter() - chunk_began
+            per_step = spent / max(run.steps - steps, 1)
+            if spent < CHUNK_SECONDS:
                 chunk *= 2
         assert isinstance(run.trajectory, Trajectory)
         return WholePath(index, spec.label, run.trajectory, run.status, "" if not run.done else run.reason,

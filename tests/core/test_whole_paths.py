@@ -65,11 +65,11 @@ def test_seeds_batches_and_schedules_match_a_run():
 
 
 def test_a_deadline_cuts_a_prefix_and_a_final_answer_is_whole():
-    scenario = rosenbrock(max_steps=2_000_000)
+    scenario = rosenbrock(max_steps=50_000_000)  # (a loss without data is cut only when finishing takes over a second)
     objective = scenario_objective(scenario)
     live = WholePaths()
     cut = live.compute(scenario, objective, deadline=time.perf_counter() + 0.005)
-    assert all(p.cut and 0 < p.steps < 2_000_000 for p in cut)
+    assert all(p.cut and 0 < p.steps < 50_000_000 for p in cut)
     rows = cut[0].trajectory.rows
     full = ScenarioRunner(scenario, objective, max_steps=cut[0].steps + 5).run_to_end()
     assert np.array_equal(rows, full[0].trajectory.rows[: len(rows)])  # a prefix of the whole path

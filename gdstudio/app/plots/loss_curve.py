@@ -104,6 +104,8 @@ class LossCurve(QWidget):
     def set_epoch_scales(self, scales: list[float] | None) -> None:
         """Epochs per step of each run (batch size / rows of the data set; 1 for full batches), or None
         when the scenario has no data set (then only steps make sense)."""
+        if (list(scales) if scales else None) == self._epoch_scales and self.x_unit.isEnabled() == (scales is not None):
+            return  # (the same: live paths set them at every frame of a drag)
         self._epoch_scales = list(scales) if scales else None
         self.x_unit.setEnabled(self._epoch_scales is not None)
         if self._epoch_scales is None and self.x_unit.currentIndex():
