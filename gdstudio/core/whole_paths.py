@@ -8,9 +8,9 @@ trajectory. It keeps what it computed and recomputes only runs whose settings ch
 each run's plan (a scaled data set is scaled once, not at every frame).
 
 A deadline (while dragging) may cut a run over data short when finishing it would take longer again
-than it has taken (a loss without data only when finishing would take over LONG_SECONDS: a preset's
-10,000 steps take milliseconds and are always finished, however busy the machine): a cut run is a
-prefix of the full path, marked `cut`.
+than it has taken (a loss without data only once it has taken LONG_SECONDS: a preset's 10,000 steps
+take milliseconds and are always finished, however busy the machine): a cut run is a prefix of the
+full path, marked `cut`.
 `stale()` is asked between chunks, so a newer request abandons older work at once.
 """
 
@@ -28,7 +28,7 @@ from .trajectory import Trajectory, row_limit
 
 FIRST_CHUNK = 4  # steps; each next chunk doubles while a chunk takes less than CHUNK_SECONDS
 CHUNK_SECONDS = 0.004  # so a deadline or a newer request is noticed within a few milliseconds
-LONG_SECONDS = 1.0  # a run of a loss without data is cut only when finishing it would take longer than this
+LONG_SECONDS = 1.0  # a run of a loss without data is cut only once it has taken this long
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,10 @@ class WholePaths:
             if stale():
                 return None
             if deadline is not None and run.steps and (now := time.perf_counter()) >= deadline:
-                left = (plan.stop.max_steps - run.steps) * per_step  # (at the pace of the last, largest chunk)
-                if left > (now - began if plan.objective.data is not None else LONG_SECONDS):
+                if plan.objective.data is None:  # (its first chunks' pace says little: compiling, a busy GUI thread)
+                    if now - began > LONG_SECONDS:
+                        break
+                elif (plan.stop.max_steps - run.steps) * per_step > now - began:  # at the last, largest chunk's pace
                     break
             chunk_began, steps = time.perf_counter(), run.steps
             run.advance(chunk)

@@ -188,3 +188,17 @@ def test_a_drag_over_a_data_loss_lowers_the_budget_and_the_release_is_whole(qtbo
     buffer = window.session.buffers[0]
     assert buffer.status == "max_steps" and buffer.steps_done == 3000
     assert_drawn_as_headless(window)
+
+
+def test_undo_steps_back_through_edits_and_new_starts_a_new_history(qtbot, window):
+    document = window.document
+    first = document.scenario
+    window.session.set_start({"x": 0.25, "y": 0.5})
+    second = document.scenario
+    document.update_run(0, hyper={"lr": 0.05})
+    assert window.history.undo() and document.scenario == second
+    assert window.history.undo() and document.scenario == first
+    assert not window.history.undo()
+    assert window.history.redo() and document.scenario == second
+    window.files.new()
+    assert not window.history.undo() and not window.history.redo()

@@ -64,17 +64,22 @@ def test_seeds_batches_and_schedules_match_a_run():
     same_as_headless(scenario, objective, WholePaths().compute(scenario, objective))
 
 
-def test_a_deadline_cuts_a_prefix_and_a_final_answer_is_whole():
-    scenario = rosenbrock(max_steps=50_000_000)  # (a loss without data is cut only when finishing takes over a second)
+def test_a_deadline_cuts_a_run_over_data_to_a_prefix_and_never_a_preset():
+    text = """{"format": "gdstudio-scenario", "version": 1, "name": "data", "loss": "mean((w*x + b - y)^2)",
+      "data": {"generate": {"kind": "noisy_line", "n": 200000, "seed": 1, "slope": 2, "intercept": 1, "noise": 1}},
+      "view": {"w": [-1, 5], "b": [-3, 5]}, "stop": {"max_steps": 100000, "grad_tol": null, "loss_tol": null},
+      "runs": [{"label": "sgd", "optimizer": {"name": "sgd", "lr": 0.01}, "batch_size": 16, "start": {"w": 0, "b": 0}}]}"""
+    scenario = sc.loads(text, "data")
     objective = scenario_objective(scenario)
     live = WholePaths()
     cut = live.compute(scenario, objective, deadline=time.perf_counter() + 0.005)
-    assert all(p.cut and 0 < p.steps < 50_000_000 for p in cut)
+    assert all(p.cut and 0 < p.steps < 100_000 for p in cut)
     rows = cut[0].trajectory.rows
     full = ScenarioRunner(scenario, objective, max_steps=cut[0].steps + 5).run_to_end()
     assert np.array_equal(rows, full[0].trajectory.rows[: len(rows)])  # a prefix of the whole path
-    small = rosenbrock(max_steps=5000)
-    assert not any(p.cut for p in live.compute(small, objective))
+    preset = rosenbrock()
+    paths = WholePaths().compute(preset, scenario_objective(preset), deadline=time.perf_counter())  # (already past)
+    assert not any(p.cut for p in paths)
 
 
 def test_a_stale_request_is_abandoned():

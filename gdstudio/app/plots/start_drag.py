@@ -76,8 +76,8 @@ class StartDrag(QObject):
         for index, x, y in self.starts():
             at = vb.mapViewToScene(QPointF(x, y))
             distance = math.hypot(at.x() - scene.x(), at.y() - scene.y())
-            if distance <= nearest:
-                best, nearest = index, distance
+            if distance < nearest or (distance == nearest and index == self.landscape._selected):
+                best, nearest = index, distance  # (runs starting together: the selected one is taken)
         return best
 
     def _grab(self, scene: QPointF, shift: bool) -> int:
