@@ -14,10 +14,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 
-from ..core.expression import Objective
-from ..core.scenario import Scenario
+if TYPE_CHECKING:  # (SymPy and Numba load when a path is first computed, not when the studio opens)
+    from ..core.expression import Objective
+    from ..core.scenario import Scenario
 
 FRAME_SECONDS = 0.02  # compute time a dragging frame may take before its runs are cut short (~30 frames/s)
 

@@ -19,7 +19,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QMouseEvent
 
-from ...core.plan import start_point
 from ..document import run_color
 
 if TYPE_CHECKING:
@@ -49,6 +48,7 @@ class StartDrag(QObject):
 
     def starts(self) -> list[tuple[int, float, float]]:
         """(run, x, y) of every start drawn on the landscape, in data coordinates (runs in other units left out)."""
+        from ...core.plan import start_point
         ls = self.landscape
         objective, scenario, axes = ls.objective, ls.scenario, ls.axes()
         if objective is None or scenario is None or not axes:
