@@ -129,6 +129,16 @@ class RunBuffer:
         self.layout = 0  # bumped when old rows were thinned (row positions changed)
         self.appended = 0  # rows ever appended (thinning never lowers it)
 
+    @classmethod
+    def whole(cls, label: str, variables: tuple[str, ...], trajectory: Trajectory, status: str, reason: str) -> RunBuffer:
+        """A run computed in one go elsewhere (a live path: app/live.py), its trajectory taken as it is:
+        nothing is preallocated or copied, and it never grows."""
+        buffer = cls.__new__(cls)
+        buffer.label, buffer.variables, buffer.trajectory = label, variables, trajectory
+        buffer._status, buffer.reason = status, reason
+        buffer.version, buffer.layout, buffer.appended = 1, 0, len(trajectory)
+        return buffer
+
     def __len__(self) -> int:
         return len(self.trajectory)
 

@@ -1,7 +1,8 @@
 """The open scenario: what is edited, where it lives on disk and whether it is saved.
 
 Panels never edit each other; they replace the document's (frozen) Scenario via `update`, naming
-the kind of change, and each view listens to the kinds it draws: one signal per kind. Undo is not kept.
+the kind of change, and each view listens to the kinds it draws: one signal per kind. Undo keeps the
+scenarios before each edit (history.py).
 """
 
 from __future__ import annotations

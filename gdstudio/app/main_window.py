@@ -18,6 +18,7 @@ from .document import Change
 from . import engine
 from .engine import EngineLoader
 from .files import FileActions, ask_unsaved
+from .history import History, add_edit_menu
 from .panels.loss_editor import LossEditor
 from .panels.math_view import stop_drawing
 from .panels.runs_panel import RunsPanel
@@ -60,6 +61,8 @@ class MainWindow(QMainWindow):
         self.recovery = Recovery(session, self)  # autosave of unsaved work; offered after a crash (main.launch)
         self.menus = Actions(self, session, self.files, self.loss_curve, self.edit_properties, self.editor.presets_menu,
                              self.landscape.frame_runs)
+        self.history = History(self.document, self)  # Edit ▸ Undo (a whole drag is one step)
+        self.undo_action, self.redo_action = add_edit_menu(self, self.history)
         self.setAcceptDrops(True)
         self.engine = EngineLoader(self)
         self.engine.loading.connect(lambda text: self.statusBar().showMessage(text))
@@ -106,6 +109,23 @@ class MainWindow(QMainWindow):
         self.landscape.start_clicked.connect(session.set_start)
         self.landscape.view_chosen.connect(lambda v: document.update(Change.VIEW, view={**document.scenario.view, **v}))
         self.landscape.axes_changed.connect(session.set_axes)
+        self._connect_live()
+
+    def _connect_live(self) -> None:
+        """Drags of a start and knobs of the run editor show whole paths live (app/live.py)."""
+        live, landscape, editor = self.session.live, self.landscape, self.runs_panel.editor
+        landscape.drag.moved.connect(live.drag_start)
+        landscape.drag.released.connect(self._start_released)
+        editor.run_previewed.connect(live.scrub_run)
+        editor.knob_released.connect(live.let_go)
+        live.frame.connect(self.redraw)
+        live.holding_changed.connect(lambda holding: setattr(landscape, "holding", holding))
+
+    def _start_released(self, index: int, values: dict) -> None:
+        """A dragged start is let go: it becomes the run's start (one edit, one undo step)."""
+        self.session.select(index)
+        self.session.set_start(values)
+        self.session.live.let_go()
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self, objectName=f"{title.lower()}Dock")
@@ -178,7 +198,7 @@ class MainWindow(QMainWindow):
         index = session.selected_index()
         state = {RunState.IDLE: "ready — press Run (F5)", RunState.STARTING: "compiling…",
                  RunState.RUNNING: f"running at {self.menus.speed_label.text()}", RunState.PAUSED: "paused",
-                 RunState.FINISHED: "finished"}[session.state]
+                 RunState.FINISHED: "live — drag a start or a knob" if session.live.showing else "finished"}[session.state]
         if 0 <= index < len(session.buffers):
             buffer = session.buffers[index]
             last = buffer.last()
@@ -243,13 +263,13 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop everything that runs in the background and join its threads (idempotent)."""
+        engine.painted()  # (work held for a paint that never came goes on, and ends)
         self.timer.stop()
         self.session.shutdown()
         self.editor.shutdown()
         self.landscape.shutdown()
         self.files.shutdown()
         self.insight.shutdown()
-        engine.painted()  # (work held for a paint that never came goes on, and ends)
         stop_drawing()
         self.engine.join()
 

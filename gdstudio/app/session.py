@@ -69,6 +69,9 @@ class StudioSession(QObject):
         self.document = Document(scenario, self)
         self.controller = RunController(self)
         self.kernels = KernelWarmer()
+        from .live import LivePaths
+
+        self.live = LivePaths(self)  # drags and knobs: whole paths at once (live.py)
         self.objective: Objective | None = None
         self.buffers: list[RunBuffer] = []
         self.state = RunState.IDLE
@@ -244,6 +247,8 @@ class StudioSession(QObject):
     def _edited(self, _scenario: Scenario) -> None:
         if self.state in (RunState.RUNNING, RunState.STARTING):
             self.run(restart=True)  # live: the runs follow the edit
+        elif self.live.following and self.live.preview(self.scenario):
+            pass  # the whole paths follow the edit (live.py)
         elif self.state != RunState.IDLE:
             self.reset()
 
@@ -289,12 +294,27 @@ class StudioSession(QObject):
             return
         self.stop_runs()
         self.running = scenario
+        self.controller.start(scenario, self.runnable_objective(scenario), paused=paused)  # (None: the worker derives it)
+        self._set_state(RunState.STARTING)
+
+    def runnable_objective(self, scenario: Scenario) -> Objective | None:
+        """The derived loss when it is `scenario`'s (its text, variables and data), else None."""
         objective = self.objective
         data = scenario.data.dataset.values if scenario.data else None
         runnable = (objective is not None and objective.text == scenario.loss and objective.data is data
                     and (scenario.variables is None or objective.variables == scenario.variables))
-        self.controller.start(scenario, objective if runnable else None, paused=paused)  # (else the worker derives it)
-        self._set_state(RunState.STARTING)
+        return objective if runnable else None
+
+    def show_paths(self, scenario: Scenario, buffers: list[RunBuffer], settled: bool) -> None:
+        """Whole paths computed at once (live.py) become the runs shown, finished; a paused animation gives way."""
+        if self.controller.active:
+            self.controller.stop()
+        self.running, self.buffers = scenario, buffers
+        self.buffers_changed.emit(buffers)
+        if self.state != RunState.FINISHED:
+            self._set_state(RunState.FINISHED)
+        if settled:
+            self.runs_finished.emit("")
 
     def pause(self) -> None:
         if self.state in (RunState.RUNNING, RunState.STARTING):
@@ -319,8 +339,9 @@ class StudioSession(QObject):
         self._set_state(RunState.IDLE)
 
     def stop_runs(self) -> None:
-        """Cancel and join the worker (if any); what was drawn stays."""
+        """Cancel and join the worker (if any) and live mode; what was drawn stays."""
         was_active = self.controller.active
+        self.live.cancel()
         self.controller.stop()
         for buffer in self.buffers:
             if buffer.status in ("running", "waiting"):
@@ -362,6 +383,7 @@ class StudioSession(QObject):
         return [min(s.batch_size or data.rows, data.rows) / data.rows for s in scenario.runs]
 
     def shutdown(self) -> None:
-        """Stop the worker and join its thread, and the kernels' (idempotent)."""
+        """Stop the workers and join their threads (idempotent)."""
         self.controller.stop()
+        self.live.shutdown()
         self.kernels.shutdown()

@@ -263,7 +263,7 @@ class Insight(QObject):
         self.states = {}
         self.diagnoses = None
         self.tasks.cancel("diagnose")
-        self.refresh_panels(force=True)
+        self.refresh_panels(force=not self.session.live.holding)  # (a drag's frames: only when the panels show)
 
     def _kernel_state(self, states: list) -> None:
         for index, state in states:

@@ -4,7 +4,9 @@ Numbers are typed as text (learning rates span 1e-8…10, which spin boxes handl
 badly); each field shows the default as placeholder and the help as tooltip.
 `values()` returns only what differs from the defaults, as a scenario file would;
 a value that does not parse is reported by `values()` raising ValueError with
-the parameter's name, like the core's own checks.
+the parameter's name, like the core's own checks. Each number has a knob beside
+it (knob.py): scrubbing it shows the value in the field and emits `scrubbed`;
+letting go emits `edited` then `let_go`.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from ...core.optimizers import HyperParam
+from .knob import Knob
 
 
 def fmt(value: float) -> str:
@@ -40,6 +43,8 @@ class ParamForm(QWidget):
     """Editors for a tuple of HyperParams; `edited` fires when the user finishes a change."""
 
     edited = Signal()
+    scrubbed = Signal()  # a knob is held and moved: the fields show its value, nothing is committed
+    let_go = Signal()  # a knob was let go (after `edited`)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,18 +52,18 @@ class ParamForm(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._params: tuple[HyperParam, ...] = ()
         self._fields: dict[str, Any] = {}
+        self._knobs: dict[QLineEdit, Knob] = {}
 
     def set_params(self, params: tuple[HyperParam, ...], values: Mapping[str, Any]) -> None:
         """Rebuild the fields for `params` and show `values` (defaults where absent)."""
         if params != self._params:
             while self._layout.rowCount():
                 self._layout.removeRow(0)
-            self._params, self._fields = params, {}
+            self._params, self._fields, self._knobs = params, {}, {}
             for param in params:
                 self._fields[param.name] = field = self._make(param)
-                label = param.name.replace("_", " ")
-                self._layout.addRow(label, field)
-                self._layout.labelForField(field).setToolTip(param.help)
+                label = QLabel(param.name.replace("_", " "), toolTip=param.help)
+                self._layout.addRow(label, self._with_knobs(param, field))
         self._show(values)
 
     def _make(self, param: HyperParam) -> QWidget:
@@ -85,6 +90,29 @@ class ParamForm(QWidget):
         holder.edits = edits  # type: ignore[attr-defined]
         return holder
 
+    def _with_knobs(self, param: HyperParam, field: QWidget) -> QWidget:
+        """The field with a knob beside each number (under them for a pair)."""
+        if param.kind == "bool":
+            return field
+        edits = field.edits if param.kind == "pair" else [field]
+        holder = QWidget()
+        grid = QGridLayout(holder)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(0)
+        grid.addWidget(field, 0, 0, 1, 2 if param.kind == "pair" else 1)
+        for i, edit in enumerate(edits):
+            knob = self._knobs[edit] = Knob(edit, param, pair=param.kind == "pair")
+            knob.scrubbed.connect(self.scrubbed)
+            knob.released.connect(self._released)
+            grid.addWidget(knob, 1 if param.kind == "pair" else 0, i if param.kind == "pair" else 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        return holder
+
+    def _released(self) -> None:
+        self.edited.emit()
+        self.let_go.emit()
+
     def _finished(self) -> None:
         sender = self.sender()
         if isinstance(sender, QLineEdit) and sender.isModified():
@@ -101,8 +129,10 @@ class ParamForm(QWidget):
             elif param.kind == "pair":
                 for edit, v in zip(field.edits, value):
                     edit.setText(fmt(v))
+                    self._knobs[edit].show_value(float(v))
             else:
                 field.setText(fmt(value))
+                self._knobs[field].show_value(float(value))
             field.blockSignals(False)
 
     def field(self, name: str) -> QWidget:

@@ -33,6 +33,8 @@ class RunEditor(QWidget):
     """Edits one RunSpec; emits `run_edited(new_spec)` with a spec the core accepts."""
 
     run_edited = Signal(object)
+    run_previewed = Signal(object)  # a knob is held: the spec it shows, not committed (app/live.py)
+    knob_released = Signal()  # a knob was let go (its edit, if any, emitted first)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -114,6 +116,9 @@ class RunEditor(QWidget):
         self.color.clicked.connect(self._pick_color)
         self.optimizer.activated.connect(self._optimizer_chosen)
         self.hyper.edited.connect(self._commit)
+        for form in (self.hyper, self.schedule_form):
+            form.scrubbed.connect(self._preview)
+            form.let_go.connect(self.knob_released)
         self.schedule.activated.connect(self._schedule_chosen)
         self.schedule_form.edited.connect(self._commit)
         self.clip_kind.activated.connect(self._commit)
@@ -250,6 +255,17 @@ class RunEditor(QWidget):
         return replace(self._spec, label=label, optimizer=optimizer, hyper=hyper, schedule=schedule,
                        schedule_params=schedule_params, clip_kind=clip_kind, clip_value=clip_value,
                        start=start, seed=self.seed.value(), batch_size=batch_size, replacement=replacement, scale=scale)
+
+    def _preview(self) -> None:
+        if self._spec is None:
+            return
+        try:
+            spec = self.build()
+        except ValueError as error:
+            self.problem.setText(f"✖ {error}")
+            return
+        self.problem.clear()
+        self.run_previewed.emit(spec)
 
     def _commit(self) -> None:
         if self._spec is None:

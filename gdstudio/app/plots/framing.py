@@ -49,12 +49,15 @@ RESLICE_SECONDS = 1.0  # a slice or a frame follows the runs at most this often
 
 class Framing:
     """The landscape's frame and slice, following its runs (mixed into Landscape: it reads the loss,
-    scenario, runs' marks and selection the landscape holds, and redraws with `_recompute`)."""
+    scenario, runs' marks and selection the landscape holds, and redraws with `_recompute`). While a
+    start or a knob is held (`holding`) neither moves: paths change at every frame of a drag."""
+
+    holding = False
 
     def _maybe_reslice(self) -> bool:
         """A slice of three or more variables follows the selected run (at most once a second); True when redrawn."""
         buffers = self.marks.buffers
-        if len(self.variables) <= 2 or not buffers:
+        if len(self.variables) <= 2 or not buffers or self.holding:
             return False
         buffer = buffers[min(self._selected, len(buffers) - 1)]
         last = buffer.last()
@@ -90,7 +93,7 @@ class Framing:
         unless the person took the view over."""
         now, buffers = time.monotonic(), self.marks.buffers
         going = any(buffer.status == "running" for buffer in buffers)
-        if not self._follow or not buffers or (going and now - self._frame_time < RESLICE_SECONDS):
+        if not self._follow or not buffers or self.holding or (going and now - self._frame_time < RESLICE_SECONDS):
             return
         frame = grown({a: self.range_of(a) for a in axes}, self._ends())
         if any(frame[a] != self.range_of(a) for a in axes):

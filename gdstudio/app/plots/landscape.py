@@ -7,7 +7,7 @@ point and tangent. More: a 2-D slice over two chosen variables through the
 selected run's current point (re-sliced at most once a second while it moves).
 The background is recomputed only when the loss, view or slice changes; each
 frame only feeds paths and markers with `setData`. A left click sets the
-selected run's start (`start_clicked`).
+selected run's start (`start_clicked`); a start can be dragged (`drag`, start_drag.py).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from .contours import Field
 from .field_service import FieldRequest, FieldResult, FieldService
 from .style import text_color, themed_plot
 from .run_marks import RunMarks
+from .start_drag import StartDrag
 from .framing import Framing, grown
 from .tracks import CELLS, Track
 from .view_range import ViewRangeBar
@@ -118,6 +119,7 @@ class Landscape(Framing, QWidget):
         self._minima: list[tuple[dict[str, float], float]] = []
 
         self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self.drag = StartDrag(self)  # press on a start (or Shift) and drag it: start_drag.py
         self.x_axis.activated.connect(lambda _i: self._axes_chosen(self.x_axis))
         self.y_axis.activated.connect(lambda _i: self._axes_chosen(self.y_axis))
         self._shown_axes: tuple[str, str] = ("", "")

@@ -69,6 +69,7 @@ class LossCurve(QWidget):
         self._detail_range: tuple[float, float] | None = None
         self._detail_time = 0.0
         self._buffers: list[RunBuffer] = []
+        self._made: list[tuple[str, str]] = []  # (label, colour) of the curves made
         self._epoch_scales: list[float] | None = None  # epochs per step of each run (batch / rows)
         self.quantity.currentIndexChanged.connect(self._redraw_all)
         self.x_unit.currentIndexChanged.connect(self._unit_changed)
@@ -77,7 +78,13 @@ class LossCurve(QWidget):
         self._proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._moved)
 
     def set_runs(self, buffers: list[RunBuffer], colors: list[str]) -> None:
-        """New set of runs: make one curve item per run (items are reused between frames)."""
+        """New set of runs: make one curve item per run (items are reused between frames, and kept for a new
+        set of runs with the same labels and colours: live paths replace the runs at every frame of a drag)."""
+        if buffers and [(b.label, c) for b, c in zip(buffers, colors)] == self._made and len(self.curves) == len(buffers):
+            self._buffers = buffers
+            self._reset_decimation()
+            return
+        self._made = [(b.label, c) for b, c in zip(buffers, colors)]
         for curve in self.curves:
             self.item.removeItem(curve)
         legend = self.item.legend
@@ -97,6 +104,8 @@ class LossCurve(QWidget):
     def set_epoch_scales(self, scales: list[float] | None) -> None:
         """Epochs per step of each run (batch size / rows of the data set; 1 for full batches), or None
         when the scenario has no data set (then only steps make sense)."""
+        if (list(scales) if scales else None) == self._epoch_scales and self.x_unit.isEnabled() == (scales is not None):
+            return  # (the same: live paths set them at every frame of a drag)
         self._epoch_scales = list(scales) if scales else None
         self.x_unit.setEnabled(self._epoch_scales is not None)
         if self._epoch_scales is None and self.x_unit.currentIndex():

@@ -26,8 +26,16 @@ class RunMarks:
         self._drawn: list[int] = []
         self._tracks: list[Track | None] = []
         self._dimmed: list[bool] = []
+        self._colors: list[str] = []
 
     def set_runs(self, buffers: list[RunBuffer], colors: list[str]) -> None:
+        """New runs; the items of the last set are kept when the colours are the same (live paths replace
+        the runs at every frame of a drag: only `setData` then)."""
+        if colors and colors == self._colors:
+            self.buffers = buffers
+            self.retrace()
+            return
+        self._colors = list(colors)
         for item in (*self.paths, *self.starts, *self.currents, *self.tangents):
             self.plot.removeItem(item)
         self.buffers = buffers
