@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 CHUNK_SECONDS = 0.02  # kernel time per chunk when running as fast as possible
 FRAME = 0.03  # seconds between chunks when paced (a finite steps-per-second speed)
 MAX_CHUNK = 1 << 20
+# Rows handed to the GUI thread and not yet taken: past this the worker waits for it. The GUI copies every row
+# (an export equals `gdstudio run --out`), so at full speed twenty runs making millions of rows a second kept
+# it copying and painting for seconds on end; now a delivery is at most about this many rows (a few ms of work).
+MAX_BACKLOG_ROWS = 20_000
 
 
 class _Scratch:
@@ -74,6 +78,7 @@ class RunWorker(QObject):
         self._paused = paused
         self.held = False  # waiting, paused, for a step or a resume: it makes nothing until told
         self._pending_steps = 0
+        self._backlog = 0  # rows posted and not yet taken (under _cond)
         self._cancelled = False
         self._outbox: list[Chunk] = []
         self._states: list | None = None
@@ -107,6 +112,9 @@ class RunWorker(QObject):
         with self._outbox_lock:
             chunks, self._outbox = self._outbox, []
             states, self._states = self._states, None
+        with self._cond:
+            self._backlog = 0
+            self._cond.notify_all()
         return chunks, states
 
     # -- runs in the worker thread --------------------------------------------------
@@ -132,8 +140,12 @@ class RunWorker(QObject):
             self._states = states
         if notify:
             self.ready.emit(self.token)
+        with self._cond:  # (backpressure: see MAX_BACKLOG_ROWS)
+            self._backlog += sum(len(chunk.rows) for chunk in chunks)
+            while self._backlog > MAX_BACKLOG_ROWS and not self._cancelled:
+                self._cond.wait()
 
-    def _next_chunk(self, per_step: float) -> int:
+    def _next_chunk(self, per_step: float, running: int = 1) -> int:
         """How many steps to take now (0 = cancelled), waiting while paused or pacing."""
         with self._cond:
             while True:
@@ -147,8 +159,8 @@ class RunWorker(QObject):
                 self.held = True
                 self._cond.wait()
                 self.held = False
-            if math.isinf(self._speed):
-                return int(min(MAX_CHUNK, max(1, CHUNK_SECONDS / max(per_step, 1e-10))))
+            if math.isinf(self._speed):  # (steps of every running run: rows, at most a backlog's worth)
+                return int(min(MAX_CHUNK, MAX_BACKLOG_ROWS // max(running, 1), max(1, CHUNK_SECONDS / max(per_step, 1e-10))))
             return max(1, round(self._speed * FRAME))
 
     def _pace(self, n: int, began: float) -> None:
@@ -164,7 +176,7 @@ class RunWorker(QObject):
     def _loop(self, runner: ScenarioRunner) -> None:
         per_step = 1e-6  # seconds per step (of every unfinished run together), learned as we go
         while not runner.finished:
-            n = self._next_chunk(per_step)
+            n = self._next_chunk(per_step, sum(not run.done for run in runner.runs))
             if n == 0:
                 runner.cancel()
                 return

@@ -20,6 +20,7 @@ from ..buffers import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, RunBuffer
 from .decimate import Decimator
 from .style import SparseLogAxis, themed_plot
 
+THICK_RUNS = 4  # curves are drawn 2 px wide for this many runs or fewer, 1 px for more
 DETAIL_SECONDS = 0.25  # while zoomed in and running, the visible slice is re-decimated at most this often
 
 # "loss" is over the whole data set; "batch loss" over the rows each step drew (the same curve for
@@ -92,8 +93,9 @@ class LossCurve(QWidget):
             legend.clear()
             legend.setColumnCount(max(1, -(-len(buffers) // 8)))  # many runs: a wide legend, not one past the plot
         self.curves = []
+        width = 2 if len(buffers) <= THICK_RUNS else 1  # (a wide line paints ~8x slower than a hairline)
         for buffer, color in zip(buffers, colors):
-            curve = self.item.plot([], [], pen=pg.mkPen(color, width=2), name=buffer.label, connect="finite")
+            curve = self.item.plot([], [], pen=pg.mkPen(color, width=width), name=buffer.label, connect="finite")
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             self.curves.append(curve)

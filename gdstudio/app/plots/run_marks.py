@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from ..buffers import LOSS, PARAMS, RunBuffer
-from .tracks import Track
+from .tracks import Track, line_width, path_points
 
 FADED = 0.25  # opacity of runs in other units than the loss drawn
 
@@ -86,6 +86,7 @@ class RunMarks:
             track = self._tracks[i]
             if track is None:
                 track = self._tracks[i] = new_track()
+                track.max_points = path_points(len(self.buffers))
             steps, rows = buffer.after(track.last_step)
             if not len(buffer):
                 for item in (self.paths[i], self.tangents[i]):
@@ -102,6 +103,8 @@ class RunMarks:
             if not track.feed(xs, ys):
                 continue
             self.paths[i].setData(*track.path())
+            if (width := line_width(len(track.xs))) != self.paths[i].opts["pen"].width():
+                self.paths[i].setPen(pg.mkPen(self._colors[i], width=width))
             if not had_start:
                 self.starts[i].setData(pos=[track.first])
             self.currents[i].setData(pos=[track.end])

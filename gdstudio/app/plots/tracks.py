@@ -11,6 +11,18 @@ from __future__ import annotations
 import numpy as np
 
 MAX_PATH_POINTS = 20000  # drawn points per path at most (the buffers keep every step)
+TOTAL_PATH_POINTS = 60000  # drawn points of all paths together at most: many long paths stay quick to paint
+THICK_UP_TO = 3000  # a path of this many points or fewer is drawn 2 px wide; longer ones 1 px (Qt strokes a wide
+                    # line ~8x slower than a hairline: 20 zig-zagging paths of 20,000 points took 180 ms to paint)
+
+
+def path_points(runs: int) -> int:
+    """The drawn points one path may have when `runs` paths share the landscape."""
+    return max(2000, min(MAX_PATH_POINTS, TOTAL_PATH_POINTS // max(runs, 1)))
+
+
+def line_width(points: int) -> int:
+    return 2 if points <= THICK_UP_TO else 1
 CELLS = 1500  # a path point is kept only when it leaves the (view span / CELLS)-sized cell of the previous row
 FAR = 1000.0  # points farther than this many view spans from the centre are pulled in along their ray
 
@@ -41,6 +53,7 @@ class Track:
         self.last_cell: tuple[float, float] | None = None
         self.end: tuple[float, float] | None = None  # the latest point (drawn even inside the last cell)
         self.first: tuple[float, float] | None = None
+        self.max_points = MAX_PATH_POINTS
 
     def feed(self, xs: np.ndarray, ys: np.ndarray) -> bool:
         finite = np.isfinite(xs) & np.isfinite(ys)
@@ -61,7 +74,7 @@ class Track:
         if keep.any():
             self.xs = np.concatenate([self.xs, xs[keep]])
             self.ys = np.concatenate([self.ys, ys[keep]])
-            if len(self.xs) > MAX_PATH_POINTS:  # a wandering run: coarser cells for what is drawn
+            if len(self.xs) > self.max_points:  # a wandering run: coarser cells for what is drawn
                 self.cell = (2 * self.cell[0], 2 * self.cell[1])
                 q = np.floor(self.xs / self.cell[0]), np.floor(self.ys / self.cell[1])
                 again = np.r_[True, (q[0][1:] != q[0][:-1]) | (q[1][1:] != q[1][:-1])]
