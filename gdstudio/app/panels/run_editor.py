@@ -256,26 +256,23 @@ class RunEditor(QWidget):
                        schedule_params=schedule_params, clip_kind=clip_kind, clip_value=clip_value,
                        start=start, seed=self.seed.value(), batch_size=batch_size, replacement=replacement, scale=scale)
 
-    def _preview(self) -> None:
+    def _checked(self) -> RunSpec | None:
+        """The run as the fields now say, or None (and the problem shown) when they say nothing valid."""
         if self._spec is None:
-            return
+            return None
         try:
             spec = self.build()
         except ValueError as error:
             self.problem.setText(f"✖ {error}")
-            return
+            return None
         self.problem.clear()
-        self.run_previewed.emit(spec)
+        return spec
+
+    def _preview(self) -> None:
+        if (spec := self._checked()) is not None:
+            self.run_previewed.emit(spec)
 
     def _commit(self) -> None:
-        if self._spec is None:
-            return
-        try:
-            spec = self.build()
-        except ValueError as error:
-            self.problem.setText(f"✖ {error}")
-            return
-        self.problem.clear()
-        if spec != self._spec:
+        if (spec := self._checked()) is not None and spec != self._spec:
             self._spec = spec
             self.run_edited.emit(spec)
