@@ -23,10 +23,10 @@ def test_without_opengl_the_3d_view_is_one_error_line_before_any_work(qapp, tmp_
     reason = gl_reason()
     if reason is None:
         pytest.skip("OpenGL is here: the refusal is tested where it is not (Qt's offscreen platform, as in CI)")
+    import gdstudio.animate_command as command
     import gdstudio.app.animate as animate
-    import gdstudio.commands as commands
 
-    monkeypatch.setattr(commands, "_load", lambda *args: pytest.fail("the scenario was loaded"))
+    monkeypatch.setattr(command, "_load", lambda *args: pytest.fail("the scenario was loaded"))
     monkeypatch.setattr(animate, "render", lambda *args, **kwargs: pytest.fail("frames were drawn"))
     path = tmp_path / "lesson.json"
     sc.save(LESSON, path)
