@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .commands import MAX_LINE, UserError, animate, critical, derive, parse_number, printable, run, say, sweep
+from .animate_command import animate
+from .commands import MAX_LINE, UserError, critical, derive, parse_number, printable, run, say, sweep
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_TERMINATED", "MAX_LINE", "Terminated",
            "UserError", "launch", "main"]
@@ -168,13 +169,14 @@ def _parser() -> argparse.ArgumentParser:
     sweep_cmd.add_argument("--lr", type=_argument(_rates), default=(1e-4, 1.0, 13),
                            help="low:high:count, log-spaced (default 1e-4:1:13)")
     sweep_cmd.add_argument("--max-steps", type=_argument(_max_steps), help="override the scenario's step limit")
-    animate_cmd = commands.add_parser("animate", help="a GIF of the runs descending the landscape (no display needed)")
+    animate_cmd = commands.add_parser("animate", help="a GIF or MP4 of the runs descending the landscape")
     animate_cmd.add_argument("file")
-    animate_cmd.add_argument("--out", required=True, help="the GIF to write, e.g. race.gif")
+    animate_cmd.add_argument("--out", required=True, help="the file to write: race.gif, or race.mp4 (needs imageio-ffmpeg)")
     animate_cmd.add_argument("--fps", type=_argument(_bounded(1, 60, whole=True)), default=30, help="frames per second (1-60)")
     animate_cmd.add_argument("--seconds", type=_argument(_bounded(0.5, 120)), default=8.0, help="length (0.5-120 s)")
     animate_cmd.add_argument("--size", type=_argument(_size), default=(960, 640), help="WIDTHxHEIGHT in pixels (default 960x640)")
-    animate_cmd.add_argument("--view", choices=("2d", "3d"), default="2d", help="the landscape drawn (2d)")
+    animate_cmd.add_argument("--view", choices=("2d", "3d"), default="2d",
+                             help="the landscape drawn: 2d contours (default; no display needed) or the 3d surface (needs OpenGL)")
     open_cmd = commands.add_parser("open", help="open a scenario in the studio (same as `gdstudio FILE`)")
     open_cmd.add_argument("file", nargs="?")
     return parser

@@ -1,5 +1,5 @@
-"""The headless commands behind `gdstudio run`, `derive`, `critical`, `sweep` and `animate`: each returns the text
-(or JSON-ready dict) to print, and reports bad input as a UserError in one line.
+"""The headless commands behind `gdstudio run`, `derive`, `critical` and `sweep` (`animate`: animate_command.py):
+each returns the text (or JSON-ready dict) to print, and reports bad input as a UserError in one line.
 
 Argument parsing, signals and exit codes are cli.py's; this module does the work and says, in an
 interrupt, how far it got.
@@ -369,32 +369,3 @@ def printable(text: str) -> str:
     """One line without terminal control codes, whatever names a stranger's file holds."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
-
-def animate(path: str, out: str, fps: int, seconds: float, size: tuple[int, int], view: str) -> str:
-    """A GIF of the scenario's runs descending its landscape (app/animate.py), written atomically."""
-    if not out.strip():
-        raise UserError("--out: the file name is empty")
-    if not out.lower().endswith(".gif"):
-        raise UserError(f"--out: {printable(out)!r}: an animation is written as a GIF (name it something.gif)")
-    if view != "2d":
-        raise UserError("--view 3d: the 3-D landscape is not built yet; use --view 2d")
-    scenario, _ = _load(path)
-    _refuse_inputs(out, path, scenario)
-    if not any(os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # (no display needed: the frames are drawn offscreen)
-    from PySide6.QtCore import qInstallMessageHandler
-    from PySide6.QtWidgets import QApplication
-
-    from .app.animate import render
-    from .core.fileio import atomic_writer
-
-    previous = qInstallMessageHandler(lambda *_message: None)  # (the offscreen platform's notes are no news here)
-    app = QApplication.instance() or QApplication(["gdstudio"])  # noqa: F841 (kept alive while rendering)
-    try:
-        with atomic_writer(out, binary=True) as stream:
-            frames = render(scenario, stream, fps, seconds, size)
-    except ValueError as error:
-        raise UserError(f"{path}: {error}") from None
-    finally:
-        qInstallMessageHandler(previous)
-    return f"wrote {out}: {frames} frames, {size[0]}×{size[1]}, {frames / fps:.1f} s at {fps} frames/s"

@@ -38,8 +38,8 @@ class Actions:
         self.save_as = self._action("Save &As…", files.save_as, K.SaveAs)
         self.csv = self._action("Export trajectories (CSV)…", lambda: files.export_csv(), "Ctrl+E")
         self.png = self._action("Export plots (PNG)…", lambda: files.export_png(), "Ctrl+Shift+E")
-        self.animation = self._action("Export animation (GIF)…", lambda: files.export_animation(), None,
-                                      "the runs descending the landscape, as an animated GIF")
+        self.animation = self._action("Export animation (GIF, MP4)…", lambda: files.export_animation(), None,
+                                      "the runs descending the landscape, as an animated GIF (or an MP4, with imageio-ffmpeg)")
         self.properties = self._action("Name and &description…", edit_properties, None,
                                        "what the title bar and the Help panel say about this scenario")
         self.quit = self._action("&Quit", window.close, K.Quit)

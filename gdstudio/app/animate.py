@@ -1,9 +1,11 @@
-"""Shareable animations: the landscape with the runs' growing paths, and the loss curve, as a GIF.
+"""Shareable animations: the landscape (2-D contours, or the 3-D surface) with the runs' growing paths, and
+the loss curve, as a GIF or an MP4.
 
 The runs are computed first, headless (the same trajectories as `gdstudio run`); the studio's own
-landscape and loss-curve views then draw them frame by frame offscreen, and Pillow writes the GIF.
+landscape and loss-curve views then draw them frame by frame offscreen (the 3-D view: animate3d), and
+video.py writes them (Pillow for GIF, imageio-ffmpeg for MP4).
 Frames are chosen evenly in log-steps (step 0, 1, 2, 3, 5, 8, … up to the last), so the fast first
-steps and the slow last ones both show. Works without a display (Qt's offscreen platform).
+steps and the slow last ones both show. The 2-D view works without a display (Qt's offscreen platform).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QCoreApplication, QIODevice, Qt
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QSplitter
 
 from ..core.runner import ScenarioRunner
@@ -26,6 +30,7 @@ from .plots.landscape import Landscape
 from .plots.loss_curve import LossCurve
 from .presets import minima_for
 from .session import Problem
+from .video import even, frames_for
 
 HANG_MS = 120_000  # the landscape's background is computed in its thread: waited for at most this long
 
@@ -51,11 +56,14 @@ def _wait(condition: Callable[[], bool]) -> None:
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
 
 
-def render(scenario: Scenario, out: str | Path, fps: int = 30, seconds: float = 8.0, size: tuple[int, int] = (960, 640),
-           progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] = lambda: False) -> int:
-    """Write the animation to `out` (GIF); returns its number of frames. Needs a QApplication."""
-    from PIL import Image
-
+def render(scenario: Scenario, out: BinaryIO | str | Path, fps: int = 30, seconds: float = 8.0, size: tuple[int, int] = (960, 640),
+           progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] = lambda: False, *,
+           view: str = "2d", suffix: str = ".gif") -> int:
+    """Write the animation to `out` as a GIF or (suffix ".mp4") an MP4; returns its number of frames. Needs a
+    QApplication; the 3-D view needs OpenGL too (gl_support.gl_problem() is None), the MP4 imageio-ffmpeg
+    (video.problem), which the callers ask first. An MP4's odd side is rounded down to even."""
+    if suffix == ".mp4":
+        size = even(size)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-animate")  # (the GUI keeps answering)
     computed = pool.submit(lambda: ScenarioRunner(scenario).run_to_end())
     _wait(lambda: computed.done() or cancelled())
@@ -67,15 +75,23 @@ def render(scenario: Scenario, out: str | Path, fps: int = 30, seconds: float = 
     if objective is None:
         raise ValueError("the scenario has no runs to animate")
     colors = [run_color(scenario, i) for i in range(len(runs))]
-    view = QSplitter(Qt.Orientation.Vertical)
     landscape, curve = Landscape(), LossCurve()
-    view.addWidget(landscape.plot)  # the plots alone, without the controls around them (the views still draw on them)
-    view.addWidget(curve.plot)
-    view.setHandleWidth(0)
-    view.resize(*size)
-    view.setSizes([int(size[1] * 0.66), size[1] - int(size[1] * 0.66)])
-    view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
-    view.show()
+    holder = QSplitter(Qt.Orientation.Vertical)  # the plots alone, without the controls around them (the views still draw on them)
+    holder.addWidget(landscape.plot)
+    holder.setHandleWidth(0)
+    stage = None
+    if view == "3d":
+        from .animate3d import Stage3D
+
+        holder.resize(*size)  # (the contour view computes the field the surface shows; unseen)
+        stage = Stage3D(landscape, curve, size)
+    else:
+        holder.addWidget(curve.plot)
+        holder.resize(*size)
+        holder.setSizes([int(size[1] * 0.66), size[1] - int(size[1] * 0.66)])
+    sink = None
+    holder.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+    holder.show()
     try:
         landscape.set_problem(Problem(objective, scenario, minima_for(objective)))
         whole = [RunBuffer(r.label, objective.variables, row_limit(len(runs))) for r in runs]
@@ -90,7 +106,11 @@ def render(scenario: Scenario, out: str | Path, fps: int = 30, seconds: float = 
         buffers = [RunBuffer(r.label, objective.variables, row_limit(len(runs))) for r in runs]
         landscape.set_runs(buffers, colors)
         curve.set_runs(buffers, colors)
-        images, fed = [], [0] * len(runs)
+        if stage is not None:
+            stage.take_background()
+            stage.show_runs(buffers, colors)
+        sink = frames_for(suffix, fps, size)
+        fed = [0] * len(runs)
         for index, step in enumerate(steps):
             if cancelled():
                 raise Cancelled
@@ -102,25 +122,31 @@ def render(scenario: Scenario, out: str | Path, fps: int = 30, seconds: float = 
                     buffers[i].status = run.status
             landscape.refresh()
             curve.refresh()
+            if stage is not None:
+                stage.frame(index / max(len(steps) - 1, 1))
             QCoreApplication.processEvents()
-            images.append(_image(view.grab().toImage(), Image).resize(size))  # (a grab may be a pixel wider)
+            sink.add(rgb_of(stage.grab() if stage is not None else holder.grab().toImage(), size))
             if progress is not None:
                 progress(index + 1, len(steps))
-        duration = round(1000 / fps)
-        images[0].save(out, format="GIF", save_all=True, append_images=images[1:], duration=duration, loop=0, optimize=False)
-        return len(images)
+        sink.finish(out)
+        sink = None
+        return len(steps)
     finally:
+        if sink is not None:
+            sink.abort()
         landscape.shutdown()
-        view.close()
-        for widget in (view, landscape, curve):
+        if stage is not None:
+            stage.close()
+        holder.close()
+        for widget in (holder, landscape, curve):
             widget.deleteLater()
 
 
-def _image(qimage, image_module):
-    """A QImage as a Pillow image (through PNG bytes: no copy of Qt's row layout to get wrong)."""
-    import io
-
-    data = QBuffer()
-    data.open(QIODevice.OpenModeFlag.WriteOnly)
-    qimage.save(data, "PNG")
-    return image_module.open(io.BytesIO(bytes(data.data()))).convert("RGB")
+def rgb_of(qimage: QImage, size: tuple[int, int]) -> np.ndarray:
+    """A grabbed QImage as an RGB array of exactly `size` (a grab may be a pixel wider, or twice as big on a
+    high-DPI screen), copied out of Qt's rows (which may be padded)."""
+    if (qimage.width(), qimage.height()) != size:
+        qimage = qimage.scaled(*size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    qimage = qimage.convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(qimage.constBits(), dtype=np.uint8).reshape(qimage.height(), qimage.bytesPerLine())
+    return rows[:, : qimage.width() * 3].reshape(qimage.height(), qimage.width(), 3).copy()

@@ -192,12 +192,12 @@ class FileActions(QObject):
         self.session.status.emit(f"exported {path}", 4000)
         return True
 
-    def _save_path(self, title: str, stem: str, suffix: str, kinds: str) -> str:
-        """Asked in a dialog (beside the scenario, named after it), with `suffix` added when the name lacks it;
-        "" when the person cancels."""
+    def _save_path(self, title: str, stem: str, suffix: str, kinds: str, others: tuple[str, ...] = ()) -> str:
+        """Asked in a dialog (beside the scenario, named after it), with `suffix` added when the name ends in
+        neither it nor one of `others`; "" when the person cancels."""
         base = self.document.path.with_suffix(suffix) if self.document.path else Path.cwd() / f"{stem}{suffix}"
         path, _ = QFileDialog.getSaveFileName(self.parent_widget, title, str(base), kinds)
-        return path if not path or path.lower().endswith(suffix) else path + suffix
+        return path if not path or path.lower().endswith((suffix, *others)) else path + suffix
 
     def export_png(self, path: str | None = None) -> bool:
         path = path or self._save_path("Export plots", "plots", ".png", "PNG image (*.png)")
@@ -211,15 +211,22 @@ class FileActions(QObject):
 
     def export_animation(self, path: str | None = None, fps: int = 30, seconds: float = 8.0,
                          size: tuple[int, int] = (960, 640)) -> bool:
-        """File ▸ Export animation…: the scenario's runs as a GIF (as `gdstudio animate`), with a progress
-        dialog whose Cancel stops it between frames; the frames are drawn between events, so the studio
-        keeps answering."""
+        """File ▸ Export animation…: the scenario's runs as a GIF, or an MP4 where imageio-ffmpeg is installed (as
+        `gdstudio animate`), with a progress dialog whose Cancel stops it between frames; the frames are drawn
+        between events, so the studio keeps answering."""
         from PySide6.QtWidgets import QProgressDialog
 
         from .animate import Cancelled, render
+        from .video import available, problem, suffix_of
 
-        path = path or self._save_path("Export animation", "animation", ".gif", "GIF animation (*.gif)")
         if not path:
+            kinds = "GIF animation (*.gif)" + (";;MP4 video (*.mp4)" if available(".mp4") else "")
+            path = self._save_path("Export animation", "animation", ".gif", kinds, (".mp4",))
+        if not path:
+            return False
+        suffix = suffix_of(path) or ".gif"
+        if problem(suffix):
+            self.session.message.emit("Cannot export", f"{path}:\n{problem(suffix)}")
             return False
         dialog = QProgressDialog("Drawing the frames…", "Cancel", 0, 1, self.parent_widget)
         dialog.setObjectName("animationProgress")
@@ -232,7 +239,7 @@ class FileActions(QObject):
 
         try:
             with atomic_writer(path, binary=True) as stream:
-                frames = render(self.document.scenario, stream, fps, seconds, size, progress, dialog.wasCanceled)
+                frames = render(self.document.scenario, stream, fps, seconds, size, progress, dialog.wasCanceled, suffix=suffix)
         except Cancelled:
             self.session.status.emit("animation cancelled: nothing written", 4000)
             return False

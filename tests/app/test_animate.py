@@ -1,9 +1,14 @@
-"""gdstudio animate: a GIF of the runs descending the landscape, drawn offscreen by the studio's own views."""
+"""gdstudio animate: a GIF or MP4 of the runs descending the landscape, drawn offscreen by the studio's own views
+(the 3-D view: test_animate_3d.py)."""
 
 from __future__ import annotations
 
 import io
+import re
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 from PIL import Image, ImageChops
 
@@ -56,7 +61,6 @@ def test_animate_writes_a_gif_whose_last_frame_is_the_final_state(qapp, tmp_path
     (["--size", "10x10"], "--size: must be from 64 to 4096"),
     (["--size", "big"], "--size: expected WIDTHxHEIGHT"),
     (["--view", "4d"], "--view: invalid choice"),
-    (["--view", "3d"], "the 3-D landscape is not built yet"),
 ])
 def test_bad_arguments_get_one_error_line(qapp, tmp_path, capsys, args, fragment):
     path = tmp_path / "lesson.json"
@@ -67,7 +71,7 @@ def test_bad_arguments_get_one_error_line(qapp, tmp_path, capsys, args, fragment
     assert not (tmp_path / "a.gif").exists()
 
 
-def test_the_output_must_be_a_gif_and_not_the_scenario(qapp, tmp_path, capsys):
+def test_the_output_must_be_a_gif_or_an_mp4_and_not_the_scenario(qapp, tmp_path, capsys):
     path = tmp_path / "lesson.json"
     sc.save(LESSON, path)
     before = path.read_bytes()
@@ -95,3 +99,63 @@ def test_file_export_animation_shows_progress_and_cancel_keeps_the_old_file(qtbo
     assert not window.files.export_animation(str(out), fps=4, seconds=1, size=(200, 160))
     assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["race.gif"]
     assert window.statusBar().currentMessage() == "animation cancelled: nothing written"
+
+
+def video_frames(path) -> tuple[tuple[int, int], list[np.ndarray]]:
+    """An MP4's size and its frames as RGB arrays, decoded by imageio-ffmpeg's ffmpeg (run here: its read_frames
+    leaves the pipes of an ffmpeg that ended first unclosed, a ResourceWarning)."""
+    import imageio_ffmpeg
+
+    done = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "info", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                          capture_output=True, timeout=120, check=True)
+    width, height = map(int, re.search(rb"Video: h264\b.*?, (\d+)x(\d+)", done.stderr).groups())
+    data = np.frombuffer(done.stdout, np.uint8).reshape(-1, height, width, 3)
+    return (width, height), list(data)
+
+
+def close(a: np.ndarray, b: np.ndarray, tolerance: float = 2.0) -> bool:
+    """The same picture, give or take H.264's losses (mean absolute difference per channel, out of 255)."""
+    return float(np.abs(a.astype(float) - b.astype(float)).mean()) < tolerance
+
+
+def test_animate_writes_an_mp4_whose_last_frame_is_the_final_state(qapp, tmp_path, capsys):
+    pytest.importorskip("imageio_ffmpeg", reason="MP4 needs imageio-ffmpeg (in the test extra)")
+    path = tmp_path / "lesson.json"
+    sc.save(LESSON, path)
+    out = tmp_path / "race.mp4"
+    assert main(["animate", str(path), "--out", str(out), "--fps", "5", "--seconds", "2", "--size", "321x241"]) == 0
+    said = capsys.readouterr()
+    assert said.err == "" and said.out.startswith(f"wrote {out}: ") and "320×240" in said.out  # (H.264 in yuv420p: even sides)
+    assert out.read_bytes()[4:8] == b"ftyp" and out.read_bytes().find(b"moov") < out.read_bytes().find(b"mdat")  # +faststart
+    size, shown = video_frames(out)
+    last = max(len(run.trajectory) for run in run_scenario(LESSON)) - 1
+    assert size == (320, 240) and len(shown) == len(frame_steps(last, 10))
+    assert not close(shown[0], shown[-1], 0.5)  # the paths grow
+    final = tmp_path / "final.mp4"
+    with open(final, "wb") as stream:
+        assert render(LESSON, stream, fps=1, seconds=1, size=(320, 240), suffix=".mp4") == 2
+    assert close(video_frames(final)[1][-1], shown[-1])
+    gif = io.BytesIO()  # and the GIF's last frame, drawn by the same views
+    render(LESSON, gif, fps=1, seconds=1, size=(320, 240))
+    assert close(np.asarray(frames(gif)[-1]), shown[-1], 4.0)
+
+
+def test_without_the_encoder_an_mp4_is_one_error_line_before_any_work(qapp, tmp_path, capsys, monkeypatch):
+    import gdstudio.app.animate as animate
+
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # (import imageio_ffmpeg raises ImportError)
+    monkeypatch.setattr(animate, "render", lambda *args, **kwargs: pytest.fail("rendered without an encoder"))
+    path = tmp_path / "lesson.json"
+    sc.save(LESSON, path)
+    assert main(["animate", str(path), "--out", str(tmp_path / "race.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --out ") and err.count("\n") == 1 and "pip install imageio-ffmpeg" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.json"]
+
+
+def test_file_export_animation_writes_an_mp4(qtbot, window, tmp_path):
+    pytest.importorskip("imageio_ffmpeg", reason="MP4 needs imageio-ffmpeg (in the test extra)")
+    out = tmp_path / "race.mp4"
+    assert window.files.export_animation(str(out), fps=4, seconds=1, size=(200, 160))
+    size, shown = video_frames(out)
+    assert size == (200, 160) and len(shown) == 4

@@ -1,6 +1,6 @@
 """Critical points on the landscape: ★ minimum, ▲ maximum, ✕ saddle, ◆ degenerate, each with a
-tooltip of its loss and Hessian eigenvalues. Computed off the GUI thread when the loss or view
-changes while the overlay is on."""
+tooltip of its place, loss and Hessian eigenvalues (typeset once drawn: point_math). Computed off the GUI
+thread when the loss or view changes while the overlay is on."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
 from .common import KIND_GLYPH, KIND_STYLE, count_of, fmt
+from .point_math import TypesetTips, tooltip
 from .tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class CriticalPointsOverlay:
             self.items[kind] = item
         self._key = None
         self._slice: dict[str, float] = {}  # the slice the markers were drawn for
+        self.typeset = TypesetTips(self.draw, landscape.plot)  # (the tooltips again, typeset, once drawn)
 
     def set_enabled(self, on: bool) -> None:
         self.enabled = on
@@ -60,6 +62,7 @@ class CriticalPointsOverlay:
             self.refresh(force=True)
         else:
             self.tasks.cancel("critical")
+            self.typeset.stop()
 
     def refresh(self, force: bool = False) -> None:
         """Recompute when the loss or view changed (only while shown)."""
@@ -68,6 +71,7 @@ class CriticalPointsOverlay:
         objective = self.session.selected_loss()
         if objective is None:
             self.loss, self.points = None, []
+            self.typeset.draw([], 1.0)
             self.draw()
             return
         view = self.session.view(objective)
@@ -89,6 +93,7 @@ class CriticalPointsOverlay:
         counts = {k: sum(p.kind == k for p in points) for k in KIND_STYLE}
         self.status("critical points: " + ", ".join(f"{count_of(n, k)} {KIND_GLYPH[k]}"
                                                      for k, n in counts.items() if n) if points else "no critical points in the view")
+        self.typeset.draw(points, self.landscape.plot.devicePixelRatioF())
         self.draw()
 
     def follow_slice(self) -> None:
@@ -108,8 +113,16 @@ class CriticalPointsOverlay:
             ys = [p.loss if len(axes) == 1 else p.point[axes[1]] for p in chosen]
             off = [self._off_slice(p, axes) for p in chosen]
             color = KIND_STYLE[kind][1]
-            item.setData(x=xs, y=ys, data=[describe(p) + (f" — off this slice ({o})" if o else "") for p, o in zip(chosen, off)],
+            item.setData(x=xs, y=ys, data=[self._tip(p, o) for p, o in zip(chosen, off)],
                          brush=[pg.mkBrush(_faded(color) if o else color) for o in off])
+
+    def _tip(self, point: CriticalPoint, off: str) -> str:
+        """Typeset once its pictures are drawn; its text until then."""
+        note = f"off this slice ({off})" if off else ""
+        pictures = self.typeset.pictures.get(id(point))
+        if pictures:
+            return tooltip(point, pictures, self.typeset.scale, note)
+        return describe(point) + (f" — {note}" if note else "")
 
     def _off_slice(self, point: CriticalPoint, axes: tuple[str, ...]) -> str:
         """With more variables than axes, how a point lies off the slice drawn ('' when on it): such

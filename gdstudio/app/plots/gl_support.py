@@ -45,17 +45,33 @@ def context_problem() -> str | None:
         surface.destroy()
 
 
-@cache
-def gl_problem() -> str | None:
-    """One line saying why the 3-D view cannot be drawn here, or None when it can (asked once per process)."""
+def _why() -> tuple[str, str] | None:
+    """(a few words, one sentence for the studio) saying why nothing can be drawn with OpenGL here; None when it can."""
     platform = QGuiApplication.platformName()
     if platform in NO_GL_WIDGETS:
-        return f"The 3-D view needs OpenGL, which Qt's {platform} platform does not offer; the 2-D views work as before."
+        return (f"Qt's {platform} platform offers none",
+                f"The 3-D view needs OpenGL, which Qt's {platform} platform does not offer; the 2-D views work as before.")
     try:
         import_gl()
     except ImportError as error:
-        return f"The 3-D view needs PyOpenGL ({error}); pip install PyOpenGL. The 2-D views work as before."
+        return (f"PyOpenGL: {error}; pip install PyOpenGL",
+                f"The 3-D view needs PyOpenGL ({error}); pip install PyOpenGL. The 2-D views work as before.")
     except Exception as error:  # a broken driver or install: said, never a crash
-        return f"The 3-D view cannot load OpenGL ({type(error).__name__}: {error}); the 2-D views work as before."
+        return (f"{type(error).__name__}: {error}",
+                f"The 3-D view cannot load OpenGL ({type(error).__name__}: {error}); the 2-D views work as before.")
     problem = context_problem()
-    return f"The 3-D view cannot draw: {problem}. The 2-D views work as before." if problem else None
+    return (problem, f"The 3-D view cannot draw: {problem}. The 2-D views work as before.") if problem else None
+
+
+def gl_reason() -> str | None:
+    """Why OpenGL is missing here, in a few words (None when it is not): `gdstudio animate --view 3d` says it in
+    its one error line."""
+    why = _why()
+    return why[0] if why else None
+
+
+@cache
+def gl_problem() -> str | None:
+    """One line saying why the 3-D view cannot be drawn here, or None when it can (asked once per process)."""
+    why = _why()
+    return why[1] if why else None
