@@ -161,6 +161,7 @@ class FileActions(QObject):
         return self._write(Path(path))
 
     def _write(self, path: Path) -> bool:
+        self.session.unapplied_edit()  # (a loss typed a moment ago goes into the document first)
         try:
             self.document.save(path)
         except OSError as error:

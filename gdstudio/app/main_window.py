@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         self.editor.loss_accepted.connect(lambda text, _o: document.update(Change.LOSS, loss=text, variables=None))
         self.editor.objective_ready.connect(session.set_objective)
         self.editor.preset_chosen.connect(session.apply_preset)
-        session.guards.append(lambda: self.editor.unapplied_edit(document.scenario.loss))
+        session.guards.append(lambda: self.editor.commit_pending() or self.editor.unapplied_edit(document.scenario.loss))
         session.guards.append(self.runs_panel.unapplied_edit)
         session.objective_changed.connect(lambda objective: self.runs_panel.set_variables(objective.variables))
         session.problem_changed.connect(self.landscape.set_problem)

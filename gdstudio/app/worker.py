@@ -174,7 +174,10 @@ class RunWorker(QObject):
                     return
 
     def _loop(self, runner: ScenarioRunner) -> None:
-        per_step = 1e-6  # seconds per step (of every unfinished run together), learned as we go
+        # seconds per step (of every unfinished run together), learned as we go: from one whole chunk, so the first
+        # chunk is one step (a step over a million rows takes milliseconds: a guess of 1 µs made the first chunk
+        # 30 s long, and a Reset, which waits for the chunk under way, froze the studio that long)
+        per_step = CHUNK_SECONDS
         while not runner.finished:
             n = self._next_chunk(per_step, sum(not run.done for run in runner.runs))
             if n == 0:

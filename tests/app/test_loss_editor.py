@@ -97,3 +97,21 @@ def test_an_equation_that_cannot_be_drawn_leaves_the_text_form(qtbot, window, mo
     qtbot.waitUntil(lambda: not window.editor.formulas.drawing, timeout=30000)
     assert window.editor.formulas.drawn == [] and window.editor.math.isVisibleTo(window)
     assert "2⋅x" in window.editor.math.text()
+
+
+def test_half_typed_losses_are_shown_but_only_the_finished_one_is_kept(qtbot, window):
+    """Each pause in typing shows the loss at once; the document (and Undo) gets the one typing stopped at,
+    and Run takes the loss shown even when typing stopped a moment ago."""
+    kept = []
+    window.document.loss_changed.connect(lambda scenario: kept.append(scenario.loss))
+    editor = window.editor.editor
+    editor.selectAll()
+    qtbot.keyClicks(editor, "a^2")
+    qtbot.waitUntil(lambda: window.session.objective.text == "a^2", timeout=10000)  # shown, not kept yet
+    assert window.document.scenario.loss != "a^2" and window.editor.busy
+    qtbot.keyClicks(editor, " + b^2")
+    qtbot.waitUntil(lambda: window.session.objective.text == "a^2 + b^2", timeout=10000)
+    window.session.run()  # before the pause that would keep it: Run keeps it first
+    assert kept == ["a^2 + b^2"] and window.document.scenario.loss == "a^2 + b^2"
+    qtbot.waitUntil(lambda: window.session.state in ("running", "finished"), timeout=10000)
+    window.session.stop_runs()

@@ -31,6 +31,9 @@ if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
 # A pause between keystrokes this long starts a check: short, so a preset-size loss is drawn within ~150 ms
 # of the last key (one check runs at a time, and only the newest text waits for it, so fast typing costs nothing)
 DEBOUNCE_MS = 60
+# The loss shown goes into the document (an edit, a step to undo) once typing has paused this long, or when
+# something needs the document (Run: `commit_pending`): the half-typed losses on the way are shown, not kept.
+COMMIT_MS = 700
 MAX_SHOWN = 20000  # characters of typeset derivatives; longer ones are cut with a note
 MAX_SHOWN_HESSIAN = 16  # variables up to which H is typeset (a 256 × 256 matrix takes long to typeset and to read)
 
@@ -134,9 +137,12 @@ class LossEditor(QWidget):
         self._data_key = 0
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(lambda: self._request(self.text(), True))
+        self._commit = QTimer(self, singleShot=True, interval=COMMIT_MS)
+        self._commit.timeout.connect(self.commit_pending)
         self._poll = QTimer(self, interval=15)
         self._poll.timeout.connect(self._collect)
         self.editor.textChanged.connect(self._debounce.start)
+        self.editor.textChanged.connect(self._commit.start)
         self._fill_presets()
 
     # -- public -----------------------------------------------------------------------
@@ -151,6 +157,7 @@ class LossEditor(QWidget):
             self.editor.setPlainText(text)
             self.editor.blockSignals(False)
         self._debounce.stop()
+        self._commit.stop()
         self._request(text.strip(), False)
 
     def set_data(self, data_spec) -> None:
@@ -164,6 +171,14 @@ class LossEditor(QWidget):
         self._data = values
         self._data_key += 1
 
+    def commit_pending(self) -> None:
+        """Hand the loss shown to the document, if it was typed, is checked valid and is not there yet."""
+        self._commit.stop()
+        objective, text = self.objective, self.text()
+        if objective is not None and self.error is None and objective.text.strip() == text and text != self._accepted_text:
+            self._accepted_text = text
+            self.loss_accepted.emit(text, objective)
+
     def unapplied_edit(self, loss: str) -> str | None:
         """Text on screen other than the document's `loss` that is not (yet) a valid loss."""
         if self.text() == loss.strip():
@@ -174,10 +189,12 @@ class LossEditor(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._job is not None or self._debounce.isActive()
+        """Checking, or about to, or holding a checked loss for the document (COMMIT_MS)."""
+        return self._job is not None or self._debounce.isActive() or self._commit.isActive()
 
     def shutdown(self) -> None:
         self._debounce.stop()
+        self._commit.stop()
         self._poll.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -213,9 +230,8 @@ class LossEditor(QWidget):
         if result.objective is not None:
             self.objective = result.objective
             self.objective_ready.emit(result.objective)
-            if from_user and result.text != self._accepted_text:
-                self._accepted_text = result.text
-                self.loss_accepted.emit(result.text, result.objective)
+            if from_user and result.text != self._accepted_text and not self._commit.isActive():
+                self.commit_pending()
 
     def _show(self, result: Checked) -> None:
         if result.objective is None:
