@@ -78,6 +78,10 @@ class Journey:
         if phase and phase == self._profile_phase:
             self._profiler = cProfile.Profile()  # (the GUI thread only)
             self._profiler.enable()
+        if self.results.phases:  # (what a phase found, at once: a journey that never ends still reports)
+            last = self.results.phases[-1]
+            stats, top = self.probe.stats(last), self.sampler.top(last, 2)
+            print(f"  {last}: p99 {stats['p99']:.1f} ms, longest {stats['max']:.0f} ms; {top}", file=sys.stderr, flush=True)
         self.probe.enter(phase)
         if phase:
             self.results.phases.append(phase)

@@ -51,26 +51,27 @@ class GapProbe:
 
     def __init__(self) -> None:
         self.gaps: dict[str, list[float]] = defaultdict(list)
-        self.phase = ""
+        self.phase = self._started = ""
         self.last = time.perf_counter()
         self._timer = QTimer(interval=PROBE_MS)
         self._timer.timeout.connect(self._tick)
 
     def start(self, phase: str) -> None:
-        self.phase, self.last = phase, time.perf_counter()
+        self.phase = self._started = phase
+        self.last = time.perf_counter()
         self._timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
 
     def enter(self, phase: str) -> None:
-        """Later gaps count for `phase` (a gap running across the change counts for the new one)."""
+        """Gaps that begin from now on count for `phase`."""
         self.phase = phase
 
     def _tick(self) -> None:
         now = time.perf_counter()
-        self.gaps[self.phase].append(now - self.last)
-        self.last = now
+        self.gaps[self._started].append(now - self.last)  # (a gap counts for the phase it began in)
+        self.last, self._started = now, self.phase
 
     def stats(self, phase: str | None = None) -> dict[str, float]:
         """p50, p99 and the longest gap (ms) of a phase, or of all of them."""
