@@ -1,0 +1,316 @@
+"""The scripted journey of benchmarks/journey.py, run inside the studio's own launch() (parts 3-5 of issue 15):
+typing latency, the event loop's gaps per phase, and the data landscape's preview and full picture.
+
+Every action goes through the studio's own paths (File ▸ Open, key events in the loss editor, the Run menu's
+actions, the Insight menu's tools); a 5 ms probe timer records the gaps of the GUI thread, and a sampler notes
+what that thread is doing whenever a gap passes 50 ms.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import math
+import pstats
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from journey_launch import FirstPaint
+from open_stalls import SCENARIOS
+from probe import GapProbe, StallSampler, idle, wait_until, write_scenario
+
+OPTIMIZERS = ({"name": "gd", "lr": 0.001}, {"name": "sgd", "lr": 0.001, "momentum": 0.9},
+              {"name": "adam", "lr": 0.02}, {"name": "rmsprop", "lr": 0.003}, {"name": "adagrad", "lr": 0.5})
+
+
+def typed_losses(repeat: int) -> list[tuple[str, str]]:
+    """(kind, text) of preset-sized losses; each repeat changes a constant, so nothing is found in a cache."""
+    r = repeat + 1
+    return [("Rosenbrock", f"(1 - x)^2 + {100 + r}*(y - x^2)^2"),
+            ("Himmelblau", f"(x^2 + y - {11 + r})^2 + (x + y^2 - 7)^2"),
+            ("Beale", f"(1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.{625 + r} - x + x*y^3)^2"),
+            ("3-variable quadratic", f"x^2 + 2*y^2 + {3 + r}*z^2 + x*y + y*z - x + 2*z")]
+
+
+def data_loss(repeat: int) -> str:
+    return f"mean((w*x + b - y)^2) + 0.0{repeat + 1}*(w^2 + b^2)"
+
+
+@dataclass
+class Results:
+    typing: list[dict] = field(default_factory=list)  # kind, formulas, contours, critical, all, typeset (s)
+    fields: list[dict] = field(default_factory=list)  # data, preview, full (s)
+    phases: list[str] = field(default_factory=list)
+    durations: dict[str, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    profile: str = ""
+
+
+class Journey:
+    def __init__(self, app: QApplication, folder: Path, run_seconds: float, repeats: int, profile: str = "") -> None:
+        self.app, self.folder, self.run_seconds, self.repeats = app, folder, run_seconds, repeats
+        self.probe = GapProbe()
+        self.sampler = StallSampler(self.probe)
+        self.results = Results()
+        self.window = None
+        self._profile_phase, self._profiler = profile, None
+        self._began = 0.0
+        self.field_limit = 30.0 if run_seconds < 10 else 60.0  # seconds the journey waits for a full landscape
+
+    # -- phases ---------------------------------------------------------------------
+    def enter(self, phase: str) -> None:
+        now = time.perf_counter()
+        if self.results.phases:
+            self.results.durations[self.results.phases[-1]] = now - self._began
+        self._began = now
+        if self._profiler is not None:
+            self._profiler.disable()
+            text = io.StringIO()
+            pstats.Stats(self._profiler, stream=text).sort_stats("tottime").print_stats(18)
+            self.results.profile = text.getvalue()
+            self._profiler = None
+        if phase and phase == self._profile_phase:
+            self._profiler = cProfile.Profile()  # (the GUI thread only)
+            self._profiler.enable()
+        if self.results.phases:  # (what a phase found, at once: a journey that never ends still reports)
+            last = self.results.phases[-1]
+            stats, top = self.probe.stats(last), self.sampler.top(last, 2)
+            print(f"  {last}: p99 {stats['p99']:.1f} ms, longest {stats['max']:.0f} ms; {top}", file=sys.stderr, flush=True)
+        self.probe.enter(phase)
+        if phase:
+            self.results.phases.append(phase)
+        print(f"  … {phase or 'done'}", file=sys.stderr, flush=True)
+
+    def painted(self) -> None:
+        self.window = next(w for w in self.app.topLevelWidgets() if w.objectName() == "studio")
+        self.window.ask_unsaved = lambda: "discard"
+        self.probe.start("launch")
+        self.results.phases.append("launch")
+        self._began = time.perf_counter()
+        self.sampler.start()
+        QTimer.singleShot(0, self.script)
+
+    def script(self) -> None:
+        try:
+            self._script()
+        except Exception as error:  # said in the report; the studio is closed all the same
+            import traceback
+
+            self.results.errors.append(f"{type(error).__name__}: {error}")
+            traceback.print_exc()
+            self.enter("")
+            self.window.close()
+        finally:
+            self.probe.stop()
+            self.sampler.stop()
+
+    def drawn(self, loss: str | None = None) -> bool:
+        w = self.window
+        objective = w.session.objective
+        loss = w.document.scenario.loss if loss is None else loss
+        return (not w.files.opening and objective is not None and objective.text == loss
+                and w.landscape.objective is objective and not w.landscape.computing)
+
+    def _script(self) -> None:
+        w = self.window
+        wait_until(lambda: w.engine is not None and self.drawn() and not w.editor.busy, 120)
+        self.enter("idle (baseline)")
+        idle(3.0)
+        self.enter("open every lesson")
+        from gdstudio.app.presets import example_files
+
+        for _title, resource in example_files():
+            w.files.open_path(str(resource), ask=False)
+            wait_until(lambda r=resource: w.document.path == Path(str(r)).resolve() and self.drawn(), 60)
+        self.enter("type five losses")
+        self.typing()
+        for name, kind in (("linear model, 1,000,000 rows", "linear"), ("logistic, 1,000,000 rows", "logistic")):
+            self.enter(f"open 1M rows ({kind})")
+            self.data(name, kind)
+            self.enter(f"1M rows ({kind}): GD + mini-batch SGD")
+            self.run_for(self.run_seconds)
+        self.enter("20 runs at full speed")
+        self.many_runs()
+        self.enter("sweep 64x64, basins, race")
+        self.tools()
+        self.enter("pause / step / reset")
+        self.pause_step_reset()
+        self.enter("close")
+        began = time.perf_counter()
+        w.close()
+        self.probe.gaps["close"].append(time.perf_counter() - began)  # (the loop waits for all of it)
+        self.enter("")
+
+    # -- typing -----------------------------------------------------------------------
+    def typing(self) -> None:
+        w = self.window
+        w.insight.critical_action.setChecked(True)  # Insight ▸ Critical points: their markers are part of it
+        w.files.new()
+        wait_until(self.drawn, 60)
+        for r in range(self.repeats):
+            for kind, text in typed_losses(r):
+                self.type_one(kind, text)
+        lesson = next(p for p in Path(__file__).resolve().parents[1].glob("scenarios/03_*.json"))
+        w.files.open_path(str(lesson), ask=False)
+        wait_until(self.drawn, 60)
+        for r in range(self.repeats):
+            self.type_one("data loss (100 rows)", data_loss(r))
+
+    def type_one(self, kind: str, text: str) -> None:
+        """Real key events; the clock starts after the last one is handled (QTest.keyClicks returns)."""
+        w = self.window
+        box = w.editor.editor
+        box.setFocus()
+        box.selectAll()
+        QTest.keyClick(box, Qt.Key.Key_Delete)
+        QTest.keyClicks(box, text)
+        began = time.perf_counter()
+        seen: dict[str, float] = {}
+        formulas = w.editor.formulas
+        critical = w.insight.critical
+
+        def check() -> bool:
+            now = time.perf_counter() - began
+            objective = w.editor.objective
+            if "formulas" not in seen and objective is not None and objective.text == text and formulas._shown \
+                    and formulas._shown[0] is objective:
+                seen["formulas"] = now
+            if "formulas" in seen and "typeset" not in seen and not formulas.drawing:
+                seen["typeset"] = now
+            land = w.landscape.objective
+            if "contours" not in seen and land is not None and land.text == text and not w.landscape.computing:
+                seen["contours"] = now
+            if "critical" not in seen and critical.loss is not None and critical.loss.text == text \
+                    and not w.insight.tasks.busy("critical"):
+                seen["critical"] = now
+            return len(seen) == 4
+
+        if not wait_until(check, 30, poll_ms=1):
+            self.results.errors.append(f"typing {kind}: only {sorted(seen)} within 30 s")
+        seen["all"] = max(seen.get(k, math.nan) for k in ("formulas", "contours", "critical"))
+        self.results.typing.append({"kind": kind, **seen})
+
+    # -- data over a million rows ---------------------------------------------------------
+    def data(self, name: str, kind: str) -> None:
+        """Open the scenario (File ▸ Open), then ask twice for other views (as "Use visible area" does): each time
+        the landscape's coarse picture and its full one are timed from its request."""
+        w = self.window
+        body = dict(SCENARIOS["linear model, 1,000,000 rows" if kind == "linear" else "logistic, 20,000 rows"])
+        if kind == "logistic":
+            body = {**body, "data": {"generate": {"kind": "two_blobs", "n": 1_000_000, "seed": 1}},
+                    "runs": [*body["runs"], {"label": "sgd", "optimizer": {"name": "sgd", "lr": 0.1},
+                                             "start": {"a": 0, "b": 0, "c": 0}, "batch_size": 32}]}
+        body["stop"] = {"max_steps": 100_000_000, "grad_tol": None, "loss_tol": None}
+        path = write_scenario(self.folder / f"{kind}.json", name, body)
+        service = w.landscape.fields
+        asked: dict = {}
+        request = service.request
+
+        def timed(req) -> None:  # (the benchmark's own wrapper of this one landscape's service)
+            asked[id(req)] = {"data": kind, "asked": time.perf_counter()}
+            request(req)
+
+        def answered(result) -> None:  # (connected after the landscape's own slot: the picture is set)
+            entry = asked.get(id(result.request))
+            if entry is not None and not result.error:
+                entry.setdefault("preview" if result.preview else "full", time.perf_counter() - entry["asked"])
+
+        service.request = timed
+        service.ready.connect(answered)
+        try:
+            w.files.open_path(str(path), ask=False)
+            if not wait_until(lambda: w.document.path == path.resolve() and self.drawn(), self.field_limit):
+                self.results.errors.append(f"{kind}: the full landscape was not drawn within {self.field_limit:.0f} s")
+            view = dict(w.document.scenario.view)
+            for k in range(2 if kind == "linear" else 0):  # (a logistic full picture takes long: once)
+                from gdstudio.app.document import Change
+
+                moved = {v: (low + 0.1 * (k + 1) * (high - low), high + 0.1 * (k + 1) * (high - low))
+                         for v, (low, high) in view.items()}
+                w.document.update(Change.VIEW, view=moved)
+                wait_until(self.drawn, 120)
+        finally:
+            service.request = request
+            service.ready.disconnect(answered)
+        for entry in asked.values():
+            if "full" in entry:
+                self.results.fields.append({k: v for k, v in entry.items() if k != "asked"})
+
+    def run_for(self, seconds: float) -> None:
+        w = self.window
+        w.menus.set_speed(math.inf)
+        w.menus.run.trigger()
+        idle(seconds)
+        w.menus.reset.trigger()
+        wait_until(lambda: not w.session.controller.active, 30)
+
+    def many_runs(self) -> None:
+        w = self.window
+        runs = [{"label": f"run {i + 1}", "optimizer": OPTIMIZERS[i % len(OPTIMIZERS)],
+                 "start": {"x": -1.8 + 0.18 * i, "y": 2.5 - 0.1 * i}} for i in range(20)]
+        body = {"loss": "(1 - x)^2 + 100*(y - x^2)^2", "view": {"x": [-2, 2], "y": [-1, 3]}, "runs": runs,
+                "stop": {"max_steps": 100_000_000, "grad_tol": None, "loss_tol": None}}
+        path = write_scenario(self.folder / "twenty.json", "20 runs", body)
+        w.files.open_path(str(path), ask=False)
+        wait_until(lambda: w.document.path == path.resolve() and self.drawn(), 60)
+        self.run_for(self.run_seconds)
+
+    # -- insight tools, pause/step/reset ---------------------------------------------------
+    def tools(self) -> None:
+        w = self.window
+        lesson = next(p for p in Path(__file__).resolve().parents[1].glob("scenarios/08_*.json"))
+        w.files.open_path(str(lesson), ask=False)
+        wait_until(lambda: w.document.path == lesson.resolve() and self.drawn(), 60)
+        insight = w.insight
+        dialog = insight.show_sweeps()
+        dialog.cells.setValue(64)
+        dialog.compute()
+        if not wait_until(lambda: dialog.done_computing() and dialog.sweep is not None, 180):
+            self.results.errors.append("the 64x64 sweep did not finish within 180 s")
+        dialog.close()
+        insight.basins_action.setChecked(True)
+        if not wait_until(lambda: insight.basins.result is not None and not insight.tasks.busy("basins"), 180):
+            self.results.errors.append("basins did not finish within 180 s")
+        insight.basins_action.setChecked(False)
+        insight.run_race()
+        if not wait_until(lambda: bool(insight.race_panel.entries) and not insight.tasks.busy("race"), 120):
+            self.results.errors.append("the race did not finish within 120 s")
+
+    def pause_step_reset(self) -> None:
+        w = self.window
+        menus = w.menus
+        menus.set_speed(1000)
+        menus.run.trigger()
+        idle(1.0)
+        menus.pause.trigger()
+        idle(0.3)
+        for _ in range(5):
+            menus.step.trigger()
+            idle(0.1)
+        menus.run.trigger()
+        idle(1.0)
+        menus.reset.trigger()
+        idle(0.5)
+
+
+def run_journey(folder: Path, run_seconds: float, repeats: int, profile: str = "") -> Journey:
+    """launch() the studio in this process with the journey scripted from its first paint; returns when it closed."""
+    from PySide6.QtCore import QSettings
+
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder / "settings"))
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    journey = Journey(app, folder, run_seconds, repeats, profile)
+    first = FirstPaint(journey.painted)
+    app.installEventFilter(first)
+    from gdstudio.app.main import launch
+
+    launch()
+    app.removeEventFilter(first)
+    return journey

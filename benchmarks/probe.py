@@ -1,0 +1,153 @@
+"""Shared instruments of the studio benchmarks: an event-loop gap probe tagged by phase, a sampler of what the
+GUI thread does during a long gap, waiting without busy-spinning, and small statistics.
+
+Machines are noisy (two shared cores): every figure is a median of repeats, compared with a baseline measured in
+the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QEventLoop, QTimer
+
+PROBE_MS = 5
+STALL_S = 0.05  # a gap longer than this is sampled (what the GUI thread is doing)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0, poll_ms: int = 2) -> bool:
+    """Run the event loop (one exec(), no processEvents() spinning) until condition() holds; False on timeout."""
+    if condition():
+        return True
+    loop = QEventLoop()
+    check = QTimer(interval=poll_ms)
+    check.timeout.connect(lambda: condition() and loop.quit())
+    limit = QTimer(singleShot=True, interval=int(timeout * 1000))
+    limit.timeout.connect(loop.quit)
+    check.start()
+    limit.start()
+    loop.exec()
+    check.stop()
+    limit.stop()
+    return condition()
+
+
+def idle(seconds: float) -> None:
+    """Let the event loop run for a while."""
+    end = time.perf_counter() + seconds
+    wait_until(lambda: time.perf_counter() >= end, seconds + 5, poll_ms=20)
+
+
+class GapProbe:
+    """A 5 ms QTimer in the GUI thread; each gap between its ticks is kept under the phase that is current."""
+
+    def __init__(self) -> None:
+        self.gaps: dict[str, list[float]] = defaultdict(list)
+        self.phase = self._started = ""
+        self.last = time.perf_counter()
+        self._timer = QTimer(interval=PROBE_MS)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self, phase: str) -> None:
+        self.phase = self._started = phase
+        self.last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def enter(self, phase: str) -> None:
+        """Gaps that begin from now on count for `phase`."""
+        self.phase = phase
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps[self._started].append(now - self.last)  # (a gap counts for the phase it began in)
+        self.last, self._started = now, self.phase
+
+    def stats(self, phase: str | None = None) -> dict[str, float]:
+        """p50, p99 and the longest gap (ms) of a phase, or of all of them."""
+        values = self.gaps[phase] if phase is not None else [g for gs in self.gaps.values() for g in gs]
+        return gap_stats(values)
+
+
+def gap_stats(values: Iterable[float]) -> dict[str, float]:
+    array = np.asarray(list(values), dtype=float) * 1000
+    if not array.size:
+        return {"p50": float("nan"), "p99": float("nan"), "max": float("nan"), "n": 0}
+    return {"p50": float(np.median(array)), "p99": float(np.percentile(array, 99)), "max": float(array.max()),
+            "n": int(array.size)}
+
+
+class StallSampler:
+    """A thread that, while the probe has not ticked for STALL_S, samples the GUI thread's stack every few ms:
+    the innermost frames of project code tell what a long gap is spent on (cheap enough to leave on)."""
+
+    def __init__(self, probe: GapProbe, every: float = 0.004) -> None:
+        self.probe, self.every = probe, every
+        self.samples: dict[str, Counter] = defaultdict(Counter)
+        self.main = threading.main_thread().ident
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stall-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            if time.perf_counter() - self.probe.last < STALL_S:
+                continue
+            frame = sys._current_frames().get(self.main)
+            if frame is not None:
+                self.samples[self.probe.phase][where(frame)] += 1
+
+    def top(self, phase: str, n: int = 4) -> list[tuple[str, int]]:
+        return self.samples[phase].most_common(n)
+
+
+def where(frame) -> str:
+    """The stack, innermost first: up to three frames, those of gdstudio first when there are any."""
+    frames = []
+    while frame is not None and len(frames) < 40:
+        code = frame.f_code
+        frames.append(f"{Path(code.co_filename).parent.name}/{Path(code.co_filename).name}:{code.co_name}:{frame.f_lineno}")
+        frame = frame.f_back
+    ours = [f for f in frames if f.startswith(("app/", "core/", "plots/", "panels/", "insight/"))
+            and "benchmarks" not in f]
+    leaf = frames[0]
+    chain = [leaf] + [f for f in ours if f != leaf][:2]
+    return " < ".join(chain)
+
+
+def median(values: Iterable[float]) -> float:
+    values = [v for v in values if v == v]
+    return statistics.median(values) if values else float("nan")
+
+
+def write_scenario(path: Path, name: str, body: dict) -> Path:
+    """A scenario file the studio opens like any other (File ▸ Open)."""
+    path.write_text(json.dumps({"format": "gdstudio-scenario", "version": 1, "name": name, **body}))
+    return path
+
+
+def verdict(value: float, target: float) -> str:
+    return "met" if value <= target else f"MISSED by {value - target:.3g} ({value / target:.1f}x)"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table (printed, and pasted into benchmarks/README.md)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
