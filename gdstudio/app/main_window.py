@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageB
 
 from ..core.scenario import Scenario
 from .actions import Actions
-from .collector import collect_on_gui_thread
+from .collector import collect_on_gui_thread, freeze_what_is_loaded
 from .document import Change
 from . import engine
 from .engine import EngineLoader
@@ -67,7 +67,7 @@ class MainWindow(QMainWindow):
         self.engine = EngineLoader(self)
         self.engine.loading.connect(lambda text: self.statusBar().showMessage(text))
         self.engine.ready.connect(self._engine_ready)
-        self.engine.kernel_ready.connect(lambda seconds: self.statusBar().showMessage(f"engine loaded in {seconds:.1f} s", 4000))
+        self.engine.kernel_ready.connect(self._kernel_ready)
         self.installEventFilter(self)
         self.timer = QTimer(self, interval=FRAME_MS)
         self.timer.timeout.connect(lambda: self.redraw(everything=False))
@@ -233,6 +233,10 @@ class MainWindow(QMainWindow):
         from .panels.help import Help
 
         self.help = Help(self.session, self, self.menus.examples_menu)  # Help ▸ What am I looking at?
+
+    def _kernel_ready(self, seconds: float) -> None:
+        self.statusBar().showMessage(f"engine loaded in {seconds:.1f} s", 4000)
+        freeze_what_is_loaded()
 
     def _engine_ready(self, _seconds: float) -> None:
         self.data_actions.view.engine_ready()

@@ -68,7 +68,8 @@ class CriticalPointsOverlay:
         """Recompute when the loss or view changed (only while shown)."""
         if not self.enabled:
             return
-        objective = self.session.selected_loss()
+        problem = self.session.problem()  # (the loss drawn: a typed one before the document keeps it)
+        objective = problem.objective if problem is not None else None
         if objective is None:
             self.loss, self.points = None, []
             self.typeset.draw([], 1.0)
