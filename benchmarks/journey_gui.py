@@ -264,9 +264,11 @@ class Journey:
     # -- insight tools, pause/step/reset ---------------------------------------------------
     def tools(self) -> None:
         w = self.window
-        lesson = next(p for p in Path(__file__).resolve().parents[1].glob("scenarios/08_*.json"))
+        # momentum: SGD with momentum (its second run) sweeps lr x momentum, a 64x64 grid (gd has no second knob)
+        lesson = next(p for p in Path(__file__).resolve().parents[1].glob("scenarios/05_*.json"))
         w.files.open_path(str(lesson), ask=False)
         wait_until(lambda: w.document.path == lesson.resolve() and self.drawn(), 60)
+        w.runs_panel.select(1)
         insight = w.insight
         dialog = insight.show_sweeps()
         dialog.cells.setValue(64)

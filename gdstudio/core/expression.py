@@ -191,6 +191,13 @@ class Objective:
         totals = totals if totals is not None else []
         return [t / rows if kind == "mean" else t for t, (_, kind, _) in zip(totals, self.moments(order))]
 
+    def rows_per_point(self) -> int:
+        """Data rows one evaluation of the loss reads: 0 without data, or when its per-row loss is a polynomial in
+        the parameters (moment sums, aggregated once), else every row: what a landscape over many rows costs."""
+        if self.data is None or self._expansions(0) is not None:
+            return 0
+        return self.data.shape[1]
+
     def _expansions(self, order: int) -> list[list[tuple[tuple[int, ...], float]]] | None:
         """Per moment, (parameter powers, aggregated coefficient) terms; None when not polynomial. Kept per
         data set (by identity: the entry holds the rows, so their id cannot be reused while it lives) and

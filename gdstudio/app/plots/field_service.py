@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
 PREVIEW_GRID = 48
 PREVIEW_ROWS = 20_000  # rows a preview averages over: every k-th row of a bigger data set
 PREVIEW_FROM = 4_000_000  # grid points × rows beyond which a preview is drawn first
+FULL_BUDGET = 1_000_000_000  # grid points × rows of the full picture (about a second): beyond, a sample of the rows
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,13 @@ def sampled(objective: Objective, rows: int) -> Objective:
     return objective.bind(objective.data[:, ::step])
 
 
+def _points(request: FieldRequest, grid: int) -> int:
+    return grid ** len(request.axes) if len(request.axes) == 2 else grid * 4 + 80
+
+
 def _cost(request: FieldRequest, grid: int) -> int:
-    rows = request.objective.data.shape[1] if request.objective.data is not None else 1
-    return (grid ** len(request.axes) if len(request.axes) == 2 else 800) * rows
+    """Row evaluations of the picture (a loss that is polynomial in its parameters reads no rows per point)."""
+    return _points(request, grid) * max(request.objective.rows_per_point(), 1)
 
 
 def compute(request: FieldRequest, cancelled: Callable[[], bool], preview: bool) -> FieldResult:
@@ -67,7 +72,9 @@ def compute(request: FieldRequest, cancelled: Callable[[], bool], preview: bool)
     objective, grid = request.objective, GRID
     if preview:
         objective, grid = sampled(objective, PREVIEW_ROWS), PREVIEW_GRID
-    shown = objective.data.shape[1] if preview and objective.data is not None else 0
+    elif _cost(request, GRID) > FULL_BUDGET:  # a logistic loss over 1,000,000 rows: minutes in full; a sample is the same picture
+        objective = sampled(objective, FULL_BUDGET // _points(request, GRID))
+    shown = objective.data.shape[1] if objective is not request.objective and objective.data is not None else 0
     axes, ranges = request.axes, request.ranges
     with np.errstate(all="ignore"):
         if request.arrows:

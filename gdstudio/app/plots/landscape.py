@@ -235,6 +235,9 @@ class Landscape(Framing, QWidget):
         if result.preview:
             rows = f" over {result.sampled_rows:,} of the rows" if result.sampled_rows else ""
             note = f"preview{rows}, computing the full picture… " + note
+        elif result.sampled_rows:  # (runs use every row; the picture of a costly loss, a sample of them)
+            total = result.request.objective.data.shape[1]
+            note = f"drawn over {result.sampled_rows:,} of the {total:,} rows · " + note
         self._set_note(note)
 
     def _show_background(self, field: Field | None, line: tuple[np.ndarray, np.ndarray] | None) -> None:

@@ -1,0 +1,27 @@
+"""The landscape's picture of a loss over many rows: a polynomial loss is drawn exactly whatever the rows (moment
+sums), a costly one over a sample of them, said on the plot, so the full picture comes in about a second."""
+
+import numpy as np
+
+from gdstudio.app.plots import field_service
+from gdstudio.app.plots.field_service import FieldRequest, compute
+from gdstudio.core.expression import parse_objective
+
+
+def request(text: str, rows: int) -> FieldRequest:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=rows)
+    data = np.array([x, (x > 0).astype(float)])
+    objective = parse_objective(text, columns=("x", "y"), data=data)
+    return FieldRequest(objective, ("a", "b"), ((-2.0, 2.0), (-2.0, 2.0)))
+
+
+def test_a_costly_loss_is_drawn_over_a_sample_and_a_polynomial_one_over_every_row(monkeypatch):
+    monkeypatch.setattr(field_service, "GRID", 40)
+    monkeypatch.setattr(field_service, "FULL_BUDGET", 40 * 40 * 500)  # (a million rows' worth, scaled down)
+    logistic = request("mean(log(1 + exp(-(2*y - 1)*(a*x + b))))", 5000)
+    drawn = compute(logistic, lambda: False, preview=False)
+    assert drawn.sampled_rows == 500 and drawn.field is not None and np.isfinite(drawn.field.z).all()
+    exact = compute(request("mean((a*x + b - y)^2)", 5000), lambda: False, preview=False)
+    assert exact.sampled_rows == 0 and exact.field is not None
+    assert logistic.objective.rows_per_point() == 5000 and exact.request.objective.rows_per_point() == 0
