@@ -195,6 +195,26 @@ def test_follows_a_live_drag_frame_by_frame_with_the_2d_views_rows(qtbot, window
     assert_3d_as_2d(window, view, headless(window))  # the whole paths after the release: a headless run's
 
 
+def test_follows_a_scrubbed_knob_frame_by_frame(qtbot, window):
+    from PySide6.QtCore import QPoint
+
+    from .test_live_drag import knob_point
+
+    view = open_view(qtbot, window)
+    window.runs_panel.select(1)
+    editor = window.runs_panel.editor
+    knob = editor.hyper._knobs[editor.hyper.field("lr")]
+    press = knob_point(knob, 0.0005)
+    qtbot.mousePress(knob, Qt.MouseButton.LeftButton, pos=press)
+    for dx in (30, 60):
+        frames = window.session.live.frames
+        qtbot.mouseMove(knob, QPoint(press.x() + dx, press.y()))
+        qtbot.waitUntil(lambda: window.session.live.frames > frames, timeout=HANG * 1000)
+        assert window.session.running.runs[1].hyper["lr"] == float(editor.hyper.field("lr").text())
+        assert_3d_as_2d(window, view)
+    qtbot.mouseRelease(knob, Qt.MouseButton.LeftButton, pos=QPoint(press.x() + 60, press.y()))
+
+
 def test_the_gl_canvas_paints_every_frame_of_a_drag_into_the_same_items(qtbot, window):
     """Under a display with OpenGL (Xvfb and Mesa: QT_QPA_PLATFORM=xcb): each live frame is painted, by setData
     into the GL items made once, and the picture moves."""
