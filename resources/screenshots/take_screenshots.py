@@ -4,12 +4,13 @@
 
 (or, with an Xvfb already running: `DISPLAY=:12 QT_QPA_PLATFORM=xcb .venv/bin/python resources/...`). The
 3-D landscape needs OpenGL, which Xvfb gives with Mesa's software renderer and Qt's offscreen platform does
-not: under offscreen the live shots are refused, the lesson shots still work. NAME picks shots by prefix.
+not: under offscreen the 3-D shot is refused, the others still work. NAME picks shots by prefix.
 
 - The lessons (02, 03, 05): each example is opened, run to the end as fast as possible, and the window grabbed.
 - 16_live_drag_3d: Himmelblau with four runs ending in its four minima and the 3-D landscape open beside the
   contour view; one start is grabbed with the mouse and dragged across the hill into another basin, and the
-  window is grabbed while the mouse still holds it (the ring), both views showing the live paths.
+  window is grabbed while the mouse still holds it, both views showing the live paths (the Loss and Insight
+  docks are hidden for room: the insight panels are not redone while a start is held).
 - 16_lr_knob: x² with gd; the lr slider is pressed and dragged past 2/λmax = 1 (λmax = 2), the path following
   live, and the window is grabbed once it is let go (so the insight panels, not redone while a knob is held,
   agree): the path zig-zags outward across the bowl and the loss grows until the run diverges.
@@ -36,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE.parents[1] / "scenarios"
 EXAMPLES = ("02_learning_rate", "03_batch_sgd_minibatch", "05_momentum")
 LEFT = Qt.MouseButton.LeftButton
+LESSON_SIZE, LIVE_SIZE = (1500, 900), (1600, 1000)  # (the live shots hold more side by side: the whole Xvfb screen)
 
 HIMMELBLAU = {
     "format": "gdstudio-scenario", "version": 1, "name": "Himmelblau: four basins",
@@ -179,13 +181,13 @@ SHOTS: dict[str, Callable] = {**{name: (lambda w, f, name=name: lesson(w, name, 
                               "16_live_drag_3d": live_drag_3d, "16_lr_knob": lr_knob}
 
 
-def studio():
+def studio(size: tuple[int, int]):
     """A fresh studio window (each shot starts from the same layout), its engine loaded."""
     from gdstudio.app.main_window import MainWindow
 
     window = MainWindow()
     window.ask_unsaved = lambda: "discard"
-    window.resize(1600, 1000)
+    window.resize(*size)
     window.show()
     wait(lambda: window.session.objective is not None and not window.landscape.computing, "the studio")
     return window
@@ -198,7 +200,7 @@ def main(prefixes: list[str]) -> int:
     folder = Path(tempfile.mkdtemp())
     for name, shoot in SHOTS.items():
         if not prefixes or name.startswith(tuple(prefixes)):
-            window = studio()
+            window = studio(LIVE_SIZE if name.startswith("16_") else LESSON_SIZE)
             try:
                 shoot(window, folder)
             finally:
