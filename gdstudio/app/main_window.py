@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         from .view3d_dock import View3DDock
 
         self.insight = Insight(session, self, self.landscape, self.runs_panel)  # menu, dock (shown), overlays
-        self.view3d = View3DDock(session, self, self.landscape, self.timer, self.menus.view_menu)  # View ▸ 3-D landscape
+        self.view3d = View3DDock(session, self, self.landscape, self.menus.view_menu)  # View ▸ 3-D landscape
         self.data_actions = self.help = None  # hidden at first: built once the window has painted (_painted)
         self.resize(1400, 900)
         geometry = settings().value("geometry")
@@ -190,6 +190,7 @@ class MainWindow(QMainWindow):
             self.landscape.refresh()
         if everything or self._frame % 4 == 2:  # the loss curve (axes rescale as it grows) at ~8 frames/s
             self.loss_curve.refresh()
+        self.view3d.refresh()  # (the 3-D landscape, when open: the same frames as the contour view)
         self.runs_panel.show_status(self.session.buffers, paused=self.session.state == RunState.PAUSED)
         self._update_status()
 

@@ -2,7 +2,8 @@
 
 Nothing of the 3-D view is imported before then (PyOpenGL and pyqtgraph.opengl take a while to load
 and most sessions never open it). The menu item stays checked exactly while the dock is open,
-however it was closed.
+however it was closed. The window's redraw (its timer, each live frame of a drag, a run's end) calls
+`refresh`, so the 3-D paths move in the same frames as the 2-D ones.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ SHARE = 0.3  # of the window's width, for the dock when it first opens
 
 
 class View3DDock(QObject):
-    def __init__(self, session: StudioSession, window: QMainWindow, landscape: Landscape, timer: QTimer, menu: QMenu) -> None:
+    def __init__(self, session: StudioSession, window: QMainWindow, landscape: Landscape, menu: QMenu) -> None:
         super().__init__(window)
-        self.session, self.window, self.landscape, self.timer = session, window, landscape, timer
+        self.session, self.window, self.landscape = session, window, landscape
         self.dock: QDockWidget | None = None
         self.view: Landscape3D | None = None
         self.action = QAction("3-D landscape", window, checkable=True)
@@ -55,8 +56,11 @@ class View3DDock(QObject):
         QTimer.singleShot(0, self._size)  # (once the dock is laid out)
         dock.toggleViewAction().toggled.connect(self._closed_or_opened)
         dock.visibilityChanged.connect(lambda visible: visible and self.view.refresh())
-        self.timer.timeout.connect(self.view.refresh)
-        self.session.state_changed.connect(lambda _state: self.view.refresh())  # (the last rows, once the timer stops)
+
+    def refresh(self) -> None:
+        """A frame of the window's redraw: the paths and balls that moved (nothing before the view is opened)."""
+        if self.view is not None:
+            self.view.refresh()
 
     def _size(self) -> None:
         """Half of the middle of the window, taken from the contour view."""

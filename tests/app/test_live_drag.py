@@ -152,6 +152,39 @@ def test_a_drag_on_a_1d_curve_moves_along_it(qtbot, window):
         assert np.array_equal(buffer.rows, run.trajectory.rows, equal_nan=True)
 
 
+def test_a_drag_on_a_slice_of_three_variables_moves_the_plotted_two(qtbot, window):
+    """The landscape of a 3-variable loss is a slice through z: a drag moves x and y, z keeps its start, and the
+    paths (in all three variables) are a headless run's, during the drag and after it."""
+    from .helpers import type_loss
+
+    type_loss(qtbot, window, "(x - 1)^2 + 2*(y + 0.5)^2 + 3*z^2 + x*z")
+    document, landscape, session = window.document, window.landscape, window.session
+    document.set_runs([replace(r, start={"x": -1.5, "y": 2.0, "z": 0.7}) for r in document.scenario.runs])
+    qtbot.waitUntil(lambda: not landscape.computing and landscape.slice_point().get("z") == 0.7)
+    assert landscape.axes() == ("x", "y") and len(landscape.variables) == 3
+    viewport = landscape.plot.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=viewport_point(landscape, -1.5, 2.0))
+    for point in [(-0.5, 1.0), (0.8, -1.2)]:
+        frames = session.live.frames
+        qtbot.mouseMove(viewport, viewport_point(landscape, *point))
+        qtbot.waitUntil(lambda: session.live.frames > frames, timeout=30000)
+        index, shown = session.selected_index(), session.running
+        assert shown.runs[index].start["z"] == 0.7 and abs(shown.runs[index].start["x"] - point[0]) < 0.05
+        assert landscape.slice_point()["z"] == 0.7  # (the slice holds still while the start is held)
+        runs = ScenarioRunner(shown, session.objective).run_to_end()
+        for buffer, run in zip(session.buffers, runs):  # the live paths, bit for bit
+            assert np.array_equal(buffer.rows, run.trajectory.rows, equal_nan=True)
+            assert buffer.rows.shape[1] == PARAMS + 3 and buffer.rows[0, PARAMS + 2] == 0.7
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=viewport_point(landscape, 0.8, -1.2))
+    settle(qtbot, window)
+    index = session.selected_index()
+    start = document.scenario.runs[index].start
+    assert start["z"] == 0.7 and abs(start["x"] - 0.8) < 0.05 and abs(start["y"] + 1.2) < 0.05
+    assert all(r.start == {"x": -1.5, "y": 2.0, "z": 0.7} for i, r in enumerate(document.scenario.runs) if i != index)
+    window.redraw()
+    assert_drawn_as_headless(window)
+
+
 def test_while_a_run_animates_a_drag_moves_the_start_and_the_animation_restarts(qtbot, window):
     window.menus.set_speed(30)
     window.session.run()

@@ -14,11 +14,12 @@ import sys
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
 from gdstudio.app.buffers import LOSS, PARAMS
 from gdstudio.app.plots import gl_support
-from gdstudio.app.plots.scene3d import DEFAULT_CAMERA, LIFT, TALL, Camera, HeightMode
+from gdstudio.app.plots.scene3d import DEFAULT_CAMERA, LIFT, TALL, Camera, HeightMode, PathTrack
 
 from .conftest import OFFSCREEN_NOISE
 from .helpers import HANG, type_loss
@@ -133,6 +134,109 @@ def test_three_variables_show_the_contour_views_slice(qtbot, window):
     z = view.scene.surface.vertices[:, 2]
     assert np.allclose(z, view.scene.heights(field.z.ravel()), atol=1e-5)  # the landscape's field, not computed again
     assert "slice through z=" in view.note.text()
+
+
+def assert_3d_as_2d(window, view, runs=None) -> None:
+    """The 3-D scene shows the runs the 2-D view shows, from the same rows, bit for bit: each path is the rows
+    (x, y, loss) its track keeps of the run (every point a row, the first and the last always), its start and
+    ball are the 2-D view's start and current markers. With `runs` (headless), the rows are theirs too."""
+    landscape, scene = window.landscape, view.scene
+    columns = [PARAMS + landscape.variables.index(a) for a in landscape.axes()] + [LOSS]
+    assert scene.frame.axes == landscape.axes() and len(view.paths) == len(window.session.buffers)
+    for i, buffer in enumerate(window.session.buffers):
+        rows = buffer.rows if runs is None else runs[i].trajectory.rows
+        assert np.array_equal(buffer.rows, rows, equal_nan=True)
+        fresh = PathTrack(scene.frame)
+        fresh.feed(*(rows[:, c] for c in columns))
+        track = scene.tracks[i]
+        assert np.array_equal(track.points, fresh.points) and np.array_equal(track.end, fresh.end)
+        assert np.array_equal(view.paths[i], fresh.path(scene.heights))
+        assert np.array_equal(view.balls[i], track.ball(scene.heights))
+        xs, ys = landscape.marks.paths[i].getData()  # what the 2-D view draws of the same rows
+        assert (xs[0], ys[0]) == tuple(track.first[:2]) == tuple(rows[0, columns[:2]])
+        assert (xs[-1], ys[-1]) == tuple(track.end[:2]) == tuple(rows[-1, columns[:2]])
+        assert tuple(landscape.marks.currents[i].data["x"]) + tuple(landscape.marks.currents[i].data["y"]) == tuple(track.end[:2])
+        drawn = set(map(tuple, rows[:, columns]))
+        assert all(tuple(p) in drawn for p in track.points)
+        assert all(p in {r[:2] for r in drawn} for p in zip(xs, ys))
+
+
+def drag_frames(qtbot, window, moves, each) -> None:
+    """Press on the first start, move through `moves` (data points), calling each() after each live frame; release."""
+    from .test_live_drag import viewport_point
+
+    landscape, live = window.landscape, window.session.live
+    viewport = landscape.plot.viewport()
+    _index, x0, y0 = landscape.drag.starts()[0]
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=viewport_point(landscape, x0, y0))
+    for point in moves:
+        frames = live.frames
+        qtbot.mouseMove(viewport, viewport_point(landscape, *point))
+        qtbot.waitUntil(lambda: live.frames > frames, timeout=HANG * 1000)
+        each()
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=viewport_point(landscape, *moves[-1]))
+
+
+MOVES = [(-1.0, 1.5), (0.5, 1.8), (1.2, -0.5), (-0.8, -0.4)]
+
+
+def test_follows_a_live_drag_frame_by_frame_with_the_2d_views_rows(qtbot, window):
+    """Live paths reach both views by the window's redraw: after every frame of a drag the 3-D scene shows what
+    the contour view shows, not the frame before (checked on the arrays, so offscreen too)."""
+    from .test_live_drag import headless, settle
+
+    view = open_view(qtbot, window)
+    before = [p.copy() for p in view.paths]
+    shown = []
+    drag_frames(qtbot, window, MOVES, lambda: (assert_3d_as_2d(window, view), shown.append(view.paths[0].copy())))
+    assert not np.array_equal(shown[0], shown[-1]) and not any(np.array_equal(shown[0], p) for p in before)
+    settle(qtbot, window)
+    window.redraw()
+    assert_3d_as_2d(window, view, headless(window))  # the whole paths after the release: a headless run's
+
+
+def test_follows_a_scrubbed_knob_frame_by_frame(qtbot, window):
+    from PySide6.QtCore import QPoint
+
+    from .test_live_drag import knob_point
+
+    view = open_view(qtbot, window)
+    window.runs_panel.select(1)
+    editor = window.runs_panel.editor
+    knob = editor.hyper._knobs[editor.hyper.field("lr")]
+    press = knob_point(knob, 0.0005)
+    qtbot.mousePress(knob, Qt.MouseButton.LeftButton, pos=press)
+    for dx in (30, 60):
+        frames = window.session.live.frames
+        qtbot.mouseMove(knob, QPoint(press.x() + dx, press.y()))
+        qtbot.waitUntil(lambda: window.session.live.frames > frames, timeout=HANG * 1000)
+        assert window.session.running.runs[1].hyper["lr"] == float(editor.hyper.field("lr").text())
+        assert_3d_as_2d(window, view)
+    qtbot.mouseRelease(knob, Qt.MouseButton.LeftButton, pos=QPoint(press.x() + 60, press.y()))
+
+
+def test_the_gl_canvas_paints_every_frame_of_a_drag_into_the_same_items(qtbot, window):
+    """Under a display with OpenGL (Xvfb and Mesa: QT_QPA_PLATFORM=xcb): each live frame is painted, by setData
+    into the GL items made once, and the picture moves."""
+    view = open_view(qtbot, window)
+    if view.canvas is None:
+        pytest.skip(f"needs OpenGL (Xvfb with QT_QPA_PLATFORM=xcb): {view.message.text()}")
+    canvas = view.canvas
+    window.session.live.frame.connect(lambda: setattr(canvas, "asked", canvas.frames))  # (after the window's redraw)
+    items, pictures = [], []
+
+    def painted() -> None:
+        qtbot.waitUntil(lambda: canvas.frames > canvas.asked, timeout=HANG * 1000)
+        items.append((*canvas.paths, *canvas.ghosts))
+        for i, path in enumerate(view.paths):
+            assert np.array_equal(canvas.paths[i].pos, path) and np.array_equal(canvas.ghosts[i].pos, path)
+        assert np.array_equal(canvas.balls.pos, view.balls)
+        pictures.append(canvas.grabFramebuffer())
+
+    drag_frames(qtbot, window, MOVES, painted)
+    assert all(frame == items[0] for frame in items) and len(items[0]) == 2 * len(window.session.buffers)
+    assert not view.problem and not canvas.broken
+    assert pictures[0] != pictures[-1]
 
 
 def same_camera(a: Camera, b: Camera) -> bool:

@@ -5,8 +5,11 @@ It draws what the contour view computed, never computing a background of its own
 slice of the other variables and the same colours (it listens to the landscape's field service and reads
 the field the landscape kept). The arrays come from scene3d (no Qt, no GL), so they can be checked where
 Qt has no OpenGL; the canvas (view3d_gl) is created only where gl_support finds OpenGL, else one line
-says why in its place and in the status bar. Paths are fed on the studio's redraw timer with the rows
-that are new, as the 2-D views are.
+says why in its place and in the status bar. Its paths are drawn where the 2-D views' are, in the
+window's redraw (the redraw timer while a Run animates, every live frame of a drag or a knob, the end of a
+run): `set_runs` only takes the new buffers, `refresh` feeds each track the rows that are new and hands
+the canvas its arrays. Live paths replace the buffers at every frame, so the canvas keeps its GL items while
+the runs' colours stay the same: a frame of a drag is only `setData`.
 """
 
 from __future__ import annotations
@@ -159,13 +162,13 @@ class Landscape3D(QWidget):
 
     # -- the runs ---------------------------------------------------------------------------
     def set_runs(self, buffers: list[RunBuffer], colors: list[str]) -> None:
+        """New runs (or a live frame's new paths): traced from their first row at the next refresh."""
         self.buffers, self.colors = list(buffers), list(colors)
         self.scene.set_runs(len(buffers))
         self.paths = [np.empty((0, 3), dtype=np.float32) for _ in buffers]
         self._drawn = [()] * len(buffers)
         if self.canvas is not None:
             self.canvas.set_runs(self.colors)
-        self.refresh(force=True)
 
     def _columns(self, buffer: RunBuffer) -> list[int] | None:
         """The buffer's columns of the axes the surface is drawn over, or None when it walks other variables."""
@@ -181,14 +184,15 @@ class Landscape3D(QWidget):
             return
         moved = False
         for i, buffer in enumerate(self.buffers):
-            columns, track = self._columns(buffer), self.scene.track(i)
-            if columns is None or track is None or i >= len(self.colors):
+            track = self.scene.track(i)
+            if track is None or i >= len(self.colors):
                 continue
             drawn = self._drawn[i]
             if drawn and drawn[0] == buffer.version and drawn[1] == heights and drawn[2] is track:
                 continue
             self._drawn[i] = (buffer.version, heights, track)
-            steps, rows = buffer.after(track.last_step)
+            columns = self._columns(buffer)  # (None: a run over other variables, drawn as nothing)
+            steps, rows = buffer.after(track.last_step) if columns is not None else ((), None)
             if len(steps):
                 track.last_step = int(steps[-1])
                 track.feed(rows[:, columns[0]], rows[:, columns[1]] if len(columns) == 2 else None, rows[:, LOSS])

@@ -1,7 +1,7 @@
 """The 3-D view's OpenGL canvas: pyqtgraph's GLViewWidget with the surface, the paths and the balls.
 
 Imported only when the 3-D view is first opened and gl_support found OpenGL (this module imports PyOpenGL
-and pyqtgraph.opengl). Items are created once per set of runs and fed with setData; the arrays come
+and pyqtgraph.opengl). Items are created once per set of run colours and fed with setData; the arrays come
 from scene3d. A GL error while drawing is caught, said once (`failed`), and the canvas stops drawing:
 never a traceback per frame, never a crash.
 """
@@ -60,6 +60,7 @@ class Canvas(gl.GLViewWidget):
             self.addItem(label)
         self.paths: list[gl.GLLinePlotItem] = []
         self.ghosts: list[gl.GLLinePlotItem] = []
+        self.colors: list[str] = []
         self.balls = gl.GLScatterPlotItem(pxMode=True, size=BALL_SIZE, glOptions=GHOST_GL)
         self.starts = gl.GLScatterPlotItem(pxMode=True, size=START_SIZE, glOptions=LINE_GL)
         self.balls.setDepthValue(10)  # (drawn last: over the paths)
@@ -83,6 +84,10 @@ class Canvas(gl.GLViewWidget):
             label.setData(pos=np.array(place or (0.0, 0.0, 0.0)), text=text)
 
     def set_runs(self, colors: list[str]) -> None:
+        """A path and its ghost per run, kept while the colours are the same (live frames only `setData` them)."""
+        if colors and colors == self.colors:
+            return
+        self.colors = list(colors)
         for item in (*self.paths, *self.ghosts):
             self.removeItem(item)
         self.paths, self.ghosts = [], []
