@@ -22,6 +22,7 @@ def test_a_costly_loss_is_drawn_over_a_sample_and_a_polynomial_one_over_every_ro
     logistic = request("mean(log(1 + exp(-(2*y - 1)*(a*x + b))))", 5000)
     drawn = compute(logistic, lambda: False, preview=False)
     assert drawn.sampled_rows == 500 and drawn.field is not None and np.isfinite(drawn.field.z).all()
+    assert drawn.rows_note() == " over 500 of the 5,000 rows"  # (said on the plot)
     exact = compute(request("mean((a*x + b - y)^2)", 5000), lambda: False, preview=False)
     assert exact.sampled_rows == 0 and exact.field is not None
     assert logistic.objective.rows_per_point() == 5000 and exact.request.objective.rows_per_point() == 0

@@ -46,8 +46,14 @@ class FieldResult:
     field: Field | None = None  # two axes
     curve: tuple[np.ndarray, np.ndarray] | None = None  # one axis
     arrows: tuple[np.ndarray, np.ndarray] | None = None
-    sampled_rows: int = 0  # rows the preview averaged over (0: all of them)
+    sampled_rows: int = 0  # rows the picture averaged over (0: all of them)
     error: str = ""
+
+    def rows_note(self) -> str:
+        """' over k of the n rows' when the picture is over a sample of them, else ''."""
+        if not self.sampled_rows:
+            return ""
+        return f" over {self.sampled_rows:,} of the {self.request.objective.data.shape[1]:,} rows"
 
 
 def sampled(objective: Objective, rows: int) -> Objective:

@@ -232,12 +232,9 @@ class Landscape(Framing, QWidget):
             note = "log-spaced levels" if result.field.log else "evenly spaced levels"
             if len(self.variables) > 2:
                 note += " · slice through " + ", ".join(f"{k}={v:.3g}" for k, v in result.request.fixed.items() if k not in axes)
-        if result.preview:
-            rows = f" over {result.sampled_rows:,} of the rows" if result.sampled_rows else ""
-            note = f"preview{rows}, computing the full picture… " + note
-        elif result.sampled_rows:  # (runs use every row; the picture of a costly loss, a sample of them)
-            total = result.request.objective.data.shape[1]
-            note = f"drawn over {result.sampled_rows:,} of the {total:,} rows · " + note
+        if result.preview or result.sampled_rows:  # (runs use every row; a costly loss is drawn over a sample)
+            note = (f"preview{result.rows_note()}, computing the full picture… " if result.preview else
+                    f"drawn{result.rows_note()} · ") + note
         self._set_note(note)
 
     def _show_background(self, field: Field | None, line: tuple[np.ndarray, np.ndarray] | None) -> None:
