@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWi
 
 from ...core.optimizers import optimizer
 from ...core.scenario import BASINS_LIMITS, RESTARTS_LIMITS
+from ..plots.field_service import sampled
 from .basins import BasinsOverlay
 from .common import show_value
 from .critical_points import CriticalPointsOverlay
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from ..session import StudioSession
 
 PANEL_MS = 200  # live panels (step size at the current point, optimizer state) refresh at most this often
+PANEL_ROWS = 50_000  # rows the panels' Hessian and gradient read (every k-th of more): a logistic loss over 1,000,000
+                     # rows took seconds a point, and tasks no newer one could stop piled up (closing waited for them)
 
 
 class TaskBar(QWidget):
@@ -334,8 +337,11 @@ class Insight(QObject):
         steps_done, batches = buffer.steps_done if last is not None else 0, on_batches(spec, objective)
 
         def work(_task) -> PointFacts:  # (Hessians and a gradient over the data: never on the GUI thread)
+            seen = objective  # over a sample of a costly loss's rows: this runs at every frame of a run
+            if objective.rows_per_point() > PANEL_ROWS:
+                seen = sampled(objective, PANEL_ROWS)
             with np.errstate(all="ignore"):
-                return point_facts(objective, spec, hyper, start, last, before, steps_done, batches)
+                return point_facts(seen, spec, hyper, start, last, before, steps_done, batches)
 
         self.tasks.start("panels", work, lambda facts: self._show_panels(objective, spec, hyper, facts, state),
                          lambda error: self.status(f"step size: {error}"))
