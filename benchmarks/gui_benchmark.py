@@ -76,32 +76,33 @@ def stalls_while_running(app: QApplication, s: Scenario) -> tuple[list[float], f
     window.ask_unsaved = lambda: "discard"
     window.resize(1400, 900)
     window.show()
-    wait_until(lambda: window.objective is not None)
-    window.set_speed(math.inf)
+    session = window.session
+    wait_until(lambda: session.objective is not None)
+    window.menus.set_speed(math.inf)
     gaps: list[float] = []
     clock = QElapsedTimer()
     marks: dict[str, float] = {}
     probe = QTimer(interval=1)
 
     def tick() -> None:
-        if window.buffers and len(window.buffers[0]) and "first" not in marks:
-            marks["first"], marks["first_steps"] = time.perf_counter(), window.buffers[0].steps_done
+        if session.buffers and len(session.buffers[0]) and "first" not in marks:
+            marks["first"], marks["first_steps"] = time.perf_counter(), session.buffers[0].steps_done
         if "first" in marks:
             gaps.append(clock.nsecsElapsed() / 1e6)
         clock.restart()
 
     probe.timeout.connect(tick)
-    window.controller.finished.connect(lambda _e: marks.setdefault("end", time.perf_counter()))
+    session.controller.finished.connect(lambda _e: marks.setdefault("end", time.perf_counter()))
     clock.start()
     probe.start()
-    window.run()
+    session.run()
     wait_until(lambda: "end" in marks, 600)
     probe.stop()
-    steps = window.buffers[0].steps_done - int(marks["first_steps"])  # steps, not rows (long runs keep fewer rows)
+    steps = session.buffers[0].steps_done - int(marks["first_steps"])  # steps, not rows (long runs keep fewer rows)
     rate = steps / (marks["end"] - marks["first"])
     window.shutdown()
     window.close()
-    return gaps, rate, window.buffers[0].steps_done
+    return gaps, rate, session.buffers[0].steps_done
 
 
 def curve_redraw(app: QApplication, points: int) -> tuple[float, float]:
