@@ -13,7 +13,6 @@ import base64
 import html
 import struct
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QPalette
@@ -23,8 +22,6 @@ from .common import KIND_GLYPH
 
 if TYPE_CHECKING:
     from ...core.analysis import CriticalPoint
-
-POLL_MS = 30
 
 
 def number(value: float) -> str:
@@ -67,45 +64,32 @@ class TypesetTips:
     """Draws the points' lines once per set of points, then calls `ready` on the GUI thread."""
 
     def __init__(self, ready: Callable[[], None], timer_parent) -> None:
-        from PySide6.QtCore import QTimer
+        from ..panels.formulas import PendingDrawing
 
         self.ready = ready
         self.pictures: dict[int, list[bytes]] = {}  # id(point) -> its two pictures
         self.scale = 1.0
-        self._job: Future | None = None
         self._points: list[CriticalPoint] = []
-        self._poll = QTimer(timer_parent, interval=POLL_MS)
-        self._poll.timeout.connect(self._collect)
+        self._pending = PendingDrawing(timer_parent, self._drawn)
 
     def draw(self, points: list[CriticalPoint], scale: float) -> None:
         """Typeset these points' lines (a newer call wins; the old pictures go)."""
-        from ..panels.math_view import draw_later
-
         self.pictures, self._points, self.scale = {}, list(points), scale
         if not points:
-            self._job = None
-            self._poll.stop()
+            self._pending.stop()
             return
         color = QToolTip.palette().color(QPalette.ColorRole.ToolTipText).name()
-        self._job = draw_later(lambda: [line for p in points for line in latex_lines(p)], color, scale)
-        self._poll.start()
+        self._pending.start(lambda: [line for p in points for line in latex_lines(p)], color, scale)
 
     @property
     def drawing(self) -> bool:
-        return self._job is not None
+        return self._pending.busy
 
-    def _collect(self) -> None:
-        job = self._job
-        if job is None or not job.done():
-            return
-        self._job = None
-        self._poll.stop()
-        drawn = job.result() if not job.cancelled() and job.exception() is None else None
+    def _drawn(self, drawn: list[bytes] | None) -> None:
         if drawn is None or len(drawn) != 2 * len(self._points):  # (one line mathtext cannot draw: the text stays)
             return
         self.pictures = {id(p): drawn[2 * i : 2 * i + 2] for i, p in enumerate(self._points)}
         self.ready()
 
     def stop(self) -> None:
-        self._job = None
-        self._poll.stop()
+        self._pending.stop()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -17,6 +17,37 @@ from .math_view import document, draw_later, lines
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
     from ...core.expression import Objective
+
+
+class PendingDrawing(QObject):
+    """One drawing in the shared drawing thread at a time (a newer one replaces it), its pictures handed to `done`
+    on the GUI thread (None when there were none, or a line mathtext cannot draw), found by a short timer."""
+
+    def __init__(self, parent: QObject, done: Callable[[list[bytes] | None], None]) -> None:
+        super().__init__(parent)
+        self._done: Callable[[list[bytes] | None], None] = done
+        self._job: Future | None = None
+        self._poll = QTimer(self, interval=30)
+        self._poll.timeout.connect(self._collect)
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
+    def start(self, latex: list[str] | Callable[[], list[str]], color: str, scale: float) -> None:
+        self._job = draw_later(latex, color, scale)
+        self._poll.start()
+
+    def stop(self) -> None:
+        self._job = None
+        self._poll.stop()
+
+    def _collect(self) -> None:
+        job = self._job
+        if job is None or not job.done():
+            return
+        self.stop()
+        self._done(job.result() if not job.cancelled() and job.exception() is None else None)
 
 
 class TypesetLines(QWidget):
@@ -31,9 +62,7 @@ class TypesetLines(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
         self._layout.addWidget(self.text)
-        self._job: Future | None = None
-        self._poll = QTimer(self, interval=30)
-        self._poll.timeout.connect(self._collect)
+        self._pending = PendingDrawing(self, self._drawn)
 
     def show_lines(self, latex: list[str] | Callable[[], list[str]], text: str) -> None:
         """`text` now; the lines of LaTeX (or what a function makes of them, in the drawing thread) once drawn."""
@@ -43,22 +72,16 @@ class TypesetLines(QWidget):
         self.drawn = []
         self.text.setText(text)
         self.text.show()
-        color = self.palette().color(QPalette.ColorRole.Text).name()
-        self._job = draw_later(latex, color, self.devicePixelRatioF()) if latex else None  # (a newer job wins)
-        if self._job is not None:
-            self._poll.start()
+        if latex:  # (a newer drawing wins)
+            self._pending.start(latex, self.palette().color(QPalette.ColorRole.Text).name(), self.devicePixelRatioF())
+        else:
+            self._pending.stop()
 
     @property
     def drawing(self) -> bool:
-        return self._job is not None
+        return self._pending.busy
 
-    def _collect(self) -> None:
-        job = self._job
-        if job is None or not job.done():
-            return
-        self._job = None
-        self._poll.stop()
-        drawn = job.result() if not job.cancelled() and job.exception() is None else None
+    def _drawn(self, drawn: list[bytes] | None) -> None:
         if drawn is None:  # (nothing to draw, or a line mathtext cannot: the text form stays, whole)
             return
         self.text.hide()
