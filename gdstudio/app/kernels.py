@@ -7,14 +7,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from ..core.errors import ExpressionError
+from . import engine
 
 if TYPE_CHECKING:
     from ..core.expression import Objective
 
 
 def _compile(objective: Objective, hessian: bool) -> None:
-    from . import engine
-
     engine.load_kernel()  # (waits for the engine's first compile of it, if it is under way)
     from ..core.codegen import compiled_kernel
 

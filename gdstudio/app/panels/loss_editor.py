@@ -230,7 +230,7 @@ class LossEditor(QWidget):
         if result.objective is not None:
             self.objective = result.objective
             self.objective_ready.emit(result.objective)
-            if from_user and result.text != self._accepted_text and not self._commit.isActive():
+            if from_user and not self._commit.isActive():  # (typing paused long enough: keep it now)
                 self.commit_pending()
 
     def _show(self, result: Checked) -> None:
