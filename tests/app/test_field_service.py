@@ -4,7 +4,7 @@ sums), a costly one over a sample of them, said on the plot, so the full picture
 import numpy as np
 
 from gdstudio.app.plots import field_service
-from gdstudio.app.plots.field_service import FieldRequest, compute
+from gdstudio.app.plots.field_service import FieldRequest, bounded, compute
 from gdstudio.core.expression import parse_objective
 
 
@@ -26,3 +26,11 @@ def test_a_costly_loss_is_drawn_over_a_sample_and_a_polynomial_one_over_every_ro
     exact = compute(request("mean((a*x + b - y)^2)", 5000), lambda: False, preview=False)
     assert exact.sampled_rows == 0 and exact.field is not None
     assert logistic.objective.rows_per_point() == 5000 and exact.request.objective.rows_per_point() == 0
+
+
+def test_tools_that_cannot_stop_midway_read_a_sample_of_a_costly_loss_only():
+    """Critical points and the insight panels evaluate the loss many times and cannot be cancelled midway."""
+    logistic = request("mean(log(1 + exp(-(2*y - 1)*(a*x + b))))", 5000).objective
+    assert bounded(logistic, 500).data.shape[1] == 500 and bounded(logistic, 5000) is logistic
+    exact = request("mean((a*x + b - y)^2)", 5000).objective
+    assert bounded(exact, 500) is exact  # (moment sums: no rows read per point)

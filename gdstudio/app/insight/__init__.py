@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWi
 
 from ...core.optimizers import optimizer
 from ...core.scenario import BASINS_LIMITS, RESTARTS_LIMITS
-from ..plots.field_service import sampled
+from ..plots.field_service import bounded
 from .basins import BasinsOverlay
 from .common import show_value
 from .critical_points import CriticalPointsOverlay
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 PANEL_MS = 200  # live panels (step size at the current point, optimizer state) refresh at most this often
 PANEL_ROWS = 50_000  # rows the panels' Hessian and gradient read (every k-th of more): a logistic loss over 1,000,000
-                     # rows took seconds a point, and tasks no newer one could stop piled up (closing waited for them)
+                     # rows took seconds a point, and tasks no newer one could stop piled up
 
 
 class TaskBar(QWidget):
@@ -337,11 +337,8 @@ class Insight(QObject):
         steps_done, batches = buffer.steps_done if last is not None else 0, on_batches(spec, objective)
 
         def work(_task) -> PointFacts:  # (Hessians and a gradient over the data: never on the GUI thread)
-            seen = objective  # over a sample of a costly loss's rows: this runs at every frame of a run
-            if objective.rows_per_point() > PANEL_ROWS:
-                seen = sampled(objective, PANEL_ROWS)
-            with np.errstate(all="ignore"):
-                return point_facts(seen, spec, hyper, start, last, before, steps_done, batches)
+            with np.errstate(all="ignore"):  # (over a sample of a costly loss's rows: this runs at every frame)
+                return point_facts(bounded(objective, PANEL_ROWS), spec, hyper, start, last, before, steps_done, batches)
 
         self.tasks.start("panels", work, lambda facts: self._show_panels(objective, spec, hyper, facts, state),
                          lambda error: self.status(f"step size: {error}"))

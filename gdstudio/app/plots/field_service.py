@@ -64,6 +64,12 @@ def sampled(objective: Objective, rows: int) -> Objective:
     return objective.bind(objective.data[:, ::step])
 
 
+def bounded(objective: Objective, rows: int) -> Objective:
+    """The objective, or the same over a sample of about `rows` rows when each evaluation would read more (a loss
+    polynomial in its parameters reads none): what tools that evaluate it many times, and cannot stop midway, see."""
+    return sampled(objective, rows) if objective.rows_per_point() > rows else objective
+
+
 def _points(request: FieldRequest, grid: int) -> int:
     return grid ** len(request.axes) if len(request.axes) == 2 else grid * 4 + 80
 
