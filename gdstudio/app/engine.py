@@ -2,8 +2,9 @@
 
 Importing SymPy's side takes about half a second, Numba's and the kernel's as much again warm (and the
 kernel's first compile ten seconds more), so the studio paints and answers typing first and loads them in
-a thread (`EngineLoader`): the loss is derived and drawn once SymPy is in, Run waits for the kernel.
-Every thread about to derive calls `load()` first, and about to run `load_kernel()`: each part is then
+a thread (`EngineLoader`): the loss is derived and drawn once SymPy is in; until the kernel is in, runs step
+in Python (core/interpreted.py, bit for bit the kernel). Every thread about to derive calls `load()` first,
+about to step runs `load_runner()`, and about to run compiled code `load_kernel()`: each part is then
 imported once, by one thread while the others wait, because two threads importing SymPy's interdependent
 modules at once can hand one of them a half-made module. While a window waits for its first paint
 (`hold_until_painted`), background work that needs the engine, or matplotlib, waits too
@@ -12,6 +13,7 @@ modules at once can hand one of them a half-made module. While a window waits fo
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -49,6 +51,7 @@ class _Part:
         with self._lock:
             if not self.done.is_set():
                 self._imports()
+                gc.freeze()  # (see collector.py: the GUI thread's collections then skip all it imported)
                 self.done.set()
 
 
@@ -56,11 +59,17 @@ def _symbolic() -> None:
     from ..core import analysis, expression  # noqa: F401  (SymPy: parsing, deriving, critical points)
 
 
+def _runner() -> None:
+    from ..core import interpreted, plan, runner, sweeps  # noqa: F401  (Numba, nothing compiled yet)
+
+
 def _kernel() -> None:
-    from ..core import plan, sweeps  # noqa: F401  (Numba and the run kernel, from its cache or compiled)
+    from ..core.kernel import compiled_advance
+
+    compiled_advance()  # (from Numba's cache, or compiled: the first start's ten seconds)
 
 
-_SYMBOLIC, _KERNEL = _Part(_symbolic), _Part(_kernel)
+_SYMBOLIC, _RUNNER, _KERNEL = _Part(_symbolic), _Part(_runner), _Part(_kernel)
 
 
 def load() -> None:
@@ -68,14 +77,24 @@ def load() -> None:
     _SYMBOLIC.load()
 
 
-def load_kernel() -> None:
-    """What running needs too (Numba, the compiled run kernel); never on the GUI thread."""
+def load_runner() -> None:
+    """What stepping runs in Python needs (core/interpreted.py), before the compiled kernel is in."""
     _SYMBOLIC.load()
+    _RUNNER.load()
+
+
+def load_kernel() -> None:
+    """What running needs too (the compiled run kernel); never on the GUI thread."""
+    load_runner()
     _KERNEL.load()
 
 
 def loaded() -> bool:
     return _SYMBOLIC.done.is_set()
+
+
+def kernel_loaded() -> bool:
+    return _KERNEL.done.is_set()
 
 
 class EngineLoader(QObject):
@@ -107,6 +126,6 @@ class EngineLoader(QObject):
         load()
         self.ready.emit(time.perf_counter() - began)  # (queued to the GUI thread)
         if not kernel_cached():
-            self.loading.emit("first start: compiling the run kernel (once, about ten seconds); Run starts when it is done…")
+            self.loading.emit("first start: compiling the run kernel (once, about ten seconds); runs step in Python meanwhile…")
         load_kernel()
         self.kernel_ready.emit(time.perf_counter() - began)

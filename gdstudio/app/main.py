@@ -11,6 +11,19 @@ from PySide6.QtWidgets import QApplication
 SIGNAL_TICK_MS = 200  # Python runs signal handlers only between bytecodes: a timer gives it the chance
 
 
+def skip_feature_scan() -> None:
+    """PySide6 reads the whole source of every module imported after it (inspect.getsource, in its import hook)
+    to see whether it says `from __feature__ import …`; over the studio's own modules, SymPy, Numba and matplotlib,
+    all imported after Qt, that took 0.2 s of a first start. gdstudio and its libraries select no such feature,
+    and a module marked as not using PySide6 keeps the default selection, so the scan could only say what is known."""
+    feature = sys.modules.get("shibokensupport.feature")
+    if feature is not None and callable(getattr(feature, "_mod_uses_pyside", None)):
+        feature._mod_uses_pyside = lambda module: False
+
+
+skip_feature_scan()  # (before anything else is imported)
+
+
 def install_signal_handlers(app: QApplication, window) -> QTimer:
     """Ctrl+C (SIGINT) and SIGTERM quit like the window's Quit, minus the unsaved-changes prompt
     (nobody is there to answer it): runs stop, the thread is joined, unsaved work stays in the

@@ -31,6 +31,7 @@ class Objectives:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._kept: OrderedDict[tuple, tuple[np.ndarray | None, Objective | ExpressionError]] = OrderedDict()
+        self._deriving: dict[tuple, threading.Event] = {}  # a second thread asking waits for the first one's result
 
     @staticmethod
     def _key(text: str, variables: tuple[str, ...] | None, columns: tuple[str, ...], data: np.ndarray | None) -> tuple:
@@ -49,22 +50,41 @@ class Objectives:
 
     def get(self, text: str, variables: tuple[str, ...] | None = None, columns: tuple[str, ...] = (),
             data: np.ndarray | None = None) -> Objective:
-        """The objective, derived now if it is not known; raises its ExpressionError."""
-        known = self.peek(text, variables, columns, data)
-        if known is None:
-            engine.load()
-            from ..core.expression import parse_objective
-
-            try:
-                known = parse_objective(text, variables, columns, data)
-            except ExpressionError as error:
-                known = error
+        """The objective, derived now if it is not known (or waited for, if another thread is deriving it);
+        raises its ExpressionError."""
+        key = self._key(text, variables, columns, data)
+        while (known := self.peek(text, variables, columns, data)) is None:
             with self._lock:
-                self._kept[self._key(text, variables, columns, data)] = (data, known)
-                while len(self._kept) > KEPT:
-                    self._kept.popitem(last=False)
+                other = self._deriving.get(key)
+                if other is None:
+                    self._deriving[key] = threading.Event()
+            if other is not None:
+                other.wait()
+                continue
+            try:
+                known = self._derive(text, variables, columns, data)
+            finally:
+                with self._lock:
+                    self._deriving.pop(key).set()
+            break
         if isinstance(known, ExpressionError):
             raise ExpressionError(known.message, known.column)  # (a fresh one: a raised error keeps its traceback)
+        return known
+
+
+    def _derive(self, text: str, variables: tuple[str, ...] | None, columns: tuple[str, ...],
+                data: np.ndarray | None) -> Objective | ExpressionError:
+        engine.load()
+        from ..core.expression import parse_objective
+
+        try:
+            known = parse_objective(text, variables, columns, data)
+        except ExpressionError as error:
+            known = error
+        with self._lock:
+            self._kept[self._key(text, variables, columns, data)] = (data, known)
+            while len(self._kept) > KEPT:
+                self._kept.popitem(last=False)
         return known
 
 

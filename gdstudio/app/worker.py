@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from ..core.scenario import Scenario
 from ..core.trajectory import PARAMS
 from . import engine
+from .objectives import OBJECTIVES
 
 if TYPE_CHECKING:
     from ..core.expression import Objective
@@ -121,10 +122,10 @@ class RunWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            engine.load_kernel()
+            engine.load_runner()
             from ..core.runner import ScenarioRunner
 
-            runner = ScenarioRunner(self._scenario, self._objective)
+            runner = ScenarioRunner(self._scenario, self._objective or self._shared_objective())
             for progress in runner.runs:
                 progress.trajectory = _Scratch(PARAMS + progress.objective.dimension)
             self.started.emit(self.token, [(r.label, runner.objective.variables) for r in runner.runs])
@@ -132,6 +133,13 @@ class RunWorker(QObject):
             self.finished.emit(self.token, "")
         except Exception as error:  # a run the engine refuses: report it, never crash the thread
             self.finished.emit(self.token, f"{type(error).__name__}: {error}" if not isinstance(error, ValueError) else str(error))
+
+    def _shared_objective(self) -> Objective:
+        """The scenario's loss as the editor derives it at the same moment (a Run pressed before the loss was shown):
+        derived once, not twice at once."""
+        scenario, data = self._scenario, self._scenario.data
+        return OBJECTIVES.get(scenario.loss, scenario.variables, data.dataset.columns if data else (),
+                              data.dataset.values if data else None)
 
     def _post(self, chunks: list[Chunk], states: list) -> None:
         with self._outbox_lock:
@@ -173,6 +181,17 @@ class RunWorker(QObject):
                 if math.isinf(self._speed):
                     return
 
+    @staticmethod
+    def _interpret(runner: ScenarioRunner) -> bool:
+        """Step in Python (bit for bit the compiled kernel) while the compiled kernel (EngineLoader) or an objective's
+        compiled code (KernelWarmer) is being made, so a first start draws its first steps at once, not ten seconds later."""
+        from ..core.codegen import compiling
+
+        runs = [run for run in runner.runs if not run.done]
+        if engine.kernel_loaded() and (not compiling() or all(run.compiled for run in runs)):
+            return False  # (what is not compiled yet is compiled now, by this thread)
+        return all(run.python_fg is not None for run in runs)
+
     def _loop(self, runner: ScenarioRunner) -> None:
         # seconds per step (of every unfinished run together), learned as we go: from one whole chunk, so the first
         # chunk is one step (a step over a million rows takes milliseconds: a guess of 1 µs made the first chunk
@@ -183,8 +202,11 @@ class RunWorker(QObject):
             if n == 0:
                 runner.cancel()
                 return
+            interpret = self._interpret(runner)
+            if not interpret:
+                engine.load_kernel()  # (at once, unless the first start's compile is under way and Python cannot step)
             began = time.perf_counter()
-            done = runner.advance(n)
+            done = runner.advance(n, interpret)
             spent = time.perf_counter() - began
             taken = max((len(c.rows) for c in done), default=0)
             if taken:  # rows are at most n: a chunk never grows more than 4x from one to the next

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from functools import lru_cache
 from typing import Callable
 
@@ -57,7 +58,7 @@ class _Printer(PythonCodePrinter):
         return f"max({self._print(expr.args[0])}, 0.0)"
 
 
-def kernel_source(objective: Objective, with_hessian: bool) -> str:
+def kernel_source(objective: Objective, with_hessian: bool, printer_class: type[_Printer] = _Printer) -> str:
     """Source of `fg(p, g, hess, data, rows)` for this objective: rows index the batch of data
     columns (data[j, row]) that mean(...) and sum(...) run over. With the Hessian, only its nonzero
     entries are computed (a diagonal Hessian writes its diagonal), into a zeroed matrix."""
@@ -72,7 +73,7 @@ def kernel_source(objective: Objective, with_hessian: bool) -> str:
     rename = {s: sp.Symbol(f"_v{i}", real=True) for i, s in enumerate(objective.symbols)}
     if objective.data_terms:
         rename |= {c: sp.Symbol(f"_w{j}", real=True) for j, c in enumerate(objective.data_terms.column_symbols)}
-    printer = _Printer({"standard": "python3"})
+    printer = printer_class({"standard": "python3"})
     temps, reduced = _cse(outer, rename, "_c")
     lines = ["def fg(p, g, hess, data, rows):", *(f"    _v{i} = p[{i}]" for i in range(n))]
     lines += _aggregate_lines(objective, moments, rename, printer)
@@ -126,6 +127,19 @@ def _check(found: int, limit: int, with_hessian: bool, unit: str) -> None:
     raise ExpressionError(f"the gradient of this loss is too large to compile ({found:,} {unit}, limit {limit:,})")
 
 
+_COMPILING = threading.Lock()  # (Numba compiles one function at a time anyway)
+
+
+def compiled_ready(objective: Objective, with_hessian: bool) -> bool:
+    """Whether compiled_kernel would answer at once."""
+    return f"kernel/{with_hessian}" in objective._compiled
+
+
+def compiling() -> bool:
+    """Whether some thread is compiling an objective's kernel now."""
+    return _COMPILING.locked()
+
+
 @lru_cache(maxsize=64)
 def _compile(source: str) -> Callable:
     namespace: dict[str, object] = {"math": math}
@@ -138,11 +152,12 @@ def compiled_kernel(objective: Objective, with_hessian: bool) -> Callable:
     """The Numba-compiled `fg`, kept on the objective and shared between identical ones; a refusal
     (ExpressionError, HessianUnavailable for newton) is kept too, so asking again costs nothing."""
     key = f"kernel/{with_hessian}"
-    if key not in objective._compiled:
-        try:
-            objective._compiled[key] = _compile(kernel_source(objective, with_hessian))
-        except ExpressionError as error:
-            objective._compiled[key] = error
+    with _COMPILING:  # (a second thread asking for the same kernel waits for it, instead of compiling it again)
+        if key not in objective._compiled:
+            try:
+                objective._compiled[key] = _compile(kernel_source(objective, with_hessian))
+            except ExpressionError as error:
+                objective._compiled[key] = error
     found = objective._compiled[key]
     if isinstance(found, ExpressionError):
         raise type(found)(found.message)

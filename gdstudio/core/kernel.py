@@ -8,6 +8,7 @@ in the arrays passed in, so splitting a run into chunks never changes its number
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -184,7 +185,6 @@ _SIGNATURE = types.void(types.FunctionType(FG_SIGNATURE), types.int64, _F2, _F2,
                         _I1, _F1, _I1, _F2, _F2, types.int64, _F3, _I1, _F2, _I1, _I1, _I1, _I2, _I1, _U1, _I2)
 
 
-@njit(_SIGNATURE, cache=True, nogil=True, error_model="numpy")
 def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT, NOTE, n, OUT, COUNT,
             DATA, ALL, BATCH, REPLACE, PERM, POS, RNG, ROWS):
     """Advance every running run by up to n steps, one after another (see _advance_run)."""
@@ -199,6 +199,17 @@ def _advance_parallel(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STA
     for s in prange(P.shape[0]):
         _advance_run(s, fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT, NOTE, n, OUT, COUNT,
                      DATA, ALL, BATCH, REPLACE, PERM, POS, RNG, ROWS)
+
+
+@lru_cache(maxsize=1)
+def compiled_advance():
+    """`advance`, compiled (or loaded from Numba's cache) on first use rather than at import: a first start
+    compiles it for several seconds, and meanwhile the first runs step in Python (interpreted.py)."""
+    return njit(_SIGNATURE, cache=True, nogil=True, error_model="numpy")(advance)
+
+
+def compiled_ready() -> bool:
+    return compiled_advance.cache_info().currsize > 0
 
 
 @lru_cache(maxsize=1)
@@ -236,7 +247,10 @@ class KernelRuns:
         self.ROWS = np.zeros((S, int(self.BATCH.max(initial=0))), np.int64)
 
     def advance(self, fg, rule: int, n: int, out: np.ndarray) -> None:
-        kernel = advance_parallel() if len(self.P) >= PARALLEL_FROM else advance
+        self.advance_with(advance_parallel() if len(self.P) >= PARALLEL_FROM else compiled_advance(), fg, rule, n, out)
+
+    def advance_with(self, kernel: Callable, fg: Callable, rule: int, n: int, out: np.ndarray) -> None:
+        """`advance` by a given implementation of it: the compiled kernel, or interpreted.py's Python one."""
         kernel(fg, rule, self.P, self.G, self.HM, self.ST, self.H, self.SCHED, self.CLIP, self.STOP, self.T, self.LAST,
-                self.STATUS, self.EVENT, self.NOTE, n, out, self.COUNT, self.DATA, self.ALL, self.BATCH, self.REPLACE,
-                self.PERM, self.POS, self.RNG, self.ROWS)
+               self.STATUS, self.EVENT, self.NOTE, n, out, self.COUNT, self.DATA, self.ALL, self.BATCH, self.REPLACE,
+               self.PERM, self.POS, self.RNG, self.ROWS)

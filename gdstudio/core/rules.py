@@ -13,7 +13,8 @@ included, so that with the same gradients the updates are torch's bit for bit:
 - `addcdiv(t1, t2, value=v)` is x + (v·t1)/t2, a tensor divided by a number is a plain division, and a
   number divided by a tensor is the tensor's reciprocal times the number (Tensor.__rtruediv__);
 - bias corrections raise β to the step as a float (`beta1 ** step`, step a Python float), i.e. pow(),
-  not Numba's integer power by repeated multiplication.
+  not Numba's integer power by repeated multiplication; a power of 0.5 is math.sqrt, as LLVM compiles `** 0.5`
+  anyway (so the Python tier, interpreted.py, computes it the same way).
 What stays apart is torch's square root of a tensor, which on x86 comes from MKL and is off by one ulp
 for about one argument in a hundred; gdstudio's is the correctly rounded one.
 """
@@ -125,7 +126,7 @@ def adam_step(p, g, state, h, t, lr, hess, note):
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
     step_size = lr / bias_correction1
-    bias_correction2_sqrt = bias_correction2**0.5
+    bias_correction2_sqrt = math.sqrt(bias_correction2)
     for i in range(p.shape[0]):
         _moments(p, -g[i] if maximize else g[i], state, i, lr, beta1, beta2, weight_decay, decoupled)
         if amsgrad:
@@ -176,12 +177,12 @@ def radam_step(p, g, state, h, t, lr, hess, note):
     rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
     rect = 0.0
     if rho_t > 5.0:
-        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
     for i in range(p.shape[0]):
         _moments(p, -g[i] if maximize else g[i], state, i, lr, beta1, beta2, weight_decay, decoupled)
         corrected = state[0, i] / bias_correction1
         if rho_t > 5.0:
-            adaptive = (1.0 / (math.sqrt(state[1, i]) + eps)) * bias_correction2**0.5
+            adaptive = (1.0 / (math.sqrt(state[1, i]) + eps)) * math.sqrt(bias_correction2)
             p[i] = p[i] - corrected * lr * adaptive * rect
         else:
             p[i] = p[i] - corrected * lr

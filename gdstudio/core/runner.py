@@ -12,11 +12,16 @@ Each run's kernel arrays come from its RunPlan (plan.py), as every other way of 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
+from . import interpreted
 from . import kernel as K
+from .codegen import compiled_ready
+from .errors import ExpressionError
 from .expression import Objective
 from .newton_notes import HALVINGS, describe_notes
 from .plan import RunPlan, run_objective, scenario_objective, scenario_plan, start_point, stop_vector
@@ -62,11 +67,28 @@ class RunProgress:
                  scratch: Scratch | None = None) -> None:
         self.index, self.plan, self.spec = index, plan, plan.run
         self.objective = objective = plan.objective
-        self.rule, self.fg = plan.rule, plan.fg
+        self.rule = plan.rule
         self.kernel = plan.kernel_runs(np.asarray(start, dtype=np.float64)[None, :])
         self.trajectory: Trajectory | Scratch = Trajectory(objective.variables, limit=limit) if scratch is None else scratch
         self.last_row: np.ndarray | None = None  # the latest row, whatever the trajectory keeps (a summary needs only it)
         self.cancelled_reason = ""
+
+    @property
+    def fg(self) -> Callable:
+        return self.plan.fg
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the compiled kernel can step this run at once (nothing left to compile)."""
+        return K.compiled_ready() and compiled_ready(self.objective, self.plan.optimizer.needs_hessian)
+
+    @cached_property
+    def python_fg(self) -> Callable | None:
+        """The objective's fg in Python (interpreted.py), or None: this run cannot step in Python, or a step could not."""
+        try:
+            return interpreted.python_fg(self.objective, self.plan.optimizer.needs_hessian)
+        except ExpressionError:
+            return None
 
     @property
     def label(self) -> str:
@@ -92,12 +114,17 @@ class RunProgress:
         if not self.done:
             self.cancelled_reason = f"stopped by the user at step {self.steps}"
 
-    def advance(self, n: int) -> Chunk:
+    def advance(self, n: int, interpret: bool = False) -> Chunk:
+        """Up to n steps, by the compiled kernel, or with `interpret` in Python (bit for bit the same; a chunk
+        Python cannot step is undone, makes no rows, and leaves the run's `python_fg` None)."""
         first = self.steps  # the next row recorded is the state after this many updates
         if not self.done and n > 0:
             n = min(n, int(self.kernel.STOP[K.MAX_STEPS_AT]) - self.steps + 1)  # never reserve rows past the end
             out = self.trajectory.reserve(n)
-            self.kernel.advance(self.fg, self.rule, n, out[None])
+            if not interpret:
+                self.kernel.advance(self.fg, self.rule, n, out[None])
+            elif self.python_fg is not None and not interpreted.advance(self.kernel, self.python_fg, self.rule, n, out[None]):
+                self.python_fg = None
             rows = out[: self.kernel.COUNT[0]].copy()
             self.trajectory.commit(len(rows))
             if len(rows):
@@ -157,9 +184,9 @@ class ScenarioRunner:
     def finished(self) -> bool:
         return all(run.done for run in self.runs)
 
-    def advance(self, steps: int) -> list[Chunk]:
-        """Advance every unfinished run by up to `steps` steps."""
-        return [run.advance(steps) for run in self.runs if not run.done]
+    def advance(self, steps: int, interpret: bool = False) -> list[Chunk]:
+        """Advance every unfinished run by up to `steps` steps (see RunProgress.advance)."""
+        return [run.advance(steps, interpret) for run in self.runs if not run.done]
 
     def run_to_end(self, chunk: int = 100_000) -> list[RunProgress]:
         while not self.finished:

@@ -3,10 +3,12 @@
 import math
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QCoreApplication
 
+from gdstudio.app import engine
 from gdstudio.core.export import trajectories_csv
-from gdstudio.core.runner import run_scenario
+from gdstudio.core.runner import ScenarioRunner, run_scenario
 
 from .helpers import open_file, run_to_end
 
@@ -32,6 +34,22 @@ def test_run_to_completion_shows_status_and_plots_every_step(qtbot, window):
     assert status.startswith(f"Adam · step {headless[0].steps:,} · loss")
     assert headless[0].reason in status and status.endswith("[finished]")
     assert trajectories_csv(window.session.buffers) == trajectories_csv(headless)
+
+
+@pytest.mark.parametrize("compiled_after", [math.inf, 3], ids=["never", "after 3 chunks"])
+def test_until_the_kernel_is_compiled_runs_step_in_python_bit_for_bit(qtbot, window, monkeypatch, compiled_after):
+    # a first start: Numba compiles the run kernel for seconds (engine.kernel_loaded() is False meanwhile)
+    tiers = []
+    advance = ScenarioRunner.advance
+    monkeypatch.setattr(ScenarioRunner, "advance", lambda runner, n, interpret=False: (
+        tiers.append(interpret), advance(runner, n, interpret))[1])
+    monkeypatch.setattr(engine, "kernel_loaded", lambda: len(tiers) >= compiled_after)
+    run_to_end(qtbot, window)
+    assert tiers[0] and (all(tiers) if compiled_after == math.inf else not tiers[-1])
+    headless = run_scenario(window.document.scenario)
+    assert [b.status for b in window.session.buffers] == [r.status for r in headless]
+    for buffer, run in zip(window.session.buffers, headless):
+        assert np.array_equal(buffer.rows.view(np.int64), run.trajectory.rows.view(np.int64))  # bit for bit
 
 
 def test_pause_step_resume_and_reset(qtbot, window):
