@@ -93,10 +93,6 @@ def loaded() -> bool:
     return _SYMBOLIC.done.is_set()
 
 
-def kernel_loaded() -> bool:
-    return _KERNEL.done.is_set()
-
-
 class EngineLoader(QObject):
     """Loads the engine in a thread and says how far it got; `join` at close, so the interpreter never exits in
     the middle of an import or a compile."""

@@ -67,8 +67,8 @@ class StudioSession(QObject):
     def __init__(self, scenario: Scenario | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = Document(scenario, self)
-        self.controller = RunController(self)
         self.kernels = KernelWarmer()
+        self.controller = RunController(self, self.kernels)
         from .live import LivePaths
 
         self.live = LivePaths(self)  # drags and knobs: whole paths at once (live.py)

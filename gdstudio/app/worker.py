@@ -8,7 +8,10 @@ put into an empty outbox sends a (queued) signal, so however fast the worker
 goes the GUI gets at most one notification per event-loop pass and takes
 every chunk made meanwhile at once. Pause, single steps, speed changes and cancellation arrive
 through a lock-protected state checked between chunks (the worker's own event
-loop is busy in the loop, so queued slots would not run).
+loop is busy in the loop, so queued slots would not run). Until the compiled code
+is ready (a first start compiles the kernel for ten seconds), chunks step in
+Python, bit for bit the same (core/interpreted.py); the compiling happens in the
+warmer's thread, so a Reset never waits for it.
 
 `RunController` owns one worker/thread pair at a time: starting a run cancels
 and joins the previous one, and `stop()` is what the window calls on close.
@@ -19,6 +22,8 @@ from __future__ import annotations
 import math
 import threading
 import time
+from concurrent import futures
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,6 +36,7 @@ from .objectives import OBJECTIVES
 
 if TYPE_CHECKING:
     from ..core.expression import Objective
+    from .kernels import KernelWarmer
     from ..core.runner import Chunk, ScenarioRunner
 
 CHUNK_SECONDS = 0.02  # kernel time per chunk when running as fast as possible
@@ -70,10 +76,13 @@ class RunWorker(QObject):
     # insight (optimizer state panel): [(run index, copy of kernel.ST[0])] as of the latest chunk; it travels
     # with the chunks (take_states) so the GUI never reads the runner's arrays
 
-    def __init__(self, token: int, scenario: Scenario, objective: Objective | None, speed: float, paused: bool) -> None:
+    def __init__(self, token: int, scenario: Scenario, objective: Objective | None, speed: float, paused: bool,
+                 warmer: KernelWarmer | None = None) -> None:
         super().__init__()
         self.token = token
         self._scenario, self._objective = scenario, objective
+        self._warmer = warmer  # compiles what the runs need in its own thread (without one, this thread compiles it)
+        self._compiles: dict[tuple[int, bool], Future] = {}
         self._cond = threading.Condition()
         self._speed = speed  # steps per second per run; math.inf = as fast as possible
         self._paused = paused
@@ -181,16 +190,40 @@ class RunWorker(QObject):
                 if math.isinf(self._speed):
                     return
 
-    @staticmethod
-    def _interpret(runner: ScenarioRunner) -> bool:
-        """Step in Python (bit for bit the compiled kernel) while the compiled kernel (EngineLoader) or an objective's
-        compiled code (KernelWarmer) is being made, so a first start draws its first steps at once, not ten seconds later."""
-        from ..core.codegen import compiling
-
+    def _interpret(self, runner: ScenarioRunner) -> bool | None:
+        """Whether this chunk steps in Python (bit for bit the compiled kernel): while the compiled kernel (EngineLoader)
+        or a run's compiled loss (the warmer) is being made, so a first start draws its first steps at once, not ten
+        seconds later. Where Python cannot step a run, wait for them here; None: cancelled meanwhile."""
         runs = [run for run in runner.runs if not run.done]
-        if engine.kernel_loaded() and (not compiling() or all(run.compiled for run in runs)):
-            return False  # (what is not compiled yet is compiled now, by this thread)
-        return all(run.python_fg is not None for run in runs)
+        pending = self._compiling(runs)
+        if not pending:
+            return False
+        if all(run.python_fg is not None for run in runs):
+            return True
+        while pending:  # (a Reset or a new Run ends the wait at once: the compile goes on in the warmer's thread)
+            with self._cond:
+                if self._cancelled:
+                    return None
+            pending = list(futures.wait(pending, timeout=0.05).not_done)
+        return False
+
+    def _compiling(self, runs: list) -> list[Future]:
+        """What the runs still need compiled, asked for once (in the warmer's thread) and not done yet."""
+        pending = []
+        for run in runs:
+            if run.compiled:
+                continue
+            hessian = run.plan.optimizer.needs_hessian
+            if self._warmer is None:
+                engine.load_kernel()
+                run.fg  # noqa: B018  (compiled here and now)
+                continue
+            key = (id(run.objective), hessian)
+            if key not in self._compiles:
+                self._compiles[key] = self._warmer.warm(run.objective, hessian)
+            if not self._compiles[key].done():
+                pending.append(self._compiles[key])
+        return pending
 
     def _loop(self, runner: ScenarioRunner) -> None:
         # seconds per step (of every unfinished run together), learned as we go: from one whole chunk, so the first
@@ -203,8 +236,9 @@ class RunWorker(QObject):
                 runner.cancel()
                 return
             interpret = self._interpret(runner)
-            if not interpret:
-                engine.load_kernel()  # (at once, unless the first start's compile is under way and Python cannot step)
+            if interpret is None:
+                runner.cancel()
+                return
             began = time.perf_counter()
             done = runner.advance(n, interpret)
             spent = time.perf_counter() - began
@@ -223,8 +257,9 @@ class RunController(QObject):
     finished = Signal(str)
     kernel_state = Signal(list)  # insight: [(run index, state buffers copy)], see RunWorker.take
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, warmer: KernelWarmer | None = None) -> None:
         super().__init__(parent)
+        self._warmer = warmer
         self._thread: QThread | None = None
         self._worker: RunWorker | None = None
         self._token = 0
@@ -243,7 +278,7 @@ class RunController(QObject):
         self.stop()
         self.paused = paused
         self._token += 1
-        worker = RunWorker(self._token, scenario, objective, self.speed, paused)
+        worker = RunWorker(self._token, scenario, objective, self.speed, paused, self._warmer)
         thread = QThread()
         thread.setObjectName("gdstudio-run")
         worker.moveToThread(thread)

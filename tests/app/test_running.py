@@ -1,14 +1,16 @@
 """Running in the worker thread: live plots, status, pause/step, and the same numbers as the CLI."""
 
 import math
+import threading
+from concurrent.futures import Future
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication
 
-from gdstudio.app import engine
 from gdstudio.core.export import trajectories_csv
-from gdstudio.core.runner import ScenarioRunner, run_scenario
+from gdstudio.app.session import RunState
+from gdstudio.core.runner import RunProgress, ScenarioRunner, run_scenario
 
 from .helpers import open_file, run_to_end
 
@@ -36,20 +38,53 @@ def test_run_to_completion_shows_status_and_plots_every_step(qtbot, window):
     assert trajectories_csv(window.session.buffers) == trajectories_csv(headless)
 
 
+def slow_compiles(monkeypatch, window) -> list[Future]:
+    """The warmer's compiles (of the run kernel and the loss's code) stand still until their futures are set."""
+    made: list[Future] = []
+    monkeypatch.setattr(window.session.kernels, "warm", lambda objective, hessian: made.append(Future()) or made[-1])
+    return made
+
+
 @pytest.mark.parametrize("compiled_after", [math.inf, 3], ids=["never", "after 3 chunks"])
 def test_until_the_kernel_is_compiled_runs_step_in_python_bit_for_bit(qtbot, window, monkeypatch, compiled_after):
-    # a first start: Numba compiles the run kernel for seconds (engine.kernel_loaded() is False meanwhile)
-    tiers = []
+    # a first start: Numba compiles the run kernel for seconds, and the loss's code after it
+    compiles, tiers = slow_compiles(monkeypatch, window), []
     advance = ScenarioRunner.advance
-    monkeypatch.setattr(ScenarioRunner, "advance", lambda runner, n, interpret=False: (
-        tiers.append(interpret), advance(runner, n, interpret))[1])
-    monkeypatch.setattr(engine, "kernel_loaded", lambda: len(tiers) >= compiled_after)
+
+    def counted(runner, n, interpret=False):
+        tiers.append(interpret)
+        if len(tiers) >= compiled_after:
+            for future in compiles:
+                future.done() or future.set_result(None)
+        return advance(runner, n, interpret)
+
+    monkeypatch.setattr(ScenarioRunner, "advance", counted)
+    monkeypatch.setattr(RunProgress, "compiled", property(lambda run: len(tiers) >= compiled_after))
     run_to_end(qtbot, window)
-    assert tiers[0] and (all(tiers) if compiled_after == math.inf else not tiers[-1])
+    assert compiles and tiers[0] and (all(tiers) if compiled_after == math.inf else not tiers[-1])
     headless = run_scenario(window.document.scenario)
     assert [b.status for b in window.session.buffers] == [r.status for r in headless]
     for buffer, run in zip(window.session.buffers, headless):
         assert np.array_equal(buffer.rows.view(np.int64), run.trajectory.rows.view(np.int64))  # bit for bit
+
+
+def test_reset_while_a_run_waits_for_its_compiled_code_answers_at_once(qtbot, window, monkeypatch):
+    # a run Python cannot step (e.g. a million rows) waits for the compiled code; a Reset must not wait with it
+    compiles = slow_compiles(monkeypatch, window)
+    monkeypatch.setattr(RunProgress, "compiled", property(lambda run: bool(compiles) and all(f.done() for f in compiles)))
+    monkeypatch.setattr(RunProgress, "python_fg", None)
+    guard = threading.Timer(30, lambda: [f.set_result(None) for f in compiles if not f.done()])  # (only if Reset hangs)
+    guard.start()
+    window.session.run()
+    qtbot.waitUntil(lambda: bool(compiles))
+    window.session.reset()
+    assert not any(f.done() for f in compiles)  # Reset came back while the compile still went on
+    assert window.session.state == RunState.IDLE and not window.session.buffers
+    guard.cancel()
+    for future in compiles:
+        future.set_result(None)
+    run_to_end(qtbot, window)
+    assert window.session.buffers and all(b.status != "running" for b in window.session.buffers)
 
 
 def test_pause_step_resume_and_reset(qtbot, window):
