@@ -14,6 +14,8 @@ modules at once can hand one of them a half-made module. While a window waits fo
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -63,10 +65,39 @@ def _runner() -> None:
     from ..core import interpreted, plan, runner, sweeps  # noqa: F401  (Numba, nothing compiled yet)
 
 
+class EngineClosed(RuntimeError):
+    """The studio is closing: the run kernel's first compile was stopped, and nothing waits for it any more."""
+
+
+_stopped = threading.Event()  # (set by EngineLoader.stop, cleared when a loader starts)
+_child_lock = threading.Lock()
+_child: subprocess.Popen | None = None
+COMPILE = "from gdstudio.core.kernel import compiled_advance; compiled_advance()"
+
+
 def _kernel() -> None:
+    from ..core import kernel_cached
     from ..core.kernel import compiled_advance
 
-    compiled_advance()  # (from Numba's cache, or compiled: the first start's ten seconds)
+    if not kernel_cached():
+        _compile_in_a_child()
+    compiled_advance()  # (from Numba's cache: half a second)
+
+
+def _compile_in_a_child() -> None:
+    """Numba's first compile of the run kernel — ten seconds of Python, once per installation — runs in a child
+    process that leaves it in the cache this process then loads: the studio's interpreter stays free for the window
+    meanwhile (runs step in Python), and closing the studio stops the child instead of waiting for it. Should the
+    child fail, the kernel is compiled here as before."""
+    global _child
+    with _child_lock:
+        if _stopped.is_set():
+            raise EngineClosed
+        _child = subprocess.Popen([sys.executable, "-c", COMPILE], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+    _child.wait()
+    if _stopped.is_set():
+        raise EngineClosed
 
 
 _SYMBOLIC, _RUNNER, _KERNEL = _Part(_symbolic), _Part(_runner), _Part(_kernel)
@@ -107,9 +138,18 @@ class EngineLoader(QObject):
 
     def start(self) -> None:
         if self._thread is None and not _KERNEL.done.is_set():
+            _stopped.clear()
             self.loading.emit("loading the engine…")
             self._thread = threading.Thread(target=self._load, name="gdstudio-engine")
             self._thread.start()
+
+    def stop(self) -> None:
+        """Closing: a first compile under way in a child process ends now, and whoever waits for it gets
+        EngineClosed (call before joining the threads that might wait)."""
+        with _child_lock:
+            _stopped.set()
+            if _child is not None and _child.poll() is None:
+                _child.kill()
 
     def join(self) -> None:
         if self._thread is not None:
@@ -123,5 +163,8 @@ class EngineLoader(QObject):
         self.ready.emit(time.perf_counter() - began)  # (queued to the GUI thread)
         if not kernel_cached():
             self.loading.emit("first start: compiling the run kernel (once, about ten seconds); runs step in Python meanwhile…")
-        load_kernel()
+        try:
+            load_kernel()
+        except EngineClosed:
+            return
         self.kernel_ready.emit(time.perf_counter() - began)

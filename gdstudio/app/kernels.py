@@ -14,7 +14,10 @@ if TYPE_CHECKING:
 
 
 def _compile(objective: Objective, hessian: bool) -> None:
-    engine.load_kernel()  # (waits for the engine's first compile of it, if it is under way)
+    try:
+        engine.load_kernel()  # (waits for the engine's first compile of it, if it is under way)
+    except engine.EngineClosed:
+        return
     from ..core.codegen import compiled_kernel
 
     try:

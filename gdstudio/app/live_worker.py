@@ -98,7 +98,10 @@ class LiveWorker(QObject):
     def _loop(self) -> None:
         from . import engine
 
-        engine.load_kernel()  # (one thread at a time imports the engine: see engine.py)
+        try:
+            engine.load_kernel()  # (one thread at a time imports the engine: see engine.py)
+        except engine.EngineClosed:
+            return
         from ..core.whole_paths import WholePaths
 
         paths = WholePaths()  # (its cache belongs to this thread alone)

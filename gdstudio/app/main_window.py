@@ -269,6 +269,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop everything that runs in the background and join its threads (idempotent)."""
         engine.painted()  # (work held for a paint that never came goes on, and ends)
+        self.engine.stop()  # (a first compile of the run kernel ends now: nothing below waits for it)
         self.timer.stop()
         self.session.shutdown()
         self.editor.shutdown()

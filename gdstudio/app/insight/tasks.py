@@ -15,6 +15,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from .. import engine
+
 # Many-start kernels run on Numba's threads; not every threading layer takes calls from two threads at
 # once (workqueue aborts), so tasks that run batches take turns.
 BATCH_LOCK = threading.Lock()
@@ -63,7 +65,8 @@ class Task(QRunnable):
 
     def run(self) -> None:  # in a pool thread
         try:
-            if self.exclusive:
+            if self.exclusive:  # (a batch: the compiled kernel, from its first compile if it is under way)
+                engine.load_kernel()
                 _leave_a_core()
                 with BATCH_LOCK:
                     result = None if self.cancelled else self.work(self)
