@@ -74,9 +74,9 @@ def kernel_source(objective: Objective, with_hessian: bool, printer_class: type[
     if objective.data_terms:
         rename |= {c: sp.Symbol(f"_w{j}", real=True) for j, c in enumerate(objective.data_terms.column_symbols)}
     printer = printer_class({"standard": "python3"})
-    temps, reduced = _cse(outer, rename, "_c")
+    temps, reduced = _cse(objective, f"{with_hessian}", outer, rename, "_c")
     lines = ["def fg(p, g, hess, data, rows):", *(f"    _v{i} = p[{i}]" for i in range(n))]
-    lines += _aggregate_lines(objective, moments, rename, printer)
+    lines += _aggregate_lines(objective, with_hessian, moments, rename, printer)
     lines += [f"    {temp} = {printer.doprint(value)}" for temp, value in temps]
     lines += [f"    g[{i}] = {printer.doprint(reduced[1 + i])}" for i in range(n)]
     if with_hessian and len(entries) < n * (n + 1) // 2:
@@ -97,15 +97,22 @@ def compile_cost(source: str) -> int:
     return source.count("\n") + source.count(" if ") + len(re.findall(r"[-+*/,]", source)) // 4
 
 
-def _cse(exprs: list[sp.Expr], rename: dict[sp.Symbol, sp.Symbol], prefix: str) -> tuple[list, list[sp.Expr]]:
-    return sp.cse([sp.sympify(e).xreplace(rename) for e in exprs], symbols=sp.numbered_symbols(prefix), optimizations="basic")
+def _cse(objective: Objective, key: str, exprs: list[sp.Expr], rename: dict[sp.Symbol, sp.Symbol],
+         prefix: str) -> tuple[list, list[sp.Expr]]:
+    """Common subexpressions, kept on the objective: the compiled kernel's source and the Python tier's share them."""
+    key = f"cse/{prefix}/{key}"
+    if key not in objective._compiled:
+        objective._compiled[key] = sp.cse([sp.sympify(e).xreplace(rename) for e in exprs], symbols=sp.numbered_symbols(prefix),
+                                          optimizations="basic")
+    return objective._compiled[key]
 
 
-def _aggregate_lines(objective: Objective, moments: list, rename: dict[sp.Symbol, sp.Symbol], printer: _Printer) -> list[str]:
+def _aggregate_lines(objective: Objective, with_hessian: bool, moments: list, rename: dict[sp.Symbol, sp.Symbol],
+                     printer: _Printer) -> list[str]:
     """The loop over the batch's rows that sums every moment (none without data)."""
     if not moments:
         return []
-    temps, reduced = _cse([row for _, _, row in moments], rename, "_r")
+    temps, reduced = _cse(objective, f"{with_hessian}", [row for _, _, row in moments], rename, "_r")
     lines = [f"    {m} = 0.0" for m, _, _ in moments]
     body = [f"            _w{j} = data[{j}, _k]" for j in range(len(objective.columns))]
     body += [f"            {temp} = {printer.doprint(value)}" for temp, value in temps]
@@ -133,11 +140,6 @@ _COMPILING = threading.Lock()  # (Numba compiles one function at a time anyway)
 def compiled_ready(objective: Objective, with_hessian: bool) -> bool:
     """Whether compiled_kernel would answer at once."""
     return f"kernel/{with_hessian}" in objective._compiled
-
-
-def compiling() -> bool:
-    """Whether some thread is compiling an objective's kernel now."""
-    return _COMPILING.locked()
 
 
 @lru_cache(maxsize=64)

@@ -115,15 +115,15 @@ class RunProgress:
             self.cancelled_reason = f"stopped by the user at step {self.steps}"
 
     def advance(self, n: int, interpret: bool = False) -> Chunk:
-        """Up to n steps, by the compiled kernel, or with `interpret` in Python (bit for bit the same; a chunk
-        Python cannot step is undone, makes no rows, and leaves the run's `python_fg` None)."""
+        """Up to n steps, by the compiled kernel, or with `interpret` in Python where it can (bit for bit the same;
+        a chunk Python cannot step is undone, makes no rows, and leaves the run's `python_fg` None)."""
         first = self.steps  # the next row recorded is the state after this many updates
         if not self.done and n > 0:
             n = min(n, int(self.kernel.STOP[K.MAX_STEPS_AT]) - self.steps + 1)  # never reserve rows past the end
             out = self.trajectory.reserve(n)
-            if not interpret:
+            if not (interpret and self.python_fg is not None):
                 self.kernel.advance(self.fg, self.rule, n, out[None])
-            elif self.python_fg is not None and not interpreted.advance(self.kernel, self.python_fg, self.rule, n, out[None]):
+            elif not interpreted.advance(self.kernel, self.python_fg, self.rule, n, out[None]):
                 self.python_fg = None
             rows = out[: self.kernel.COUNT[0]].copy()
             self.trajectory.commit(len(rows))
