@@ -72,7 +72,9 @@ class EngineClosed(RuntimeError):
 _stopped = threading.Event()  # (set by EngineLoader.stop, cleared when a loader starts)
 _child_lock = threading.Lock()
 _child: subprocess.Popen | None = None
-COMPILE = "from gdstudio.core.kernel import compiled_advance; compiled_advance()"
+# the child compiles the run kernel, says so, then the many-run kernel of the insight tools (as long again)
+COMPILE = ("from gdstudio.core.kernel import advance_parallel, compiled_advance; "
+           "compiled_advance(); print('ready', flush=True); advance_parallel()")
 
 
 def _kernel() -> None:
@@ -81,26 +83,36 @@ def _kernel() -> None:
 
     if not kernel_cached():
         _compile_in_a_child()
-    compiled_advance()  # (from Numba's cache: half a second)
+    compiled_advance()  # (from Numba's cache: half a second; compiled here only should the child have failed)
+
+
+def _batch_kernel() -> None:
+    from ..core.kernel import advance_parallel
+
+    child = _child
+    if child is not None:
+        child.wait()
+        if _stopped.is_set():
+            raise EngineClosed
+    advance_parallel()
 
 
 def _compile_in_a_child() -> None:
-    """Numba's first compile of the run kernel — ten seconds of Python, once per installation — runs in a child
-    process that leaves it in the cache this process then loads: the studio's interpreter stays free for the window
-    meanwhile (runs step in Python), and closing the studio stops the child instead of waiting for it. Should the
-    child fail, the kernel is compiled here as before."""
+    """Numba's first compile of the kernels — ten seconds of Python each, once per installation — runs in a child
+    process that leaves them in the cache this process then loads: the studio's interpreter stays free for the window
+    meanwhile (runs step in Python), and closing the studio stops the child instead of waiting for it."""
     global _child
     with _child_lock:
         if _stopped.is_set():
             raise EngineClosed
-        _child = subprocess.Popen([sys.executable, "-c", COMPILE], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-    _child.wait()
+        _child = subprocess.Popen([sys.executable, "-c", COMPILE], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True)
+    _child.stdout.readline()  # "ready": the run kernel is in the cache ("" if the child ended otherwise)
     if _stopped.is_set():
         raise EngineClosed
 
 
-_SYMBOLIC, _RUNNER, _KERNEL = _Part(_symbolic), _Part(_runner), _Part(_kernel)
+_SYMBOLIC, _RUNNER, _KERNEL, _BATCHES = _Part(_symbolic), _Part(_runner), _Part(_kernel), _Part(_batch_kernel)
 
 
 def load() -> None:
@@ -118,6 +130,12 @@ def load_kernel() -> None:
     """What running needs too (the compiled run kernel); never on the GUI thread."""
     load_runner()
     _KERNEL.load()
+
+
+def load_batches() -> None:
+    """What the insight tools' many-run batches need too (the threaded kernel); never on the GUI thread."""
+    load_kernel()
+    _BATCHES.load()
 
 
 def loaded() -> bool:
@@ -148,8 +166,11 @@ class EngineLoader(QObject):
         EngineClosed (call before joining the threads that might wait)."""
         with _child_lock:
             _stopped.set()
-            if _child is not None and _child.poll() is None:
-                _child.kill()
+            if _child is not None:
+                if _child.poll() is None:
+                    _child.kill()
+                _child.wait()  # (reaped, its pipe closed: nothing left for the interpreter's exit to warn about)
+                _child.stdout.close()
 
     def join(self) -> None:
         if self._thread is not None:

@@ -19,5 +19,7 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(_numba_cache_dir()))
 
 
 def kernel_cached() -> bool:
-    """Whether the run kernel is in Numba's cache (else its first import compiles it, for several seconds)."""
-    return any(Path(os.environ["NUMBA_CACHE_DIR"]).glob("*/kernel.advance-*.nbi"))
+    """Whether the run kernels (one run at a time, and many on every core) are in Numba's cache (else their
+    first use compiles them, for several seconds each)."""
+    folder = Path(os.environ["NUMBA_CACHE_DIR"])
+    return all(any(folder.glob(f"*/kernel.{name}-*.nbi")) for name in ("advance", "_advance_parallel"))

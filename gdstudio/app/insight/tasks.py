@@ -65,8 +65,8 @@ class Task(QRunnable):
 
     def run(self) -> None:  # in a pool thread
         try:
-            if self.exclusive:  # (a batch: the compiled kernel, from its first compile if it is under way)
-                engine.load_kernel()
+            if self.exclusive:  # (a batch: the compiled kernels, from their first compile if it is under way)
+                engine.load_batches()
                 _leave_a_core()
                 with BATCH_LOCK:
                     result = None if self.cancelled else self.work(self)
