@@ -8,13 +8,14 @@ views were built.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..core.errors import ExpressionError
 from ..core.optimizers import optimizer
@@ -22,6 +23,7 @@ from ..core.scenario import InsightSettings, RunSpec, Scenario
 from ..core.scenario_model import start_point
 from ..core.trajectory import row_limit
 from .buffers import PARAMS, RunBuffer
+from . import foreground
 from .document import PALETTE, Change, Document, run_color
 from .kernels import KernelWarmer
 from .objectives import OBJECTIVES
@@ -29,6 +31,9 @@ from .worker import RunController
 
 if TYPE_CHECKING:  # the engine (SymPy, Numba) loads after the window shows: see engine.py
     from ..core.expression import Objective
+
+
+WARM_POLL_MS = 20  # how often a kernel compile waiting for foreground work looks again
 
 
 class RunState(StrEnum):
@@ -69,6 +74,9 @@ class StudioSession(QObject):
         self.document = Document(scenario, self)
         self.controller = RunController(self)
         self.kernels = KernelWarmer()
+        self._warm = QTimer(self, singleShot=True, interval=WARM_POLL_MS)  # (see _warm_kernel)
+        self._warm.timeout.connect(self._warm_kernel)
+        self._warm_due = 0.0
         from .live import LivePaths
 
         self.live = LivePaths(self)  # drags and knobs: whole paths at once (live.py)
@@ -101,9 +109,20 @@ class StudioSession(QObject):
     def set_objective(self, objective: Objective) -> None:
         """The loss shown was derived (in the editor's thread): every view draws it."""
         self.objective = objective
-        self.kernels.warm(objective, any(optimizer(spec.optimizer).needs_hessian for spec in self.scenario.runs))
         self.objective_changed.emit(objective)
         self._show_problem()
+        self._warm_due = time.monotonic() + foreground.MAX_WAIT_S
+        self._warm.start()
+
+    def _warm_kernel(self) -> None:
+        """The shown loss's run kernel compiles (kernels.py) once its landscape and critical points are drawn, or
+        MAX_WAIT_S after it was shown: Numba's compiler is Python too, and shared the interpreter with them. While
+        typing, only the last loss's kernel is compiled."""
+        if foreground.busy() and time.monotonic() < self._warm_due:
+            self._warm.start()
+            return
+        if self.objective is not None:
+            self.kernels.warm(self.objective, any(optimizer(s.optimizer).needs_hessian for s in self.scenario.runs))
 
     def problem(self) -> Problem | None:
         """The landscape in the selected run's units: its loss over scaled columns when it scales some (its
@@ -384,6 +403,7 @@ class StudioSession(QObject):
 
     def shutdown(self) -> None:
         """Stop the workers and join their threads (idempotent)."""
+        self._warm.stop()
         self.controller.stop()
         self.live.shutdown()
         self.kernels.shutdown()

@@ -226,12 +226,14 @@ class LossEditor(QWidget):
         if result.data_key != self._data_key:  # checked against data the scenario no longer has
             self._request(self.text(), from_user)
             return
-        self._show(result)
-        if result.objective is not None:
-            self.objective = result.objective
-            self.objective_ready.emit(result.objective)
-            if from_user and not self._commit.isActive():  # (typing paused long enough: keep it now)
-                self.commit_pending()
+        if result.objective is None:
+            self._show(result)
+            return
+        self.objective = result.objective
+        self.objective_ready.emit(result.objective)  # (first: its field and critical points are asked for before the
+        self._show(result)                           # formulas' typesetting starts, which waits for them: foreground.py)
+        if from_user and not self._commit.isActive():  # (typing paused long enough: keep it now)
+            self.commit_pending()
 
     def _show(self, result: Checked) -> None:
         if result.objective is None:

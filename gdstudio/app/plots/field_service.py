@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from .. import foreground
 from .contours import GRID, Cancelled, Field, compute_field, curve, gradient_arrows
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
@@ -116,7 +117,11 @@ class FieldService(QObject):
         with self._lock:
             self._token += 1
             token = self._token
-        self._pool.submit(self._work, request, token)
+        foreground.begin()  # (the typesetting and the kernel's compile wait for it: foreground.py)
+        try:
+            self._pool.submit(self._work, request, token)
+        except RuntimeError:  # (after shutdown)
+            foreground.end()
 
     def cancel(self) -> None:
         with self._lock:
@@ -125,7 +130,7 @@ class FieldService(QObject):
     def shutdown(self) -> None:
         """Cancel what runs and join the thread (idempotent)."""
         self.cancel()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=True)  # (every request runs its _work, which returns at once when cancelled)
 
     def _current(self, token: int) -> bool:
         return token == self._token
@@ -135,6 +140,8 @@ class FieldService(QObject):
             return not self._current(token)
 
         try:
+            if cancelled():  # (overtaken while it waited its turn)
+                return
             if _cost(request, GRID) > PREVIEW_FROM and not request.arrows:
                 self._emit(compute(request, cancelled, preview=True), token)
             self._emit(compute(request, cancelled, preview=False), token)
@@ -142,6 +149,8 @@ class FieldService(QObject):
             pass
         except Exception as error:  # a loss NumPy cannot evaluate here: said on the plot, never a dead thread
             self._emit(FieldResult(request, False, error=f"{type(error).__name__}: {error}"), token)
+        finally:
+            foreground.end()
 
     def _emit(self, result: FieldResult, token: int) -> None:
         if self._current(token):
