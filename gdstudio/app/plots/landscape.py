@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QVBoxLayout, QWidget)
 
@@ -36,6 +36,12 @@ from .view_range import ViewRangeBar
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
     from ...core.expression import Objective
+
+
+# A new loss or view is shown with its background: the plot is not repainted (its old picture stays) until the
+# field arrives, at most this long. The repaint in between (the old picture in the new range, ~20-50 ms) took the
+# GUI thread and the interpreter lock from the field's own thread, and was painted over at once.
+HOLD_MS = 150
 
 
 class Landscape(Framing, QWidget):
@@ -101,6 +107,8 @@ class Landscape(Framing, QWidget):
         self.field: Field | None = None  # the one drawn (a preview while `computing`)
         self.fields = FieldService(self, "landscape")
         self.fields.ready.connect(self._field_ready)
+        self._hold = QTimer(self, singleShot=True, interval=HOLD_MS)
+        self._hold.timeout.connect(self._show_plot)
         self.arrow_fields = FieldService(self, "arrows")
         self.arrow_fields.ready.connect(self._arrows_ready)
         self._awaiting: FieldRequest | None = None
@@ -192,6 +200,9 @@ class Landscape(Framing, QWidget):
         ranges = tuple(self.range_of(a) for a in axes)
         self._awaiting = FieldRequest(objective, axes, ranges, self.slice_point() if len(axes) == 2 else {})
         self.fields.request(self._awaiting)
+        if reset_range:
+            self.plot.setUpdatesEnabled(False)  # (see HOLD_MS)
+            self._hold.start()
         if (len(axes) == 1) != (self.field is None):  # from a curve to a field or back: the old picture cannot stay
             self._show_background(None, None)
         self.item.setLabels(bottom=axes[0], left="loss" if len(axes) == 1 else axes[1])
@@ -214,9 +225,14 @@ class Landscape(Framing, QWidget):
         """The full background (and the arrows, when shown) of the current loss, view and slice is not drawn yet."""
         return self._awaiting is not None or self._arrows_awaited
 
+    def _show_plot(self) -> None:
+        self._hold.stop()
+        self.plot.setUpdatesEnabled(True)
+
     def _field_ready(self, result: FieldResult) -> None:
         if result.request is not self._awaiting:
             return  # a request overtaken by a newer one
+        self._show_plot()
         if not result.preview:
             self._awaiting = None
         if result.error:
