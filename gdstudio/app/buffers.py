@@ -26,7 +26,7 @@ from ..core.trajectory import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, ROW_LIMIT
 
 PREALLOCATED_FLOATS = 16_000_000  # reserved (not touched) up front, so growing never copies megabytes in the GUI thread
 THIN_BATCH = 1 << 17  # rows past the row limit gathered before they are thinned together
-AHEAD_BYTES = 4 << 20  # of each buffer's reserved memory, faulted in ahead of the rows written (see Prefault)
+AHEAD_BYTES = 1 << 20  # of each buffer's reserved memory, faulted in ahead of the rows written (see Prefault)
 
 __all__ = ["BATCH_LOSS", "GRAD_NORM", "LOSS", "LR", "PARAMS", "LiveTrajectory", "RunBuffer"]
 
