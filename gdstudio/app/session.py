@@ -115,10 +115,10 @@ class StudioSession(QObject):
         self._warm.start()
 
     def _warm_kernel(self) -> None:
-        """The shown loss's run kernel compiles (kernels.py) once its landscape and critical points are drawn, or
-        MAX_WAIT_S after it was shown: Numba's compiler is Python too, and shared the interpreter with them. While
-        typing, only the last loss's kernel is compiled."""
-        if foreground.busy() and time.monotonic() < self._warm_due:
+        """The shown loss's run kernel compiles (kernels.py) once its landscape and critical points are drawn and
+        nothing new was asked for meanwhile (foreground.quiet), or MAX_WAIT_S after it was shown: Numba's compiler is
+        Python too, and shared the interpreter with them. While typing, only the last loss's kernel is compiled."""
+        if not foreground.quiet() and time.monotonic() < self._warm_due:
             self._warm.start()
             return
         if self.objective is not None:

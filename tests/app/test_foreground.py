@@ -69,3 +69,15 @@ def test_the_kernel_of_the_last_loss_shown_compiles_after_its_foreground_work(qt
         foreground.end()
     qtbot.waitUntil(lambda: bool(warmed), timeout=30000)
     assert warmed == [typed[-1]]
+
+
+def test_opening_a_file_and_checking_a_loss_are_foreground_work(qtbot, window):
+    from gdstudio.app.presets import example_files
+
+    window.files.open_path(str(example_files()[1][1]), ask=False)
+    assert foreground.busy() and not foreground.quiet()
+    qtbot.waitUntil(lambda: not window.files.opening, timeout=30000)
+    window.editor.set_text("x^2 + 5*y^2")
+    assert foreground.busy()
+    qtbot.waitUntil(foreground.quiet, timeout=30000)
+    assert window.landscape.objective.text == "x^2 + 5*y^2" and not window.landscape.computing

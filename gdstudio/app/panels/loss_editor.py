@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QLabel, QMenu, QPlainTextEdit, QScrollArea, QTool
                                QWidget)
 
 from ...core.errors import ExpressionError, HessianUnavailable
+from .. import foreground
 from ..objectives import OBJECTIVES
 from .formulas import Formulas
 
@@ -204,7 +205,8 @@ class LossEditor(QWidget):
             self._wanted = (text, from_user)
             return
         self.verdict.setText("checking…")
-        self._job, self._job_user = self._pool.submit(check, text, None, self.columns, self._data, self._data_key), from_user
+        self._job = foreground.track(self._pool.submit(check, text, None, self.columns, self._data, self._data_key))
+        self._job_user = from_user
         self._poll.start()
 
     def _collect(self) -> None:

@@ -117,11 +117,7 @@ class FieldService(QObject):
         with self._lock:
             self._token += 1
             token = self._token
-        foreground.begin()  # (the typesetting and the kernel's compile wait for it: foreground.py)
-        try:
-            self._pool.submit(self._work, request, token)
-        except RuntimeError:  # (after shutdown)
-            foreground.end()
+        foreground.track(self._pool.submit(self._work, request, token))  # (typesetting waits for it: foreground.py)
 
     def cancel(self) -> None:
         with self._lock:
@@ -130,7 +126,7 @@ class FieldService(QObject):
     def shutdown(self) -> None:
         """Cancel what runs and join the thread (idempotent)."""
         self.cancel()
-        self._pool.shutdown(wait=True)  # (every request runs its _work, which returns at once when cancelled)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _current(self, token: int) -> bool:
         return token == self._token
@@ -149,8 +145,6 @@ class FieldService(QObject):
             pass
         except Exception as error:  # a loss NumPy cannot evaluate here: said on the plot, never a dead thread
             self._emit(FieldResult(request, False, error=f"{type(error).__name__}: {error}"), token)
-        finally:
-            foreground.end()
 
     def _emit(self, result: FieldResult, token: int) -> None:
         if self._current(token):
