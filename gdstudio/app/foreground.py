@@ -55,9 +55,9 @@ def quiet() -> bool:
     return not _count and time.monotonic() - _last >= QUIET_S
 
 
-def wait(limit: float = MAX_WAIT_S) -> None:
-    """(a background thread, never the GUI thread) Until it is `quiet()`, at most `limit` seconds."""
-    deadline = time.monotonic() + limit
+def wait() -> None:
+    """(a background thread, never the GUI thread) Until it is `quiet()`, at most MAX_WAIT_S."""
+    deadline = time.monotonic() + MAX_WAIT_S
     with _idle:
         while not quiet() and (left := deadline - time.monotonic()) > 0:
             _idle.wait(left if _count else min(left, QUIET_S - (time.monotonic() - _last)))

@@ -14,7 +14,8 @@ from gdstudio.app.panels.math_view import draw_later
 from gdstudio.app.session import Problem
 
 
-def test_typesetting_waits_for_foreground_work(qtbot):
+def test_typesetting_waits_for_foreground_work(qtbot, monkeypatch):
+    monkeypatch.setattr(foreground, "MAX_WAIT_S", 60.0)  # (this test's own pace never decides)
     foreground.begin()
     try:
         job = draw_later(["x^2"], "#000000", 1.0)
@@ -71,13 +72,21 @@ def test_the_kernel_of_the_last_loss_shown_compiles_after_its_foreground_work(qt
     assert warmed == [typed[-1]]
 
 
-def test_opening_a_file_and_checking_a_loss_are_foreground_work(qtbot, window):
+def test_opening_a_file_and_checking_a_loss_are_foreground_work(qtbot, window, monkeypatch):
+    import gdstudio.app.panels.loss_editor as loss_editor
     from gdstudio.app.presets import example_files
 
+    held = threading.Event()  # (the file's reading and the loss's check wait for it: each is under way when looked at)
+    read, check = window.files._read, loss_editor.check
+    monkeypatch.setattr(window.files, "_read", lambda *args: (held.wait(30), read(*args))[1])
+    monkeypatch.setattr(loss_editor, "check", lambda *args: (held.wait(30), check(*args))[1])
     window.files.open_path(str(example_files()[1][1]), ask=False)
-    assert foreground.busy() and not foreground.quiet()
+    assert foreground.busy()
+    held.set()
     qtbot.waitUntil(lambda: not window.files.opening, timeout=30000)
+    held.clear()
     window.editor.set_text("x^2 + 5*y^2")
     assert foreground.busy()
+    held.set()
     qtbot.waitUntil(foreground.quiet, timeout=30000)
     assert window.landscape.objective.text == "x^2 + 5*y^2" and not window.landscape.computing
