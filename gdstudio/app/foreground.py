@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
+
+from PySide6.QtCore import QObject, QTimer
 
 MAX_WAIT_S = 1.0
 QUIET_S = 0.25
@@ -61,3 +64,25 @@ def wait() -> None:
     with _idle:
         while not quiet() and (left := deadline - time.monotonic()) > 0:
             _idle.wait(left if _count else min(left, QUIET_S - (time.monotonic() - _last)))
+
+
+class WhenQuiet(QTimer):
+    """(GUI thread) Calls `due` once it is `quiet()`, or MAX_WAIT_S after `start()`, looking every POLL_MS; a new
+    `start()` before then (another loss typed) moves the call on, so only the last one's comes."""
+
+    POLL_MS = 20
+
+    def __init__(self, parent: QObject, due: Callable[[], None]) -> None:
+        super().__init__(parent, singleShot=True, interval=self.POLL_MS)
+        self._due, self._until = due, 0.0
+        self.timeout.connect(self._look)
+
+    def start(self) -> None:  # type: ignore[override]
+        self._until = time.monotonic() + MAX_WAIT_S
+        super().start()
+
+    def _look(self) -> None:
+        if not quiet() and time.monotonic() < self._until:
+            super().start()
+        else:
+            self._due()

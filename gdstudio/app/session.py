@@ -8,14 +8,13 @@ views were built.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from ..core.errors import ExpressionError
 from ..core.optimizers import optimizer
@@ -31,9 +30,6 @@ from .worker import RunController
 
 if TYPE_CHECKING:  # the engine (SymPy, Numba) loads after the window shows: see engine.py
     from ..core.expression import Objective
-
-
-WARM_POLL_MS = 20  # how often a kernel compile waiting for foreground work looks again
 
 
 class RunState(StrEnum):
@@ -74,9 +70,7 @@ class StudioSession(QObject):
         self.document = Document(scenario, self)
         self.controller = RunController(self)
         self.kernels = KernelWarmer()
-        self._warm = QTimer(self, singleShot=True, interval=WARM_POLL_MS)  # (see _warm_kernel)
-        self._warm.timeout.connect(self._warm_kernel)
-        self._warm_due = 0.0
+        self._warm = foreground.WhenQuiet(self, self._warm_kernel)
         from .live import LivePaths
 
         self.live = LivePaths(self)  # drags and knobs: whole paths at once (live.py)
@@ -111,16 +105,11 @@ class StudioSession(QObject):
         self.objective = objective
         self.objective_changed.emit(objective)
         self._show_problem()
-        self._warm_due = time.monotonic() + foreground.MAX_WAIT_S
         self._warm.start()
 
     def _warm_kernel(self) -> None:
-        """The shown loss's run kernel compiles (kernels.py) once its landscape and critical points are drawn and
-        nothing new was asked for meanwhile (foreground.quiet), or MAX_WAIT_S after it was shown: Numba's compiler is
-        Python too, and shared the interpreter with them. While typing, only the last loss's kernel is compiled."""
-        if not foreground.quiet() and time.monotonic() < self._warm_due:
-            self._warm.start()
-            return
+        """The shown loss's run kernel compiles (kernels.py) once its landscape and critical points are drawn
+        (foreground.py): Numba's compiler is Python too, and shared the interpreter with them."""
         if self.objective is not None:
             self.kernels.warm(self.objective, any(optimizer(s.optimizer).needs_hessian for s in self.scenario.runs))
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QVBoxLayout, QWidget)
 
@@ -31,17 +31,12 @@ from .style import text_color, themed_plot
 from .run_marks import RunMarks
 from .start_drag import StartDrag
 from .framing import Framing, grown
+from .paint_hold import PaintHold
 from .tracks import CELLS, Track
 from .view_range import ViewRangeBar
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
     from ...core.expression import Objective
-
-
-# A new loss or view is shown with its background: the plot is not repainted (its old picture stays) until the
-# field arrives, at most this long. The repaint in between (the old picture in the new range, ~20-50 ms) took the
-# GUI thread and the interpreter lock from the field's own thread, and was painted over at once.
-HOLD_MS = 150
 
 
 class Landscape(Framing, QWidget):
@@ -107,8 +102,7 @@ class Landscape(Framing, QWidget):
         self.field: Field | None = None  # the one drawn (a preview while `computing`)
         self.fields = FieldService(self, "landscape")
         self.fields.ready.connect(self._field_ready)
-        self._hold = QTimer(self, singleShot=True, interval=HOLD_MS)
-        self._hold.timeout.connect(self._show_plot)
+        self.hold = PaintHold(self.plot)  # a new loss or view is painted with its field (paint_hold.py)
         self.arrow_fields = FieldService(self, "arrows")
         self.arrow_fields.ready.connect(self._arrows_ready)
         self._awaiting: FieldRequest | None = None
@@ -201,8 +195,7 @@ class Landscape(Framing, QWidget):
         self._awaiting = FieldRequest(objective, axes, ranges, self.slice_point() if len(axes) == 2 else {})
         self.fields.request(self._awaiting)
         if reset_range:
-            self.plot.setUpdatesEnabled(False)  # (see HOLD_MS)
-            self._hold.start()
+            self.hold.hold()
         if (len(axes) == 1) != (self.field is None):  # from a curve to a field or back: the old picture cannot stay
             self._show_background(None, None)
         self.item.setLabels(bottom=axes[0], left="loss" if len(axes) == 1 else axes[1])
@@ -225,14 +218,10 @@ class Landscape(Framing, QWidget):
         """The full background (and the arrows, when shown) of the current loss, view and slice is not drawn yet."""
         return self._awaiting is not None or self._arrows_awaited
 
-    def _show_plot(self) -> None:
-        self._hold.stop()
-        self.plot.setUpdatesEnabled(True)
-
     def _field_ready(self, result: FieldResult) -> None:
         if result.request is not self._awaiting:
             return  # a request overtaken by a newer one
-        self._show_plot()
+        self.hold.release()
         if not result.preview:
             self._awaiting = None
         if result.error:
@@ -405,11 +394,3 @@ class Landscape(Framing, QWidget):
             values[axes[1]] = float(point.y())
         event.accept()
         self.start_clicked.emit(values)
-
-    def _use_visible(self) -> None:
-        (x0, x1), (y0, y1) = self.vb.viewRange()
-        axes = self.axes()
-        chosen = {axes[0]: (float(x0), float(x1))}
-        if len(axes) == 2:
-            chosen[axes[1]] = (float(y0), float(y1))
-        self.view_chosen.emit(chosen)
