@@ -73,6 +73,8 @@ class Journey:
             self._profiler.disable()
             text = io.StringIO()
             pstats.Stats(self._profiler, stream=text).sort_stats("tottime").print_stats(18)
+            self._profiler.dump_stats(self.folder / "gui.pstats")  # (for pstats' own browser: callers, cumulative)
+            text.write(f"(all of it: python -m pstats {self.folder / 'gui.pstats'})\n")
             self.results.profile = text.getvalue()
             self._profiler = None
         if phase and phase == self._profile_phase:

@@ -21,6 +21,7 @@ from ..core.errors import ExpressionError
 from ..core.export import trajectories_csv
 from ..core.fileio import atomic_writer, write_atomic
 from ..core.scenario import Scenario, ScenarioError, load, loads
+from . import foreground
 from .document import default_scenario
 from .objectives import OBJECTIVES
 from .presets import example_files
@@ -86,7 +87,7 @@ class FileActions(QObject):
             return
         self._token += 1
         self._opening = path
-        self._pool.submit(self._read, self._token, path)
+        foreground.track(self._pool.submit(self._read, self._token, path))
 
     @property
     def opening(self) -> bool:

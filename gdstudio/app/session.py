@@ -19,9 +19,10 @@ from PySide6.QtCore import QObject, Signal
 from ..core.errors import ExpressionError
 from ..core.optimizers import optimizer
 from ..core.scenario import InsightSettings, RunSpec, Scenario
-from ..core.scenario_model import start_point
+from ..core.scenario_model import run_objective, start_point
 from ..core.trajectory import row_limit
 from .buffers import PARAMS, RunBuffer
+from . import foreground
 from .document import PALETTE, Change, Document, run_color
 from .kernels import KernelWarmer
 from .objectives import OBJECTIVES
@@ -69,6 +70,7 @@ class StudioSession(QObject):
         self.document = Document(scenario, self)
         self.kernels = KernelWarmer()
         self.controller = RunController(self, self.kernels)
+        self._warm = foreground.WhenQuiet(self, self._warm_kernel)
         from .live import LivePaths
 
         self.live = LivePaths(self)  # drags and knobs: whole paths at once (live.py)
@@ -101,9 +103,15 @@ class StudioSession(QObject):
     def set_objective(self, objective: Objective) -> None:
         """The loss shown was derived (in the editor's thread): every view draws it."""
         self.objective = objective
-        self.kernels.warm(objective, any(optimizer(spec.optimizer).needs_hessian for spec in self.scenario.runs))
         self.objective_changed.emit(objective)
         self._show_problem()
+        self._warm.start()
+
+    def _warm_kernel(self) -> None:
+        """The shown loss's run kernel compiles (kernels.py) once its landscape and critical points are drawn
+        (foreground.py): Numba's compiler is Python too, and shared the interpreter with them."""
+        if self.objective is not None:
+            self.kernels.warm(self.objective, any(optimizer(s.optimizer).needs_hessian for s in self.scenario.runs))
 
     def problem(self) -> Problem | None:
         """The landscape in the selected run's units: its loss over scaled columns when it scales some (its
@@ -155,8 +163,6 @@ class StudioSession(QObject):
             self._scaled_for, self._scaled = (objective, scenario.data), {}
         key = tuple(sorted(spec.scale.items()))
         if key not in self._scaled:  # one per scaling, so every run that scales alike shares one object
-            from ..core.plan import run_objective  # (loaded with the objective)
-
             try:
                 self._scaled[key] = run_objective(objective, scenario, spec)
             except ValueError:  # the objective is for other data (a newer one is on its way)
@@ -384,6 +390,7 @@ class StudioSession(QObject):
 
     def shutdown(self) -> None:
         """Stop the workers and join their threads (idempotent)."""
+        self._warm.stop()
         self.controller.stop()
         self.live.shutdown()
         self.kernels.shutdown()

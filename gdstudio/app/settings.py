@@ -2,13 +2,21 @@
 
 The organisation and application names come from the QApplication, so tests
 can point everything at a temporary location (see tests/app/conftest.py).
+
+The recent files are kept in memory and written in a thread: a QSettings object flushes its file to disk when it
+is destroyed, and on the GUI thread that took up to ~50 ms of every file's opening when the disk was busy.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from PySide6.QtCore import QSettings
 
 MAX_RECENT = 8
+
+_recent: dict[str, list[str]] = {}  # settings file -> its recent files, as last written (or being written)
+_writer: ThreadPoolExecutor | None = None
 
 
 def settings() -> QSettings:
@@ -16,7 +24,11 @@ def settings() -> QSettings:
 
 
 def recent_files() -> list[str]:
-    value = settings().value("recent", [])
+    store = settings()
+    known = _recent.get(store.fileName())
+    if known is not None:
+        return list(known)
+    value = store.value("recent", [])
     if isinstance(value, str):
         value = [value]
     return [str(v) for v in (value or [])][:MAX_RECENT]
@@ -24,12 +36,29 @@ def recent_files() -> list[str]:
 
 def add_recent(path: str) -> list[str]:
     files = [path, *(p for p in recent_files() if p != path)][:MAX_RECENT]
-    settings().setValue("recent", files)
+    _write_recent(files)
     return files
 
 
 def forget_recent(path: str) -> list[str]:
     """A recent file that is gone leaves the menu."""
     files = [p for p in recent_files() if p != path]
-    settings().setValue("recent", files)
+    _write_recent(files)
     return files
+
+
+def _write_recent(files: list[str]) -> None:
+    global _writer
+    store = settings()
+    name, kind = store.fileName(), store.format()  # (this studio's file, whatever the names are when it is written)
+    _recent[name] = list(files)
+    if _writer is None:
+        _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-settings")
+    _writer.submit(_store, name, kind, list(files))
+
+
+def _store(name: str, kind: QSettings.Format, files: list[str]) -> None:
+    """(the writer thread, in order)"""
+    store = QSettings(name, kind)
+    store.setValue("recent", files)
+    store.sync()

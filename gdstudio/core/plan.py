@@ -18,11 +18,10 @@ import numpy as np
 
 from . import kernel as K
 from .codegen import compiled_kernel
-from .data import scale
 from .expression import Objective, parse_objective
 from .optimizers import OptimizerInfo, optimizer
 from .scenario import RunSpec, Scenario, StopRules
-from .scenario_model import start_point  # noqa: F401  (a plan's starts; kept importable from here)
+from .scenario_model import run_objective, start_point  # noqa: F401  (kept importable from here)
 from .schedules import schedule
 
 Start = Mapping[str, float] | Sequence[float] | np.ndarray
@@ -122,14 +121,6 @@ def scenario_objective(scenario: Scenario) -> Objective:
     """The scenario's loss, bound to its data set (unscaled) when it has one."""
     data = scenario.data.dataset if scenario.data else None
     return parse_objective(scenario.loss, scenario.variables, data.columns if data else (), data.values if data else None)
-
-
-def run_objective(objective: Objective, scenario: Scenario, spec: RunSpec) -> Objective:
-    """The loss as one run sees it: bound to scaled columns when the run scales some (its landscape
-    and its parameters are then in scaled units), else the scenario's own."""
-    if spec.scale and scenario.data:
-        return objective.bind(scale(scenario.data.dataset, spec.scale).values)
-    return objective
 
 
 def scenario_plan(scenario: Scenario, spec: RunSpec, objective: Objective, stop: StopRules | None = None) -> RunPlan:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .data import Dataset
+from .data import Dataset, scale
 from .optimizers import OPTIMIZERS
+
+if TYPE_CHECKING:
+    from .expression import Objective
 
 DEFAULT_RANGE = (-3.0, 3.0)  # of a variable the view leaves out
 MAX_RUNS = 100
@@ -125,3 +128,11 @@ def start_point(spec: RunSpec, scenario: Scenario, variables: tuple[str, ...]) -
         drawn = rng.uniform(low, high)  # drawn for every variable, so a fixed seed gives a fixed point
         point.append(float(spec.start[name]) if name in spec.start else drawn)
     return np.array(point, dtype=np.float64)
+
+
+def run_objective(objective: Objective, scenario: Scenario, spec: RunSpec) -> Objective:
+    """The loss as one run sees it: bound to scaled columns when the run scales some (its landscape
+    and its parameters are then in scaled units), else the scenario's own."""
+    if spec.scale and scenario.data:
+        return objective.bind(scale(scenario.data.dataset, spec.scale).values)
+    return objective

@@ -7,6 +7,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
+from gdstudio.app.document import default_scenario
 from gdstudio.core import scenario as sc
 from gdstudio.core.data import generate
 from gdstudio.core.runner import run_scenario
@@ -287,3 +288,15 @@ def test_the_data_legend_uses_the_palettes_colours(qtbot, window):
     palette = window.palette()
     assert pg.mkColor(legend.opts["labelTextColor"]).rgb() == palette.color(QPalette.ColorRole.Text).rgb()
     assert legend.opts["brush"].color().rgb() == palette.color(QPalette.ColorRole.Base).rgb()
+
+
+def test_scenarios_without_data_make_no_model_curves(qtbot, window):
+    """Opening one lesson after another rebuilt the hidden data view's curves and legend for every run (a tenth of
+    the turn that opens a file); without data there are none, and data brings them back."""
+    view = window.data_actions.view
+    assert window.document.scenario.data is None and window.document.scenario.runs
+    assert view.curves == [] and view.item.legend.items == []
+    open_scenario(qtbot, window, LINE)
+    assert [item[1].text for item in view.item.legend.items] == ["batch", "SGD", "mini-batch", "scaled"]
+    window.document.reset(default_scenario())
+    assert view.curves == [] and view.item.legend.items == []

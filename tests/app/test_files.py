@@ -230,3 +230,16 @@ def test_a_recent_file_that_is_gone_leaves_the_menu(qtbot, window, tmp_path):
     next(a for a in window.menus.recent_menu.actions() if a.toolTip() == str(path.resolve())).trigger()
     qtbot.waitUntil(lambda: not window.files.opening)
     assert "No such file" in window.message_box.text() and str(path.resolve()) not in recent()
+
+
+def test_recent_files_are_written_off_the_gui_thread_and_kept_in_order(qtbot):
+    """The file is written in a thread (its flush took up to ~50 ms of an open); what is asked meanwhile is right."""
+    from PySide6.QtCore import QSettings
+
+    from gdstudio.app.settings import add_recent, forget_recent, recent_files
+
+    for name in ("/a.json", "/b.json", "/c.json"):
+        add_recent(name)
+    forget_recent("/b.json")
+    assert recent_files() == ["/c.json", "/a.json"]
+    qtbot.waitUntil(lambda: QSettings().value("recent", []) == ["/c.json", "/a.json"], timeout=10000)

@@ -157,6 +157,7 @@ def test_starting_and_cancelling_100_times_leaks_no_threads(qtbot, window):
     window.menus.set_speed(math.inf)
     window.session.run()
     qtbot.waitUntil(lambda: window.session.state in ("running", "finished"), timeout=10000)  # threads exist now
+    qtbot.waitUntil(lambda: not window.session._warm.isActive(), timeout=10000)  # (so does the kernel warmer's)
     window.session.reset()
     threads, qthreads = threading.active_count(), _qthreads()
     for i in range(100):

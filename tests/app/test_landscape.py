@@ -58,3 +58,19 @@ def test_starts_are_marked_before_a_run_and_follow_a_click(qtbot, window):
     assert planned() == []  # the run's own ○ markers take over
     window.session.reset()
     assert len(planned()) == len(window.document.scenario.runs)
+
+
+def test_each_run_has_a_start_and_a_current_marker_in_its_colour(qtbot, window):
+    """Every run's ○ and ● share two scatter items (a point each); tangents are made for a loss of one variable."""
+    run_to_end(qtbot, window)
+    marks, colors = window.landscape.marks, window.session.run_colors()
+    assert len(marks.paths) == len(colors) >= 2 and marks.tangents == []
+    for i, path in enumerate(marks.paths):
+        xs, ys = path.getData()
+        [start] = [p for p in marks.starts.data if p["data"] == i]
+        [current] = [p for p in marks.currents.data if p["data"] == i]
+        assert (start["x"], start["y"]) == (xs[0], ys[0]) and (current["x"], current["y"]) == (xs[-1], ys[-1])
+        assert start["pen"].color().name() == current["brush"].color().name() == colors[i]
+    type_loss(qtbot, window, "(x - 1)^2")
+    run_to_end(qtbot, window)
+    assert len(marks.tangents) == len(marks.paths) and all(len(t.getData()[0]) == 2 for t in marks.tangents)

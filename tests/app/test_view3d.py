@@ -155,7 +155,7 @@ def assert_3d_as_2d(window, view, runs=None) -> None:
         xs, ys = landscape.marks.paths[i].getData()  # what the 2-D view draws of the same rows
         assert (xs[0], ys[0]) == tuple(track.first[:2]) == tuple(rows[0, columns[:2]])
         assert (xs[-1], ys[-1]) == tuple(track.end[:2]) == tuple(rows[-1, columns[:2]])
-        assert tuple(landscape.marks.currents[i].data["x"]) + tuple(landscape.marks.currents[i].data["y"]) == tuple(track.end[:2])
+        assert [(p["x"], p["y"]) for p in landscape.marks.currents.data if p["data"] == i] == [tuple(track.end[:2])]
         drawn = set(map(tuple, rows[:, columns]))
         assert all(tuple(p) in drawn for p in track.points)
         assert all(p in {r[:2] for r in drawn} for p in zip(xs, ys))

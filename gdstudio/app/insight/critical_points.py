@@ -90,7 +90,7 @@ class CriticalPointsOverlay:
         from ...core.analysis import critical_points  # (loaded with the objective)
 
         self.tasks.start("critical", lambda task: (objective, critical_points(bounded(objective, ROWS), view)), self._done,
-                         lambda error: self.status(f"critical points: {error}"))
+                         lambda error: self.status(f"critical points: {error}"), first=True)
 
     def _done(self, result: tuple[Objective, list[CriticalPoint]]) -> None:
         self.loss, points = result

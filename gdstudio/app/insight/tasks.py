@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from .. import engine
+from .. import engine, foreground
 
 # Many-start kernels run on Numba's threads; not every threading layer takes calls from two threads at
 # once (workqueue aborts), so tasks that run batches take turns.
@@ -42,9 +42,10 @@ class _Signals(QObject):
 class Task(QRunnable):
     """One computation `work(task)`; it may call `task.report(done, total)` and poll `task.cancelled`."""
 
-    def __init__(self, name: str, work: Callable[[Task], Any], exclusive: bool = False) -> None:
+    def __init__(self, name: str, work: Callable[[Task], Any], exclusive: bool = False, first: bool = False) -> None:
         super().__init__()
         self.exclusive = exclusive
+        self.first = first  # foreground work (foreground.py): counted from now until it has run
         self.setAutoDelete(False)  # Python keeps it; the pool must not delete it under us
         self.name = name
         self.work = work
@@ -65,6 +66,8 @@ class Task(QRunnable):
 
     def run(self) -> None:  # in a pool thread
         try:
+            if self.cancelled:  # (overtaken before its turn: a loss typed on, a view moved)
+                return
             if self.exclusive:  # (a batch: the compiled kernels, from their first compile if it is under way)
                 engine.load_batches()
                 _leave_a_core()
@@ -79,6 +82,8 @@ class Task(QRunnable):
                 text = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
                 self.signals.failed.emit(text or traceback.format_exc(limit=1))
         finally:
+            if self.first:
+                foreground.end()
             self.finished.set()
 
 
@@ -118,16 +123,19 @@ class TaskRunner(QObject):
 
     def start(self, name: str, work: Callable[[Task], Any], done: Callable[[Any], None],
               failed: Callable[[str], None] | None = None, progress: Callable[[int, int], None] | None = None,
-              exclusive: bool = False) -> Task:
-        """Run `work(task)` on the pool; `exclusive` tasks (many-start batches) run one at a time."""
+              exclusive: bool = False, first: bool = False) -> Task:
+        """Run `work(task)` on the pool; `exclusive` tasks (many-start batches) run one at a time; while `first`
+        ones wait or run, typesetting and kernel compiles wait (foreground.py)."""
         self.cancel(name)
-        task = Task(name, work, exclusive)
+        task = Task(name, work, exclusive, first)
         task.signals.done.connect(lambda result, t=task: self._finish(t, done, result))
         task.signals.failed.connect(lambda text, t=task: self._finish(t, failed, text))
         if progress is not None:
             task.signals.progress.connect(lambda a, b, t=task: self._current(t) and progress(a, b))
         self.tasks[name] = task
         self._all = [t for t in self._all if not t.finished.is_set()] + [task]
+        if first:
+            foreground.begin()
         self.pool.start(task)
         return task
 

@@ -159,6 +159,7 @@ class DataView(QWidget):
         self._buffers: list[RunBuffer] = []
         self._specs: tuple[RunSpec, ...] = ()
         self._drawn: list[object] = []
+        self._made: tuple[list[str], list[str]] = ([], [])  # the labels and colours the curves were made for
 
     # -- what is shown ----------------------------------------------------------------
     def engine_ready(self) -> None:
@@ -170,8 +171,9 @@ class DataView(QWidget):
 
     def set_scenario(self, scenario: Scenario) -> None:
         """Points and layout for the scenario's data (cheap when the data did not change)."""
-        same = (self.scenario is not None and scenario.data is not None and self.scenario.data is not None
-                and self.scenario.data == scenario.data and self.scenario.data.dataset is scenario.data.dataset)
+        old, new = self.scenario.data if self.scenario is not None else None, scenario.data
+        same = self.scenario is not None and (old is None and new is None or old is not None and new is not None
+                                              and old == new and old.dataset is new.dataset)
         self.scenario = scenario
         if same:
             return
@@ -213,11 +215,14 @@ class DataView(QWidget):
         rows (no buffers yet) its curve shows the model at the run's start, when the start is given."""
         labels = [specs[i].label if i < len(specs) else buffers[i].label for i in range(len(colors))]
         self._buffers, self._specs = buffers, tuple(specs)
-        if (labels, list(colors)) == getattr(self, "_made", None):  # the same runs: keep the items
+        if self.layout_ is None:  # no data (the dock is hidden): no curves to make, nor to remove for every document
+            labels, colors = [], []
+        made = (labels, list(colors))
+        if made == self._made:  # the same runs: keep the items
             self._drawn = [None] * len(colors)
             self.refresh()
             return
-        self._made = (labels, list(colors))
+        self._made = made
         for curve in self.curves:
             self.item.removeItem(curve)
             if self.item.legend is not None:

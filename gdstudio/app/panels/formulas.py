@@ -91,6 +91,7 @@ class TypesetLines(QWidget):
             label = QLabel(objectName="typesetLine")
             label.setPixmap(pixmap)
             self._layout.insertWidget(index, label)
+            label.show()  # (now, with the text hidden: a layout shows a new child one event-loop pass later)
             self.drawn.append(label)
 
 

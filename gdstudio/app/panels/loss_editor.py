@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QLabel, QMenu, QPlainTextEdit, QScrollArea, QTool
                                QWidget)
 
 from ...core.errors import ExpressionError, HessianUnavailable
+from .. import foreground
 from ..objectives import OBJECTIVES
 from .formulas import Formulas
 
@@ -139,7 +140,7 @@ class LossEditor(QWidget):
         self._debounce.timeout.connect(lambda: self._request(self.text(), True))
         self._commit = QTimer(self, singleShot=True, interval=COMMIT_MS)
         self._commit.timeout.connect(self.commit_pending)
-        self._poll = QTimer(self, interval=15)
+        self._poll = QTimer(self, interval=5)  # (while a check runs: its result is shown within 5 ms)
         self._poll.timeout.connect(self._collect)
         self.editor.textChanged.connect(self._debounce.start)
         self.editor.textChanged.connect(self._commit.start)
@@ -204,7 +205,8 @@ class LossEditor(QWidget):
             self._wanted = (text, from_user)
             return
         self.verdict.setText("checking…")
-        self._job, self._job_user = self._pool.submit(check, text, None, self.columns, self._data, self._data_key), from_user
+        self._job = foreground.track(self._pool.submit(check, text, None, self.columns, self._data, self._data_key))
+        self._job_user = from_user
         self._poll.start()
 
     def _collect(self) -> None:
@@ -226,12 +228,14 @@ class LossEditor(QWidget):
         if result.data_key != self._data_key:  # checked against data the scenario no longer has
             self._request(self.text(), from_user)
             return
-        self._show(result)
-        if result.objective is not None:
-            self.objective = result.objective
-            self.objective_ready.emit(result.objective)
-            if from_user and not self._commit.isActive():  # (typing paused long enough: keep it now)
-                self.commit_pending()
+        if result.objective is None:
+            self._show(result)
+            return
+        self.objective = result.objective
+        self.objective_ready.emit(result.objective)  # (first: its field and critical points are asked for before the
+        self._show(result)                           # formulas' typesetting starts, which waits for them: foreground.py)
+        if from_user and not self._commit.isActive():  # (typing paused long enough: keep it now)
+            self.commit_pending()
 
     def _show(self, result: Checked) -> None:
         if result.objective is None:

@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from ...core.errors import HessianUnavailable
-from .. import engine
+from .. import engine, foreground
 
 if TYPE_CHECKING:  # SymPy comes with the engine, after the window shows (app/engine.py); these run later
     from ...core.expression import Objective
@@ -103,7 +103,11 @@ def draw_later(latex: list[str] | Callable[[], list[str]], color: str, scale: fl
 
     def drawn() -> list[bytes] | None:
         engine.wait_for_paint()  # (matplotlib's import would slow the window's first paint)
-        found = [draw_latex(line, color, scale) for line in (latex() if callable(latex) else latex)]
+        foreground.wait()
+        found = []
+        for line in latex() if callable(latex) else latex:
+            foreground.wait()  # (line by line: a loss typed meanwhile has its landscape drawn first)
+            found.append(draw_latex(line, color, scale))
         return None if not found or any(p is None for p in found) else found
 
     return _DRAWER.submit(drawn)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from .. import foreground
 from .contours import GRID, Cancelled, Field, compute_field, curve, gradient_arrows
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
@@ -116,7 +117,7 @@ class FieldService(QObject):
         with self._lock:
             self._token += 1
             token = self._token
-        self._pool.submit(self._work, request, token)
+        foreground.track(self._pool.submit(self._work, request, token))  # (typesetting waits for it: foreground.py)
 
     def cancel(self) -> None:
         with self._lock:
@@ -135,6 +136,8 @@ class FieldService(QObject):
             return not self._current(token)
 
         try:
+            if cancelled():  # (overtaken while it waited its turn)
+                return
             if _cost(request, GRID) > PREVIEW_FROM and not request.arrows:
                 self._emit(compute(request, cancelled, preview=True), token)
             self._emit(compute(request, cancelled, preview=False), token)

@@ -111,3 +111,12 @@ class Framing:
 
     def _stop_following(self, *_args) -> None:
         self._follow = False  # the person panned or zoomed: their view is kept
+
+    def _use_visible(self) -> None:
+        """"Use visible area": the range panned or zoomed to becomes the view (the landscape is recomputed for it)."""
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        axes = self.axes()
+        chosen = {axes[0]: (float(x0), float(x1))}
+        if len(axes) == 2:
+            chosen[axes[1]] = (float(y0), float(y1))
+        self.view_chosen.emit(chosen)

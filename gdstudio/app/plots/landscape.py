@@ -31,6 +31,7 @@ from .style import text_color, themed_plot
 from .run_marks import RunMarks
 from .start_drag import StartDrag
 from .framing import Framing, grown
+from .paint_hold import PaintHold
 from .tracks import CELLS, Track
 from .view_range import ViewRangeBar
 
@@ -101,6 +102,7 @@ class Landscape(Framing, QWidget):
         self.field: Field | None = None  # the one drawn (a preview while `computing`)
         self.fields = FieldService(self, "landscape")
         self.fields.ready.connect(self._field_ready)
+        self.hold = PaintHold(self.plot)  # a new loss or view is painted with its field (paint_hold.py)
         self.arrow_fields = FieldService(self, "arrows")
         self.arrow_fields.ready.connect(self._arrows_ready)
         self._awaiting: FieldRequest | None = None
@@ -192,6 +194,8 @@ class Landscape(Framing, QWidget):
         ranges = tuple(self.range_of(a) for a in axes)
         self._awaiting = FieldRequest(objective, axes, ranges, self.slice_point() if len(axes) == 2 else {})
         self.fields.request(self._awaiting)
+        if reset_range:
+            self.hold.hold()
         if (len(axes) == 1) != (self.field is None):  # from a curve to a field or back: the old picture cannot stay
             self._show_background(None, None)
         self.item.setLabels(bottom=axes[0], left="loss" if len(axes) == 1 else axes[1])
@@ -217,6 +221,7 @@ class Landscape(Framing, QWidget):
     def _field_ready(self, result: FieldResult) -> None:
         if result.request is not self._awaiting:
             return  # a request overtaken by a newer one
+        self.hold.release()
         if not result.preview:
             self._awaiting = None
         if result.error:
@@ -389,11 +394,3 @@ class Landscape(Framing, QWidget):
             values[axes[1]] = float(point.y())
         event.accept()
         self.start_clicked.emit(values)
-
-    def _use_visible(self) -> None:
-        (x0, x1), (y0, y1) = self.vb.viewRange()
-        axes = self.axes()
-        chosen = {axes[0]: (float(x0), float(x1))}
-        if len(axes) == 2:
-            chosen[axes[1]] = (float(y0), float(y1))
-        self.view_chosen.emit(chosen)

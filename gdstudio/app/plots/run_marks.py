@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QPen
 
 from ..buffers import LOSS, PARAMS, RunBuffer
 from .tracks import Track, line_width, path_points
@@ -16,42 +17,46 @@ FADED = 0.25  # opacity of runs in other units than the loss drawn
 
 
 class RunMarks:
+    """Per run a path item (and, for a loss of one variable, a tangent item); every run's start and current point
+    share two scatter items (a point each, in the run's colour). Twenty runs made eighty items as they started,
+    each ~1.5 ms to add to the plot, and every frame fed forty scatter items one point each."""
+
     def __init__(self, plot: pg.PlotItem) -> None:
         self.plot = plot
         self.buffers: list[RunBuffer] = []
-        self.paths: list[pg.PlotDataItem] = []
-        self.starts: list[pg.ScatterPlotItem] = []
-        self.currents: list[pg.ScatterPlotItem] = []
-        self.tangents: list[pg.PlotDataItem] = []
+        self.paths: list[pg.PlotCurveItem] = []  # (not PlotDataItem: a third of the cost of feeding twenty each frame)
+        self.tangents: list[pg.PlotDataItem] = []  # made when a loss of one variable first needs them
+        self.starts = pg.ScatterPlotItem(symbol="o", size=12, brush=pg.mkBrush(None))
+        self.currents = pg.ScatterPlotItem(symbol="o", size=11)
+        for z, item in ((6, self.starts), (7, self.currents)):
+            item.setZValue(z)
+            plot.addItem(item)
+        self._firsts: list[tuple[float, float] | None] = []  # per run: where its start and current markers are
+        self._ends: list[tuple[float, float] | None] = []
         self._drawn: list[int] = []
         self._tracks: list[Track | None] = []
         self._dimmed: list[bool] = []
         self._colors: list[str] = []
+        self._styles: list[tuple[QPen, QPen, QBrush]] = []  # per run: start pen, current pen and brush
 
     def set_runs(self, buffers: list[RunBuffer], colors: list[str]) -> None:
         """New runs; the items of the last set are kept when the colours are the same (live paths replace
         the runs at every frame of a drag: only `setData` then)."""
+        self.buffers = buffers
+        self._firsts, self._ends = [None] * len(buffers), [None] * len(buffers)
         if colors and colors == self._colors:
-            self.buffers = buffers
             self.retrace()
+            self._show_markers()
             return
         self._colors = list(colors)
-        for item in (*self.paths, *self.starts, *self.currents, *self.tangents):
+        for item in (*self.paths, *self.tangents):
             self.plot.removeItem(item)
-        self.buffers = buffers
-        self.paths, self.starts, self.currents, self.tangents = [], [], [], []
+        self.paths, self.tangents = [], []
         for color in colors:
-            path = pg.PlotDataItem(pen=pg.mkPen(color, width=2))
-            start = pg.ScatterPlotItem(symbol="o", size=12, pen=pg.mkPen(color, width=2), brush=pg.mkBrush(None))
-            current = pg.ScatterPlotItem(symbol="o", size=11, pen=pg.mkPen("w", width=1), brush=pg.mkBrush(color))
-            tangent = pg.PlotDataItem(pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
-            for z, item in enumerate((path, start, current, tangent)):
-                item.setZValue(5 + z)
-                self.plot.addItem(item)
+            path = pg.PlotCurveItem(pen=pg.mkPen(color, width=2))
+            path.setZValue(5)
+            self.plot.addItem(path)
             self.paths.append(path)
-            self.starts.append(start)
-            self.currents.append(current)
-            self.tangents.append(tangent)
         self.retrace()
         self.dim(self._dimmed)
 
@@ -59,9 +64,31 @@ class RunMarks:
         """Fade the runs whose parameters are in other units than the landscape (a run on scaled columns
         while the raw loss is drawn, or the other way round): their paths do not belong on this picture."""
         self._dimmed = list(dimmed)
-        for i, items in enumerate(zip(self.paths, self.starts, self.currents, self.tangents)):
-            for item in items:
+        for items in (self.paths, self.tangents):
+            for i, item in enumerate(items):
                 item.setOpacity(FADED if self.dimmed(i) else 1.0)
+        self._restyle()
+        self._show_markers()
+
+    def _restyle(self) -> None:
+        """Each run's marker pens and brushes (made once per set of runs or of faded runs, not every frame)."""
+        self._styles = []
+        for i, color in enumerate(self._colors):
+            alpha = FADED if self.dimmed(i) else 1.0
+            ink, white = pg.mkColor(color), pg.mkColor("w")
+            ink.setAlphaF(alpha)
+            white.setAlphaF(alpha)
+            self._styles.append((pg.mkPen(ink, width=2), pg.mkPen(white, width=1), pg.mkBrush(ink)))
+
+    def _show_markers(self, starts: bool = True) -> None:
+        """Every run's current ● (and start ○), faded like its path, each point's data its run's index."""
+        items = ((self.starts, self._firsts, False), (self.currents, self._ends, True))
+        for item, places, current in items if starts else items[1:]:
+            shown = [i for i, at in enumerate(places) if at is not None and i < len(self._styles)]
+            styles = [self._styles[i] for i in shown]
+            item.setData(pos=np.array([places[i] for i in shown], dtype=float).reshape(-1, 2), data=shown,
+                         pen=[s[1] if current else s[0] for s in styles],
+                         brush=[s[2] for s in styles] if current else pg.mkBrush(None))
 
     def dimmed(self, index: int) -> bool:
         return index < len(self._dimmed) and self._dimmed[index]
@@ -79,6 +106,7 @@ class RunMarks:
                 tangent: Callable[[float, float], tuple[list[float], list[float]] | None]) -> None:
         """Extend the paths and move the markers of runs that advanced (O(new rows))."""
         columns = [PARAMS + variables.index(a) for a in axes]
+        moved = started = False
         for i, buffer in enumerate(self.buffers):
             if i >= len(self._drawn) or self._drawn[i] == buffer.version or buffer.rows.shape[1] != PARAMS + len(variables):
                 continue
@@ -89,15 +117,16 @@ class RunMarks:
                 track.max_points = path_points(len(self.buffers))
             steps, rows = buffer.after(track.last_step)
             if not len(buffer):
-                for item in (self.paths[i], self.tangents[i]):
-                    item.setData([], [])
-                self.starts[i].setData(pos=np.empty((0, 2)))
-                self.currents[i].setData(pos=np.empty((0, 2)))
+                self.paths[i].setData([], [])
+                if self.tangents:
+                    self.tangents[i].setData([], [])
+                started |= self._firsts[i] is not None
+                moved |= self._ends[i] is not None
+                self._firsts[i] = self._ends[i] = None
                 continue
             if not len(steps):
                 continue
             track.last_step = int(steps[-1])
-            had_start = track.first is not None
             xs = rows[:, columns[0]]
             ys = rows[:, LOSS] if len(axes) == 1 else rows[:, columns[1]]
             if not track.feed(xs, ys):
@@ -105,8 +134,20 @@ class RunMarks:
             self.paths[i].setData(*track.path())
             if (width := line_width(len(track.xs))) != self.paths[i].opts["pen"].width():
                 self.paths[i].setPen(pg.mkPen(self._colors[i], width=width))
-            if not had_start:
-                self.starts[i].setData(pos=[track.first])
-            self.currents[i].setData(pos=[track.end])
+            started |= self._firsts[i] is None
+            self._firsts[i], self._ends[i], moved = tuple(track.first), tuple(track.end), True
             if len(axes) == 1 and (line := tangent(*track.end)) is not None:
-                self.tangents[i].setData(*line)
+                self._tangent_items()[i].setData(*line)
+        if moved or started:
+            self._show_markers(starts=started)
+
+    def _tangent_items(self) -> list[pg.PlotDataItem]:
+        """The runs' tangents, made the first time a loss of one variable needs them."""
+        if not self.tangents:
+            for i, color in enumerate(self._colors):
+                tangent = pg.PlotDataItem(pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
+                tangent.setZValue(8)
+                tangent.setOpacity(FADED if self.dimmed(i) else 1.0)
+                self.plot.addItem(tangent)
+                self.tangents.append(tangent)
+        return self.tangents
