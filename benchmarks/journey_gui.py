@@ -223,11 +223,16 @@ class Journey:
             if entry is not None and not result.error:
                 entry.setdefault("preview" if result.preview else "full", time.perf_counter() - entry["asked"])
 
+        def settled() -> bool:  # (each slot of a signal from another thread is a queued event of its own: the
+            # landscape's may have run and `answered` not yet)
+            latest = list(asked.values())[-1:]
+            return self.drawn() and all("full" in entry for entry in latest)
+
         service.request = timed
         service.ready.connect(answered)
         try:
             w.files.open_path(str(path), ask=False)
-            if not wait_until(lambda: w.document.path == path.resolve() and self.drawn(), self.field_limit):
+            if not wait_until(lambda: w.document.path == path.resolve() and settled(), self.field_limit):
                 self.results.errors.append(f"{kind}: the full landscape was not drawn within {self.field_limit:.0f} s")
             view = dict(w.document.scenario.view)
             for k in range(2 if kind == "linear" else 0):  # (a logistic full picture takes long: once)
@@ -236,7 +241,7 @@ class Journey:
                 moved = {v: (low + 0.1 * (k + 1) * (high - low), high + 0.1 * (k + 1) * (high - low))
                          for v, (low, high) in view.items()}
                 w.document.update(Change.VIEW, view=moved)
-                wait_until(self.drawn, 120)
+                wait_until(settled, 120)
         finally:
             service.request = request
             service.ready.disconnect(answered)

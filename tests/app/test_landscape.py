@@ -74,3 +74,11 @@ def test_each_run_has_a_start_and_a_current_marker_in_its_colour(qtbot, window):
     type_loss(qtbot, window, "(x - 1)^2")
     run_to_end(qtbot, window)
     assert len(marks.tangents) == len(marks.paths) and all(len(t.getData()[0]) == 2 for t in marks.tangents)
+
+
+def test_many_or_long_paths_are_drawn_as_hairlines():
+    from gdstudio.app.plots.tracks import THICK_RUNS, THICK_UP_TO, line_width
+
+    assert line_width(THICK_UP_TO, THICK_RUNS) == 2  # a few short paths stand out
+    assert line_width(THICK_UP_TO + 1, 1) == 1  # a long one is stroked 8x faster as a hairline
+    assert line_width(100, THICK_RUNS + 1) == 1  # and so are many (twenty runs' paths cost ~100 ms a frame at 2 px)

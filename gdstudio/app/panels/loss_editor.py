@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
 
 # A pause between keystrokes this long starts a check: short, so a preset-size loss is drawn within ~150 ms
 # of the last key (one check runs at a time, and only the newest text waits for it, so fast typing costs nothing)
-DEBOUNCE_MS = 60
+DEBOUNCE_MS = 30
 # The loss shown goes into the document (an edit, a step to undo) once typing has paused this long, or when
 # something needs the document (Run: `commit_pending`): the half-typed losses on the way are shown, not kept.
 COMMIT_MS = 700

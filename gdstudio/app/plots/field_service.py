@@ -24,9 +24,9 @@ if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
     from ...core.expression import Objective
 
 PREVIEW_GRID = 48
-PREVIEW_ROWS = 20_000  # rows a preview averages over: every k-th row of a bigger data set
+PREVIEW_ROWS = 10_000  # rows a preview averages over: every k-th row of a bigger data set
 PREVIEW_FROM = 4_000_000  # grid points × rows beyond which a preview is drawn first
-FULL_BUDGET = 300_000_000  # grid points × rows of the full picture (about 2 s of NumPy here): beyond, a sample of the rows
+FULL_BUDGET = 200_000_000  # grid points × rows of the full picture (about 2 s of NumPy here): beyond, a sample of the rows
 
 
 @dataclass(frozen=True)

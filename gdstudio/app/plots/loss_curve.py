@@ -18,9 +18,9 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 
 from ..buffers import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, RunBuffer
 from .decimate import Decimator
+from .tracks import THICK_RUNS
 from .style import SparseLogAxis, themed_plot
 
-THICK_RUNS = 4  # curves are drawn 2 px wide for this many runs or fewer, 1 px for more
 DETAIL_SECONDS = 0.25  # while zoomed in and running, the visible slice is re-decimated at most this often
 
 # "loss" is over the whole data set; "batch loss" over the rows each step drew (the same curve for

@@ -132,7 +132,7 @@ class RunMarks:
             if not track.feed(xs, ys):
                 continue
             self.paths[i].setData(*track.path())
-            if (width := line_width(len(track.xs))) != self.paths[i].opts["pen"].width():
+            if (width := line_width(len(track.xs), len(self.buffers))) != self.paths[i].opts["pen"].width():
                 self.paths[i].setPen(pg.mkPen(self._colors[i], width=width))
             started |= self._firsts[i] is None
             self._firsts[i], self._ends[i], moved = tuple(track.first), tuple(track.end), True

@@ -21,8 +21,12 @@ def path_points(runs: int) -> int:
     return max(2000, min(MAX_PATH_POINTS, TOTAL_PATH_POINTS // max(runs, 1)))
 
 
-def line_width(points: int) -> int:
-    return 2 if points <= THICK_UP_TO else 1
+THICK_RUNS = 4  # paths and loss curves are drawn 2 px wide for this many runs or fewer (20 runs' 2 px paths, 3,000
+                # points each, took ~100 ms of every frame to stroke)
+
+
+def line_width(points: int, runs: int) -> int:
+    return 2 if points <= THICK_UP_TO and runs <= THICK_RUNS else 1
 CELLS = 1500  # a path point is kept only when it leaves the (view span / CELLS)-sized cell of the previous row
 FAR = 1000.0  # points farther than this many view spans from the centre are pulled in along their ray
 
