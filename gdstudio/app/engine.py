@@ -71,10 +71,9 @@ class EngineClosed(RuntimeError):
 
 _stopped = threading.Event()  # (set by EngineLoader.stop, cleared when a loader starts)
 _child_lock = threading.Lock()
-_child: subprocess.Popen | None = None
-# the child compiles the run kernel, says so, then the many-run kernel of the insight tools (as long again)
-COMPILE = ("from gdstudio.core.kernel import advance_parallel, compiled_advance; "
-           "compiled_advance(); print('ready', flush=True); advance_parallel()")
+_children: list[subprocess.Popen] = []  # a first start's compiles (see _compile_in_a_child)
+COMPILE_RUNS = "from gdstudio.core.kernel import compiled_advance; compiled_advance()"
+COMPILE_BATCHES = "from gdstudio.core.kernel import advance_parallel; advance_parallel()"
 
 
 def _kernel() -> None:
@@ -82,34 +81,34 @@ def _kernel() -> None:
     from ..core.kernel import compiled_advance
 
     if not kernel_cached():
-        _compile_in_a_child()
+        _compile_in_a_child(COMPILE_RUNS).wait()
+        if _stopped.is_set():
+            raise EngineClosed
+        _compile_in_a_child(COMPILE_BATCHES)  # (the insight tools' batches wait for it: _batch_kernel)
     compiled_advance()  # (from Numba's cache: half a second; compiled here only should the child have failed)
 
 
 def _batch_kernel() -> None:
     from ..core.kernel import advance_parallel
 
-    child = _child
-    if child is not None:
+    for child in list(_children):
         child.wait()
-        if _stopped.is_set():
-            raise EngineClosed
+    if _stopped.is_set():
+        raise EngineClosed
     advance_parallel()
 
 
-def _compile_in_a_child() -> None:
-    """Numba's first compile of the kernels — ten seconds of Python each, once per installation — runs in a child
-    process that leaves them in the cache this process then loads: the studio's interpreter stays free for the window
+def _compile_in_a_child(code: str) -> subprocess.Popen:
+    """Numba's first compile of a kernel — ten seconds of Python each, once per installation — runs in a child
+    process that leaves it in the cache this process then loads: the studio's interpreter stays free for the window
     meanwhile (runs step in Python), and closing the studio stops the child instead of waiting for it."""
-    global _child
     with _child_lock:
         if _stopped.is_set():
             raise EngineClosed
-        _child = subprocess.Popen([sys.executable, "-c", COMPILE], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, text=True)
-    _child.stdout.readline()  # "ready": the run kernel is in the cache ("" if the child ended otherwise)
-    if _stopped.is_set():
-        raise EngineClosed
+        child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        _children.append(child)
+    return child
 
 
 _SYMBOLIC, _RUNNER, _KERNEL, _BATCHES = _Part(_symbolic), _Part(_runner), _Part(_kernel), _Part(_batch_kernel)
@@ -155,8 +154,8 @@ class EngineLoader(QObject):
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        _stopped.clear()  # (a studio is open again: a process of tests opens one after another)
         if self._thread is None and not _KERNEL.done.is_set():
-            _stopped.clear()
             self.loading.emit("loading the engine…")
             self._thread = threading.Thread(target=self._load, name="gdstudio-engine")
             self._thread.start()
@@ -166,11 +165,10 @@ class EngineLoader(QObject):
         EngineClosed (call before joining the threads that might wait)."""
         with _child_lock:
             _stopped.set()
-            if _child is not None:
-                if _child.poll() is None:
-                    _child.kill()
-                _child.wait()  # (reaped, its pipe closed: nothing left for the interpreter's exit to warn about)
-                _child.stdout.close()
+            for child in _children:
+                if child.poll() is None:
+                    child.kill()
+                child.wait()  # (reaped: nothing left for the interpreter's exit to warn about)
 
     def join(self) -> None:
         if self._thread is not None:

@@ -153,13 +153,17 @@ def _compile(source: str) -> Callable:
 def compiled_kernel(objective: Objective, with_hessian: bool) -> Callable:
     """The Numba-compiled `fg`, kept on the objective and shared between identical ones; a refusal
     (ExpressionError, HessianUnavailable for newton) is kept too, so asking again costs nothing."""
-    key = f"kernel/{with_hessian}"
     with _COMPILING:  # (a second thread asking for the same kernel waits for it, instead of compiling it again)
-        if key not in objective._compiled:
-            try:
-                objective._compiled[key] = _compile(kernel_source(objective, with_hessian))
-            except ExpressionError as error:
-                objective._compiled[key] = error
+        return kept(objective, f"kernel/{with_hessian}", lambda: _compile(kernel_source(objective, with_hessian)))
+
+
+def kept(objective: Objective, key: str, make: Callable[[], Callable]) -> Callable:
+    """make(), once per objective (its refusal, an ExpressionError, is kept and raised again too)."""
+    if key not in objective._compiled:
+        try:
+            objective._compiled[key] = make()
+        except ExpressionError as error:
+            objective._compiled[key] = error
     found = objective._compiled[key]
     if isinstance(found, ExpressionError):
         raise type(found)(found.message)

@@ -27,7 +27,7 @@ import sympy as sp
 from numba.core.dispatcher import Dispatcher
 
 from . import kernel, newton, rules
-from .codegen import _Printer, kernel_source
+from .codegen import _Printer, kept, kernel_source
 from .errors import ExpressionError
 from .expression import Objective
 
@@ -126,22 +126,16 @@ class _PythonPrinter(_Printer):
 
 def python_fg(objective: Objective, with_hessian: bool) -> Callable:
     """The objective's fg in Python, kept on it; Uninterpretable when a run of it would rather wait."""
-    key = f"python/{with_hessian}"
-    if key not in objective._compiled:
-        try:
-            rows = 0 if objective.data is None else objective.data.shape[1]
-            if rows > MAX_ROWS:
-                raise Uninterpretable(f"{rows:,} rows are too many to step in Python")
-            namespace: dict[str, object] = {"math": math, "_ipow": _ipow, "_fpow": _fpow}
-            source = kernel_source(objective, with_hessian, _PythonPrinter)
-            exec(compile(source, "<gdstudio objective, Python>", "exec"), namespace)  # generated source, never user text
-            objective._compiled[key] = namespace["fg"]
-        except ExpressionError as error:
-            objective._compiled[key] = error
-    found = objective._compiled[key]
-    if isinstance(found, ExpressionError):
-        raise type(found)(found.message)
-    return found
+    def make() -> Callable:
+        rows = 0 if objective.data is None else objective.data.shape[1]
+        if rows > MAX_ROWS:
+            raise Uninterpretable(f"{rows:,} rows are too many to step in Python")
+        namespace: dict[str, object] = {"math": math, "_ipow": _ipow, "_fpow": _fpow}
+        source = kernel_source(objective, with_hessian, _PythonPrinter)
+        exec(compile(source, "<gdstudio objective, Python>", "exec"), namespace)  # generated source, never user text
+        return namespace["fg"]
+
+    return kept(objective, f"python/{with_hessian}", make)
 
 
 def advance(runs: kernel.KernelRuns, fg: Callable, rule: int, n: int, out: np.ndarray) -> bool:

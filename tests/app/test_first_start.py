@@ -26,17 +26,17 @@ window.ask_unsaved = lambda: "discard"
 seen = {}
 
 def poll():
-    if engine._child is None:
+    if not engine._children:
         return
     if sys.argv[1] == "close" and "closing" not in seen:
         seen["closing"] = True
         window.shutdown()  # (joins every thread: it returns only once nothing waits for the compile)
         window.close()
-        seen.update(child=engine._child.returncode, alive=window.engine._thread.is_alive())
+        seen.update(child=engine._children[0].returncode, alive=window.engine._thread.is_alive())
         app.quit()
-    elif sys.argv[1] == "finish" and engine._KERNEL.done.is_set() and engine._child.poll() is not None:
+    elif sys.argv[1] == "finish" and engine._KERNEL.done.is_set() and all(c.poll() is not None for c in engine._children):
         from gdstudio.core import kernel
-        seen.update(child=engine._child.returncode, loaded=kernel.compiled_ready(), cached=kernel_cached())
+        seen.update(child=[c.returncode for c in engine._children], loaded=kernel.compiled_ready(), cached=kernel_cached())
         window.shutdown()
         window.close()
         app.quit()
@@ -68,4 +68,17 @@ def test_closing_during_the_first_compile_stops_it(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_the_first_compile_in_a_child_leaves_the_kernels_in_the_cache(tmp_path: Path) -> None:
     seen, errors = first_start("finish", tmp_path)
-    assert seen == {"child": 0, "loaded": True, "cached": True} and errors == ""
+    assert seen == {"child": [0, 0], "loaded": True, "cached": True} and errors == ""
+
+
+def test_a_studio_opened_after_another_closed_loads_what_it_needs(qtbot, monkeypatch) -> None:
+    # closing stops a first compile (EngineLoader.stop); the next studio in the same process (tests) must not inherit it
+    from gdstudio.app import engine
+
+    monkeypatch.setattr(engine, "_BATCHES", engine._Part(engine._batch_kernel))  # (not loaded yet)
+    engine.EngineLoader().stop()
+    loader = engine.EngineLoader()
+    loader.start()
+    engine.load_batches()  # (EngineClosed, were the first studio's close still in force)
+    loader.join()
+    assert engine._BATCHES.done.is_set()
