@@ -19,6 +19,7 @@ import ctypes
 import queue
 import sys
 import threading
+import time
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from ..core.trajectory import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, ROW_LIMIT
 
 PREALLOCATED_FLOATS = 16_000_000  # reserved (not touched) up front, so growing never copies megabytes in the GUI thread
 THIN_BATCH = 1 << 17  # rows past the row limit gathered before they are thinned together
+THIN_SPACING_S = 0.025  # between two buffers' thinnings (about a frame): see _thinning_turn
 AHEAD_BYTES = 1 << 20  # of each buffer's reserved memory, faulted in ahead of the rows written (see Prefault)
 
 __all__ = ["BATCH_LOSS", "GRAD_NORM", "LOSS", "LR", "PARAMS", "LiveTrajectory", "RunBuffer"]
@@ -95,6 +97,21 @@ def _move_down(rows: np.ndarray, steps: np.ndarray, to: int, first: int, stop: i
     return to
 
 
+_last_thinning = 0.0
+
+
+def _thinning_turn() -> bool:
+    """Whether a buffer may thin now: at most one per THIN_SPACING_S. Twenty runs at full speed reach their threshold
+    in the same delivery, and twenty thinnings in one turn of the GUI thread were a 100-300 ms gap; deferred, a buffer
+    grows into the batch of slack it keeps (reserve thins it when that is used up)."""
+    global _last_thinning
+    now = time.monotonic()
+    if now - _last_thinning < THIN_SPACING_S:
+        return False
+    _last_thinning = now
+    return True
+
+
 _COUNTING = np.arange(1 << 16)
 
 
@@ -144,7 +161,7 @@ class LiveTrajectory(Trajectory):
         steps += self._next_step
         self._count += n
         self._next_step += n
-        if self._next_step > self.limit and self._count > self.limit + self.batch:
+        if self._next_step > self.limit and self._count > self.limit + self.batch and _thinning_turn():
             self._thin_some()
         self._fault_ahead()
 

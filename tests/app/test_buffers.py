@@ -1,5 +1,7 @@
 """GUI buffers thin long runs incrementally, yet end with exactly the rows the core (and the CLI) keeps."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -83,3 +85,24 @@ def test_a_run_longer_than_the_row_limit_matches_the_cli(qtbot, window):
     assert headless[0].trajectory.thinned
     assert np.array_equal(window.session.buffers[0].rows, headless[0].trajectory.rows)
     assert np.array_equal(window.session.buffers[0].steps, headless[0].trajectory.steps)
+
+
+def test_runs_reaching_their_row_limit_together_thin_one_per_frame(monkeypatch):
+    # twenty runs at full speed reach the limit in the same delivery: thinning them all in one turn was a 100-300 ms gap
+    import gdstudio.app.buffers as buffers
+
+    clock = [1000.0]
+    monkeypatch.setattr(buffers.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(buffers, "_last_thinning", -math.inf)
+    runs = [LiveTrajectory(("x",), capacity=1024, limit=100, window=20, batch=10) for _ in range(3)]
+    rows = np.zeros((115, PARAMS + 1))
+    for run in runs:
+        run.extend(rows)
+    assert [len(run) for run in runs].count(115) == 2  # one thinned; two wait (their slack holds the rows)
+    clock[0] += 1.0
+    for run in runs:
+        run.extend(rows[:1])
+    assert [len(run) for run in runs].count(116) == 1  # the next frame, the next one
+    for run in runs:
+        run.settle()
+    assert len({len(run) for run in runs}) == 1  # and every run ends with the core's rows
