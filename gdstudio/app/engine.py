@@ -13,7 +13,6 @@ modules at once can hand one of them a half-made module. While a window waits fo
 
 from __future__ import annotations
 
-import gc
 import subprocess
 import sys
 import threading
@@ -53,7 +52,6 @@ class _Part:
         with self._lock:
             if not self.done.is_set():
                 self._imports()
-                gc.freeze()  # (see collector.py: the GUI thread's collections then skip all it imported)
                 self.done.set()
 
 

@@ -62,7 +62,7 @@ class Objectives:
                 other.wait()
                 continue
             try:
-                known = self._derive(text, variables, columns, data)
+                known = self._derive(key, text, variables, columns, data)
             finally:
                 with self._lock:
                     self._deriving.pop(key).set()
@@ -71,8 +71,7 @@ class Objectives:
             raise ExpressionError(known.message, known.column)  # (a fresh one: a raised error keeps its traceback)
         return known
 
-
-    def _derive(self, text: str, variables: tuple[str, ...] | None, columns: tuple[str, ...],
+    def _derive(self, key: tuple, text: str, variables: tuple[str, ...] | None, columns: tuple[str, ...],
                 data: np.ndarray | None) -> Objective | ExpressionError:
         engine.load()
         from ..core.expression import parse_objective
@@ -82,7 +81,7 @@ class Objectives:
         except ExpressionError as error:
             known = error
         with self._lock:
-            self._kept[self._key(text, variables, columns, data)] = (data, known)
+            self._kept[key] = (data, known)
             while len(self._kept) > KEPT:
                 self._kept.popitem(last=False)
         return known
