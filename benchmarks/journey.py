@@ -144,6 +144,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats, 4 s runs (about 2 minutes)")
     parser.add_argument("--skip-launches", action="store_true")
     parser.add_argument("--profile", default="", help="cProfile the GUI thread during this journey phase")
+    parser.add_argument("--turns", action="store_true", help="time every event of the GUI thread; break long gaps down")
+    parser.add_argument("--only", nargs="*", default=(), help="only the journey phases that start with these")
+    parser.add_argument("--seconds", type=float, help="seconds of each run phase")
     parser.add_argument("--json", type=Path, help="write every figure here too")
     options = parser.parse_args()
     repeats, colds, typing_repeats, seconds = (2, 1, 1, 4.0) if options.quick else (5, 2, 3, 20.0)
@@ -154,7 +157,8 @@ def main() -> None:
     found = {"bare": [], "warm": [], "cold": []} if options.skip_launches else launches(repeats, colds, folder)
     from journey_gui import run_journey
 
-    journey = run_journey(folder, seconds, typing_repeats, options.profile)
+    journey = run_journey(folder, options.seconds or seconds, typing_repeats, options.profile, options.turns,
+                          tuple(options.only))
     results = journey.results
     if found["bare"]:
         print("\n1-2. Launch and first run\n" + table(["what", "median", "ratio", "target"], launch_report(found)))

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication
 
 from journey_launch import FirstPaint
 from open_stalls import SCENARIOS
-from probe import GapProbe, StallSampler, idle, wait_until, write_scenario
+from probe import EventLog, GapProbe, StallSampler, idle, wait_until, write_scenario
 
 OPTIMIZERS = ({"name": "gd", "lr": 0.001}, {"name": "sgd", "lr": 0.001, "momentum": 0.9},
               {"name": "adam", "lr": 0.02}, {"name": "rmsprop", "lr": 0.003}, {"name": "adagrad", "lr": 0.5})
@@ -53,10 +53,15 @@ class Results:
 
 
 class Journey:
-    def __init__(self, app: QApplication, folder: Path, run_seconds: float, repeats: int, profile: str = "") -> None:
+    def __init__(self, app: QApplication, folder: Path, run_seconds: float, repeats: int, profile: str = "",
+                 turns: bool = False, only: tuple[str, ...] = ()) -> None:
         self.app, self.folder, self.run_seconds, self.repeats = app, folder, run_seconds, repeats
         self.probe = GapProbe()
         self.sampler = StallSampler(self.probe)
+        self.only = only
+        self.turns = EventLog(self.probe) if turns else None  # (every event filtered: it slows the studio a little)
+        if self.turns is not None:
+            app.installEventFilter(self.turns)
         self.results = Results()
         self.window = None
         self._profile_phase, self._profiler = profile, None
@@ -84,6 +89,9 @@ class Journey:
             last = self.results.phases[-1]
             stats, top = self.probe.stats(last), self.sampler.top(last, 2)
             print(f"  {last}: p99 {stats['p99']:.1f} ms, longest {stats['max']:.0f} ms; {top}", file=sys.stderr, flush=True)
+            if self.turns is not None:
+                print(f"    events in gaps > 50 ms (ms): {self.turns.top(last, 8)}", file=sys.stderr, flush=True)
+                print(f"    parts (ms):\n      {self.turns.part_report(last)}", file=sys.stderr, flush=True)
         self.probe.enter(phase)
         if phase:
             self.results.phases.append(phase)
@@ -91,6 +99,8 @@ class Journey:
 
     def painted(self) -> None:
         self.window = next(w for w in self.app.topLevelWidgets() if w.objectName() == "studio")
+        if self.turns is not None:
+            self.turns.time_parts(self.window)
         self.window.ask_unsaved = lambda: "discard"
         self.probe.start("launch")
         self.results.phases.append("launch")
@@ -124,30 +134,40 @@ class Journey:
         wait_until(lambda: w.engine is not None and self.drawn() and not w.editor.busy, 120)
         self.enter("idle (baseline)")
         idle(3.0)
-        self.enter("open every lesson")
-        from gdstudio.app.presets import example_files
+        if self.wants("open every lesson"):
+            self.enter("open every lesson")
+            from gdstudio.app.presets import example_files
 
-        for _title, resource in example_files():
-            w.files.open_path(str(resource), ask=False)
-            wait_until(lambda r=resource: w.document.path == Path(str(r)).resolve() and self.drawn(), 60)
-        self.enter("type five losses")
-        self.typing()
+            for _title, resource in example_files():
+                w.files.open_path(str(resource), ask=False)
+                wait_until(lambda r=resource: w.document.path == Path(str(r)).resolve() and self.drawn(), 60)
+        if self.wants("type five losses"):
+            self.enter("type five losses")
+            self.typing()
         for name, kind in (("linear model, 1,000,000 rows", "linear"), ("logistic, 1,000,000 rows", "logistic")):
-            self.enter(f"open 1M rows ({kind})")
-            self.data(name, kind)
-            self.enter(f"1M rows ({kind}): GD + mini-batch SGD")
-            self.run_for(self.run_seconds)
-        self.enter("20 runs at full speed")
-        self.many_runs()
-        self.enter("sweep 64x64, basins, race")
-        self.tools()
-        self.enter("pause / step / reset")
-        self.pause_step_reset()
+            if self.wants(f"open 1M rows ({kind})"):
+                self.enter(f"open 1M rows ({kind})")
+                self.data(name, kind)
+                self.enter(f"1M rows ({kind}): GD + mini-batch SGD")
+                self.run_for(self.run_seconds)
+        if self.wants("20 runs at full speed"):
+            self.enter("20 runs at full speed")
+            self.many_runs()
+        if self.wants("sweep 64x64, basins, race"):
+            self.enter("sweep 64x64, basins, race")
+            self.tools()
+        if self.wants("pause / step / reset"):
+            self.enter("pause / step / reset")
+            self.pause_step_reset()
         self.enter("close")
         began = time.perf_counter()
         w.close()
         self.probe.gaps["close"].append(time.perf_counter() - began)  # (the loop waits for all of it)
         self.enter("")
+
+    def wants(self, phase: str) -> bool:
+        """Whether this run of the journey includes the phase (`--only`: phases that start with any of its words)."""
+        return not self.only or any(phase.startswith(prefix) for prefix in self.only)
 
     # -- typing -----------------------------------------------------------------------
     def typing(self) -> None:
@@ -254,6 +274,8 @@ class Journey:
         w.menus.set_speed(math.inf)
         w.menus.run.trigger()
         idle(seconds)
+        steps = sum(buffer.steps_done for buffer in w.session.buffers)
+        print(f"    {steps:,} steps in {seconds:g} s ({steps / seconds:,.0f}/s)", file=sys.stderr, flush=True)
         w.menus.reset.trigger()
         wait_until(lambda: not w.session.controller.active, 30)
 
@@ -308,14 +330,15 @@ class Journey:
         idle(0.5)
 
 
-def run_journey(folder: Path, run_seconds: float, repeats: int, profile: str = "") -> Journey:
+def run_journey(folder: Path, run_seconds: float, repeats: int, profile: str = "", turns: bool = False,
+                only: tuple[str, ...] = ()) -> Journey:
     """launch() the studio in this process with the journey scripted from its first paint; returns when it closed."""
     from PySide6.QtCore import QSettings
 
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder / "settings"))
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    journey = Journey(app, folder, run_seconds, repeats, profile)
+    journey = Journey(app, folder, run_seconds, repeats, profile, turns, only)
     first = FirstPaint(journey.painted)
     app.installEventFilter(first)
     from gdstudio.app.main import launch

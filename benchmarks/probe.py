@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, QObject, QTimer
 
 PROBE_MS = 5
 STALL_S = 0.05  # a gap longer than this is sampled (what the GUI thread is doing)
@@ -53,6 +53,7 @@ class GapProbe:
         self.gaps: dict[str, list[float]] = defaultdict(list)
         self.phase = self._started = ""
         self.last = time.perf_counter()
+        self.on_gap: Callable[[float, float], None] | None = None  # (EventLog)
         self._timer = QTimer(interval=PROBE_MS)
         self._timer.timeout.connect(self._tick)
 
@@ -71,12 +72,84 @@ class GapProbe:
     def _tick(self) -> None:
         now = time.perf_counter()
         self.gaps[self._started].append(now - self.last)  # (a gap counts for the phase it began in)
+        if self.on_gap is not None:
+            self.on_gap(self.last, now)
         self.last, self._started = now, self.phase
 
     def stats(self, phase: str | None = None) -> dict[str, float]:
         """p50, p99 and the longest gap (ms) of a phase, or of all of them."""
         values = self.gaps[phase] if phase is not None else [g for gs in self.gaps.values() for g in gs]
         return gap_stats(values)
+
+
+class EventLog(QObject):
+    """Every event the GUI thread handles, by kind and receiver, timed from its start to the next one's (nested
+    events count for the innermost); each gap longer than STALL_S is broken down into them (`--turns`)."""
+
+    def __init__(self, probe: GapProbe) -> None:
+        super().__init__()
+        self.probe = probe
+        self.events: list[tuple[float, str]] = []
+        self.spent: dict[str, Counter] = defaultdict(Counter)  # phase -> what -> ms spent in long gaps
+        probe.on_gap = self.gap
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if threading.get_ident() == threading.main_thread().ident:
+            name = watched.objectName() or type(watched).__name__
+            self.events.append((time.perf_counter(), f"{event.type().name} > {name}"))
+        return False
+
+    def gap(self, began: float, ended: float) -> None:
+        events, self.events = self.events, []
+        if ended - began < STALL_S:
+            return
+        spent = self.spent[self.probe.phase]
+        stamps = [t for t, _ in events] + [ended]
+        for (t, what), after in zip(events, stamps[1:], strict=True):
+            spent[what] += (after - max(t, began)) * 1000
+
+    def top(self, phase: str, n: int = 6) -> list[tuple[str, int]]:
+        return [(what, round(ms)) for what, ms in self.spent[phase].most_common(n)]
+
+    def time_parts(self, window) -> None:
+        """Time the studio's per-frame parts too (every call, by phase): which of them make the long turns."""
+        import pyqtgraph as pg
+
+        self.parts: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+
+        def timed(owner, name: str, label: str) -> None:
+            original = getattr(owner, name)
+
+            def wrapper(*args, **kwargs):
+                began = time.perf_counter()
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    self.parts[self.probe.phase][label].append(time.perf_counter() - began)
+
+            setattr(owner, name, wrapper)
+
+        timed(window.landscape, "refresh", "landscape.refresh")
+        timed(window.loss_curve, "refresh", "loss_curve.refresh")
+        timed(window.runs_panel, "show_status", "runs_panel.show_status")
+        timed(window.session.controller, "_deliver", "controller._deliver")
+        original_paint = pg.GraphicsView.paintEvent
+
+        def paint(view, event):
+            began = time.perf_counter()
+            original_paint(view, event)
+            name = view.parent().objectName() or type(view.parent()).__name__ if view.parent() else "?"
+            self.parts[self.probe.phase][f"paint {name}"].append(time.perf_counter() - began)
+
+        pg.GraphicsView.paintEvent = paint
+
+    def part_report(self, phase: str) -> str:
+        rows = []
+        for label, values in sorted(self.parts[phase].items(), key=lambda kv: -sum(kv[1])):
+            ms = np.asarray(values) * 1000
+            rows.append(f"{label}: n {len(ms)}, total {ms.sum():.0f}, p50 {np.median(ms):.1f}, p90 "
+                        f"{np.percentile(ms, 90):.1f}, max {ms.max():.1f}")
+        return "\n      ".join(rows)
 
 
 def gap_stats(values: Iterable[float]) -> dict[str, float]:

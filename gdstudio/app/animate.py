@@ -121,7 +121,7 @@ def render(scenario: Scenario, out: BinaryIO | str | Path, fps: int = 30, second
                 if fed[i] == len(run.trajectory):
                     buffers[i].status = run.status
             landscape.refresh()
-            curve.refresh()
+            curve.refresh(range_now=False)
             if stage is not None:
                 stage.frame(index / max(len(steps) - 1, 1))
             QCoreApplication.processEvents()

@@ -27,7 +27,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from ..core.scenario import Scenario
 from ..core.trajectory import PARAMS
@@ -46,6 +46,10 @@ MAX_CHUNK = 1 << 20
 # (an export equals `gdstudio run --out`), so at full speed twenty runs making millions of rows a second kept
 # it copying and painting for seconds on end; now a delivery is at most about this many rows (a few ms of work).
 MAX_BACKLOG_ROWS = 20_000
+# Deliveries to the GUI thread are at least this far apart: rows a faster worker makes meanwhile wait in the outbox
+# (and hold it back, MAX_BACKLOG_ROWS), so at full speed the GUI thread copies rows about once a frame, not as often
+# as it can: it stays free for input and painting instead of spending every free moment taking rows.
+DELIVERY_SPACING_S = 0.03
 
 
 class _Scratch:
@@ -265,6 +269,9 @@ class RunController(QObject):
         self._token = 0
         self.speed = 1000.0
         self.paused = False
+        self._delivered = 0.0  # (time.monotonic() of the latest delivery: see DELIVERY_SPACING_S)
+        self._due = QTimer(self, singleShot=True, timerType=Qt.TimerType.PreciseTimer)
+        self._due.timeout.connect(self._deliver)
 
     @property
     def active(self) -> bool:
@@ -297,12 +304,19 @@ class RunController(QObject):
             self.started.emit(runs)
 
     def _on_ready(self, token: int) -> None:
-        if self._current(token):  # a cancelled worker's late chunks are dropped
+        if not self._current(token):  # a cancelled worker's late chunks are dropped
+            return
+        wait = self._delivered + DELIVERY_SPACING_S - time.monotonic()
+        if wait <= 0:
             self._deliver()
+        elif not self._due.isActive():
+            self._due.start(math.ceil(wait * 1000))
 
     def _deliver(self) -> None:
+        self._due.stop()
         if self._worker is None:
             return
+        self._delivered = time.monotonic()
         chunks, states = self._worker.take()
         if chunks:
             self.chunks.emit(chunks)

@@ -1,8 +1,9 @@
 """The loss curve's incremental min/max decimation: same picture however the rows arrive."""
 
 import numpy as np
+import pytest
 
-from gdstudio.app.plots.decimate import Decimator
+from gdstudio.app.plots.decimate import Decimator, _find
 
 
 def test_incremental_equals_batch_and_keeps_extremes():
@@ -26,3 +27,10 @@ def test_short_curves_are_drawn_as_they_are_and_log_gaps():
     d = Decimator(log=True)
     x, y = d.update(np.arange(4), np.array([1.0, 0.0, -2.0, 3.0]))
     assert list(x) == [0, 1, 2, 3] and np.array_equal(y, [1.0, np.nan, np.nan, 3.0], equal_nan=True)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_finding_a_float_step_in_integer_steps_agrees_with_numpy(side):
+    xs = np.array([-5, 0, 1, 1, 4, 9, 9, 10], dtype=np.int64)
+    for x in (-np.inf, -6.0, -5.0, -0.5, 0.0, 0.999, 1.0, 1.2, 8.99, 9.0, 9.5, 10.0, 11.0, 1e300, np.inf):
+        assert _find(xs, x, side) == np.searchsorted(xs.astype(float), x, side=side), (x, side)

@@ -3,8 +3,9 @@
 Curve items are created once per set of runs and fed with `setData` on the
 redraw timer, only when a buffer grew. What they get is an incremental min/max
 decimation (`decimate.Decimator`), so a frame costs O(new rows) even after
-millions of steps (non-finite values are gaps); zooming in re-decimates just the visible slice. The items
-also keep pyqtgraph's peak downsampling and clip-to-view. Hovering reports
+millions of steps (non-finite values are gaps); zooming in re-decimates just the visible slice. (pyqtgraph's own
+downsampling and clipping are off: they went over every curve's points again at every change of the view, which
+is every frame while runs grow.) Hovering reports
 step, value and parameters of every run at that step (from the full buffers).
 """
 
@@ -17,7 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..buffers import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, RunBuffer
-from .decimate import Decimator
+from .decimate import Decimator, buckets
 from .tracks import THICK_RUNS
 from .style import SparseLogAxis, themed_plot
 
@@ -72,6 +73,8 @@ class LossCurve(QWidget):
         self._buffers: list[RunBuffer] = []
         self._made: list[tuple[str, str]] = []  # (label, colour) of the curves made
         self._epoch_scales: list[float] | None = None  # epochs per step of each run (batch / rows)
+        self._range_limit: float | None = None  # (see _limit_range)
+        self.item.vb.sigStateChanged.connect(lambda _view: self._limit_range())  # (auto-range turned on or off)
         self.quantity.currentIndexChanged.connect(self._redraw_all)
         self.x_unit.currentIndexChanged.connect(self._unit_changed)
         self.log.toggled.connect(self._set_log)
@@ -95,9 +98,8 @@ class LossCurve(QWidget):
         self.curves = []
         width = 2 if len(buffers) <= THICK_RUNS else 1  # (a wide line paints ~8x slower than a hairline)
         for buffer, color in zip(buffers, colors):
-            curve = self.item.plot([], [], pen=pg.mkPen(color, width=width), name=buffer.label, connect="finite")
-            curve.setDownsampling(auto=True, method="peak")
-            curve.setClipToView(True)
+            curve = self.item.plot([], [], pen=pg.mkPen(color, width=width), name=buffer.label, connect="finite",
+                                   dynamicRangeLimit=self._range_limit)
             self.curves.append(curve)
         self._buffers = buffers
         self._reset_decimation()
@@ -126,7 +128,7 @@ class LossCurve(QWidget):
         self.item.vb.enableAutoRange()
 
     def _reset_decimation(self) -> None:
-        self._decimators = [Decimator(log=self.log.isChecked()) for _ in self._buffers]
+        self._decimators = [Decimator(buckets(len(self._buffers)), log=self.log.isChecked()) for _ in self._buffers]
         self._drawn = [-1] * len(self._buffers)
         self._detail_range = None
 
@@ -141,8 +143,9 @@ class LossCurve(QWidget):
         longest = max((b.steps_done * self._scale(i) for i, b in enumerate(self._buffers)), default=0)
         return (low, high) if high - low < 0.9 * longest else None
 
-    def refresh(self) -> None:
-        """Called on the redraw timer: setData only for runs whose buffers changed."""
+    def refresh(self, range_now: bool = True) -> None:
+        """Called on the redraw timer: setData only for runs whose buffers changed. `range_now`: see below (an
+        animation grabs each frame at once, and its range is found in that paint, after the layout, as ever)."""
         column = self._column()
         zoom = self._zoomed_range()
         moved = any(d != b.version for d, b in zip(self._drawn, self._buffers))
@@ -157,6 +160,8 @@ class LossCurve(QWidget):
                 self._drawn = [-2] * len(self._buffers)  # back to the envelope once zoomed out
             return
         self._detail_range = None
+        if not moved:
+            return
         for i, (buffer, curve) in enumerate(zip(self._buffers, self.curves)):
             if self._drawn[i] != buffer.version:
                 self._drawn[i] = buffer.version
@@ -165,6 +170,24 @@ class LossCurve(QWidget):
                 k = self._scale(i)
                 curve.setData(x * k if k != 1.0 else x, y)
         self.hidden_note.setVisible(any(d.hid_nonpositive for d in self._decimators))
+        view = self.item.vb
+        if range_now and any(view.autoRangeEnabled()):
+            # the new range now, not while painting: pyqtgraph finds it and applies it in its paint, and items moved
+            # while painting are painted again (a second paint of the whole plot every frame). The paint checks again
+            # all the same (unchanged, nothing moves): the plot may be laid out anew before it
+            view.updateAutoRange()
+            view.updateMatrix()
+            view.queueUpdateAutoRange()
+
+    def _limit_range(self) -> None:
+        """pyqtgraph clips values far outside the vertical view (beyond a million view heights, which a painter cannot
+        take), but then goes over every curve again at every change of that view: every frame while runs grow and
+        the axis follows them. Following, the view holds every value and there is nothing to clip."""
+        limit = None if self.item.vb.autoRangeEnabled()[1] else 1e6
+        if limit != self._range_limit:
+            self._range_limit = limit
+            for curve in self.curves:
+                curve.setDynamicRangeLimit(limit)
 
     def _redraw_all(self) -> None:
         self._reset_decimation()

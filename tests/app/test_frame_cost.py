@@ -1,0 +1,86 @@
+"""What one frame of running costs the GUI thread: each plot paints once per new range, and rows arrive about once
+a frame however fast the worker makes them."""
+
+import math
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject
+
+from gdstudio.app.buffers import LOSS, PARAMS, RunBuffer
+from gdstudio.app.document import Change
+from gdstudio.app.plots.loss_curve import LossCurve
+from gdstudio.app.worker import DELIVERY_SPACING_S
+from gdstudio.core.scenario import StopRules
+
+
+class PaintCounter(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.paints = 0
+
+    def eventFilter(self, _watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Paint:
+            self.paints += 1
+        return False
+
+
+def grow(buffers: list[RunBuffer], rows: int, start: int) -> None:
+    for i, buffer in enumerate(buffers):
+        block = np.ones((rows, PARAMS + len(buffer.variables)))
+        block[:, LOSS] = (i + 1) / (1.0 + start + np.arange(rows))
+        buffer.extend(block)
+
+
+def test_a_frame_that_moves_the_loss_curves_range_paints_it_once(qtbot):
+    """pyqtgraph found the new range while painting and painted again (its transform applied late, and curves clipped
+    to the old view); twenty runs' curves cost two paints a frame."""
+    curve = LossCurve()
+    qtbot.addWidget(curve)
+    curve.resize(600, 300)
+    curve.show()
+    qtbot.waitExposed(curve)
+    buffers = [RunBuffer(f"run {i}", ("x", "y")) for i in range(20)]
+    curve.set_runs(buffers, [pg.intColor(i).name() for i in range(20)])
+    for frame in range(2):  # (the first frames lay out the legend and the axes' widths)
+        grow(buffers, 500, 500 * frame)
+        curve.refresh()
+        qtbot.wait(100)
+    counter = PaintCounter()
+    viewport = curve.plot.viewport()
+    viewport.installEventFilter(counter)
+    frames, ranges = 6, set()
+    for frame in range(frames):
+        grow(buffers, 500, 500 * (frame + 2))
+        curve.refresh()
+        ranges.add(tuple(curve.item.vb.viewRange()[0]))
+        qtbot.waitUntil(lambda f=frame: counter.paints > f, timeout=5000)
+        for _ in range(5):  # (a second paint, when there is one, is posted by the first)
+            qtbot.wait(1)
+    assert len(ranges) == frames  # every frame moved the range
+    assert counter.paints == frames
+
+
+def test_followed_curves_are_not_clipped_again_at_each_new_range(qtbot):
+    curve = LossCurve()
+    qtbot.addWidget(curve)
+    buffers = [RunBuffer("a", ("x",))]
+    curve.set_runs(buffers, ["#1f77b4"])
+    grow(buffers, 100, 0)
+    curve.refresh()
+    assert curve.curves[0].opts["dynamicRangeLimit"] is None  # the view follows every value: nothing to clip
+    curve.item.vb.setYRange(0, 1)  # the person zooms: far values are clipped for the painter again
+    assert curve.curves[0].opts["dynamicRangeLimit"] == 1e6
+
+
+def test_rows_are_delivered_about_once_a_frame_at_full_speed(qtbot, window):
+    window.document.update(Change.STOP, stop=StopRules(max_steps=100_000_000, grad_tol=None))
+    deliveries: list[float] = []
+    window.session.controller.chunks.connect(lambda _chunks: deliveries.append(time.monotonic()))
+    window.menus.set_speed(math.inf)
+    window.menus.run.trigger()
+    qtbot.waitUntil(lambda: len(deliveries) >= 30, timeout=20000)
+    window.menus.reset.trigger()
+    spacing = np.diff(deliveries[5:])  # (past the first steps, which a first start makes in Python)
+    assert np.median(spacing) >= DELIVERY_SPACING_S * 0.9  # (each is measured as it arrives, some later than others)
