@@ -14,6 +14,7 @@ import math
 import pstats
 import sys
 import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,7 @@ class Journey:
         self.turns = EventLog(self.probe) if turns else None  # (every event filtered: it slows the studio a little)
         if self.turns is not None:
             app.installEventFilter(self.turns)
+            self.sampler.others = defaultdict(Counter)
         self.results = Results()
         self.window = None
         self._profile_phase, self._profiler = profile, None
@@ -91,6 +93,9 @@ class Journey:
             print(f"  {last}: p99 {stats['p99']:.1f} ms, longest {stats['max']:.0f} ms; {top}", file=sys.stderr, flush=True)
             if self.turns is not None:
                 print(f"    events in gaps > 50 ms (ms): {self.turns.top(last, 8)}", file=sys.stderr, flush=True)
+                gap, timeline = self.turns.longest.get(last, (0, []))
+                print(f"    the longest gap, {gap * 1000:.0f} ms: {[e for e in timeline if e[2] >= 2][:24]}", file=sys.stderr)
+                print(f"    other threads during gaps > 50 ms: {self.sampler.others[last].most_common(5)}", file=sys.stderr)
                 print(f"    parts (ms):\n      {self.turns.part_report(last)}", file=sys.stderr, flush=True)
         self.probe.enter(phase)
         if phase:

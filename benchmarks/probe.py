@@ -91,6 +91,7 @@ class EventLog(QObject):
         self.probe = probe
         self.events: list[tuple[float, str]] = []
         self.spent: dict[str, Counter] = defaultdict(Counter)  # phase -> what -> ms spent in long gaps
+        self.longest: dict[str, tuple[float, list]] = {}  # phase -> the longest gap: (s, [(ms into it, what, ms)])
         probe.on_gap = self.gap
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
@@ -105,8 +106,12 @@ class EventLog(QObject):
             return
         spent = self.spent[self.probe.phase]
         stamps = [t for t, _ in events] + [ended]
+        timeline = []
         for (t, what), after in zip(events, stamps[1:], strict=True):
             spent[what] += (after - max(t, began)) * 1000
+            timeline.append((round((t - began) * 1000, 1), what, round((after - max(t, began)) * 1000, 1)))
+        if ended - began > self.longest.get(self.probe.phase, (0, []))[0]:
+            self.longest[self.probe.phase] = (ended - began, timeline)
 
     def top(self, phase: str, n: int = 6) -> list[tuple[str, int]]:
         return [(what, round(ms)) for what, ms in self.spent[phase].most_common(n)]
@@ -160,6 +165,10 @@ def gap_stats(values: Iterable[float]) -> dict[str, float]:
             "n": int(array.size)}
 
 
+IDLE = ("futures/thread.py:_worker:81", "python3.11/threading.py:wait:", "python3.11/queue.py:get:",
+        "python3.11/threading.py:wait", "app/buffers.py:_run:")  # (the leaf frames of threads waiting for work)
+
+
 class StallSampler:
     """A thread that, while the probe has not ticked for STALL_S, samples the GUI thread's stack every few ms:
     the innermost frames of project code tell what a long gap is spent on (cheap enough to leave on)."""
@@ -167,6 +176,7 @@ class StallSampler:
     def __init__(self, probe: GapProbe, every: float = 0.004) -> None:
         self.probe, self.every = probe, every
         self.samples: dict[str, Counter] = defaultdict(Counter)
+        self.others: dict[str, Counter] = {}  # (filled when not empty: see EventLog)
         self.main = threading.main_thread().ident
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stall-sampler", daemon=True)
@@ -182,9 +192,16 @@ class StallSampler:
         while not self._stop.wait(self.every):
             if time.perf_counter() - self.probe.last < STALL_S:
                 continue
-            frame = sys._current_frames().get(self.main)
+            frames = sys._current_frames()
+            frame = frames.get(self.main)
             if frame is not None:
                 self.samples[self.probe.phase][where(frame)] += 1
+            if self.others:  # (--turns: what the other threads are doing meanwhile)
+                names = {t.ident: t.name for t in threading.enumerate()}
+                for ident, other in frames.items():
+                    at = where(other)
+                    if ident not in (self.main, threading.get_ident()) and not at.startswith(IDLE):
+                        self.others[self.probe.phase][f"{names.get(ident, '?')}: {at}"] += 1
 
     def top(self, phase: str, n: int = 4) -> list[tuple[str, int]]:
         return self.samples[phase].most_common(n)

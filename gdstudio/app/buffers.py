@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from ..core.trajectory import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, ROW_LIMIT, Trajectory
+from .background import lower_this_thread
 
 PREALLOCATED_FLOATS = 16_000_000  # reserved (not touched) up front, so growing never copies megabytes in the GUI thread
 THIN_BATCH = 1 << 17  # rows past the row limit gathered before they are thinned together
@@ -69,6 +70,7 @@ class Prefault:
         self._jobs.put((array, start, stop))
 
     def _run(self) -> None:
+        lower_this_thread()
         page = 4096
         while (job := self._jobs.get()) is not None:
             array, start, stop = job

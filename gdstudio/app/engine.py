@@ -21,6 +21,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from .background import lower_this_thread
+
 _painted = threading.Event()
 _painted.set()  # (no window waiting)
 
@@ -175,6 +177,7 @@ class EngineLoader(QObject):
     def _load(self) -> None:
         from ..core import kernel_cached
 
+        lower_this_thread()
         began = time.perf_counter()
         load()
         self.ready.emit(time.perf_counter() - began)  # (queued to the GUI thread)

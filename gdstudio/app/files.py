@@ -22,6 +22,7 @@ from ..core.export import trajectories_csv
 from ..core.fileio import atomic_writer, write_atomic
 from ..core.scenario import Scenario, ScenarioError, load, loads
 from . import foreground
+from .background import lower_this_thread
 from .document import default_scenario
 from .objectives import OBJECTIVES
 from .presets import example_files
@@ -50,7 +51,8 @@ class FileActions(QObject):
         self.session, self.parent_widget = session, parent  # (the parent: what its dialogs are modal to)
         self.document = session.document
         self._ask_unsaved, self._plots = ask_unsaved, plots
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-open")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-open",
+                                        initializer=lower_this_thread)
         self._token = 0
         self._opening: str | None = None
         self._opened.connect(self._finish_open)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..core.errors import ExpressionError
 from . import engine
+from .background import lower_this_thread
 
 if TYPE_CHECKING:
     from ..core.expression import Objective
@@ -30,7 +31,8 @@ class KernelWarmer:
     """One background thread that compiles kernels for the losses shown, newest last."""
 
     def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-kernels")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-kernels",
+                                        initializer=lower_this_thread)
 
     def warm(self, objective: Objective, hessian: bool) -> Future:
         return self._pool.submit(_compile, objective, hessian)

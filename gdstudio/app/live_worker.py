@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from .background import lower_this_thread
+
 if TYPE_CHECKING:  # (SymPy and Numba load when a path is first computed, not when the studio opens)
     from ..core.expression import Objective
     from ..core.scenario import Scenario
@@ -98,6 +100,7 @@ class LiveWorker(QObject):
     def _loop(self) -> None:
         from . import engine
 
+        lower_this_thread()
         try:
             engine.load_kernel()  # (one thread at a time imports the engine: see engine.py)
         except engine.EngineClosed:

@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from PySide6.QtCore import QSettings
 
+from .background import lower_this_thread
+
 MAX_RECENT = 8
 
 _recent: dict[str, list[str]] = {}  # settings file -> its recent files, as last written (or being written)
@@ -53,7 +55,8 @@ def _write_recent(files: list[str]) -> None:
     name, kind = store.fileName(), store.format()  # (this studio's file, whatever the names are when it is written)
     _recent[name] = list(files)
     if _writer is None:
-        _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-settings")
+        _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-settings",
+                                     initializer=lower_this_thread)
     _writer.submit(_store, name, kind, list(files))
 
 

@@ -32,6 +32,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from ..core.scenario import Scenario
 from ..core.trajectory import PARAMS
 from . import engine
+from .background import lower_this_thread
 from .objectives import OBJECTIVES
 
 if TYPE_CHECKING:
@@ -134,6 +135,7 @@ class RunWorker(QObject):
     # -- runs in the worker thread --------------------------------------------------
     @Slot()
     def run(self) -> None:
+        lower_this_thread()
         try:
             engine.load_runner()
             from ..core.runner import ScenarioRunner

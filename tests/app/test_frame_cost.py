@@ -84,3 +84,28 @@ def test_rows_are_delivered_about_once_a_frame_at_full_speed(qtbot, window):
     window.menus.reset.trigger()
     spacing = np.diff(deliveries[5:])  # (past the first steps, which a first start makes in Python)
     assert np.median(spacing) >= DELIVERY_SPACING_S * 0.9  # (each is measured as it arrives, some later than others)
+
+
+def test_the_grid_is_drawn_in_the_view_at_the_axes_ticks_not_by_the_axes(qtbot):
+    """pyqtgraph's axes draw their grid inside the axis item, which then repaints across the whole plot (~14 ms an axis,
+    at every new range); the view draws it instead, line for line where the ticks are."""
+    from gdstudio.app.plots.style import TickGrid, themed_plot
+
+    plot = themed_plot()
+    qtbot.addWidget(plot)
+    plot.resize(400, 300)
+    plot.show()
+    qtbot.waitExposed(plot)
+    item = plot.getPlotItem()
+    item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+    assert all(item.getAxis(name).grid is False for name in ("left", "bottom"))
+    assert any(isinstance(child, TickGrid) for child in item.items)
+    qtbot.waitUntil(lambda: item.getAxis("bottom").range == [0, 1])
+    image = plot.grab().toImage()
+
+    def pixel(x: float, y: float, dx: int = 0):
+        point = plot.mapFromScene(item.vb.mapViewToScene(pg.Point(x, y)))
+        return image.pixelColor(point.x() + dx, point.y()).lightness()
+
+    assert pixel(0.5, 0.3) != pixel(0.5, 0.3, 6)  # a vertical line at the tick 0.5, none beside it
+    assert pixel(0.37, 0.5) != pixel(0.37, 0.53)  # a horizontal one at 0.5

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from .. import engine, foreground
+from ..background import lower_this_thread
 
 # Many-start kernels run on Numba's threads; not every threading layer takes calls from two threads at
 # once (workqueue aborts), so tasks that run batches take turns.
@@ -65,6 +66,7 @@ class Task(QRunnable):
             self.signals.progress.emit(int(done), int(total))
 
     def run(self) -> None:  # in a pool thread
+        lower_this_thread()
         try:
             if self.cancelled:  # (overtaken before its turn: a loss typed on, a view moved)
                 return

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QLabel, QMenu, QPlainTextEdit, QScrollArea, QTool
 
 from ...core.errors import ExpressionError, HessianUnavailable
 from .. import foreground
+from ..background import lower_this_thread
 from ..objectives import OBJECTIVES
 from .formulas import Formulas
 
@@ -126,7 +127,8 @@ class LossEditor(QWidget):
         layout.addWidget(self.verdict)
         layout.addWidget(scroll, 1)
 
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-derive")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-derive",
+                                        initializer=lower_this_thread)
         self._job: Future | None = None
         self._job_user = False  # whether the pending job comes from typing
         self._wanted: tuple[str, bool] | None = None  # next text to check once the job ends

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ...core.errors import HessianUnavailable
 from .. import engine, foreground
+from ..background import lower_this_thread
 
 if TYPE_CHECKING:  # SymPy comes with the engine, after the window shows (app/engine.py); these run later
     from ...core.expression import Objective
@@ -99,7 +100,8 @@ def draw_later(latex: list[str] | Callable[[], list[str]], color: str, scale: fl
     thread: a list of PNG bytes, or None when there are none or one cannot be drawn."""
     global _DRAWER
     if _DRAWER is None:
-        _DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-typeset")
+        _DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-typeset",
+                                     initializer=lower_this_thread)
 
     def drawn() -> list[bytes] | None:
         engine.wait_for_paint()  # (matplotlib's import would slow the window's first paint)

@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from .. import foreground
+from ..background import lower_this_thread
 from .contours import GRID, Cancelled, Field, compute_field, curve, gradient_arrows
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
@@ -107,7 +108,8 @@ class FieldService(QObject):
 
     def __init__(self, parent: QObject | None = None, name: str = "field") -> None:
         super().__init__(parent)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"gdstudio-{name}")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"gdstudio-{name}",
+                                        initializer=lower_this_thread)
         self._lock = threading.Lock()
         self._token = 0
 

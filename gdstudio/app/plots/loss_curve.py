@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 
 from ..buffers import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, RunBuffer
 from .decimate import Decimator, buckets
-from .tracks import THICK_RUNS
+from .tracks import THICK_RUNS, line_width
 from .style import SparseLogAxis, themed_plot
 
 DETAIL_SECONDS = 0.25  # while zoomed in and running, the visible slice is re-decimated at most this often
@@ -169,6 +169,9 @@ class LossCurve(QWidget):
                 x, y = self._decimators[i].update(buffer.steps, buffer.rows[:, column])
                 k = self._scale(i)
                 curve.setData(x * k if k != 1.0 else x, y)
+                if (width := line_width(len(x), len(self._buffers))) != curve.opts["pen"].width():
+                    curve.setPen(pg.mkPen(self._made[i][1], width=width))  # (as the paths: a long noisy curve's
+                    # envelope stroked 2 px wide took ~19 ms of every frame; a hairline ~9)
         self.hidden_note.setVisible(any(d.hid_nonpositive for d in self._decimators))
         view = self.item.vb
         if range_now and any(view.autoRangeEnabled()):

@@ -1,0 +1,48 @@
+"""The studio's helper threads yield the processor to the GUI thread (background.py)."""
+
+import math
+import os
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from gdstudio.app.background import NICE, lower_this_thread
+from gdstudio.app.document import Change
+from gdstudio.core.scenario import StopRules
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice value is Linux's")
+
+
+def nice_of(thread_id: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, thread_id)
+
+
+def threads_named(name: str) -> list[int]:
+    found = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            if (task / "comm").read_text().strip() == name:
+                found.append(int(task.name))
+        except OSError:  # (a thread that ended meanwhile)
+            pass
+    return found
+
+
+def test_a_helper_thread_lowers_its_own_priority_and_no_other():
+    before = nice_of(threading.get_native_id())
+    with ThreadPoolExecutor(max_workers=1, initializer=lower_this_thread) as pool:
+        assert pool.submit(lambda: nice_of(threading.get_native_id())).result() == max(NICE, before)
+    assert nice_of(threading.get_native_id()) == before
+
+
+def test_runs_step_in_a_thread_that_gives_way_to_the_gui_thread(qtbot, window):
+    window.document.update(Change.STOP, stop=StopRules(max_steps=100_000_000, grad_tol=None))
+    window.menus.set_speed(math.inf)
+    window.menus.run.trigger()
+    qtbot.waitUntil(lambda: bool(threads_named("gdstudio-run")), timeout=10000)
+    qtbot.waitUntil(lambda: all(nice_of(t) >= NICE for t in threads_named("gdstudio-run")), timeout=10000)
+    window.menus.reset.trigger()
+    assert nice_of(threading.get_native_id()) < NICE  # (the GUI thread keeps its own)
