@@ -138,6 +138,9 @@ class EventLog(QObject):
         timed(window.loss_curve, "refresh", "loss_curve.refresh")
         timed(window.runs_panel, "show_status", "runs_panel.show_status")
         timed(window.session.controller, "_deliver", "controller._deliver")
+        from gdstudio.app.plots.style import TickGrid
+
+        timed(TickGrid, "paint", "grid paint")
         original_paint = pg.GraphicsView.paintEvent
 
         def paint(view, event):

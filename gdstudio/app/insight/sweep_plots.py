@@ -9,7 +9,7 @@ from ..plots.style import SparseLogAxis, themed_plot
 
 def heatmap() -> tuple[pg.PlotWidget, pg.PlotItem, pg.ImageItem, pg.ColorBarItem]:
     """A plot whose image's x is log10 lr (its axis labels it as lr, like the curve's), with a colour bar."""
-    plot = themed_plot()
+    plot = themed_plot(grid=False)  # (the image covers it)
     plot.setObjectName("sweepHeatmap")
     item = plot.getPlotItem()
     lr_axis = SparseLogAxis("bottom")
