@@ -94,7 +94,7 @@ class Journey:
             if self.turns is not None:
                 print(f"    events in gaps > 50 ms (ms): {self.turns.top(last, 8)}", file=sys.stderr, flush=True)
                 gap, timeline = self.turns.longest.get(last, (0, []))
-                print(f"    the longest gap, {gap * 1000:.0f} ms: {[e for e in timeline if e[2] >= 2][:24]}", file=sys.stderr)
+                print(f"    the longest gap, {gap * 1000:.0f} ms: {[e for e in timeline if e[2] >= 1][:40]}", file=sys.stderr)
                 print(f"    other threads during gaps > 50 ms: {self.sampler.others[last].most_common(5)}", file=sys.stderr)
                 print(f"    parts (ms):\n      {self.turns.part_report(last)}", file=sys.stderr, flush=True)
         self.probe.enter(phase)

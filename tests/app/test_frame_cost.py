@@ -129,3 +129,36 @@ def test_faint_lines_are_drawn_opaque_and_faded_as_a_whole(qtbot):
     qtbot.addWidget(landscape)
     for item in (landscape.lines, landscape.arrows):
         assert item.opts["pen"].color().alpha() == 255 and 0 < item.opacity() < 1
+
+
+def test_many_runs_are_named_in_one_line_above_the_loss_curve(qtbot):
+    """A legend of twenty entries took ~110 ms to make as the runs started, and covered the curves."""
+    from gdstudio.app.plots.loss_curve import LEGEND_RUNS
+
+    curve = LossCurve()
+    qtbot.addWidget(curve)
+    curve.show()
+    few = [RunBuffer(f"run {i}", ("x",)) for i in range(2)]
+    curve.set_runs(few, ["#1f77b4", "#ff7f0e"])
+    assert [label.text for _sample, label in curve.item.legend.items] == ["run 0", "run 1"] and curve.key.isHidden()
+    many = [RunBuffer(f"run {i}", ("x",)) for i in range(LEGEND_RUNS + 12)]
+    curve.set_runs(many, [pg.intColor(i).name() for i in range(len(many))])
+    assert curve.item.legend.items == [] and curve.key.isVisible()
+    text = curve.key.text()
+    assert all(f"run {i}" in text and pg.intColor(i).name() in text for i in range(len(many)))
+
+
+def test_an_optimizers_fields_are_made_once_and_shown_again(qtbot):
+    """New fields' first layout, polish and paint took 60-130 ms at every change of optimizer or of the run selected."""
+    from gdstudio.app.panels.param_form import ParamForm
+    from gdstudio.core.optimizers import OPTIMIZERS
+
+    form = ParamForm()
+    qtbot.addWidget(form)
+    form.show()
+    form.set_params(OPTIMIZERS["adam"].params, {"lr": 0.02})
+    adam_lr = form.field("lr")
+    form.set_params(OPTIMIZERS["sgd"].params, {"momentum": 0.9})
+    assert form.field("lr") is not adam_lr and not adam_lr.isVisible() and form.values() == {"momentum": 0.9}
+    form.set_params(OPTIMIZERS["adam"].params, {"lr": 0.05})
+    assert form.field("lr") is adam_lr and adam_lr.isVisible() and form.values() == {"lr": 0.05}

@@ -117,15 +117,15 @@ def test_scrubbing_the_learning_rate_knob_redraws_live_and_commits_once(qtbot, w
     press = knob_point(knob, 0.0005)
     qtbot.mousePress(knob, Qt.MouseButton.LeftButton, pos=press)
     assert knob.isSliderDown()
-    for dx in (30, 60):
+    for to in (0.0007, 0.001):  # (where the handle would be for these: the knob's width does not matter)
         frames = window.session.live.frames
-        qtbot.mouseMove(knob, QPoint(press.x() + dx, press.y()))
+        qtbot.mouseMove(knob, QPoint(knob_point(knob, to).x(), press.y()))
         qtbot.waitUntil(lambda: window.session.live.frames > frames, timeout=30000)
     lr = float(editor.hyper.field("lr").text())
     assert lr > 0.0005 and window.document.scenario == before  # nothing committed while held
     shown = window.session.running
     assert shown.runs[1].hyper["lr"] == lr and shown.runs[0] == before.runs[0]
-    qtbot.mouseRelease(knob, Qt.MouseButton.LeftButton, pos=QPoint(press.x() + 60, press.y()))
+    qtbot.mouseRelease(knob, Qt.MouseButton.LeftButton, pos=QPoint(knob_point(knob, 0.001).x(), press.y()))
     settle(qtbot, window)
     assert window.document.scenario.runs[1].hyper["lr"] == lr
     assert_drawn_as_headless(window)

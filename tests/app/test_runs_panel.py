@@ -1,6 +1,9 @@
 """The runs panel: optimizer choice, generated hyper-parameter form, add/duplicate/remove."""
 
+import re
+
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from gdstudio.core.optimizers import OPTIMIZERS
 
@@ -21,8 +24,8 @@ def test_choose_optimizer_and_change_a_hyper_parameter(qtbot, window):
     spec = window.document.scenario.runs[0]
     assert spec.optimizer == "rmsprop" and dict(spec.hyper) == {}
     form = panel.editor.hyper
-    assert [form._layout.itemAt(i, form._layout.ItemRole.LabelRole).widget().text()
-            for i in range(form._layout.rowCount())][:3] == ["lr", "alpha", "eps"]
+    shown = sorted((label for label in form.findChildren(QLabel) if label.isVisibleTo(form)), key=lambda label: label.y())
+    assert [label.text() for label in shown][:3] == ["lr", "alpha", "eps"]  # (only rmsprop's: the other pages hidden)
     assert form.field("alpha").toolTip().startswith(OPTIMIZERS["rmsprop"].params[1].help)
     set_field(qtbot, form.field("lr"), "0.05")
     assert dict(window.document.scenario.runs[0].hyper) == {"lr": 0.05}
@@ -95,7 +98,7 @@ def test_schedule_clip_seed_and_stop_rules(qtbot, window):
     assert window.document.scenario.stop.grad_tol == 1e-5
 
 
-def test_twenty_runs_get_twenty_colours_and_a_legend_that_fits(qtbot, window):
+def test_twenty_runs_get_twenty_colours_and_a_key_that_fits(qtbot, window):
     from dataclasses import replace
 
     from gdstudio.app.document import run_color
@@ -107,8 +110,8 @@ def test_twenty_runs_get_twenty_colours_and_a_legend_that_fits(qtbot, window):
     window.menus.set_speed(float("inf"))
     window.session.run()
     qtbot.waitUntil(lambda: window.session.state == "finished", timeout=20000)
-    legend = window.loss_curve.item.legend
-    assert legend.columnCount == 3 and len(legend.items) == 20
+    key = window.loss_curve.key.text()  # (named above the plot: a legend of twenty covered the curves)
+    assert window.loss_curve.key.isVisible() and re.findall(r"■</span>&nbsp;([^&<]+)", key) == [f"r{i}" for i in range(20)]
 
 
 def test_the_run_editor_typesets_the_update_rule(qtbot, window):

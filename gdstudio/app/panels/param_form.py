@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from ...core.optimizers import HyperParam
 from .knob import Knob
@@ -48,23 +48,39 @@ class ParamForm(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._layout = QFormLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-        self._params: tuple[HyperParam, ...] = ()
+        self._box = QVBoxLayout(self)
+        self._box.setContentsMargins(0, 0, 0, 0)
+        self._params: tuple[HyperParam, ...] | None = None
         self._fields: dict[str, Any] = {}
         self._knobs: dict[QLineEdit, Knob] = {}
+        # one page of fields per tuple of params, made the first time it is shown and kept: new fields' first layout,
+        # polish and paint took 60-130 ms of the GUI thread at every change of optimizer (or of the run selected)
+        self._pages: dict[tuple[HyperParam, ...], tuple[QWidget, dict[str, Any], dict[QLineEdit, Knob]]] = {}
 
     def set_params(self, params: tuple[HyperParam, ...], values: Mapping[str, Any]) -> None:
-        """Rebuild the fields for `params` and show `values` (defaults where absent)."""
+        """Show the fields for `params` with `values` (defaults where absent)."""
         if params != self._params:
-            while self._layout.rowCount():
-                self._layout.removeRow(0)
-            self._params, self._fields, self._knobs = params, {}, {}
-            for param in params:
-                self._fields[param.name] = field = self._make(param)
-                label = QLabel(param.name.replace("_", " "), toolTip=param.help)
-                self._layout.addRow(label, self._with_knobs(param, field))
+            if self._params is not None:
+                self._pages[self._params][0].hide()
+            if params not in self._pages:
+                self._pages[params] = self._page(params)
+                self._box.addWidget(self._pages[params][0])
+            page, self._fields, self._knobs = self._pages[params]
+            self._params = params
+            page.show()
+            page.layout().activate()  # (its fields where they will be drawn, now: a knob is dragged by where it is)
+            self._box.activate()
         self._show(values)
+
+    def _page(self, params: tuple[HyperParam, ...]) -> tuple[QWidget, dict[str, Any], dict[QLineEdit, Knob]]:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        form.setContentsMargins(0, 0, 0, 0)
+        self._fields, self._knobs = {}, {}
+        for param in params:
+            self._fields[param.name] = field = self._make(param)
+            form.addRow(QLabel(param.name.replace("_", " "), toolTip=param.help), self._with_knobs(param, field))
+        return page, self._fields, self._knobs
 
     def _make(self, param: HyperParam) -> QWidget:
         if param.kind == "bool":
@@ -120,7 +136,7 @@ class ParamForm(QWidget):
             self.edited.emit()
 
     def _show(self, values: Mapping[str, Any]) -> None:
-        for param in self._params:
+        for param in self._params or ():
             field = self._fields[param.name]
             value = values.get(param.name, param.default)
             field.blockSignals(True)
@@ -141,7 +157,7 @@ class ParamForm(QWidget):
     def values(self) -> dict[str, Any]:
         """What differs from the defaults; raises ValueError naming a field that is not a number."""
         out: dict[str, Any] = {}
-        for param in self._params:
+        for param in self._params or ():
             field = self._fields[param.name]
             if param.kind == "bool":
                 value: Any = field.isChecked()

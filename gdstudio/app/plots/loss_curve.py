@@ -11,6 +11,7 @@ step, value and parameters of every run at that step (from the full buffers).
 
 from __future__ import annotations
 
+import html
 import time
 
 import pyqtgraph as pg
@@ -19,9 +20,12 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 
 from ..buffers import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, RunBuffer
 from .decimate import Decimator, buckets
-from .tracks import THICK_RUNS, line_width
+from .tracks import line_width
 from .style import SparseLogAxis, themed_plot
 
+# More runs than this are named in one line of text above the plot, not in a legend on it: twenty entries of pyqtgraph's
+# legend took ~110 ms of the GUI thread to make and lay out as the runs started, and covered the curves.
+LEGEND_RUNS = 8
 DETAIL_SECONDS = 0.25  # while zoomed in and running, the visible slice is re-decimated at most this often
 
 # "loss" is over the whole data set; "batch loss" over the rows each step drew (the same curve for
@@ -63,7 +67,9 @@ class LossCurve(QWidget):
         bar.addWidget(self.hover, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.key = QLabel(objectName="runKey", visible=False, wordWrap=True)  # (many runs: see LEGEND_RUNS)
         layout.addLayout(bar)
+        layout.addWidget(self.key)
         layout.addWidget(self.plot, 1)
         self.curves: list[pg.PlotDataItem] = []
         self._decimators: list[Decimator] = []
@@ -91,15 +97,17 @@ class LossCurve(QWidget):
         self._made = [(b.label, c) for b, c in zip(buffers, colors)]
         for curve in self.curves:
             self.item.removeItem(curve)
-        legend = self.item.legend
-        if legend is not None:
-            legend.clear()
-            legend.setColumnCount(max(1, -(-len(buffers) // 8)))  # many runs: a wide legend, not one past the plot
+        if self.item.legend is not None:
+            self.item.legend.clear()
+        many = len(buffers) > LEGEND_RUNS
+        self.key.setText("&nbsp; ".join(f"<span style='color:{color}'>■</span>&nbsp;{html.escape(buffer.label)}"
+                                        for buffer, color in zip(buffers, colors)) if many else "")
+        self.key.setVisible(many)
         self.curves = []
-        width = 2 if len(buffers) <= THICK_RUNS else 1  # (a wide line paints ~8x slower than a hairline)
+        width = line_width(0, len(buffers))  # (refresh thins it as the curve grows long)
         for buffer, color in zip(buffers, colors):
-            curve = self.item.plot([], [], pen=pg.mkPen(color, width=width), name=buffer.label, connect="finite",
-                                   dynamicRangeLimit=self._range_limit)
+            curve = self.item.plot([], [], pen=pg.mkPen(color, width=width), name=None if many else buffer.label,
+                                   connect="finite", dynamicRangeLimit=self._range_limit)
             self.curves.append(curve)
         self._buffers = buffers
         self._reset_decimation()
