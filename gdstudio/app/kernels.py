@@ -33,9 +33,19 @@ class KernelWarmer:
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-kernels",
                                         initializer=lower_this_thread)
+        self._ahead: Future | None = None
 
     def warm(self, objective: Objective, hessian: bool) -> Future:
+        """Compile what a run needs (it waits for the future)."""
         return self._pool.submit(_compile, objective, hessian)
+
+    def ahead(self, objective: Objective, hessian: bool) -> None:
+        """Compile the loss shown before Run is pressed, in place of the one shown before it if that has not started:
+        thirteen lessons opened one after another queued thirteen compiles (a second each, most of it holding the
+        interpreter), and the studio shared it with them for a quarter of a minute. A Run asks for its own (warm)."""
+        if self._ahead is not None:
+            self._ahead.cancel()
+        self._ahead = self._pool.submit(_compile, objective, hessian)
 
     def shutdown(self) -> None:
         """Drop what has not started and wait for the compile under way (at most a few seconds)."""

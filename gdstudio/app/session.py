@@ -111,7 +111,7 @@ class StudioSession(QObject):
         """The shown loss's run kernel compiles (kernels.py) once its landscape and critical points are drawn
         (foreground.py): Numba's compiler is Python too, and shared the interpreter with them."""
         if self.objective is not None:
-            self.kernels.warm(self.objective, any(optimizer(s.optimizer).needs_hessian for s in self.scenario.runs))
+            self.kernels.ahead(self.objective, any(optimizer(s.optimizer).needs_hessian for s in self.scenario.runs))
 
     def problem(self) -> Problem | None:
         """The landscape in the selected run's units: its loss over scaled columns when it scales some (its

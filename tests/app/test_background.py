@@ -1,4 +1,4 @@
-"""The studio's helper threads yield the processor to the GUI thread (background.py)."""
+"""The studio's helper threads yield the processor to the GUI thread (background.py) and leave it the interpreter."""
 
 import math
 import os
@@ -13,7 +13,7 @@ from gdstudio.app.background import NICE, lower_this_thread
 from gdstudio.app.document import Change
 from gdstudio.core.scenario import StopRules
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice value is Linux's")
+linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice value is Linux's")
 
 
 def nice_of(thread_id: int) -> int:
@@ -31,6 +31,7 @@ def threads_named(name: str) -> list[int]:
     return found
 
 
+@linux
 def test_a_helper_thread_lowers_its_own_priority_and_no_other():
     before = nice_of(threading.get_native_id())
     with ThreadPoolExecutor(max_workers=1, initializer=lower_this_thread) as pool:
@@ -38,6 +39,7 @@ def test_a_helper_thread_lowers_its_own_priority_and_no_other():
     assert nice_of(threading.get_native_id()) == before
 
 
+@linux
 def test_runs_step_in_a_thread_that_gives_way_to_the_gui_thread(qtbot, window):
     window.document.update(Change.STOP, stop=StopRules(max_steps=100_000_000, grad_tol=None))
     window.menus.set_speed(math.inf)
@@ -46,3 +48,29 @@ def test_runs_step_in_a_thread_that_gives_way_to_the_gui_thread(qtbot, window):
     qtbot.waitUntil(lambda: all(nice_of(t) >= NICE for t in threads_named("gdstudio-run")), timeout=10000)
     window.menus.reset.trigger()
     assert nice_of(threading.get_native_id()) < NICE  # (the GUI thread keeps its own)
+
+
+def test_only_the_latest_loss_shown_is_compiled_ahead(monkeypatch):
+    """Thirteen lessons opened one after another queued thirteen compiles, which held the interpreter for seconds;
+    a compile a run waits for is never dropped."""
+    from gdstudio.app import kernels
+
+    started, release, compiled = threading.Event(), threading.Event(), []
+
+    def compile_(objective, hessian):
+        started.set()
+        release.wait(10)
+        compiled.append(objective)
+
+    monkeypatch.setattr(kernels, "_compile", compile_)
+    warmer = kernels.KernelWarmer()
+    try:
+        first = warmer.warm("needed by a run", False)
+        started.wait(10)  # (the thread is busy with it: what follows waits its turn)
+        for shown in ("lesson 1", "lesson 2", "lesson 3"):
+            warmer.ahead(shown, False)
+        release.set()
+        first.result(10)
+    finally:
+        warmer.shutdown()
+    assert compiled == ["needed by a run", "lesson 3"]

@@ -35,10 +35,15 @@ class PendingDrawing(QObject):
         return self._job is not None
 
     def start(self, latex: list[str] | Callable[[], list[str]], color: str, scale: float) -> None:
+        self.stop()
         self._job = draw_later(latex, color, scale)
         self._poll.start()
 
     def stop(self) -> None:
+        """The drawing replaced is dropped if it has not started: thirteen lessons opened one after another left
+        their formulas to typeset, one after another, holding the interpreter for seconds after the last."""
+        if self._job is not None:
+            self._job.cancel()
         self._job = None
         self._poll.stop()
 
