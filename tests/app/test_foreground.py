@@ -57,7 +57,7 @@ def test_a_new_loss_is_painted_once_with_its_field(qtbot, window):
 def test_the_kernel_of_the_last_loss_shown_compiles_after_its_foreground_work(qtbot, window, monkeypatch):
     session = window.session
     warmed, polls = [], []
-    monkeypatch.setattr(session.kernels, "warm", lambda objective, hessian: warmed.append(objective))
+    monkeypatch.setattr(session.kernels, "ahead", lambda objective, hessian: warmed.append(objective))
     session._warm.timeout.connect(lambda: polls.append(1))
     typed = [OBJECTIVES.get(text, None, (), None) for text in ("x^2 + y^2", "x^2 + 3*y^2")]
     foreground.begin()
