@@ -74,3 +74,17 @@ def test_only_the_latest_loss_shown_is_compiled_ahead(monkeypatch):
     finally:
         warmer.shutdown()
     assert compiled == ["needed by a run", "lesson 3"]
+
+
+def test_a_formula_replaced_before_it_is_typeset_is_not_typeset(qtbot, monkeypatch):
+    from concurrent.futures import Future
+
+    from gdstudio.app.panels import formulas
+
+    made: list[Future] = []
+    monkeypatch.setattr(formulas, "draw_later", lambda *_args: made.append(Future()) or made[-1])
+    lines = formulas.TypesetLines("lines")
+    qtbot.addWidget(lines)
+    for text in ("a", "b", "c"):
+        lines.show_lines([text], text)
+    assert [job.cancelled() for job in made] == [True, True, False]  # (the shared thread never starts the first two)
