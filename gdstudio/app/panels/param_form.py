@@ -76,7 +76,7 @@ class ParamForm(QWidget):
         page = QWidget(self)
         form = QFormLayout(page)
         form.setContentsMargins(0, 0, 0, 0)
-        self._fields, self._knobs = {}, {}
+        self._fields, self._knobs = {}, {}  # (the page's own, which _with_knobs fills)
         for param in params:
             self._fields[param.name] = field = self._make(param)
             form.addRow(QLabel(param.name.replace("_", " "), toolTip=param.help), self._with_knobs(param, field))
