@@ -67,19 +67,16 @@ class Decimator:
         # so thinning of older rows in the buffer (which shifts row positions) never forces a re-fold
         self.lows = self.highs = self.x0 = self.x1 = np.empty(0)
 
-    def _prep(self, values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, dtype=np.float64)
-        if self.log:
-            positive = values > 0
-            if not self.hid_nonpositive and not positive.all():
-                self.hid_nonpositive = bool(np.any(np.isfinite(values) & ~positive))
-            return np.where(positive, values, np.nan)  # also drops -inf; +inf is caught below
-        return values
-
     def _finite(self, values: np.ndarray) -> np.ndarray:
-        """Non-finite values (a diverging run's inf or nan) become gaps, never part of the picture."""
-        values = self._prep(values)
-        return np.where(np.isfinite(values), values, np.nan)
+        """Non-finite values (a diverging run's inf or nan) become gaps, never part of the picture; so do values <= 0
+        on a log axis, which have no logarithm (one pass: this runs for every run at every frame)."""
+        values = np.asarray(values, dtype=np.float64)
+        if not self.log:
+            return np.where(np.isfinite(values), values, np.nan)
+        drawn = (values > 0) & (values < np.inf)  # (nan compares false)
+        if not self.hid_nonpositive and not drawn.all():
+            self.hid_nonpositive = bool(np.any(np.isfinite(values) & (values <= 0)))
+        return np.where(drawn, values, np.nan)
 
     def update(self, xs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fold in rows added since the last call; return (x, y) to draw. `xs` must increase."""
