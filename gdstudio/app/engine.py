@@ -72,12 +72,10 @@ class EngineClosed(RuntimeError):
 _stopped = threading.Event()  # (set by EngineLoader.stop, cleared when a loader starts)
 _child_lock = threading.Lock()
 _children: list[subprocess.Popen] = []  # a first start's compiles (see _compile_in_a_child)
-COMPILE_RUNS = "from gdstudio.core.kernel import compiled_advance; compiled_advance()"
-COMPILE_BATCHES = "from gdstudio.core.kernel import advance_parallel; advance_parallel()"
 
 
 def _kernel() -> None:
-    from ..core import kernel_cached
+    from ..core import COMPILE_BATCHES, COMPILE_RUNS, kernel_cached
     from ..core.kernel import compiled_advance
 
     if not kernel_cached():

@@ -18,6 +18,11 @@ def _numba_cache_dir() -> Path:
 os.environ.setdefault("NUMBA_CACHE_DIR", str(_numba_cache_dir()))
 
 
+# What a child process runs to compile each run kernel into the cache (a first start: app/engine.py; the test suite)
+COMPILE_RUNS = "from gdstudio.core.kernel import compiled_advance; compiled_advance()"
+COMPILE_BATCHES = "from gdstudio.core.kernel import advance_parallel; advance_parallel()"
+
+
 def kernel_cached() -> bool:
     """Whether the run kernels (one run at a time, and many on every core) are in Numba's cache (else their
     first use compiles them, for several seconds each)."""
