@@ -65,7 +65,8 @@ def render(scenario: Scenario, out: BinaryIO | str | Path, fps: int = 30, second
     (video.problem), which the callers ask first. An MP4's odd side is rounded down to even."""
     if suffix == ".mp4":
         size = even(size)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-animate", initializer=lower_this_thread)  # (the GUI keeps answering)
+    # (in a thread: the GUI keeps answering)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-animate", initializer=lower_this_thread)
     computed = pool.submit(lambda: ScenarioRunner(scenario).run_to_end())
     _wait(lambda: computed.done() or cancelled())
     pool.shutdown(wait=False)  # (cancelled: the runs end in their thread, unwaited for)

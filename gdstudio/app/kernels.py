@@ -45,7 +45,7 @@ class KernelWarmer:
         interpreter), and the studio shared it with them for a quarter of a minute. A Run asks for its own (warm)."""
         if self._ahead is not None:
             self._ahead.cancel()
-        self._ahead = self._pool.submit(_compile, objective, hessian)
+        self._ahead = self.warm(objective, hessian)
 
     def shutdown(self) -> None:
         """Drop what has not started and wait for the compile under way (at most a few seconds)."""

@@ -38,9 +38,10 @@ def blend(ink: QColor, paper: QColor, alpha: float) -> QColor:
 
 class TickGrid(pg.UIGraphicsItem):
     """The plot's grid: a line at each tick of its axes, as pyqtgraph's own grid draws them (fainter for minor ticks),
-    drawn in the view, opaque (its colour is the faint one a translucent line has over the background). pyqtgraph's axes draw their grid lines inside the axis item, whose picture then spans the whole
-    plot: each axis took ~14 ms to repaint instead of ~1, at every new range of every plot (a new loss, a zoom, every
-    frame of a growing loss curve)."""
+    drawn in the view, opaque (its colour is the faint one a translucent line has over the background). pyqtgraph's
+    axes draw their grid lines inside the axis item, whose picture then spans the whole plot: each axis took ~14 ms
+    to repaint instead of ~1, at every new range of every plot (a new loss, a zoom, every frame of a growing loss
+    curve)."""
 
     def __init__(self, plot: pg.PlotItem) -> None:
         super().__init__()

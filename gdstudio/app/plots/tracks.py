@@ -27,6 +27,8 @@ THICK_RUNS = 4  # paths and loss curves are drawn 2 px wide for this many runs o
 
 def line_width(points: int, runs: int) -> int:
     return 2 if points <= THICK_UP_TO and runs <= THICK_RUNS else 1
+
+
 CELLS = 1500  # a path point is kept only when it leaves the (view span / CELLS)-sized cell of the previous row
 FAR = 1000.0  # points farther than this many view spans from the centre are pulled in along their ray
 
