@@ -293,7 +293,8 @@ def results(progress: Callable[[Result], None]) -> list[Result]:
 
 def test_counts() -> dict[str, int]:
     """Collected test ids (each parametrized input one) per file of the issue's new hardening tests."""
-    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *TEST_FILES],
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-n0", "-p", "no:cacheprovider",
+                           *TEST_FILES],
                           cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     ids = [line.split("::", 1)[0] for line in done.stdout.splitlines() if "::" in line]
     return {name: ids.count(name) for name in TEST_FILES}
