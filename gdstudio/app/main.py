@@ -72,6 +72,7 @@ def launch(path: str | None = None, qt_options: list[str] | None = None) -> int:
     app.setApplicationName("gdstudio")
     app.setApplicationDisplayName("gdstudio")
     from .main_window import MainWindow
+    from .panels.math_view import join_drawing
 
     window = MainWindow()
     app.aboutToQuit.connect(window.shutdown)
@@ -83,4 +84,5 @@ def launch(path: str | None = None, qt_options: list[str] | None = None) -> int:
     app.exec()
     tick.stop()
     window.shutdown()
+    join_drawing()  # (the window has gone: a formula's line being typeset at the close ends unseen)
     return 0

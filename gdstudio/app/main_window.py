@@ -267,7 +267,8 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def shutdown(self) -> None:
-        """Stop everything that runs in the background and join its threads (idempotent)."""
+        """Stop everything that runs in the background and join its threads (idempotent); the typesetting thread,
+        which may be in the middle of a line, is joined once the window has gone (main.launch: join_drawing)."""
         engine.painted()  # (work held for a paint that never came goes on, and ends)
         self.engine.stop()  # (a first compile of the run kernel ends now: nothing below waits for it)
         self.timer.stop()

@@ -44,6 +44,7 @@ def isolated_settings(tmp_path_factory, qapp):
 @pytest.fixture
 def window(qtbot):
     from gdstudio.app.main_window import MainWindow
+    from gdstudio.app.panels.math_view import join_drawing
 
     win = MainWindow()
     win.ask_unsaved = lambda: "discard"
@@ -52,6 +53,7 @@ def window(qtbot):
     qtbot.waitUntil(lambda: win.session.objective is not None and not win.landscape.computing, timeout=30000)
     yield win
     win.shutdown()
+    join_drawing()
     assert not win.session.controller.active
     if win.message_box is not None:
         win.message_box.close()

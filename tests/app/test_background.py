@@ -13,6 +13,8 @@ from gdstudio.app.background import NICE, lower_this_thread
 from gdstudio.app.document import Change
 from gdstudio.core.scenario import StopRules
 
+from .helpers import HANG
+
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice value is Linux's")
 
 
@@ -88,3 +90,32 @@ def test_a_formula_replaced_before_it_is_typeset_is_not_typeset(qtbot, monkeypat
     for text in ("a", "b", "c"):
         lines.show_lines([text], text)
     assert [job.cancelled() for job in made] == [True, True, False]  # (the shared thread never starts the first two)
+
+
+def test_closing_does_not_wait_for_the_line_being_typeset(monkeypatch):
+    """A long formula's line takes a few hundred milliseconds to typeset: the window closes at once, the lines after
+    it are not drawn, and the thread is joined once the window has gone (main.launch: join_drawing)."""
+    from gdstudio.app import engine
+    from gdstudio.app.panels import math_view
+
+    drawing, release, drawn = threading.Event(), threading.Event(), []
+
+    def slow_line(latex: str, _color: str, _scale: float) -> bytes:
+        drawing.set()
+        release.wait(HANG)
+        drawn.append(latex)
+        return b""
+
+    monkeypatch.setattr(math_view, "draw_latex", slow_line)
+    monkeypatch.setattr(engine, "wait_for_paint", lambda: None)
+    job = math_view.draw_later(["first", "second", "third"], "black", 1.0)
+    assert drawing.wait(HANG)
+    stopping = threading.Thread(target=math_view.stop_drawing)
+    stopping.start()
+    stopping.join(HANG / 4)
+    returned = not stopping.is_alive()
+    release.set()  # (either way, so a failure ends)
+    math_view.join_drawing()
+    assert returned, "stop_drawing waited for the line being typeset"
+    assert job.result(0) is None and drawn == ["first"]
+    assert not [t for t in threading.enumerate() if t.name.startswith("gdstudio-typeset")]

@@ -92,7 +92,8 @@ def lines(objective: Objective, hessian: bool) -> list[str]:
     return [] if any(len(right) > MAX_LATEX for _, right in found) else [f"{left} = {right}" for left, right in found]
 
 
-_DRAWER: ThreadPoolExecutor | None = None
+_DRAWER: tuple[ThreadPoolExecutor, threading.Event] | None = None  # the drawing thread, and its "stop" (after a line)
+_STOPPED: list[ThreadPoolExecutor] = []  # stopped drawers whose thread may still finish a line: join_drawing()
 
 
 def draw_later(latex: list[str] | Callable[[], list[str]], color: str, scale: float) -> Future:
@@ -100,8 +101,9 @@ def draw_later(latex: list[str] | Callable[[], list[str]], color: str, scale: fl
     thread: a list of PNG bytes, or None when there are none or one cannot be drawn."""
     global _DRAWER
     if _DRAWER is None:
-        _DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-typeset",
-                                     initializer=lower_this_thread)
+        _DRAWER = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-typeset",
+                                      initializer=lower_this_thread), threading.Event())
+    pool, stop = _DRAWER
 
     def drawn() -> list[bytes] | None:
         engine.wait_for_paint()  # (matplotlib's import would slow the window's first paint)
@@ -109,15 +111,28 @@ def draw_later(latex: list[str] | Callable[[], list[str]], color: str, scale: fl
         found = []
         for line in latex() if callable(latex) else latex:
             foreground.wait()  # (line by line: a loss typed meanwhile has its landscape drawn first)
+            if stop.is_set():
+                return None
             found.append(draw_latex(line, color, scale))
         return None if not found or any(p is None for p in found) else found
 
-    return _DRAWER.submit(drawn)
+    return pool.submit(drawn)
 
 
 def stop_drawing() -> None:
-    """Join the drawing thread (the studio calls it when it closes); a later drawing starts a new one."""
+    """Stop the drawing thread (the studio calls it when it closes) without waiting for the line it draws: a long
+    formula's line takes a few hundred milliseconds, and the window would hang that long. `join_drawing` waits for
+    it; a later drawing starts a new thread."""
     global _DRAWER
     if _DRAWER is not None:
-        _DRAWER.shutdown(wait=True, cancel_futures=True)
+        pool, stop = _DRAWER
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        _STOPPED.append(pool)
         _DRAWER = None
+
+
+def join_drawing() -> None:
+    """Wait for stopped drawing threads to end (after the window has gone)."""
+    while _STOPPED:
+        _STOPPED.pop().shutdown(wait=True)
