@@ -139,6 +139,10 @@ def loaded() -> bool:
     return _SYMBOLIC.done.is_set()
 
 
+def kernel_loaded() -> bool:
+    return _KERNEL.done.is_set()
+
+
 class EngineLoader(QObject):
     """Loads the engine in a thread and says how far it got; `join` at close, so the interpreter never exits in
     the middle of an import or a compile."""
@@ -153,7 +157,7 @@ class EngineLoader(QObject):
 
     def start(self) -> None:
         _stopped.clear()  # (a studio is open again: a process of tests opens one after another)
-        if self._thread is None and not _KERNEL.done.is_set():
+        if self._thread is None and not kernel_loaded():
             self.loading.emit("loading the engine…")
             self._thread = threading.Thread(target=self._load, name="gdstudio-engine")
             self._thread.start()

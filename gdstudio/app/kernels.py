@@ -34,10 +34,17 @@ class KernelWarmer:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-kernels",
                                         initializer=lower_this_thread)
         self._ahead: Future | None = None
+        self._last: Future | None = None
 
     def warm(self, objective: Objective, hessian: bool) -> Future:
         """Compile what a run needs (it waits for the future)."""
-        return self._pool.submit(_compile, objective, hessian)
+        self._last = self._pool.submit(_compile, objective, hessian)
+        return self._last
+
+    @property
+    def busy(self) -> bool:
+        """A compile is under way or waits (one thread: the last asked for ends last)."""
+        return self._last is not None and not self._last.done()
 
     def ahead(self, objective: Objective, hessian: bool) -> None:
         """Compile the loss shown before Run is pressed, in place of the one shown before it if that has not started:

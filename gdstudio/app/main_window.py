@@ -15,12 +15,12 @@ from ..core.scenario import Scenario
 from .actions import Actions
 from .collector import collect_on_gui_thread, freeze_what_is_loaded
 from .document import Change
-from . import engine
+from . import engine, foreground
 from .engine import EngineLoader
 from .files import FileActions, ask_unsaved
 from .history import History, add_edit_menu
 from .panels.loss_editor import LossEditor
-from .panels.math_view import stop_drawing
+from .panels.math_view import drawing, stop_drawing
 from .panels.runs_panel import RunsPanel
 from .plots.landscape import Landscape
 from .plots.loss_curve import LossCurve
@@ -29,6 +29,7 @@ from .session import RunState, StudioSession
 from .settings import recent_files, settings
 
 FRAME_MS = 30
+IDLE_RETRY_MS = 500  # how soon a build left for an idle moment looks again
 
 
 class MainWindow(QMainWindow):
@@ -212,7 +213,7 @@ class MainWindow(QMainWindow):
     def _painted(self) -> None:
         """After the first paint: the rest of the window, one piece per event-loop pass (so typing is answered
         in between), then the engine."""
-        steps = [self._build_data, self._build_help, engine.painted, self.engine.start]
+        steps = [self._build_data, self._build_help, engine.painted, self.engine.start, self._build_when_idle]
 
         def next_step() -> None:
             steps.pop(0)()
@@ -238,6 +239,19 @@ class MainWindow(QMainWindow):
     def _kernel_ready(self, seconds: float) -> None:
         self.statusBar().showMessage(f"engine loaded in {seconds:.1f} s", 4000)
         freeze_what_is_loaded()
+
+    def _build_when_idle(self) -> None:
+        """The sweep dialog is made once the engine has loaded and nothing else runs, not in the turn that opens it:
+        its two plots (and pyqtgraph's menus for them) take ~30 ms alone, and up to 200 ms beside the threads that
+        typeset formulas and compile kernels (both Python, sharing the interpreter)."""
+        if not self.isVisible():  # (closed: nothing to build for)
+            return
+        session = self.session
+        if engine.kernel_loaded() and foreground.quiet() and not (drawing() or session.kernels.busy) \
+                and session.state not in (RunState.STARTING, RunState.RUNNING):
+            self.insight.build_ahead()
+        else:
+            QTimer.singleShot(IDLE_RETRY_MS, self, self._build_when_idle)
 
     def _engine_ready(self, _seconds: float) -> None:
         self.data_actions.view.engine_ready()

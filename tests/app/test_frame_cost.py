@@ -14,6 +14,8 @@ from gdstudio.app.plots.loss_curve import LossCurve
 from gdstudio.app.worker import DELIVERY_SPACING_S
 from gdstudio.core.scenario import StopRules
 
+from .helpers import HANG
+
 
 class PaintCounter(QObject):
     def __init__(self) -> None:
@@ -162,3 +164,11 @@ def test_an_optimizers_fields_are_made_once_and_shown_again(qtbot):
     assert form.field("lr") is not adam_lr and not adam_lr.isVisible() and form.values() == {"momentum": 0.9}
     form.set_params(OPTIMIZERS["adam"].params, {"lr": 0.05})
     assert form.field("lr") is adam_lr and adam_lr.isVisible() and form.values() == {"lr": 0.05}
+
+
+def test_the_sweep_dialog_is_made_in_an_idle_moment_before_it_is_asked_for(qtbot, window):
+    """Made in the turn that opened it, with the engine's threads busy beside it, it stalled the window up to 200 ms."""
+    qtbot.waitUntil(lambda: window.insight.sweep_dialog is not None, timeout=HANG * 1000)
+    made = window.insight.sweep_dialog
+    assert not made.isVisible()
+    assert window.insight.show_sweeps() is made and made.isVisible()

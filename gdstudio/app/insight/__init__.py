@@ -202,9 +202,14 @@ class Insight(QObject):
             self.basins_action.setChecked(False)
         self.status(f"{name}: cancelled")
 
-    def show_sweeps(self) -> SweepDialog:
+    def build_ahead(self) -> None:
+        """(an idle moment) The sweep dialog, made and polished before it is asked for."""
         if self.sweep_dialog is None:
             self.sweep_dialog = SweepDialog(self.session, self.tasks, self.window)
+            self.sweep_dialog.ensurePolished()
+
+    def show_sweeps(self) -> SweepDialog:
+        self.build_ahead()
         self.sweep_dialog.prepare()
         if self.sweep_dialog.isVisible():
             self.sweep_dialog.raise_()  # (a native window: only when it is already open behind)

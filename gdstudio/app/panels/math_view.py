@@ -94,6 +94,7 @@ def lines(objective: Objective, hessian: bool) -> list[str]:
 
 _DRAWER: tuple[ThreadPoolExecutor, threading.Event] | None = None  # the drawing thread, and its "stop" (after a line)
 _STOPPED: list[ThreadPoolExecutor] = []  # stopped drawers whose thread may still finish a line: join_drawing()
+_PENDING: set[Future] = set()  # drawings asked for and not done
 
 
 def draw_later(latex: list[str] | Callable[[], list[str]], color: str, scale: float) -> Future:
@@ -116,7 +117,15 @@ def draw_later(latex: list[str] | Callable[[], list[str]], color: str, scale: fl
             found.append(draw_latex(line, color, scale))
         return None if not found or any(p is None for p in found) else found
 
-    return pool.submit(drawn)
+    job = pool.submit(drawn)
+    _PENDING.add(job)
+    job.add_done_callback(_PENDING.discard)
+    return job
+
+
+def drawing() -> bool:
+    """Whether a drawing is under way or waits."""
+    return bool(_PENDING)
 
 
 def stop_drawing() -> None:
