@@ -145,6 +145,9 @@ def main() -> None:
     parser.add_argument("--skip-launches", action="store_true")
     parser.add_argument("--profile", default="", help="cProfile the GUI thread during this journey phase")
     parser.add_argument("--turns", action="store_true", help="time every event of the GUI thread; break long gaps down")
+    parser.add_argument("--floor", action="store_true",
+                        help="while runs go, draw nothing on the redraw timer (plots, runs table): the event loop's "
+                             "floor on this machine, rows still taken as ever")
     parser.add_argument("--only", nargs="*", default=(), help="only the journey phases that start with these")
     parser.add_argument("--seconds", type=float, help="seconds of each run phase")
     parser.add_argument("--json", type=Path, help="write every figure here too")
@@ -155,7 +158,10 @@ def main() -> None:
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} at the start; Python {sys.version.split()[0]}")
     found = {"bare": [], "warm": [], "cold": []} if options.skip_launches else launches(repeats, colds, folder)
-    from journey_gui import run_journey
+    from journey_gui import draw_nothing_while_running, run_journey
+
+    if options.floor:
+        draw_nothing_while_running()
 
     journey = run_journey(folder, options.seconds or seconds, typing_repeats, options.profile, options.turns,
                           tuple(options.only))

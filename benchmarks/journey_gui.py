@@ -341,6 +341,19 @@ class Journey:
         idle(0.5)
 
 
+def draw_nothing_while_running() -> None:
+    """(--floor) The redraw timer's frames draw nothing; a full redraw (a run ends, a reset) is as ever."""
+    from gdstudio.app.main_window import MainWindow
+
+    redraw = MainWindow.redraw
+
+    def frame(window: MainWindow, everything: bool = True) -> None:
+        if everything:
+            redraw(window, everything)
+
+    MainWindow.redraw = frame
+
+
 def run_journey(folder: Path, run_seconds: float, repeats: int, profile: str = "", turns: bool = False,
                 only: tuple[str, ...] = ()) -> Journey:
     """launch() the studio in this process with the journey scripted from its first paint; returns when it closed."""

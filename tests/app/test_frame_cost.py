@@ -172,3 +172,33 @@ def test_the_sweep_dialog_is_made_in_an_idle_moment_before_it_is_asked_for(qtbot
     made = window.insight.sweep_dialog
     assert not made.isVisible()
     assert window.insight.show_sweeps() is made and made.isVisible()
+
+
+def test_a_new_range_sets_no_axis_label_again(qtbot):
+    """pyqtgraph's hidden top and right axes, linked to the view, set their label's HTML again (a new text layout) at
+    every new range to follow an SI prefix: every frame of a plot that follows growing runs."""
+    from PySide6.QtGui import QTextDocument
+    from PySide6.QtWidgets import QApplication
+
+    from gdstudio.app.plots.style import themed_plot
+
+    class LabelsLaidOut(QObject):
+        count = 0
+
+        def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.ChildAdded and isinstance(watched, QTextDocument):
+                self.count += 1
+            return False
+
+    plot = themed_plot()
+    qtbot.addWidget(plot)
+    plot.show()
+    qtbot.waitExposed(plot)
+    laid_out = LabelsLaidOut()
+    QApplication.instance().installEventFilter(laid_out)
+    try:
+        for k in range(1, 6):
+            plot.getPlotItem().vb.setRange(xRange=(0, 10.0 ** (3 * k)), yRange=(0, 10.0 ** (2 * k)), padding=0)
+    finally:
+        QApplication.instance().removeEventFilter(laid_out)
+    assert laid_out.count == 0

@@ -23,6 +23,8 @@ def themed_plot(grid: bool = True, **kwargs) -> pg.PlotWidget:
         axis.enableAutoSIPrefix(False)  # "(x1e+12)" beside a log-scale loss axis reads as a bug, not a unit
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # (tick text regenerated only when its
         # range changes; every moving path repainted it)
+    for name in ("top", "right"):  # hidden, but linked to the view: with an automatic SI prefix each new range set
+        item.getAxis(name).enableAutoSIPrefix(False)  # its label's HTML again (a text layout, ~1-10 ms a frame)
     if grid:
         item.addItem(TickGrid(item), ignoreBounds=True)
     return widget
