@@ -291,3 +291,33 @@ def test_polynomial_losses_evaluate_grids_without_touching_every_row_per_point()
     expected = np.mean(np.log(1 + np.exp(-(0.2 * X + 0.1 - 10) * np.sign(Y - 10))))
     assert logistic.loss(0.1, 0.2) == pytest.approx(expected, rel=1e-13)
     assert all(value[1] is None for key, value in logistic._compiled.items() if key.startswith("poly/"))
+
+
+def test_the_loss_moment_sums_never_wait_for_the_hessians(monkeypatch):
+    """Over a million rows the landscape's loss (its moment sums, ~0.2 s) waited behind the critical points'
+    Hessian (~0.4 s), asked for first from another thread: each order is worked out under a lock of its own."""
+    import threading
+
+    from gdstudio.core.expression import Objective
+
+    objective = line_objective()
+    expand, hessian_begun, release = Objective._expand, threading.Event(), threading.Event()
+
+    def slow_hessian(self, order: int):
+        if order == 2:
+            hessian_begun.set()
+            release.wait(60)
+        return expand(self, order)
+
+    monkeypatch.setattr(Objective, "_expand", slow_hessian)
+    hessian = threading.Thread(target=lambda: objective.hess(1.0, 0.0))
+    hessian.start()
+    assert hessian_begun.wait(60)
+    loss_done = threading.Event()
+    loss = threading.Thread(target=lambda: (objective.loss(1.0, 0.0), loss_done.set()))
+    loss.start()
+    found = loss_done.wait(15)  # (a bound on a hang: the old lock held it until the release below)
+    release.set()
+    hessian.join()
+    loss.join()
+    assert found, "the loss waited for the Hessian's expansion"
