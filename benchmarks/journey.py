@@ -134,7 +134,9 @@ def fields_report(fields: list[dict]) -> list[list[str]]:
         full = [f["full"] for f in mine]
         rows.append([f"{kind}, 1,000,000 rows", f"{median(preview):.2f} s (worst {max(preview, default=float('nan')):.2f})",
                      f"{median(full):.2f} s (worst {max(full, default=float('nan')):.2f})",
-                     f"coarse <= 0.5 s: {verdict(median(preview), 0.5)}; full <= 3 s: {verdict(median(full), 3)}",
+                     # (every picture within its bound: the worst one decides, the first after opening among them)
+                     f"coarse <= 0.5 s: {verdict(max(preview, default=float('nan')), 0.5)}; "
+                     f"full <= 3 s: {verdict(max(full, default=float('nan')), 3)}",
                      str(len(mine))])
     return rows
 
