@@ -251,7 +251,8 @@ class MainWindow(QMainWindow):
         session = self.session
         if engine.kernel_loaded() and foreground.quiet() and not (drawing() or session.kernels.busy) \
                 and session.state not in (RunState.STARTING, RunState.RUNNING):
-            self.insight.build_ahead()
+            if not self.insight.build_ahead():
+                QTimer.singleShot(0, self, self._build_when_idle)  # (the next piece, in the next pass)
         else:
             QTimer.singleShot(IDLE_RETRY_MS, self, self._build_when_idle)
 

@@ -108,6 +108,7 @@ class Insight(QObject):
         if runs_dock is not None:
             window.splitDockWidget(runs_dock, self.dock, Qt.Orientation.Vertical)
         self.sweep_dialog: SweepDialog | None = None
+        self._sweep_drawn = False  # (see build_ahead)
         self.states: dict[int, np.ndarray] = {}  # run index -> copy of its kernel state buffers
         self.diagnoses: list[list[str]] | None = None
         self._shown = None
@@ -202,14 +203,20 @@ class Insight(QObject):
             self.basins_action.setChecked(False)
         self.status(f"{name}: cancelled")
 
-    def build_ahead(self) -> None:
-        """(an idle moment) The sweep dialog, made and polished before it is asked for."""
+    def build_ahead(self) -> bool:
+        """(idle moments) The sweep dialog, made in one and drawn once off screen in the next (its plots' first paint
+        lays out their axes and text: ~50 ms when the dialog first opened); True once there is nothing left to do."""
         if self.sweep_dialog is None:
             self.sweep_dialog = SweepDialog(self.session, self.tasks, self.window)
-            self.sweep_dialog.ensurePolished()
+            return False
+        if not self._sweep_drawn:
+            self._sweep_drawn = True
+            self.sweep_dialog.grab()
+        return True
 
     def show_sweeps(self) -> SweepDialog:
-        self.build_ahead()
+        if self.sweep_dialog is None:
+            self.sweep_dialog = SweepDialog(self.session, self.tasks, self.window)
         self.sweep_dialog.prepare()
         if self.sweep_dialog.isVisible():
             self.sweep_dialog.raise_()  # (a native window: only when it is already open behind)
