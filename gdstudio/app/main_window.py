@@ -243,9 +243,9 @@ class MainWindow(QMainWindow):
         freeze_what_is_loaded()
 
     def _build_when_idle(self) -> None:
-        """The sweep dialog is made once the engine has loaded and nothing else runs, not in the turn that opens it:
-        its two plots (and pyqtgraph's menus for them) take ~30 ms alone, and up to 200 ms beside the threads that
-        typeset formulas and compile kernels (both Python, sharing the interpreter)."""
+        """The sweep dialog is made, and drawn once off screen, once the engine has loaded and nothing else runs, not
+        in the turn that opens it: its two plots (and pyqtgraph's menus for them) take ~30 ms alone, and up to 200 ms
+        beside the threads that typeset formulas and compile kernels (both Python, sharing the interpreter)."""
         if not self.isVisible():  # (closed: nothing to build for)
             return
         session = self.session
