@@ -64,9 +64,12 @@ def test_plain_gd_sweeps_only_the_learning_rate_and_a_point_click_adds_that_run(
     xs, _ys = dialog.curve_line.getData()
     assert len(xs) == int(np.isfinite(curve.final_loss).sum())
     runs_before = len(window.document.scenario.runs)
-    # a real click on the third drawn point (its x is log10 lr on the log axis)
+    # a real click on the third drawn point (its x is log10 lr on the log axis), once the view shows it: pyqtgraph
+    # applies a new auto-range when it next paints, and a click mapped through the old range missed the curve
     vb = dialog.curve_item.vb
-    point = dialog.curve.mapFromScene(vb.mapViewToScene(QPointF(xs[2], dialog.curve_line.scatter.data["y"][2])))
+    target = QPointF(xs[2], dialog.curve_line.scatter.data["y"][2])
+    qtbot.waitUntil(lambda: vb.viewRect().contains(target), timeout=10000)
+    point = dialog.curve.mapFromScene(vb.mapViewToScene(target))
     qtbot.mouseClick(dialog.curve.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(round(point.x()), round(point.y())))
     runs = window.document.scenario.runs
     assert len(runs) == runs_before + 1
