@@ -304,15 +304,16 @@ class RunController(QObject):
     def _on_started(self, token: int, runs: list) -> None:
         if self._current(token):
             self.started.emit(runs)
+            # the first rows a frame after the views made the runs' items, not in the same pass of the event loop:
+            # with twenty runs the two together (and the window's new layout) were one gap of up to 270 ms
+            self._delivered = time.monotonic()
 
     def _on_ready(self, token: int) -> None:
         if not self._current(token):  # a cancelled worker's late chunks are dropped
             return
         wait = self._delivered + DELIVERY_SPACING_S - time.monotonic()
-        if wait <= 0:
-            self._deliver()
-        elif not self._due.isActive():
-            self._due.start(math.ceil(wait * 1000))
+        if not self._due.isActive():  # (a timer even when due now: what was posted before, a paint, a new layout,
+            self._due.start(max(0, math.ceil(wait * 1000)))  # is handled and the loop turns before rows are taken)
 
     def _deliver(self) -> None:
         self._due.stop()
