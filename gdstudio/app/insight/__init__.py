@@ -28,6 +28,7 @@ from .race import RacePanel
 from .restarts import RestartsOverlay
 from .step_size import PointFacts, StepSizePanel, diagnose, point_facts, snapshot
 from .sweep_dialog import SweepDialog
+from .sweep_plots import heatmap, lr_curve
 from .tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -108,7 +109,8 @@ class Insight(QObject):
         if runs_dock is not None:
             window.splitDockWidget(runs_dock, self.dock, Qt.Orientation.Vertical)
         self.sweep_dialog: SweepDialog | None = None
-        self._sweep_drawn = False  # (see build_ahead)
+        self._sweep_plots: list[tuple] = []  # (see build_ahead)
+        self._sweep_drawn = False
         self.states: dict[int, np.ndarray] = {}  # run index -> copy of its kernel state buffers
         self.diagnoses: list[list[str]] | None = None
         self._shown = None
@@ -204,10 +206,14 @@ class Insight(QObject):
         self.status(f"{name}: cancelled")
 
     def build_ahead(self) -> bool:
-        """(idle moments) The sweep dialog, made in one and drawn once off screen in the next (its plots' first paint
-        lays out their axes and text: ~50 ms when the dialog first opened); True once there is nothing left to do."""
+        """(idle moments, one piece each, ~10-20 ms alone) The sweep dialog's two plots, the dialog, and its first
+        drawing off screen (its plots' first paint lays out their axes and text: ~50 ms when the dialog first opened);
+        True once there is nothing left to do."""
         if self.sweep_dialog is None:
-            self.sweep_dialog = SweepDialog(self.session, self.tasks, self.window)
+            if len(self._sweep_plots) < 2:
+                self._sweep_plots.append((heatmap, lr_curve)[len(self._sweep_plots)]())
+            else:
+                self.sweep_dialog = SweepDialog(self.session, self.tasks, self.window, plots=tuple(self._sweep_plots))
             return False
         if not self._sweep_drawn:
             self._sweep_drawn = True
@@ -215,8 +221,8 @@ class Insight(QObject):
         return True
 
     def show_sweeps(self) -> SweepDialog:
-        if self.sweep_dialog is None:
-            self.sweep_dialog = SweepDialog(self.session, self.tasks, self.window)
+        while self.sweep_dialog is None:  # (whatever was not made ahead, now)
+            self.build_ahead()
         self.sweep_dialog.prepare()
         if self.sweep_dialog.isVisible():
             self.sweep_dialog.raise_()  # (a native window: only when it is already open behind)

@@ -38,7 +38,9 @@ def default_range(param: str) -> tuple[float, float]:
 class SweepDialog(QDialog):
     run_created = Signal(int)
 
-    def __init__(self, session: StudioSession, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, session: StudioSession, tasks: TaskRunner, parent: QWidget | None = None,
+                 plots: tuple[tuple, tuple] | None = None) -> None:
+        """`plots`: the heatmap's and the curve's (sweep_plots.heatmap(), lr_curve()), when made ahead."""
         super().__init__(parent)
         self.setObjectName("sweepDialog")
         self.setWindowTitle("Sweeps: learning rate × hyper-parameter")
@@ -82,8 +84,9 @@ class SweepDialog(QDialog):
         buttons.addWidget(self.go)
         buttons.addWidget(self.cancel_button)
 
-        self.heat, self.heat_item, self.image, self.bar = heatmap()
-        self.curve, self.curve_item, self.curve_line = lr_curve()
+        made_heatmap, made_curve = plots or (heatmap(), lr_curve())
+        self.heat, self.heat_item, self.image, self.bar = made_heatmap
+        self.curve, self.curve_item, self.curve_line = made_curve
         self.hover = QLabel(objectName="sweepHover")
         self.hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # new text never relayouts the plots
         plots = QSplitter(Qt.Orientation.Vertical)
