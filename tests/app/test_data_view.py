@@ -228,10 +228,12 @@ def test_generated_line_matches_the_core_generator(qtbot, window):
 def test_selecting_a_scaled_run_shows_the_loss_in_its_units(qtbot, window):
     open_scenario(qtbot, window, LINE)
     run_to_end(qtbot, window)
+    wait_drawn(qtbot, window)  # (the runs can end before the new loss's field is drawn: the default loss's was kept)
     scenario = window.document.scenario
     x = scenario.data.dataset.column("x")
     y = scenario.data.dataset.column("y")
     unscaled = window.landscape.field
+    assert unscaled.xs[0] == scenario.range_of("b")[0]
     window.runs_panel.select(3)  # "scaled": x standardised
     wait_drawn(qtbot, window)
     field = window.landscape.field
