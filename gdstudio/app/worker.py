@@ -272,6 +272,7 @@ class RunController(QObject):
         self.speed = 1000.0
         self.paused = False
         self._delivered = 0.0  # (time.monotonic() of the latest delivery: see DELIVERY_SPACING_S)
+        self._started = 0  # token of the latest worker whose start the GUI thread has handled (its buffers exist)
         self._due = QTimer(self, singleShot=True, timerType=Qt.TimerType.PreciseTimer)
         self._due.timeout.connect(self._deliver)
 
@@ -303,6 +304,7 @@ class RunController(QObject):
 
     def _on_started(self, token: int, runs: list) -> None:
         if self._current(token):
+            self._started = token
             self.started.emit(runs)
             # the first rows a frame after the views made the runs' items, not in the same pass of the event loop:
             # with twenty runs the two together (and the window's new layout) were one gap of up to 270 ms
@@ -317,8 +319,8 @@ class RunController(QObject):
 
     def _deliver(self) -> None:
         self._due.stop()
-        if self._worker is None:
-            return
+        if self._worker is None or self._worker.token != self._started:  # (rows before their runs' start: a timer
+            return  # due for a cancelled worker fired after the next one had made rows, but before its start was handled)
         self._delivered = time.monotonic()
         chunks, states = self._worker.take()
         if chunks:
@@ -355,6 +357,7 @@ class RunController(QObject):
         self._join()
 
     def _join(self) -> None:
+        self._due.stop()  # (its delivery was the joined worker's)
         thread, worker = self._thread, self._worker
         self._thread = self._worker = None
         if thread is not None:

@@ -228,3 +228,19 @@ def test_the_first_rows_come_a_frame_after_the_runs_start(qtbot, window):
     qtbot.waitUntil(lambda: "rows" in seen and "next pass" in seen, timeout=HANG * 1000)
     window.menus.reset.trigger()
     assert seen[:3] == ["started", "next pass", "rows"]
+
+
+def test_no_delivery_is_left_due_when_the_runs_stop(qtbot, window):
+    """Rows are taken on a timer (`_due`). One left running when the runs were stopped fired after the next Run's
+    worker had made rows but before its start was handled, and handed rows to runs that did not exist yet
+    (IndexError in the session; seen once in a hundred quick restarts)."""
+    window.document.update(Change.STOP, stop=StopRules(max_steps=100_000_000, grad_tol=None))
+    controller = window.session.controller
+    delivered: list[int] = []
+    controller.chunks.connect(lambda chunks: delivered.append(len(chunks)))
+    window.menus.set_speed(math.inf)
+    window.menus.run.trigger()
+    qtbot.waitUntil(lambda: len(delivered) >= 2, timeout=HANG * 1000)
+    controller._due.start(60_000)  # (as when rows have just arrived: their delivery is due)
+    window.session.stop_runs()
+    assert not controller._due.isActive()
