@@ -3,6 +3,8 @@
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
 
+from gdstudio.app.buffers import PARAMS
+
 from .helpers import run_to_end, type_loss
 
 
@@ -82,3 +84,19 @@ def test_many_or_long_paths_are_drawn_as_hairlines():
     assert line_width(THICK_UP_TO, THICK_RUNS) == 2  # a few short paths stand out
     assert line_width(THICK_UP_TO + 1, 1) == 1  # a long one is stroked 8x faster as a hairline
     assert line_width(100, THICK_RUNS + 1) == 1  # and so are many (twenty runs' paths cost ~100 ms a frame at 2 px)
+
+
+def test_the_slice_shows_where_the_selected_run_ended(qtbot, window):
+    """While runs go the slice of a loss of three variables follows the selected run at most once a second; when they
+    have ended it moves at once, or it stayed where the run was up to a second before its end."""
+    import time
+
+    type_loss(qtbot, window, "x^2 + y^2 + (z^2 - 0.5)^2")
+    window.runs_panel.select(0)
+    window.document.update_run(0, start={"x": 0.5, "y": 0.5, "z": 0.3})
+    run_to_end(qtbot, window)
+    landscape = window.landscape
+    landscape._slice_at, landscape._slice_time = None, time.monotonic()  # (as if it had just moved, a step before the end)
+    window.redraw()
+    z = float(window.session.buffers[0].last()[PARAMS + 2])
+    assert abs(landscape.slice_point()["z"] - z) < 1e-12 and abs(z - 0.5 ** 0.5) < 1e-3

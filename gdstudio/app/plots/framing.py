@@ -55,7 +55,9 @@ class Framing:
     holding = False
 
     def _maybe_reslice(self) -> bool:
-        """A slice of three or more variables follows the selected run (at most once a second); True when redrawn."""
+        """A slice of three or more variables follows the selected run (at most once a second while runs go, at once
+        when they have ended: else the slice could stay where the run was up to a second before its end); True when
+        redrawn."""
         buffers = self.marks.buffers
         if len(self.variables) <= 2 or not buffers or self.holding:
             return False
@@ -65,7 +67,9 @@ class Framing:
             return False
         point = last[PARAMS:]
         now = time.monotonic()
-        if (self._slice_at is None or not np.array_equal(point, self._slice_at)) and now - self._slice_time >= RESLICE_SECONDS:
+        going = any(b.status == "running" for b in buffers)
+        if (self._slice_at is None or not np.array_equal(point, self._slice_at)) \
+                and (not going or now - self._slice_time >= RESLICE_SECONDS):
             self._slice_at, self._slice_time = point.copy(), now
             self._recompute()
             return True
