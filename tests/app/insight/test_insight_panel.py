@@ -71,6 +71,7 @@ def test_typing_a_loss_in_other_variables_after_a_run(qtbot, window):
     qtbot.waitUntil(lambda: 0 in window.insight.states, timeout=10000)
     type_loss(qtbot, window, "a^2 + b^2")
     qtbot.waitUntil(lambda: window.session.objective.variables == ("a", "b") and window.document.scenario.loss == "a^2 + b^2")
+    wait_idle(qtbot, window.insight, "panels")  # (they are computed again for the new loss, in the pool)
     assert window.landscape.axes() == ("a", "b") and not window.insight.state_panel.head.isVisible()
 
 
