@@ -6,7 +6,9 @@ import math
 
 from PySide6.QtCore import Qt
 
+from gdstudio.app.document import Change
 from gdstudio.app.presets import example_files
+from gdstudio.core.scenario import StopRules
 
 HANG = 60.0  # seconds after which work counts as hung: a bound on hangs, never a speed (benchmarks/ measure speed)
 
@@ -15,6 +17,13 @@ def run_to_end(qtbot, win, timeout: int = 20000) -> None:
     win.menus.set_speed(math.inf)
     win.session.run()
     qtbot.waitUntil(lambda: win.session.state == "finished", timeout=timeout)
+
+
+def run_unending(win) -> None:
+    """Run at full speed with stop rules that never end the runs (the test stops or resets them)."""
+    win.document.update(Change.STOP, stop=StopRules(max_steps=100_000_000, grad_tol=None))
+    win.menus.set_speed(math.inf)
+    win.menus.run.trigger()
 
 
 def type_loss(qtbot, win, text: str) -> None:

@@ -1,6 +1,5 @@
 """The studio's helper threads yield the processor to the GUI thread (background.py) and leave it the interpreter."""
 
-import math
 import os
 import sys
 import threading
@@ -10,10 +9,8 @@ from pathlib import Path
 import pytest
 
 from gdstudio.app.background import NICE, lower_this_thread
-from gdstudio.app.document import Change
-from gdstudio.core.scenario import StopRules
 
-from .helpers import HANG
+from .helpers import HANG, run_unending
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice value is Linux's")
 
@@ -43,9 +40,7 @@ def test_a_helper_thread_lowers_its_own_priority_and_no_other():
 
 @linux
 def test_runs_step_in_a_thread_that_gives_way_to_the_gui_thread(qtbot, window):
-    window.document.update(Change.STOP, stop=StopRules(max_steps=100_000_000, grad_tol=None))
-    window.menus.set_speed(math.inf)
-    window.menus.run.trigger()
+    run_unending(window)
     qtbot.waitUntil(lambda: bool(threads_named("gdstudio-run")), timeout=10000)
     qtbot.waitUntil(lambda: all(nice_of(t) >= NICE for t in threads_named("gdstudio-run")), timeout=10000)
     window.menus.reset.trigger()

@@ -1,7 +1,6 @@
 """What one frame of running costs the GUI thread: each plot paints once per new range, and rows arrive about once
 a frame however fast the worker makes them."""
 
-import math
 import time
 
 import numpy as np
@@ -9,12 +8,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject
 
 from gdstudio.app.buffers import LOSS, PARAMS, RunBuffer
-from gdstudio.app.document import Change
 from gdstudio.app.plots.loss_curve import LossCurve
 from gdstudio.app.worker import DELIVERY_SPACING_S
-from gdstudio.core.scenario import StopRules
 
-from .helpers import HANG
+from .helpers import HANG, run_unending
 
 
 class PaintCounter(QObject):
@@ -77,11 +74,9 @@ def test_followed_curves_are_not_clipped_again_at_each_new_range(qtbot):
 
 
 def test_rows_are_delivered_about_once_a_frame_at_full_speed(qtbot, window):
-    window.document.update(Change.STOP, stop=StopRules(max_steps=100_000_000, grad_tol=None))
     deliveries: list[float] = []
     window.session.controller.chunks.connect(lambda _chunks: deliveries.append(time.monotonic()))
-    window.menus.set_speed(math.inf)
-    window.menus.run.trigger()
+    run_unending(window)
     qtbot.waitUntil(lambda: len(deliveries) >= 30, timeout=20000)
     window.menus.reset.trigger()
     spacing = np.diff(deliveries[5:])  # (past the first steps, which a first start makes in Python)
@@ -210,7 +205,6 @@ def test_the_first_rows_come_a_frame_after_the_runs_start(qtbot, window):
     runs. A zero timer started as the runs start marks the next pass: the rows come after it."""
     from PySide6.QtCore import QTimer
 
-    window.document.update(Change.STOP, stop=StopRules(max_steps=100_000_000, grad_tol=None))
     controller = window.session.controller
     seen: list[str] = []
 
@@ -223,8 +217,7 @@ def test_the_first_rows_come_a_frame_after_the_runs_start(qtbot, window):
 
     controller.started.connect(started)
     controller.chunks.connect(lambda _chunks: seen.append("rows"))
-    window.menus.set_speed(math.inf)
-    window.menus.run.trigger()
+    run_unending(window)
     qtbot.waitUntil(lambda: "rows" in seen and "next pass" in seen, timeout=HANG * 1000)
     window.menus.reset.trigger()
     assert seen[:3] == ["started", "next pass", "rows"]
@@ -234,12 +227,10 @@ def test_no_delivery_is_left_due_when_the_runs_stop(qtbot, window):
     """Rows are taken on a timer (`_due`). One left running when the runs were stopped fired after the next Run's
     worker had made rows but before its start was handled, and handed rows to runs that did not exist yet
     (IndexError in the session; seen once in a hundred quick restarts)."""
-    window.document.update(Change.STOP, stop=StopRules(max_steps=100_000_000, grad_tol=None))
     controller = window.session.controller
     delivered: list[int] = []
     controller.chunks.connect(lambda chunks: delivered.append(len(chunks)))
-    window.menus.set_speed(math.inf)
-    window.menus.run.trigger()
+    run_unending(window)
     qtbot.waitUntil(lambda: len(delivered) >= 2, timeout=HANG * 1000)
     controller._due.start(60_000)  # (as when rows have just arrived: their delivery is due)
     window.session.stop_runs()
