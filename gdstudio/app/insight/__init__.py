@@ -214,6 +214,7 @@ class Insight(QObject):
                 self._sweep_plots.append((heatmap, lr_curve)[len(self._sweep_plots)]())
             else:
                 self.sweep_dialog = SweepDialog(self.session, self.tasks, self.window, plots=tuple(self._sweep_plots))
+                self._sweep_plots = []  # (the dialog owns them now)
             return False
         if not self._sweep_drawn:
             self._sweep_drawn = True

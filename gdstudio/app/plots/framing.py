@@ -54,6 +54,11 @@ class Framing:
 
     holding = False
 
+    def _runs_going(self) -> bool:
+        """Runs are still stepping: the slice and the frame follow them at most once a second; once they have ended,
+        at once."""
+        return any(buffer.status == "running" for buffer in self.marks.buffers)
+
     def _maybe_reslice(self) -> bool:
         """A slice of three or more variables follows the selected run (at most once a second while runs go, at once
         when they have ended: else the slice could stay where the run was up to a second before its end); True when
@@ -67,9 +72,8 @@ class Framing:
             return False
         point = last[PARAMS:]
         now = time.monotonic()
-        going = any(b.status == "running" for b in buffers)
         if (self._slice_at is None or not np.array_equal(point, self._slice_at)) \
-                and (not going or now - self._slice_time >= RESLICE_SECONDS):
+                and (not self._runs_going() or now - self._slice_time >= RESLICE_SECONDS):
             self._slice_at, self._slice_time = point.copy(), now
             self._recompute()
             return True
@@ -96,8 +100,7 @@ class Framing:
         """A run that left the frame grows it (at most once a second while runs go, at once when they have ended),
         unless the person took the view over."""
         now, buffers = time.monotonic(), self.marks.buffers
-        going = any(buffer.status == "running" for buffer in buffers)
-        if not self._follow or not buffers or self.holding or (going and now - self._frame_time < RESLICE_SECONDS):
+        if not self._follow or not buffers or self.holding or (self._runs_going() and now - self._frame_time < RESLICE_SECONDS):
             return
         frame = grown({a: self.range_of(a) for a in axes}, self._ends())
         if any(frame[a] != self.range_of(a) for a in axes):
