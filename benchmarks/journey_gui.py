@@ -91,7 +91,10 @@ class Journey:
         if self.results.phases:  # (what a phase found, at once: a journey that never ends still reports)
             last = self.results.phases[-1]
             stats, top = self.probe.stats(last), self.sampler.top(last, 2)
-            print(f"  {last}: p99 {stats['p99']:.1f} ms, longest {stats['max']:.0f} ms; {top}", file=sys.stderr, flush=True)
+            working, queued = self.probe.shares(last)
+            print(f"  {last}: p99 {stats['p99']:.1f} ms, longest {stats['max']:.0f} ms; {len(self.probe.slow[last])} gaps "
+                  f"> 16 ms, the GUI thread working {working:.0%} of them, waiting for a core {queued:.0%}; {top}",
+                  file=sys.stderr, flush=True)
             if self.turns is not None:
                 print(f"    events in gaps > 50 ms (ms): {self.turns.top(last, 8)}", file=sys.stderr, flush=True)
                 gap, timeline = self.turns.longest.get(last, (0, []))

@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, QTimer
 
 PROBE_MS = 5
+SLOW_S = 0.016  # the target's frame
 STALL_S = 0.05  # a gap longer than this is sampled (what the GUI thread is doing)
 
 
@@ -46,20 +47,34 @@ def idle(seconds: float) -> None:
     wait_until(lambda: time.perf_counter() >= end, seconds + 5, poll_ms=20)
 
 
+def queued() -> float:
+    """Seconds the calling thread has waited for a core, so far (Linux's schedstat; 0 elsewhere)."""
+    try:
+        with open("/proc/thread-self/schedstat") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class GapProbe:
     """A 5 ms QTimer in the GUI thread; each gap between its ticks is kept under the phase that is current."""
 
     def __init__(self) -> None:
         self.gaps: dict[str, list[float]] = defaultdict(list)
+        # of each gap over the target (16 ms): (gap, the GUI thread's time on a core, its time waiting for one), in
+        # seconds. A gap it spent working is its own work to shorten; one it slept through waited for something else
+        # (the GIL held by a thread stuck in the kernel, say: see core/pages.py)
+        self.slow: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
         self.phase = self._started = ""
         self.last = time.perf_counter()
+        self._cpu, self._queued = time.thread_time(), queued()
         self.on_gap: Callable[[float, float], None] | None = None  # (EventLog)
         self._timer = QTimer(interval=PROBE_MS)
         self._timer.timeout.connect(self._tick)
 
     def start(self, phase: str) -> None:
         self.phase = self._started = phase
-        self.last = time.perf_counter()
+        self.last, self._cpu, self._queued = time.perf_counter(), time.thread_time(), queued()
         self._timer.start()
 
     def stop(self) -> None:
@@ -70,11 +85,20 @@ class GapProbe:
         self.phase = phase
 
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu, waited = time.perf_counter(), time.thread_time(), queued()
         self.gaps[self._started].append(now - self.last)  # (a gap counts for the phase it began in)
+        if now - self.last > SLOW_S:
+            self.slow[self._started].append((now - self.last, cpu - self._cpu, waited - self._queued))
         if self.on_gap is not None:
             self.on_gap(self.last, now)
-        self.last, self._started = now, self.phase
+        self.last, self._started, self._cpu, self._queued = now, self.phase, cpu, waited
+
+    def shares(self, phase: str) -> tuple[float, float]:
+        """Of the phase's gaps over SLOW_S, the shares the GUI thread spent on a core and waiting for one (the rest
+        it slept: for the GIL, a lock, or nothing to do); nan: no such gap."""
+        slow = self.slow[phase]
+        total = sum(g for g, _, _ in slow) or float("nan")
+        return sum(c for _, c, _ in slow) / total, sum(q for _, _, q in slow) / total
 
     def stats(self, phase: str | None = None) -> dict[str, float]:
         """p50, p99 and the longest gap (ms) of a phase, or of all of them."""

@@ -15,15 +15,14 @@ they drew and ask for the rows after it (`after`).
 
 from __future__ import annotations
 
-import ctypes
 import queue
-import sys
 import threading
 import time
 
 import numpy as np
 
 from ..core.trajectory import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, ROW_LIMIT, Trajectory
+from . import engine
 from .background import lower_this_thread
 
 PREALLOCATED_FLOATS = 16_000_000  # reserved (not touched) up front, so growing never copies megabytes in the GUI thread
@@ -37,32 +36,24 @@ RUNNING_STATES = ("running", "waiting")
 
 
 BLOCK = 4096
-MADV_POPULATE_WRITE = 23  # Linux 5.14+: fault pages in, writable, leaving what they hold as it is
 
 
 class Prefault:
-    """A thread that faults in the reserved memory the GUI thread is about to write rows to.
+    """A thread that faults in the reserved memory the GUI thread is about to write rows to (core/pages.py).
 
     The first write to a page of fresh memory costs a page fault: ~20 µs a page in a virtual machine, where twenty
     runs at full speed spent a third of the GUI thread's time (turns of 80-150 ms) copying rows into untouched pages.
-    madvise(MADV_POPULATE_WRITE) pays that in this thread instead and changes no byte, so it may race the writer;
-    where it is not available (not Linux, an older kernel) nothing is done and the writer pays as before."""
+    This thread pays that instead, and changes no byte, so it may race the writer. Until the engine has loaded, or
+    should it fail to, the writer faults its pages itself, as before."""
 
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[tuple[np.ndarray, int, int] | None] = queue.SimpleQueue()
-        self._madvise = None
         self._thread: threading.Thread | None = None
-        if sys.platform.startswith("linux"):
-            try:
-                madvise = ctypes.CDLL(None, use_errno=True).madvise
-            except (OSError, AttributeError):
-                return
-            madvise.argtypes, madvise.restype = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int], ctypes.c_int
-            self._madvise = madvise
+        self._failed = False
 
     def ask(self, array: np.ndarray, start: int, stop: int) -> None:
         """Fault in bytes [start, stop) of a contiguous array (kept alive until done), in the thread."""
-        if self._madvise is None or stop <= start:
+        if self._failed or stop <= start:
             return
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="gdstudio-prefault", daemon=True)
@@ -71,14 +62,18 @@ class Prefault:
 
     def _run(self) -> None:
         lower_this_thread()
-        page = 4096
+        try:
+            engine.load_kernel()  # (Numba; on a first start, after the kernel's compile in a child has made this too)
+            from ..core.pages import compiled_fault_in, fault_in
+
+            compiled_fault_in()
+        except Exception:  # (the studio closing meanwhile) nothing is faulted in ahead; nothing asked for is kept
+            self._failed = True
+            while not self._jobs.empty():
+                self._jobs.get()
+            return
         while (job := self._jobs.get()) is not None:
-            array, start, stop = job
-            address = array.ctypes.data + start
-            first = address - address % page
-            if self._madvise(first, address + (stop - start) - first, MADV_POPULATE_WRITE) != 0:
-                self._madvise = None  # (an older kernel: EINVAL) the writer faults its pages itself
-                return
+            fault_in(*job)
 
 
 PREFAULT = Prefault()
