@@ -9,15 +9,11 @@ from ..plots.style import SparseLogAxis, themed_plot
 
 def heatmap() -> tuple[pg.PlotWidget, pg.PlotItem, pg.ImageItem, pg.ColorBarItem]:
     """A plot whose image's x is log10 lr (its axis labels it as lr, like the curve's), with a colour bar."""
-    plot = themed_plot(grid=False)  # (the image covers it)
-    plot.setObjectName("sweepHeatmap")
+    plot = themed_plot(grid=False, axisItems={"bottom": SparseLogAxis("bottom")})  # (the image covers the grid;
+    plot.setObjectName("sweepHeatmap")  # the themed axes have no SI prefix: a "×0.001" on log10 values would be wrong)
     item = plot.getPlotItem()
-    lr_axis = SparseLogAxis("bottom")
-    lr_axis.setLogMode(True)
-    item.setAxisItems({"bottom": lr_axis})
+    item.getAxis("bottom").setLogMode(True)
     item.setLabels(bottom="learning rate")
-    for side in ("bottom", "left"):
-        item.getAxis(side).enableAutoSIPrefix(False)  # (log10 values: a "×0.001" would be wrong)
     image = pg.ImageItem(axisOrder="row-major")
     image.setColorMap(pg.colormap.get("viridis"))
     item.addItem(image)
@@ -32,6 +28,4 @@ def lr_curve() -> tuple[pg.PlotWidget, pg.PlotItem, pg.PlotDataItem]:
     plot.setObjectName("sweepCurve")
     item = plot.getPlotItem()
     item.setLabels(bottom="learning rate", left="final loss")
-    for side in ("bottom", "left"):
-        item.getAxis(side).enableAutoSIPrefix(False)
     return plot, item, item.plot(pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=5)
