@@ -12,7 +12,7 @@ from gdstudio.core.export import trajectories_csv
 from gdstudio.app.session import RunState
 from gdstudio.core.runner import RunProgress, ScenarioRunner, run_scenario
 
-from .helpers import open_file, run_to_end
+from .helpers import open_file, run_to_end, run_unending
 
 
 def test_run_to_completion_shows_status_and_plots_every_step(qtbot, window):
@@ -38,10 +38,28 @@ def test_run_to_completion_shows_status_and_plots_every_step(qtbot, window):
     assert trajectories_csv(window.session.buffers) == trajectories_csv(headless)
 
 
-def slow_compiles(monkeypatch, window) -> list[Future]:
-    """The warmer's compiles (of the run kernel and the loss's code) stand still until their futures are set."""
-    made: list[Future] = []
-    monkeypatch.setattr(window.session.kernels, "warm", lambda objective, hessian: made.append(Future()) or made[-1])
+class SlowCompiles(list):
+    """The warmer's compiles asked for so far (futures), standing still until `release`; any asked for after it
+    (the studio warms the shown loss's code whenever typing pauses) are done at once."""
+
+    released = False
+
+    def release(self) -> None:
+        self.released = True
+        for future in self:
+            future.done() or future.set_result(None)
+
+
+def slow_compiles(monkeypatch, window) -> SlowCompiles:
+    made = SlowCompiles()
+
+    def warm(_objective, _hessian) -> Future:
+        made.append(Future())
+        if made.released:
+            made[-1].set_result(None)
+        return made[-1]
+
+    monkeypatch.setattr(window.session.kernels, "warm", warm)
     return made
 
 
@@ -54,8 +72,7 @@ def test_until_the_kernel_is_compiled_runs_step_in_python_bit_for_bit(qtbot, win
     def counted(runner, n, interpret=False):
         tiers.append(interpret)
         if len(tiers) >= compiled_after:
-            for future in compiles:
-                future.done() or future.set_result(None)
+            compiles.release()
         return advance(runner, n, interpret)
 
     monkeypatch.setattr(ScenarioRunner, "advance", counted)
@@ -73,7 +90,7 @@ def test_reset_while_a_run_waits_for_its_compiled_code_answers_at_once(qtbot, wi
     compiles = slow_compiles(monkeypatch, window)
     monkeypatch.setattr(RunProgress, "compiled", property(lambda run: bool(compiles) and all(f.done() for f in compiles)))
     monkeypatch.setattr(RunProgress, "python_fg", None)
-    guard = threading.Timer(30, lambda: [f.set_result(None) for f in compiles if not f.done()])  # (only if Reset hangs)
+    guard = threading.Timer(30, compiles.release)  # (only if Reset hangs)
     guard.start()
     window.session.run()
     qtbot.waitUntil(lambda: bool(compiles))
@@ -81,8 +98,7 @@ def test_reset_while_a_run_waits_for_its_compiled_code_answers_at_once(qtbot, wi
     assert not any(f.done() for f in compiles)  # Reset came back while the compile still went on
     assert window.session.state == RunState.IDLE and not window.session.buffers
     guard.cancel()
-    for future in compiles:
-        future.set_result(None)
+    compiles.release()
     run_to_end(qtbot, window)
     assert window.session.buffers and all(b.status != "running" for b in window.session.buffers)
 
@@ -109,6 +125,25 @@ def test_pause_step_resume_and_reset(qtbot, window):
     assert np.array_equal(window.session.buffers[0].rows, headless[0].trajectory.rows)  # pausing never changes results
     window.session.reset()
     assert window.session.buffers == [] and window.session.state == "idle" and window.status_label.text().startswith("ready")
+
+
+def test_reset_drops_the_runs_without_settling_them_and_stop_settles_them(qtbot, window, monkeypatch):
+    """Settling a run past its row limit thins it exactly, as the command line does (~5 ms a run): a Stop keeps the
+    runs and settles them; a Reset drops them, so it does not (twenty runs held the Reset 100 ms)."""
+    from gdstudio.app import buffers
+
+    settled = []
+    settle = buffers.LiveTrajectory.settle
+    monkeypatch.setattr(buffers.LiveTrajectory, "settle", lambda self: (settled.append(self), settle(self)))
+    for stop, kept in ((window.session.stop_runs, True), (window.session.reset, False)):
+        before = window.session.buffers
+        run_unending(window)
+        qtbot.waitUntil(lambda: window.session.buffers is not before and window.session.buffers
+                        and len(window.session.buffers[0]) > 10, timeout=10000)
+        runs = len(window.session.buffers)
+        settled.clear()
+        stop()
+        assert len(settled) == (runs if kept else 0) and bool(window.session.buffers) == kept
 
 
 def test_each_step_from_idle_takes_one_update(qtbot, window):
