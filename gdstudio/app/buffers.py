@@ -18,6 +18,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import weakref
 
 import numpy as np
 
@@ -44,21 +45,22 @@ class Prefault:
     The first write to a page of fresh memory costs a page fault: ~20 µs a page in a virtual machine, where twenty
     runs at full speed spent a third of the GUI thread's time (turns of 80-150 ms) copying rows into untouched pages.
     This thread pays that instead, and changes no byte, so it may race the writer. Until the engine has loaded, or
-    should it fail to, the writer faults its pages itself, as before."""
+    should it fail to, the writer faults its pages itself, as before. A job holds its array weakly: memory a buffer
+    dropped or outgrew (a Reset after twenty runs) is neither kept nor faulted in by jobs still waiting."""
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[np.ndarray, int, int] | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[weakref.ref[np.ndarray], int, int] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._failed = False
 
     def ask(self, array: np.ndarray, start: int, stop: int) -> None:
-        """Fault in bytes [start, stop) of a contiguous array (kept alive until done), in the thread."""
+        """Fault in bytes [start, stop) of a contiguous array, in the thread (unless the array has gone by then)."""
         if self._failed or stop <= start:
             return
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="gdstudio-prefault", daemon=True)
             self._thread.start()
-        self._jobs.put((array, start, stop))
+        self._jobs.put((weakref.ref(array), start, stop))
 
     def _run(self) -> None:
         lower_this_thread()
@@ -67,13 +69,14 @@ class Prefault:
             from ..core.pages import compiled_fault_in, fault_in
 
             compiled_fault_in()
-        except Exception:  # (the studio closing meanwhile) nothing is faulted in ahead; nothing asked for is kept
+        except Exception:  # (the studio closing meanwhile) nothing is faulted in ahead
             self._failed = True
-            while not self._jobs.empty():
-                self._jobs.get()
             return
         while (job := self._jobs.get()) is not None:
-            fault_in(*job)
+            array, start, stop = job[0](), job[1], job[2]
+            if array is not None:
+                fault_in(array, start, stop)
+            del array  # (not kept while the thread waits for the next job)
 
 
 PREFAULT = Prefault()

@@ -8,6 +8,8 @@ import pytest
 from gdstudio.app.buffers import LiveTrajectory, RunBuffer
 from gdstudio.core.trajectory import LOSS, PARAMS, Trajectory
 
+from .helpers import HANG
+
 
 @pytest.mark.parametrize("seed", range(8))
 def test_live_thinning_is_a_superset_and_settles_to_the_core_rows(seed, monkeypatch):
@@ -69,6 +71,36 @@ def test_the_memory_rows_go_to_next_is_faulted_in_ahead_and_the_rows_stay_whole(
     spans = [(start, stop) for array, start, stop in asked if array == id(trajectory._rows)]
     assert all(stop == start2 for (_, stop), (start2, _) in zip(spans, spans[1:]))  # each page asked for once
     assert np.array_equal(buffer.rows, rows) and np.array_equal(buffer.steps, np.arange(len(rows)))
+
+
+def test_jobs_waiting_to_fault_in_memory_neither_keep_it_nor_touch_it_once_it_is_dropped(monkeypatch):
+    """After a Reset of twenty runs at full speed, the thread went on faulting in their dropped buffers for seconds,
+    and its queue kept them in memory meanwhile."""
+    import threading
+    import weakref
+
+    import gdstudio.app.buffers as buffers
+    from gdstudio.core import pages
+
+    faulted: list[int] = []
+    gate, done = threading.Event(), threading.Event()
+
+    def fault_in(array, _start, _stop) -> None:
+        gate.wait(HANG)  # (the first job waits here while the test drops the second one's array)
+        faulted.append(len(array))
+        if len(array) == 30:
+            done.set()
+
+    monkeypatch.setattr(pages, "fault_in", fault_in)
+    prefault = buffers.Prefault()
+    first, dropped, last = np.zeros(10), np.zeros(20), np.zeros(30)
+    for array in (first, dropped, last):
+        prefault.ask(array, 0, array.nbytes)
+    alive = weakref.ref(dropped)
+    del dropped, array
+    assert alive() is None  # (nothing but the test held it)
+    gate.set()
+    assert done.wait(HANG) and faulted == [10, 30]
 
 
 def test_a_run_longer_than_the_row_limit_matches_the_cli(qtbot, window):
