@@ -9,8 +9,9 @@ from ..plots.style import SparseLogAxis, themed_plot
 
 def heatmap() -> tuple[pg.PlotWidget, pg.PlotItem, pg.ImageItem, pg.ColorBarItem]:
     """A plot whose image's x is log10 lr (its axis labels it as lr, like the curve's), with a colour bar."""
-    plot = themed_plot(grid=False, axisItems={"bottom": SparseLogAxis("bottom")})  # (the image covers the grid;
-    plot.setObjectName("sweepHeatmap")  # the themed axes have no SI prefix: a "×0.001" on log10 values would be wrong)
+    # no grid (the image covers it); the themed axes have no SI prefix, which would read "×0.001" on log10 values
+    plot = themed_plot(grid=False, axisItems={"bottom": SparseLogAxis("bottom")})
+    plot.setObjectName("sweepHeatmap")
     item = plot.getPlotItem()
     item.getAxis("bottom").setLogMode(True)
     item.setLabels(bottom="learning rate")
