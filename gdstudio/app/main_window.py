@@ -189,8 +189,12 @@ class MainWindow(QMainWindow):
         axes rescale as it grows) and the runs' numbers each every fourth, at ~8 frames/s."""
         self._frame += 1
         if everything or self._frame % 2:
+            if not everything:  # (its paint a turn later: paint_hold.py)
+                self.landscape.hold.defer()
             self.landscape.refresh()
         if everything or self._frame % 4 == 2:
+            if not everything:
+                self.loss_curve.hold.defer()
             self.loss_curve.refresh()
         self.view3d.refresh()  # (the 3-D landscape, when open: the same frames as the contour view)
         if everything or self._frame % 4 == 0:  # (20 runs' cells: 1-2 ms a frame, and up to 30 when the table grows)

@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QTimer
 
 from gdstudio.app.buffers import LOSS, PARAMS, RunBuffer
 from gdstudio.app.plots.loss_curve import LossCurve
@@ -235,3 +235,31 @@ def test_no_delivery_is_left_due_when_the_runs_stop(qtbot, window):
     controller._due.start(60_000)  # (as when rows have just arrived: their delivery is due)
     window.session.stop_runs()
     assert not controller._due.isActive()
+
+
+def test_a_frame_paints_a_plot_in_a_later_turn_than_the_one_that_fed_it(qtbot, window):
+    """Feeding twenty runs' new rows to a plot (5-9 ms) and painting them (8-9 ms) were one turn of the event loop, as
+    a paint asked for is done before the loop looks at its timers again: each is now a turn of its own."""
+    run_unending(window)
+    qtbot.waitUntil(lambda: bool(window.session.buffers) and len(window.session.buffers[0]) > 10, timeout=10000)
+    window.timer.stop()  # (frames by hand)
+    plot = window.landscape.plot
+    events: list[str] = []
+    painted = QTimer(singleShot=True, interval=0)
+    painted.timeout.connect(lambda: events.append("timer"))
+
+    class Watch(QObject):
+        def eventFilter(self, watched, event):  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Paint:
+                events.append("paint")
+            return False
+
+    watch = Watch()
+    plot.viewport().installEventFilter(watch)
+    window._frame = 0  # (the next frame is the contour view's)
+    window.redraw(everything=False)
+    painted.start()  # (a zero timer started as the frame ends fires before a paint done in the same turn)
+    qtbot.waitUntil(lambda: "paint" in events, timeout=5000)
+    plot.viewport().removeEventFilter(watch)
+    window.session.reset()
+    assert events[0] == "timer"

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 
 from ..buffers import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, RunBuffer
 from .decimate import Decimator, buckets
-from .tracks import line_width
+from .paint_hold import PaintHold
 from .style import SparseLogAxis, themed_plot
+from .tracks import line_width
 
 # More runs than this are named in one line of text above the plot, not in a legend on it: twenty entries of pyqtgraph's
 # legend took ~110 ms of the GUI thread to make and lay out as the runs started, and covered the curves.
@@ -38,6 +39,7 @@ class LossCurve(QWidget):
         super().__init__(parent)
         self.plot = themed_plot(axisItems={"left": SparseLogAxis("left")})
         self.plot.setObjectName("lossPlot")
+        self.hold = PaintHold(self.plot)  # (a frame's paint a turn after its new rows: MainWindow.redraw)
         self.item = self.plot.getPlotItem()
         self.item.setLabel("bottom", "step")
         self.item.addLegend(offset=(-10, 10))
