@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .kernels import KernelWarmer
     from ..core.runner import Chunk, ScenarioRunner
 
-CHUNK_SECONDS = 0.02  # kernel time per chunk when running as fast as possible
+CHUNK_SECONDS = 0.02  # kernel time per chunk at most (at full speed, about this)
 FRAME = 0.03  # seconds between chunks when paced (a finite steps-per-second speed)
 MAX_CHUNK = 1 << 20
 # Rows handed to the GUI thread and not yet taken: past this the worker waits for it. The GUI copies every row
@@ -184,7 +184,9 @@ class RunWorker(QObject):
                 self.held = False
             if math.isinf(self._speed):  # (steps of every running run: rows, at most a backlog's worth)
                 return int(min(MAX_CHUNK, MAX_BACKLOG_ROWS // max(running, 1), max(1, CHUNK_SECONDS / max(per_step, 1e-10))))
-            return max(1, round(self._speed * FRAME))
+            # a frame's worth of steps, but no more than a chunk's time: a Reset or a Pause waits for the chunk under
+            # way, and at 1000 steps a second over a million rows a frame's 30 steps held a Reset for up to 0.6 s
+            return max(1, min(round(self._speed * FRAME), int(CHUNK_SECONDS / max(per_step, 1e-10))))
 
     def _pace(self, n: int, began: float) -> None:
         with self._cond:

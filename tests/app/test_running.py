@@ -249,3 +249,15 @@ def test_a_log_axis_says_when_it_hides_losses_at_or_below_zero(qtbot, window):
     curve.log.setChecked(False)  # linear: everything drawn
     assert not curve.hidden_note.isVisible()
     assert np.nanmin(curve.curves[0].getOriginalDataset()[1]) < 0
+
+
+def test_a_paced_chunk_takes_no_longer_than_a_chunk_of_time(qtbot):
+    """At 1000 steps a second a frame is 30 steps; over a million rows a Reset waited up to 0.6 s for them (a Reset or a
+    Pause waits for the chunk under way): a paced chunk is a frame's steps, or what fits in CHUNK_SECONDS if fewer."""
+    from gdstudio.app.document import default_scenario
+    from gdstudio.app.worker import CHUNK_SECONDS, FRAME, RunWorker
+
+    worker = RunWorker(1, default_scenario(), None, 1000.0, paused=False)
+    assert worker._next_chunk(per_step=1e-6) == round(1000.0 * FRAME) == 30  # (a cheap loss: the frame's steps)
+    assert worker._next_chunk(per_step=0.01) == int(CHUNK_SECONDS / 0.01) == 2  # (10 ms a step)
+    assert worker._next_chunk(per_step=1.0) == 1  # (a step longer than a chunk: one at a time)
