@@ -184,8 +184,8 @@ class MainWindow(QMainWindow):
 
     def redraw(self, everything: bool = True) -> None:
         """One frame: plots and tables from the buffers (cheap when nothing moved). While runs go, each tick of
-        the timer does one of them, so each event-loop pass paints only one (a repaint of a plot costs ~10-25 ms;
-        together they would stall input handling longer): the contour view every other tick, the loss curve (its
+        the timer feeds one of them, and a plot's paint comes in a turn of its own (paint_hold.py), so no pass of the
+        event loop both feeds and paints, nor paints two plots: the contour view every other tick, the loss curve (its
         axes rescale as it grows) and the runs' numbers each every fourth, at ~8 frames/s."""
         self._frame += 1
         if everything or self._frame % 2:
