@@ -182,11 +182,12 @@ class RunWorker(QObject):
                 self.held = True
                 self._cond.wait()
                 self.held = False
+            fit = CHUNK_SECONDS / max(per_step, 1e-10)  # steps in a chunk's time
             if math.isinf(self._speed):  # (steps of every running run: rows, at most a backlog's worth)
-                return int(min(MAX_CHUNK, MAX_BACKLOG_ROWS // max(running, 1), max(1, CHUNK_SECONDS / max(per_step, 1e-10))))
+                return int(min(MAX_CHUNK, MAX_BACKLOG_ROWS // max(running, 1), max(1, fit)))
             # a frame's worth of steps, but no more than a chunk's time: a Reset or a Pause waits for the chunk under
             # way, and at 1000 steps a second over a million rows a frame's 30 steps held a Reset for up to 0.6 s
-            return max(1, min(round(self._speed * FRAME), int(CHUNK_SECONDS / max(per_step, 1e-10))))
+            return max(1, min(round(self._speed * FRAME), int(fit)))
 
     def _pace(self, n: int, began: float) -> None:
         with self._cond:

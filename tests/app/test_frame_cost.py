@@ -203,8 +203,6 @@ def test_the_first_rows_come_a_frame_after_the_runs_start(qtbot, window):
     """When the runs start the views make their items (twenty paths, curves, table rows) and the window lays itself
     out anew; the first rows, taken in the same pass of the event loop, made it one gap of up to 270 ms with twenty
     runs. A zero timer started as the runs start marks the next pass: the rows come after it."""
-    from PySide6.QtCore import QTimer
-
     controller = window.session.controller
     seen: list[str] = []
 
@@ -243,23 +241,16 @@ def test_a_frame_paints_a_plot_in_a_later_turn_than_the_one_that_fed_it(qtbot, w
     run_unending(window)
     qtbot.waitUntil(lambda: bool(window.session.buffers) and len(window.session.buffers[0]) > 10, timeout=10000)
     window.timer.stop()  # (frames by hand)
-    plot = window.landscape.plot
-    events: list[str] = []
-    painted = QTimer(singleShot=True, interval=0)
-    painted.timeout.connect(lambda: events.append("timer"))
-
-    class Watch(QObject):
-        def eventFilter(self, watched, event):  # noqa: N802 (Qt's name)
-            if event.type() == QEvent.Type.Paint:
-                events.append("paint")
-            return False
-
-    watch = Watch()
-    plot.viewport().installEventFilter(watch)
+    viewport = window.landscape.plot.viewport()
+    counter = PaintCounter()
+    viewport.installEventFilter(counter)
+    paints_at_next_pass: list[int] = []
+    next_pass = QTimer(singleShot=True, interval=0)
+    next_pass.timeout.connect(lambda: paints_at_next_pass.append(counter.paints))
     window._frame = 0  # (the next frame is the contour view's)
     window.redraw(everything=False)
-    painted.start()  # (a zero timer started as the frame ends fires before a paint done in the same turn)
-    qtbot.waitUntil(lambda: "paint" in events, timeout=5000)
-    plot.viewport().removeEventFilter(watch)
+    next_pass.start()  # (a zero timer started as the frame ends fires before a paint done in the same turn)
+    qtbot.waitUntil(lambda: counter.paints > 0, timeout=5000)
+    viewport.removeEventFilter(counter)
     window.session.reset()
-    assert events[0] == "timer"
+    assert paints_at_next_pass == [0]
