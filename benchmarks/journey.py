@@ -147,6 +147,8 @@ def main() -> None:
     parser.add_argument("--skip-launches", action="store_true")
     parser.add_argument("--profile", default="", help="cProfile the GUI thread during this journey phase")
     parser.add_argument("--turns", action="store_true", help="time every event of the GUI thread; break long gaps down")
+    parser.add_argument("--roots", action="store_true",
+                        help="profile the GUI thread gap by gap: the slots and handlers each gap over 16 ms is made of")
     parser.add_argument("--floor", action="store_true",
                         help="while runs go, draw nothing on the redraw timer (plots, runs table): the event loop's "
                              "floor on this machine, rows still taken as ever")
@@ -166,7 +168,7 @@ def main() -> None:
         draw_nothing_while_running()
 
     journey = run_journey(folder, options.seconds or seconds, typing_repeats, options.profile, options.turns,
-                          tuple(options.only))
+                          tuple(options.only), options.roots)
     results = journey.results
     if found["bare"]:
         print("\n1-2. Launch and first run\n" + table(["what", "median", "ratio", "target"], launch_report(found)))

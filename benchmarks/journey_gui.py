@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication
 
 from journey_launch import FirstPaint
 from open_stalls import SCENARIOS
-from probe import EventLog, GapProbe, StallSampler, idle, wait_until, write_scenario
+from probe import EventLog, GapProbe, GapRoots, StallSampler, idle, wait_until, write_scenario
 
 USER_PAUSE_S = 0.2  # between two actions of a person (no one clicks twice in the same turn of the event loop)
 OPTIMIZERS = ({"name": "gd", "lr": 0.001}, {"name": "sgd", "lr": 0.001, "momentum": 0.9},
@@ -56,7 +56,7 @@ class Results:
 
 class Journey:
     def __init__(self, app: QApplication, folder: Path, run_seconds: float, repeats: int, profile: str = "",
-                 turns: bool = False, only: tuple[str, ...] = ()) -> None:
+                 turns: bool = False, only: tuple[str, ...] = (), roots: bool = False) -> None:
         self.app, self.folder, self.run_seconds, self.repeats = app, folder, run_seconds, repeats
         self.probe = GapProbe()
         self.sampler = StallSampler(self.probe)
@@ -66,6 +66,7 @@ class Journey:
             app.installEventFilter(self.turns)
             self.sampler.others = defaultdict(Counter)
         self.results = Results()
+        self.roots = GapRoots(self.probe) if roots else None
         self.window = None
         self._profile_phase, self._profiler = profile, None
         self._began = 0.0
@@ -95,6 +96,8 @@ class Journey:
             print(f"  {last}: p99 {stats['p99']:.1f} ms, longest {stats['max']:.0f} ms; {len(self.probe.slow[last])} gaps "
                   f"> 16 ms, the GUI thread working {working:.0%} of them, waiting for a core {queued:.0%}; {top}",
                   file=sys.stderr, flush=True)
+            if self.roots is not None:
+                print(f"    {self.roots.report(last)}", file=sys.stderr, flush=True)
             if self.turns is not None:
                 print(f"    events in gaps > 50 ms (ms): {self.turns.top(last, 8)}", file=sys.stderr, flush=True)
                 gap, timeline = self.turns.longest.get(last, (0, []))
@@ -358,14 +361,14 @@ def draw_nothing_while_running() -> None:
 
 
 def run_journey(folder: Path, run_seconds: float, repeats: int, profile: str = "", turns: bool = False,
-                only: tuple[str, ...] = ()) -> Journey:
+                only: tuple[str, ...] = (), roots: bool = False) -> Journey:
     """launch() the studio in this process with the journey scripted from its first paint; returns when it closed."""
     from PySide6.QtCore import QSettings
 
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder / "settings"))
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    journey = Journey(app, folder, run_seconds, repeats, profile, turns, only)
+    journey = Journey(app, folder, run_seconds, repeats, profile, turns, only, roots)
     first = FirstPaint(journey.painted)
     app.installEventFilter(first)
     from gdstudio.app.main import launch

@@ -7,7 +7,9 @@ the same run.
 
 from __future__ import annotations
 
+import cProfile
 import json
+import pstats
 import statistics
 import sys
 import threading
@@ -69,7 +71,7 @@ class GapProbe:
         self.last = time.perf_counter()
         self._cpu, self._queued = time.thread_time(), queued()
         self.on_gap: Callable[[float, float], None] | None = None  # (EventLog)
-        self._timer = QTimer(interval=PROBE_MS)
+        self._timer = QTimer(interval=PROBE_MS, objectName="probe")
         self._timer.timeout.connect(self._tick)
 
     def start(self, phase: str) -> None:
@@ -104,6 +106,47 @@ class GapProbe:
         """p50, p99 and the longest gap (ms) of a phase, or of all of them."""
         values = self.gaps[phase] if phase is not None else [g for gs in self.gaps.values() for g in gs]
         return gap_stats(values)
+
+
+class GapRoots:
+    """`--roots`: the GUI thread under cProfile, one profile per gap of the probe; of each gap over SLOW_S, the
+    functions the event loop called (slots, event handlers) and their time. It tells which turns a gap is made of:
+    a gap with two roots is two turns the probe's timer did not come between. (cProfile slows Python about 1.5x.)"""
+
+    SHELL = ("wait_until", "_script", "script", "idle", "<lambda>")  # the journey's own frames around the studio
+
+    def __init__(self, probe: GapProbe) -> None:
+        self.probe = probe
+        self.gaps: dict[str, list[tuple[float, list[tuple[str, float]]]]] = defaultdict(list)  # phase -> (ms, roots)
+        self.totals: dict[str, Counter] = defaultdict(Counter)  # phase -> root -> ms in slow gaps
+        self._profile = cProfile.Profile()
+        self._previous, probe.on_gap = probe.on_gap, self.gap
+        self._profile.enable()
+
+    def _shell(self, func: tuple) -> bool:
+        filename, _line, name = func
+        return "QEventLoop" in name or name in self.SHELL and "benchmarks" in filename
+
+    def gap(self, began: float, ended: float) -> None:
+        if self._previous is not None:
+            self._previous(began, ended)
+        self._profile.disable()
+        if ended - began > SLOW_S:
+            roots = []
+            for func, (_cc, _nc, _tt, cumulative, callers) in pstats.Stats(self._profile).stats.items():
+                if cumulative > 0.001 and not self._shell(func) and all(self._shell(c) for c in callers):
+                    where = func[0].split("/gdstudio/")[-1].split("site-packages/")[-1]
+                    roots.append((f"{where}:{func[2]}", round(cumulative * 1000, 1)))
+            roots.sort(key=lambda root: -root[1])
+            self.gaps[self.probe.phase].append((round((ended - began) * 1000), roots[:6]))
+            self.totals[self.probe.phase].update(dict(roots))
+        self._profile = cProfile.Profile()
+        self._profile.enable()
+
+    def report(self, phase: str, n: int = 8) -> str:
+        rows = [f"roots over all gaps > {SLOW_S * 1000:.0f} ms: {self.totals[phase].most_common(n)}"]
+        rows += [f"{ms} ms: {roots}" for ms, roots in sorted(self.gaps[phase], key=lambda g: -g[0])[:n]]
+        return "\n      ".join(rows)
 
 
 class EventLog(QObject):

@@ -58,7 +58,7 @@ class Actions:
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.examples_menu = file_menu.addMenu("&Examples")
         files.fill_examples(self.examples_menu)
-        files.recent_changed.connect(self.show_recent)
+        session.stagger.follow(files.recent_changed, self.show_recent)
         file_menu.addSeparator()
         file_menu.addActions([self.save, self.save_as, self.properties])
         file_menu.addSeparator()

@@ -33,7 +33,7 @@ class GuiCollector:
         self.threshold = gc.get_threshold()
         self._full = time.monotonic()
         gc.disable()
-        self.timer = QTimer(QCoreApplication.instance(), interval=INTERVAL_MS)  # stopped and deleted with the app
+        self.timer = QTimer(QCoreApplication.instance(), interval=INTERVAL_MS, objectName="gc")  # stopped and deleted with the app
         self.timer.timeout.connect(self.check)
         self.timer.start()
 

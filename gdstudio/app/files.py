@@ -24,7 +24,7 @@ from ..core.scenario import Scenario, ScenarioError, load, loads
 from . import foreground
 from .background import lower_this_thread
 from .document import default_scenario
-from .objectives import OBJECTIVES
+from .objectives import OBJECTIVES, data_model
 from .presets import example_files
 from .settings import add_recent, forget_recent, recent_files
 
@@ -102,6 +102,8 @@ class FileActions(QObject):
             scenario = load(path)  # size-limited; a CSV named in it is read relative to its folder
             data = scenario.data.dataset if scenario.data else None
             OBJECTIVES.get(scenario.loss, scenario.variables, data.columns if data else (), data.values if data else None)
+            if scenario.data is not None and scenario.data.model:
+                data_model(scenario.data.model)  # (for the data view)
         except ScenarioError as error:
             problem = describe(error)
         except ExpressionError as error:

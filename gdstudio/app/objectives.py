@@ -88,3 +88,12 @@ class Objectives:
 
 
 OBJECTIVES = Objectives()  # one per studio process: the editor, file opening and runs share it
+
+
+def data_model(text: str) -> Objective | None:
+    """A data set's model (`data.model`, drawn by the data view), its NumPy loss compiled; None when it does not
+    parse. Opening a file makes it in the file's thread, so the data view finds it here."""
+    try:
+        return OBJECTIVES.get(text).compile(("loss",))
+    except Exception:  # (whatever it is: the data view shows the points alone, and the file still opens)
+        return None

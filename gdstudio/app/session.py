@@ -26,6 +26,7 @@ from . import foreground
 from .document import PALETTE, Change, Document, run_color
 from .kernels import KernelWarmer
 from .objectives import OBJECTIVES
+from .stagger import Stagger
 from .worker import RunController
 
 if TYPE_CHECKING:  # the engine (SymPy, Numba) loads after the window shows: see engine.py
@@ -68,6 +69,7 @@ class StudioSession(QObject):
     def __init__(self, scenario: Scenario | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = Document(scenario, self)
+        self.stagger = Stagger(self)  # views that follow a change in turns of their own (stagger.py)
         self.kernels = KernelWarmer()
         self.controller = RunController(self, self.kernels)
         self._warm = foreground.WhenQuiet(self, self._warm_kernel)
@@ -86,7 +88,7 @@ class StudioSession(QObject):
         for signal in (self.document.loss_changed, self.document.view_changed, self.document.runs_changed,
                        self.document.stop_changed, self.document.data_changed):
             signal.connect(self._edited)
-        self.document.replaced.connect(self._replaced)
+        self.document.replaced.connect(lambda _s: self.state == RunState.IDLE or self.reset())  # (a new document)
         for signal in (self.document.view_changed, self.document.runs_changed, self.document.data_changed):
             signal.connect(self._show_problem)
         self.selection_changed.connect(self._show_problem)
@@ -258,10 +260,6 @@ class StudioSession(QObject):
         elif self.state != RunState.IDLE:
             self.reset()
 
-    def _replaced(self, _scenario: Scenario) -> None:
-        if self.state != RunState.IDLE:
-            self.reset()
-
     # -- running ----------------------------------------------------------------------
     def _set_state(self, state: RunState) -> None:
         self.state = state
@@ -393,6 +391,7 @@ class StudioSession(QObject):
 
     def shutdown(self) -> None:
         """Stop the workers and join their threads (idempotent)."""
+        self.stagger.drop()
         self._warm.stop()
         self.controller.stop()
         self.live.shutdown()

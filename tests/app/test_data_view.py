@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from gdstudio.app.document import default_scenario
+from gdstudio.app.document import PALETTE, default_scenario
 from gdstudio.core import scenario as sc
 from gdstudio.core.data import generate
 from gdstudio.core.runner import run_scenario
@@ -292,13 +294,22 @@ def test_the_data_legend_uses_the_palettes_colours(qtbot, window):
     assert legend.opts["brush"].color().rgb() == palette.color(QPalette.ColorRole.Base).rgb()
 
 
-def test_scenarios_without_data_make_no_model_curves(qtbot, window):
+def test_scenarios_without_data_leave_the_hidden_data_view_alone(qtbot, window, monkeypatch):
     """Opening one lesson after another rebuilt the hidden data view's curves and legend for every run (a tenth of
-    the turn that opens a file); without data there are none, and data brings them back."""
+    the turn that opens a file); out of sight it is not touched, and the next data set is drawn in full."""
     view = window.data_actions.view
     assert window.document.scenario.data is None and window.document.scenario.runs
     assert view.curves == [] and view.item.legend.items == []
     open_scenario(qtbot, window, LINE)
     assert [item[1].text for item in view.item.legend.items] == ["batch", "SGD", "mini-batch", "scaled"]
+    touched = []
+    monkeypatch.setattr(view, "set_scenario", lambda scenario: touched.append(scenario))
+    monkeypatch.setattr(view, "set_runs", lambda *args: touched.append(args))
     window.document.reset(default_scenario())
-    assert view.curves == [] and view.item.legend.items == []
+    assert window.data_actions.dock.isHidden() and touched == []
+    monkeypatch.undo()
+    line = sc.loads(LINE, "line.json")
+    window.document.reset(replace(line, runs=tuple(replace(run, color=None) for run in line.runs[:2])))
+    assert not window.data_actions.dock.isHidden()
+    assert [item[1].text for item in view.item.legend.items] == ["batch", "SGD"] and len(view.curves) == 2
+    assert [curve.opts["pen"].color().name() for curve in view.curves] == [PALETTE[0], PALETTE[1]]

@@ -27,7 +27,7 @@ def test_help_panel_shows_the_selected_optimizers_formula(qtbot, window):
     window.runs_panel.select(1)
     assert shows_formula(panel, "sgd") and not shows_formula(panel, "adam")
     window.document.update_run(1, optimizer="newton", hyper={})
-    assert shows_formula(panel, "newton")
+    qtbot.waitUntil(lambda: shows_formula(panel, "newton"))  # (the help follows in a turn of its own: stagger.py)
 
 
 def test_examples_menu_shows_titles_and_descriptions(window):
@@ -47,6 +47,7 @@ def test_opening_an_example_shows_its_description(qtbot, window):
     action = next(a for a in window.menus.examples_menu.actions() if a.text().replace("&&", "&") == scenario.name)
     action.trigger()
     assert window.document.scenario.name == scenario.name
+    qtbot.waitUntil(lambda: scenario.description in window.help.panel.toPlainText())  # (a turn later: stagger.py)
     assert window.help.dock.isVisible()
     shown = window.help.panel.toPlainText()
     assert scenario.name in shown and scenario.description in shown
@@ -68,7 +69,7 @@ def test_name_and_description_can_be_rewritten(qtbot, window, tmp_path):
     scenario = window.document.scenario
     assert (scenario.name, scenario.description) == ("My bowl", "A round bowl: every start heads straight for the bottom.")
     assert window.windowTitle().startswith("My bowl — ") and window.isWindowModified() and scenario.runs == runs_before
-    assert "A round bowl" in window.help.panel.toPlainText()
+    qtbot.waitUntil(lambda: "A round bowl" in window.help.panel.toPlainText())
     path = tmp_path / "bowl.json"
     window.files._write(path)
     assert sc.load(path).description == scenario.description

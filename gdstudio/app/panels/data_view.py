@@ -29,6 +29,7 @@ from ...core.data import Dataset, scaling
 from ...core.scenario import RunSpec, Scenario
 from .. import engine
 from ..buffers import PARAMS, RunBuffer
+from ..objectives import data_model
 from ..plots.style import themed_plot
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
@@ -64,12 +65,7 @@ def choose_layout(scenario: Scenario) -> Layout | None:
     target = data.target or ("y" if "y" in columns else columns[-1] if len(columns) > 1 else None)
     model = None
     if data.model and engine.loaded():  # (until then the points alone: DataView.engine_ready draws the model)
-        from ...core.expression import parse_objective
-
-        try:
-            model = parse_objective(data.model).compile()
-        except Exception:  # a model that does not parse: show the points only
-            model = None
+        model = data_model(data.model)  # (a model that does not parse: the points only)
     inputs = tuple(v for v in model.variables if v in columns) if model else ()
     params = tuple(v for v in model.variables if v not in columns) if model else ()
     others = [c for c in columns if c != target]
@@ -223,12 +219,16 @@ class DataView(QWidget):
             self.refresh()
             return
         self._made = made
-        for curve in self.curves:
-            self.item.removeItem(curve)
-            if self.item.legend is not None:
-                self.item.legend.removeItem(curve)
-        self.curves = []
+        while len(self.curves) > len(colors):  # (PlotItem.removeItem takes it out of the legend too)
+            self.item.removeItem(self.curves.pop())
         for i, (color, label) in enumerate(zip(colors, labels)):
+            if i < len(self.curves):  # items are kept and restyled: a new item and its legend entry took ~8 ms
+                curve = self.curves[i]
+                curve.setPen(pg.mkPen(color, width=2.5))
+                if curve.name() != label:
+                    curve.opts["name"] = label
+                    self.item.legend.getLabel(curve).setText(label)
+                continue
             curve = pg.PlotDataItem(pen=pg.mkPen(color, width=2.5), connect="finite", name=label)
             curve.setZValue(5 + i)
             self.item.addItem(curve)

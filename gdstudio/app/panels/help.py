@@ -185,8 +185,9 @@ class Help:
         self.menu = menu
         if examples is not None:
             label_examples(examples)
-        session.document.changed.connect(self._changed)
-        session.document.replaced.connect(self._opened)
+        self._opened = False  # (a file was opened: its explanation goes on screen, scrolled to the top)
+        session.document.replaced.connect(self._note_opened)
+        session.stagger.follow(session.document.changed, self._changed)
         session.selection_changed.connect(self.panel.select_run)
         self.panel.show_scenario(session.scenario, session.selected_index())
 
@@ -199,10 +200,16 @@ class Help:
         self.dock.raise_()
         self.window.resizeDocks([self.dock], [max(self.dock.height(), 360)], Qt.Orientation.Vertical)
 
+    def _note_opened(self, _scenario: Scenario) -> None:
+        self._opened = True
+
     def _changed(self, scenario: Scenario) -> None:
         self.panel.show_scenario(scenario, self.session.selected_index())
+        if self._opened:
+            self._opened = False
+            self._show_opened(scenario)
 
-    def _opened(self, scenario: Scenario) -> None:
+    def _show_opened(self, scenario: Scenario) -> None:
         if scenario.description:
             self.panel.verticalScrollBar().setValue(0)
             self._reveal()  # a lesson opened: its explanation is on screen at once

@@ -142,7 +142,7 @@ class LossEditor(QWidget):
         self._debounce.timeout.connect(lambda: self._request(self.text(), True))
         self._commit = QTimer(self, singleShot=True, interval=COMMIT_MS)
         self._commit.timeout.connect(self.commit_pending)
-        self._poll = QTimer(self, interval=5)  # (while a check runs: its result is shown within 5 ms)
+        self._poll = QTimer(self, interval=5, objectName="editorPoll")  # (while a check runs: its result is shown within 5 ms)
         self._poll.timeout.connect(self._collect)
         self.editor.textChanged.connect(self._debounce.start)
         self.editor.textChanged.connect(self._commit.start)

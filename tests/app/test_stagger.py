@@ -1,0 +1,96 @@
+"""Views that follow a change in turns of their own (app/stagger.py): opening a lesson was one 30-80 ms turn."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from gdstudio.app.document import Change
+from gdstudio.app.objectives import OBJECTIVES
+from gdstudio.app.stagger import Stagger
+
+from .helpers import wait_drawn
+
+
+class Source(QObject):
+    changed = Signal(object)
+
+
+def test_each_queued_view_runs_in_a_turn_of_its_own_in_the_order_asked(qtbot):
+    stagger, seen = Stagger(), []
+    turns = QTimer(interval=0)  # counts the event loop's turns: a zero timer fires once per pass
+    passes = []
+    turns.timeout.connect(lambda: passes.append(len(seen)))
+    turns.start()
+    stagger.later("help", lambda: seen.append("help"))
+    stagger.later("menu", lambda: seen.append("menu"))
+    assert seen == [] and stagger.pending()  # (nothing in the turn that asked)
+    qtbot.waitUntil(lambda: not stagger.pending())
+    turns.stop()
+    assert seen == ["help", "menu"]
+    assert 1 in passes  # a turn of the loop came between the two
+
+
+def test_a_view_queued_again_runs_once_with_the_latest_call_in_its_first_place(qtbot):
+    stagger, source, seen = Stagger(), Source(), []
+    stagger.follow(source.changed, lambda value: seen.append(("help", value)))
+    stagger.later("menu", lambda: seen.append(("menu", None)))
+    source.changed.emit(1)
+    source.changed.emit(2)
+    qtbot.waitUntil(lambda: not stagger.pending())
+    assert seen == [("menu", None), ("help", 2)]
+    source.changed.emit(3)
+    stagger.flush()  # (everything now, in this turn)
+    assert seen[-1] == ("help", 3) and not stagger.pending()
+
+
+def test_dropped_work_never_runs(qtbot):
+    stagger, seen = Stagger(), []
+    stagger.later("help", lambda: seen.append("help"))
+    stagger.drop()
+    qtbot.wait(20)
+    assert seen == [] and not stagger.pending()
+
+
+def test_opening_a_lesson_leaves_the_help_and_the_tools_to_later_turns(qtbot, window):
+    """The file's own turn sets the document, the editor and the runs; the explanation, the recent files and the
+    insight tools follow, each in a turn of its own, and all of them do follow."""
+    from gdstudio.app.presets import example_files
+
+    resource = next(r for _t, r in example_files() if r.name.startswith("02_"))
+    insight, in_its_turn = window.insight, []
+    window.document.changed.connect(  # (connected last: the end of the file's turn)
+        lambda scenario: in_its_turn.append((scenario.description in window.help.panel.toPlainText(),
+                                             window.session.stagger.pending())))
+    window.files.open_path(str(resource), ask=False)
+    qtbot.waitUntil(lambda: not window.files.opening)
+    assert in_its_turn == [(False, True)]
+    qtbot.waitUntil(lambda: window.document.scenario.description in window.help.panel.toPlainText())
+    qtbot.waitUntil(lambda: not window.session.stagger.pending())
+    assert window.menus.recent_menu.actions()[0].toolTip() == str(resource.resolve())
+    wait_drawn(qtbot, window)
+    insight.race_panel.entries = ["a race of the loss before"]  # (a new view keeps a race; a new loss clears it)
+    window.session.objective_changed.emit(window.session.objective)  # a new loss, then a new view, in one turn
+    window.document.update(Change.VIEW, view={**window.document.scenario.view, "x": (-1.0, 1.0)})
+    qtbot.waitUntil(lambda: not window.session.stagger.pending())
+    assert insight.race_panel.entries == []  # (the new loss's clearing was not lost to the view's)
+
+
+def test_a_data_model_is_made_in_the_files_thread(qtbot, window, tmp_path, monkeypatch):
+    """The data view's model (parse, derive, NumPy code) took ~13 ms of the GUI thread for every file with data."""
+    made_on = []
+    derive = OBJECTIVES._derive
+    monkeypatch.setattr(OBJECTIVES, "_derive", lambda *args: (made_on.append(threading.current_thread()), derive(*args))[1])
+    model = "w*x + 0.5*b"  # (not made by another test: OBJECTIVES keeps what every test made)
+    body = {"format": "gdstudio-scenario", "version": 1, "name": "line", "loss": "mean((w*x + 0.5*b - y)^2)",
+            "data": {"columns": {"x": [0.0, 1.0, 2.0], "y": [1.0, 2.0, 3.0]}, "model": model},
+            "runs": [{"label": "GD", "optimizer": {"name": "gd", "lr": 0.1}, "start": {"w": 0.0, "b": 0.0}}]}
+    path = tmp_path / "line.json"
+    path.write_text(json.dumps(body))
+    window.files.open_path(str(path), ask=False)
+    qtbot.waitUntil(lambda: window.document.path == path.resolve())
+    view = window.data_actions.view
+    assert view.layout_ is not None and view.layout_.mode == "curve" and view.layout_.model.text == model
+    assert made_on and threading.main_thread() not in made_on
