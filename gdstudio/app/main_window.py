@@ -19,6 +19,7 @@ from . import engine, foreground
 from .engine import EngineLoader
 from .files import FileActions, ask_unsaved
 from .history import History, add_edit_menu
+from .paint_later import PaintAfterTimers
 from .panels.loss_editor import LossEditor
 from .panels.math_view import drawing, stop_drawing
 from .panels.runs_panel import RunsPanel
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self.engine.ready.connect(self._engine_ready)
         self.engine.kernel_ready.connect(self._kernel_ready)
         self.installEventFilter(self)
+        PaintAfterTimers(self)  # (whatever changed the window, its paint is a turn of its own: paint_later.py)
         self.timer = QTimer(self, interval=FRAME_MS)
         self.timer.timeout.connect(lambda: self.redraw(everything=False))
         self._connect()
