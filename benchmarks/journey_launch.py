@@ -31,15 +31,15 @@ def mark(name: str, at: float | None = None) -> None:
 
 
 class FirstPaint(QObject):
-    """Calls `then` from a zero-timer after the first UpdateRequest of a top-level window."""
+    """Calls `then` from a zero-timer posted as the first widget paints (it runs once that paint is done). Not at
+    the window's first UpdateRequest: the studio puts that request off by one pass (app/paint_later.py)."""
 
     def __init__(self, then) -> None:
         super().__init__()
         self.then, self.done = then, False
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (not self.done and event.type() in (QEvent.Type.UpdateRequest, QEvent.Type.Paint)
-                and isinstance(watched, QWidget) and watched.isWindow()):
+        if not self.done and event.type() == QEvent.Type.Paint and isinstance(watched, QWidget):
             self.done = True
             QTimer.singleShot(0, self.then)
         return False
