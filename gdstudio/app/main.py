@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 SIGNAL_TICK_MS = 200  # Python runs signal handlers only between bytecodes: a timer gives it the chance
@@ -78,6 +78,10 @@ def launch(path: str | None = None, qt_options: list[str] | None = None) -> int:
     app.aboutToQuit.connect(window.shutdown)
     tick = install_signal_handlers(app, window)
     window.show()
+    # Qt polishes each widget made without a parent (pyqtgraph's menus for every plot and axis, and their forms: ~380)
+    # in the first pass of the event loop, before the window is exposed and painted; unseen, they are polished when
+    # they show. The first paint came ~5 ms sooner
+    QCoreApplication.removePostedEvents(None, QEvent.Type.PolishRequest)
     recovered = window.recovery.offer()
     if path and not recovered:
         window.files.open_path(path, ask=False)

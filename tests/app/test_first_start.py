@@ -82,3 +82,35 @@ def test_a_studio_opened_after_another_closed_loads_what_it_needs(qtbot, monkeyp
     engine.load_batches()  # (EngineClosed, were the first studio's close still in force)
     loader.join()
     assert engine._BATCHES.done.is_set()
+
+
+def test_the_data_and_help_docks_are_built_after_the_first_paint(qtbot):
+    """The window's first UpdateRequest comes before it is exposed and paints nothing: taken for the first paint, it
+    had the Data and Help docks (~30 ms) built before the window appeared."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from gdstudio.app.main_window import MainWindow
+    from gdstudio.app.panels.math_view import join_drawing
+
+    win = MainWindow()
+    built_at_first_paint: list[bool] = []
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Paint and isinstance(watched, QWidget) and not built_at_first_paint:
+                built_at_first_paint.append(win.help is not None or win.data_actions is not None)
+            return False
+
+    qtbot.addWidget(win)
+    first = FirstPaint()
+    QApplication.instance().installEventFilter(first)
+    try:
+        win.show()
+        qtbot.waitUntil(lambda: win.help is not None and win.data_actions is not None, timeout=30000)
+    finally:
+        QApplication.instance().removeEventFilter(first)
+        win.shutdown()
+        join_drawing()
+        win.close()
+    assert built_at_first_paint == [False]
