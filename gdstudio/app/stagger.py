@@ -39,17 +39,8 @@ class Stagger(QObject):
         self._due.clear()
         self._timer.stop()
 
-    def flush(self) -> None:
-        """Run everything queued now (before a save, a close, a screenshot: whatever must see every view up to date)."""
-        while self._due:
-            self._run_first()
-
     def _next(self) -> None:
         if self._due:
-            self._run_first()
+            self._due.pop(next(iter(self._due)))()
         if self._due:
             self._timer.start()
-
-    def _run_first(self) -> None:
-        key = next(iter(self._due))
-        self._due.pop(key)()
