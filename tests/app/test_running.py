@@ -261,3 +261,15 @@ def test_a_paced_chunk_takes_no_longer_than_a_chunk_of_time(qtbot):
     assert worker._next_chunk(per_step=1e-6) == round(1000.0 * FRAME) == 30  # (a cheap loss: the frame's steps)
     assert worker._next_chunk(per_step=0.01) == int(CHUNK_SECONDS / 0.01) == 2  # (10 ms a step)
     assert worker._next_chunk(per_step=1.0) == 1  # (a step longer than a chunk: one at a time)
+
+
+def test_without_runs_the_loss_curve_shows_its_first_range_again(qtbot, window):
+    """A Reset, or a new document, left the empty loss curve in the last runs' range (0 to 3,000 steps, say)."""
+    view = window.loss_curve.item.vb
+    first = view.viewRange()[0]
+    run_to_end(qtbot, window)
+    window.loss_curve.refresh()
+    assert view.viewRange()[0][1] > 10 * max(first[1], 1.0)
+    window.menus.reset.trigger()
+    assert view.viewRange()[0] == pytest.approx([0.0, 1.0])
+    assert all(view.autoRangeEnabled())  # (the next runs are followed again)

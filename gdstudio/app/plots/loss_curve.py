@@ -114,6 +114,9 @@ class LossCurve(QWidget):
         self._buffers = buffers
         self._reset_decimation()
         self.hover.clear()
+        if not buffers:  # (no runs: the empty plot in its first range, not in the last runs' 3,000 steps)
+            self.item.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            self.item.vb.enableAutoRange()
 
     def set_epoch_scales(self, scales: list[float] | None) -> None:
         """Epochs per step of each run (batch size / rows of the data set; 1 for full batches), or None
