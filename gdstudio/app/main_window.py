@@ -31,6 +31,7 @@ from .settings import recent_files, settings
 
 FRAME_MS = 30
 IDLE_RETRY_MS = 500  # how soon a build left for an idle moment looks again
+UNPAINTED_MS = 2000  # a window shown but never painted (started minimised, say) is built in full all the same
 
 
 class MainWindow(QMainWindow):
@@ -43,6 +44,7 @@ class MainWindow(QMainWindow):
         self.document = session.document
         self.message_box: QMessageBox | None = None
         self._shown = False
+        self._built = False  # (the rest of the window, after the first paint: _painted)
         self._frame = 0
         self.ask_unsaved = lambda: ask_unsaved(self, self.document)  # tests replace this
 
@@ -221,6 +223,10 @@ class MainWindow(QMainWindow):
     def _painted(self) -> None:
         """After the first paint: the rest of the window, one piece per event-loop pass (so typing is answered
         in between), then the engine."""
+        if self._built or not self.isVisible():  # (done already; or closed before it ever painted)
+            return
+        self._built = True
+        self.removeEventFilter(self)
         steps = [self._build_data, self._build_help, engine.painted, self.engine.start, self._build_when_idle]
 
         def next_step() -> None:
@@ -271,7 +277,6 @@ class MainWindow(QMainWindow):
         comes before the window is exposed and paints nothing, and the Data and Help docks were built before the
         first paint, ~30 ms of it.)"""
         if watched is self and event.type() == QEvent.Type.Paint:
-            self.removeEventFilter(self)
             QTimer.singleShot(0, self._painted)
         return False
 
@@ -280,6 +285,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown:  # docks can be sized only once the window is laid out
             self._shown = True
+            QTimer.singleShot(UNPAINTED_MS, self, self._painted)
             self.resizeDocks([self.runs_dock], [self.runs_panel.natural_width()], Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -391,7 +391,7 @@ class StudioSession(QObject):
 
     def shutdown(self) -> None:
         """Stop the workers and join their threads (idempotent)."""
-        self.stagger.drop()
+        self.stagger.close()
         self._warm.stop()
         self.controller.stop()
         self.live.shutdown()

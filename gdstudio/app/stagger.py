@@ -18,11 +18,14 @@ class Stagger(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._due: dict[Hashable, Callable[[], Any]] = {}
+        self._closed = False
         self._timer = QTimer(self, singleShot=True, interval=0, objectName="stagger")
         self._timer.timeout.connect(self._next)
 
     def later(self, key: Hashable, work: Callable[[], Any]) -> None:
         """Run `work` in a turn of its own; it replaces work queued under the same key (which keeps its place)."""
+        if self._closed:
+            return
         self._due[key] = work
         if not self._timer.isActive():
             self._timer.start()
@@ -34,13 +37,16 @@ class Stagger(QObject):
     def pending(self) -> bool:
         return bool(self._due)
 
-    def drop(self) -> None:
-        """Forget what is queued (the window closes)."""
+    def close(self) -> None:
+        """Forget what is queued, and take nothing more (the window closes: its views are going)."""
+        self._closed = True
         self._due.clear()
         self._timer.stop()
 
     def _next(self) -> None:
+        if not self._due:
+            return
+        work = self._due.pop(next(iter(self._due)))
         if self._due:
-            self._due.pop(next(iter(self._due)))()
-        if self._due:
-            self._timer.start()
+            self._timer.start()  # (first: a view that raises leaves the others their turns)
+        work()

@@ -148,10 +148,10 @@ class Objective:
             self._compiled[which] = numpy_code.lambdify(args, exprs[0] if which == "loss" else exprs)
         return self._compiled[which]
 
-    def compile(self, which: tuple[str, ...] = ("loss", "grad", "hess")) -> Objective:
+    def compile(self, functions: tuple[str, ...] = ("loss", "grad", "hess")) -> Objective:
         """Compile these NumPy functions now (they are otherwise compiled on first use); the Hessian's
         only when it can be had."""
-        for which in which:
+        for which in functions:
             try:
                 self._numpy(which)
                 if self.data_terms:

@@ -114,3 +114,22 @@ def test_the_data_and_help_docks_are_built_after_the_first_paint(qtbot):
         join_drawing()
         win.close()
     assert built_at_first_paint == [False]
+
+
+def test_a_window_that_never_paints_is_built_all_the_same(qtbot, monkeypatch):
+    """Started minimised (say), the window is shown but not painted: its Data and Help docks come all the same."""
+    from gdstudio.app import main_window
+    from gdstudio.app.main_window import MainWindow
+    from gdstudio.app.panels.math_view import join_drawing
+
+    monkeypatch.setattr(main_window, "UNPAINTED_MS", 50)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.removeEventFilter(win)  # (as if no paint ever came)
+    try:
+        win.show()
+        qtbot.waitUntil(lambda: win.help is not None and win.data_actions is not None, timeout=30000)
+    finally:
+        win.shutdown()
+        join_drawing()
+        win.close()

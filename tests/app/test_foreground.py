@@ -84,6 +84,8 @@ def test_opening_a_file_and_checking_a_loss_are_foreground_work(qtbot, window, m
     assert foreground.busy()
     held.set()
     qtbot.waitUntil(lambda: not window.files.opening, timeout=30000)
+    # (and the editor has taken the file's loss: a check done but not yet taken holds the next text back, uncounted)
+    qtbot.waitUntil(lambda: not window.editor.busy, timeout=30000)
     held.clear()
     window.editor.set_text("x^2 + 5*y^2")
     assert foreground.busy()

@@ -7,7 +7,6 @@ import threading
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from gdstudio.app.document import Change
 from gdstudio.app.objectives import OBJECTIVES
 from gdstudio.app.stagger import Stagger
 
@@ -43,12 +42,26 @@ def test_a_view_queued_again_runs_once_with_the_latest_call_in_its_first_place(q
     assert seen == [("menu", None), ("help", 2)]
 
 
-def test_dropped_work_never_runs(qtbot):
+def test_a_closed_queue_runs_nothing_more(qtbot):
     stagger, seen = Stagger(), []
     stagger.later("help", lambda: seen.append("help"))
-    stagger.drop()
+    stagger.close()
+    stagger.later("menu", lambda: seen.append("menu"))  # (a view asking as the window closes)
     qtbot.wait(20)
     assert seen == [] and not stagger.pending()
+
+
+def test_a_view_that_fails_leaves_the_others_their_turns(qtbot):
+    stagger, seen = Stagger(), []
+
+    def fails() -> None:
+        raise ValueError("a view's bug")
+
+    stagger.later("failing", fails)
+    stagger.later("menu", lambda: seen.append("menu"))
+    with qtbot.captureExceptions() as raised:
+        qtbot.waitUntil(lambda: seen == ["menu"])
+    assert [type(e[1]) for e in raised] == [ValueError]
 
 
 def test_opening_a_lesson_leaves_the_help_and_the_tools_to_later_turns(qtbot, window):
@@ -68,11 +81,10 @@ def test_opening_a_lesson_leaves_the_help_and_the_tools_to_later_turns(qtbot, wi
     qtbot.waitUntil(lambda: not window.session.stagger.pending())
     assert window.menus.recent_menu.actions()[0].toolTip() == str(resource.resolve())
     wait_drawn(qtbot, window)
-    insight.race_panel.entries = ["a race of the loss before"]  # (a new view keeps a race; a new loss clears it)
-    window.session.objective_changed.emit(window.session.objective)  # a new loss, then a new view, in one turn
-    window.document.update(Change.VIEW, view={**window.document.scenario.view, "x": (-1.0, 1.0)})
+    insight.race_panel.entries = ["a race of the loss before"]
+    window.session.objective_changed.emit(window.session.objective)  # a new loss: the old results go at once
+    assert insight.race_panel.entries == [] and window.session.stagger.pending()  # (the panels a turn later)
     qtbot.waitUntil(lambda: not window.session.stagger.pending())
-    assert insight.race_panel.entries == []  # (the new loss's clearing was not lost to the view's)
 
 
 def test_a_data_model_is_made_in_the_files_thread(qtbot, window, tmp_path, monkeypatch):

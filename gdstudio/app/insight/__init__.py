@@ -115,7 +115,6 @@ class Insight(QObject):
         self.diagnoses: list[list[str]] | None = None
         self._shown = None
         self._basins_for = None
-        self._new_loss_due = False  # (the tools follow a new loss or view in a turn of their own: _problem_changed)
         self._build_menu()
 
         document = session.document
@@ -238,14 +237,9 @@ class Insight(QObject):
 
     # -- the session changed -----------------------------------------------------------
     def _problem_changed(self, new_loss: bool = True) -> None:
-        """The critical points are asked for at once (a person waits for them); the tools follow in a turn of their
-        own (stagger.py). A new loss there overrides a new view (it clears more)."""
+        """The critical points are asked for and the old results cleared at once (nothing of the loss before may
+        land on the new one); the panels follow in a turn of their own (stagger.py)."""
         self.critical.refresh()
-        self._new_loss_due = self._new_loss_due or new_loss
-        self.session.stagger.later(self._tools_follow, self._tools_follow)
-
-    def _tools_follow(self) -> None:
-        new_loss, self._new_loss_due = self._new_loss_due, False
         if self.basins.enabled and len(self.session.axes) != 2:  # (a loss of one variable has no basins to colour)
             self.basins_action.setChecked(False)
             self.status("basins: off — they need a loss of two or more variables")
@@ -257,7 +251,7 @@ class Insight(QObject):
                 self.sweep_dialog.loss_changed()
         else:
             self.race_panel.paths.clear()
-        self.refresh_panels(force=True)
+        self.session.stagger.later(self.refresh_panels, lambda: self.refresh_panels(force=True))
 
     def _show_settings(self) -> None:
         """Every tool's boxes show the opened scenario's settings."""

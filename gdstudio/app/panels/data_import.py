@@ -138,7 +138,7 @@ class DataActions:
         self._stale = True  # the view has not followed the document: out of sight (a scenario without data)
         self.document.changed.connect(self._show_scenario)
         session.buffers_changed.connect(self._buffers_changed)
-        session.runs_finished.connect(lambda _error: self.view.refresh())
+        session.runs_finished.connect(lambda _error: self._in_sight() and self.view.refresh())
         timer.timeout.connect(self._frame)
         self._show_scenario(self.document.scenario)
 
@@ -164,8 +164,12 @@ class DataActions:
         colors = [run_color(scenario, i) for i in range(len(scenario.runs))]
         self.view.set_runs([], colors, scenario.runs)
 
+    def _in_sight(self) -> bool:
+        """The view follows the document (a new document's runs are reset before the view hears of its data)."""
+        return not self._stale and self.document.scenario.data is not None
+
     def _buffers_changed(self, buffers: list) -> None:
-        if self._stale:
+        if not self._in_sight():
             return
         if not buffers:
             self._show_starts()
