@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
 import time
 import weakref
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer
 
 from ..core.trajectory import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, ROW_LIMIT, Trajectory
 from . import engine
 from .background import lower_this_thread
+
+if TYPE_CHECKING:
+    from .stagger import Stagger
 
 PREALLOCATED_FLOATS = 16_000_000  # reserved (not touched) up front, so growing never copies megabytes in the GUI thread
 THIN_BATCH = 1 << 17  # rows past the row limit gathered before they are thinned together
@@ -219,18 +221,19 @@ class LiveTrajectory(Trajectory):
 
 
 class RunBuffer:
-    """One run as the GUI knows it: its trajectory so far, status and reason. `thin_later` (a `Thinning`'s `ask`):
-    thinned in a turn of the event loop of its own, not in the one that appends the rows."""
+    """One run as the GUI knows it: its trajectory so far, status and reason. With `turns` (the session's stagger),
+    its older rows are dropped in a turn of the event loop of their own, not in the one that appends the rows: a
+    thinning moves the run's recent window down (~5 ms with twenty runs), and deliveries with twenty runs at full
+    speed had a p90 of 6 ms instead of 2."""
 
-    def __init__(self, label: str, variables: tuple[str, ...], limit: int = ROW_LIMIT,
-                 thin_later: Callable[[RunBuffer], None] | None = None) -> None:
+    def __init__(self, label: str, variables: tuple[str, ...], limit: int = ROW_LIMIT, turns: Stagger | None = None) -> None:
         self.label = label
         self.variables = variables
         columns = PARAMS + len(variables)
         self.trajectory = LiveTrajectory(variables, capacity=min(limit + 2 * THIN_BATCH,
                                                                 max(1024, PREALLOCATED_FLOATS // columns)), limit=limit)
-        self.trajectory.thin_on_commit = thin_later is None
-        self._thin_later = thin_later
+        self.trajectory.thin_on_commit = turns is None
+        self._turns = turns
         self._status = "waiting"
         self.reason = ""
         self.version = 0  # bumped on every change, so plots redraw only what moved
@@ -273,8 +276,9 @@ class RunBuffer:
             self.layout += 1
         self.appended += len(rows)
         self.version += 1
-        if self._thin_later is not None and self.trajectory.thin_due():
-            self._thin_later(self)
+        if self._turns is not None and self.trajectory.thin_due():
+            buffer = weakref.ref(self)  # (weakly: a Reset drops its buffers, due or not)
+            self._turns.later(("thin", id(self)), lambda: (kept := buffer()) is not None and kept.thin())
 
     def thin(self) -> None:
         """Drop older rows now, if a batch has gathered (row positions change: `layout`)."""
@@ -326,32 +330,3 @@ class _Variables:
     def __init__(self, variables: tuple[str, ...]) -> None:
         self.variables = variables
 
-
-class Thinning(QObject):
-    """Buffers thinned one per pass of the event loop, each in a turn of its own: a thinning moves a run's recent window
-    of rows down (~5 ms for twenty runs' 200,000 rows each), and in the turn that took the rows it made one gap of the
-    two (deliveries' p90 2 -> 6 ms with twenty runs at full speed)."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._due: list[weakref.ref[RunBuffer]] = []  # (weakly: a Reset drops its buffers, due or not)
-        self._timer = QTimer(self, singleShot=True, interval=0, objectName="thinning")
-        self._timer.timeout.connect(self._next)
-
-    def pending(self) -> bool:
-        return any(due() is not None for due in self._due)
-
-    def ask(self, buffer: RunBuffer) -> None:
-        if not any(due() is buffer for due in self._due):
-            self._due.append(weakref.ref(buffer))
-        if not self._timer.isActive():
-            self._timer.start()
-
-    def _next(self) -> None:
-        while self._due:
-            buffer = self._due.pop(0)()
-            if buffer is not None:
-                buffer.thin()
-                break
-        if self._due:
-            self._timer.start()

@@ -21,7 +21,7 @@ from ..core.optimizers import optimizer
 from ..core.scenario import InsightSettings, RunSpec, Scenario
 from ..core.scenario_model import run_objective, start_point
 from ..core.trajectory import row_limit
-from .buffers import PARAMS, RunBuffer, Thinning
+from .buffers import PARAMS, RunBuffer
 from . import foreground
 from .document import PALETTE, Change, Document, run_color
 from .kernels import KernelWarmer
@@ -78,7 +78,6 @@ class StudioSession(QObject):
         self.live = LivePaths(self)  # drags and knobs: whole paths at once (live.py)
         self.objective: Objective | None = None
         self.buffers: list[RunBuffer] = []
-        self._thinning = Thinning(self)  # (a run's older rows are dropped in a turn of their own: buffers.py)
         self.state = RunState.IDLE
         self.running: Scenario | None = None  # the scenario the buffers were run from
         self.selection = 0
@@ -359,7 +358,7 @@ class StudioSession(QObject):
 
     def _runs_started(self, runs: list) -> None:
         limit = row_limit(len(runs))  # (as the core's runner keeps them)
-        self.buffers = [RunBuffer(label, variables, limit, self._thinning.ask) for label, variables in runs]
+        self.buffers = [RunBuffer(label, variables, limit, self.stagger) for label, variables in runs]
         for buffer in self.buffers:
             buffer.status = "running"
         self.buffers_changed.emit(self.buffers)

@@ -6,7 +6,8 @@ import numpy as np
 from PySide6.QtCore import QTimer
 import pytest
 
-from gdstudio.app.buffers import LiveTrajectory, RunBuffer, Thinning
+from gdstudio.app.buffers import LiveTrajectory, RunBuffer
+from gdstudio.app.stagger import Stagger
 from gdstudio.core.trajectory import LOSS, PARAMS, Trajectory
 
 from .helpers import HANG
@@ -144,10 +145,10 @@ def test_runs_reaching_their_row_limit_together_thin_one_per_frame(monkeypatch):
 def test_a_studio_buffer_thins_in_a_turn_of_its_own_one_buffer_a_turn(qtbot):
     """Thinning moves a run's recent window of rows down (~5 ms with twenty runs): in the turn that took the rows it
     made one gap of the two. The rows kept are the core's all the same."""
-    thinning = Thinning()
+    turns = Stagger()
     made = []
     for _ in range(2):
-        buffer = RunBuffer("r", ("x",), thin_later=thinning.ask)
+        buffer = RunBuffer("r", ("x",), turns=turns)
         buffer.trajectory = LiveTrajectory(("x",), capacity=1024, limit=100, window=20, batch=10)
         buffer.trajectory.thin_on_commit = False
         made.append(buffer)
@@ -159,15 +160,15 @@ def test_a_studio_buffer_thins_in_a_turn_of_its_own_one_buffer_a_turn(qtbot):
     core.extend(rows)
     assert [len(buffer) for buffer in made] == [115, 115]  # (not in the turn that appended them)
     seen: list[list[int]] = []
-    turns = QTimer(interval=0)  # (a zero timer: one tick a pass of the event loop)
-    turns.timeout.connect(lambda: seen.append([len(buffer) for buffer in made]))
-    turns.start()
+    passes = QTimer(interval=0)  # (a zero timer: one tick a pass of the event loop)
+    passes.timeout.connect(lambda: seen.append([len(buffer) for buffer in made]))
+    passes.start()
     qtbot.waitUntil(lambda: all(len(buffer) < 115 for buffer in made))
-    turns.stop()
-    assert seen[0].count(115) == 1  # one buffer a turn (the thinning's zero timer was started first)
+    passes.stop()
+    assert seen[0].count(115) == 1  # one buffer a turn (the queue's zero timer was started first)
     assert [buffer.layout for buffer in made] == [layout + 1 for layout in layouts]
     for buffer in made:
         buffer.status = "running"
         buffer.status = "max_steps"
         assert np.array_equal(buffer.rows, core.rows) and np.array_equal(buffer.steps, core.steps)
-    assert not thinning.pending()
+    assert not turns.pending()

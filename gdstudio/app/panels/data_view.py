@@ -227,12 +227,12 @@ class DataView(QWidget):
                 if curve.name() != label:
                     curve.opts["name"] = label
                     self.item.legend.getLabel(curve).setText(label)
-                self.item.legend.update()  # (its swatches read the pens as they paint)
                 continue
             curve = pg.PlotDataItem(pen=pg.mkPen(color, width=2.5), connect="finite", name=label)
             curve.setZValue(5 + i)
             self.item.addItem(curve)
             self.curves.append(curve)
+        self.item.legend.update()  # (its swatches read the pens as they paint: restyled ones too)
         self._drawn = [None] * len(colors)
         self.refresh()
 
