@@ -84,6 +84,20 @@ def test_a_studio_opened_after_another_closed_loads_what_it_needs(qtbot, monkeyp
     assert engine._BATCHES.done.is_set()
 
 
+def show_until_built(qtbot, win) -> None:
+    """Show a window made by the test and wait for its Data and Help docks; then close it, its threads joined."""
+    from gdstudio.app.panels.math_view import join_drawing
+
+    qtbot.addWidget(win)
+    try:
+        win.show()
+        qtbot.waitUntil(lambda: win.help is not None and win.data_actions is not None, timeout=30000)
+    finally:
+        win.shutdown()
+        join_drawing()
+        win.close()
+
+
 def test_the_data_and_help_docks_are_built_after_the_first_paint(qtbot):
     """The window's first UpdateRequest comes before it is exposed and paints nothing: taken for the first paint, it
     had the Data and Help docks (~30 ms) built before the window appeared."""
@@ -91,7 +105,6 @@ def test_the_data_and_help_docks_are_built_after_the_first_paint(qtbot):
     from PySide6.QtWidgets import QApplication, QWidget
 
     from gdstudio.app.main_window import MainWindow
-    from gdstudio.app.panels.math_view import join_drawing
 
     win = MainWindow()
     built_at_first_paint: list[bool] = []
@@ -102,17 +115,12 @@ def test_the_data_and_help_docks_are_built_after_the_first_paint(qtbot):
                 built_at_first_paint.append(win.help is not None or win.data_actions is not None)
             return False
 
-    qtbot.addWidget(win)
     first = FirstPaint()
     QApplication.instance().installEventFilter(first)
     try:
-        win.show()
-        qtbot.waitUntil(lambda: win.help is not None and win.data_actions is not None, timeout=30000)
+        show_until_built(qtbot, win)
     finally:
         QApplication.instance().removeEventFilter(first)
-        win.shutdown()
-        join_drawing()
-        win.close()
     assert built_at_first_paint == [False]
 
 
@@ -120,16 +128,8 @@ def test_a_window_that_never_paints_is_built_all_the_same(qtbot, monkeypatch):
     """Started minimised (say), the window is shown but not painted: its Data and Help docks come all the same."""
     from gdstudio.app import main_window
     from gdstudio.app.main_window import MainWindow
-    from gdstudio.app.panels.math_view import join_drawing
 
     monkeypatch.setattr(main_window, "UNPAINTED_MS", 50)
     win = MainWindow()
-    qtbot.addWidget(win)
     win.removeEventFilter(win)  # (as if no paint ever came)
-    try:
-        win.show()
-        qtbot.waitUntil(lambda: win.help is not None and win.data_actions is not None, timeout=30000)
-    finally:
-        win.shutdown()
-        join_drawing()
-        win.close()
+    show_until_built(qtbot, win)
