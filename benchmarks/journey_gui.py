@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication
 
 from journey_launch import FirstPaint
 from open_stalls import SCENARIOS
-from probe import EventLog, GapProbe, GapRoots, StallSampler, idle, wait_until, write_scenario
+from probe import EventLog, GapProbe, GapRoots, StallSampler, ThreadClock, idle, wait_until, write_scenario
 
 USER_PAUSE_S = 0.2  # between two actions of a person (no one clicks twice in the same turn of the event loop)
 OPTIMIZERS = ({"name": "gd", "lr": 0.001}, {"name": "sgd", "lr": 0.001, "momentum": 0.9},
@@ -66,6 +66,7 @@ class Journey:
             app.installEventFilter(self.turns)
             self.sampler.others = defaultdict(Counter)
         self.results = Results()
+        self.threads = ThreadClock()
         self.roots = GapRoots(self.probe) if roots else None
         self.window = None
         self._profile_phase, self._profiler = profile, None
@@ -96,6 +97,7 @@ class Journey:
             print(f"  {last}: p99 {stats['p99']:.1f} ms, longest {stats['max']:.0f} ms; {len(self.probe.slow[last])} gaps "
                   f"> 16 ms, the GUI thread working {working:.0%} of them, waiting for a core {queued:.0%}; {top}",
                   file=sys.stderr, flush=True)
+            print(f"    CPU by thread: {self.threads.lap()}", file=sys.stderr, flush=True)
             if self.roots is not None:
                 print(f"    {self.roots.report(last)}", file=sys.stderr, flush=True)
             if self.turns is not None:
@@ -115,6 +117,7 @@ class Journey:
             self.turns.time_parts(self.window)
         self.window.ask_unsaved = lambda: "discard"
         self.probe.start("launch")
+        self.threads.lap()
         self.results.phases.append("launch")
         self._began = time.perf_counter()
         self.sampler.start()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import cProfile
 import json
+import os
 import pstats
+import re
 import statistics
 import sys
 import threading
@@ -225,6 +227,37 @@ class EventLog(QObject):
             rows.append(f"{label}: n {len(ms)}, total {ms.sum():.0f}, p50 {np.median(ms):.1f}, p90 "
                         f"{np.percentile(ms, 90):.1f}, max {ms.max():.1f}")
         return "\n      ".join(rows)
+
+
+class ThreadClock:
+    """CPU seconds each thread of this process spent, from /proc (Linux): which helper threads ran during a phase,
+    sharing the interpreter with the GUI thread. Python threads by their name, the others by the kernel's."""
+
+    def __init__(self) -> None:
+        self._last = self._read()
+
+    @staticmethod
+    def _read() -> dict[str, float]:
+        names = {t.native_id: t.name for t in threading.enumerate()}
+        tick = os.sysconf("SC_CLK_TCK")
+        found: dict[str, float] = defaultdict(float)
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                stat = (task / "stat").read_text()
+            except OSError:  # (ended meanwhile)
+                continue
+            comm, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+            name = names.get(int(task.name), comm)
+            found[re.sub(r"_\d+$", "", name)] += (int(rest[11]) + int(rest[12])) / tick  # utime + stime
+        return found
+
+    def lap(self, n: int = 6) -> str:
+        """The threads' CPU since the last lap, busiest first."""
+        now = self._read()
+        spent = {k: v - self._last.get(k, 0.0) for k, v in now.items()}
+        self._last = now
+        top = sorted(((v, k) for k, v in spent.items() if v > 0.005), reverse=True)[:n]
+        return ", ".join(f"{k} {v:.2f} s" for v, k in top) or "none"
 
 
 def gap_stats(values: Iterable[float]) -> dict[str, float]:

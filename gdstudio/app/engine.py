@@ -23,6 +23,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from .background import lower_this_thread
+from .helper import HELPER
 
 _painted = threading.Event()
 _painted.set()  # (no window waiting)
@@ -188,6 +189,7 @@ class EngineLoader(QObject):
         # import-time cycles it keeps are kept for good, as collector.freeze_what_is_loaded keeps the rest)
         gc.freeze()
         self.ready.emit(time.perf_counter() - began)  # (queued to the GUI thread)
+        HELPER.start()  # (it imports SymPy and Numba meanwhile, on the other core: app/helper.py)
         if not kernel_cached():
             self.loading.emit("first start: compiling the run kernel (once, about ten seconds); runs step in Python meanwhile…")
         try:

@@ -1,44 +1,44 @@
 """Run kernels compiled ahead of Run: a new loss's Numba kernel (0.1–2 s of compiling) is built in the
-background as soon as the loss is shown, so that pressing Run draws its first steps at once."""
+background as soon as the loss is shown, so that pressing Run draws its first steps at once. A loss compiled once is
+in Numba's cache for good (core/codegen.py): shown again, even after a restart, it loads in milliseconds."""
 
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from ..core.errors import ExpressionError
+from ..core.errors import ExpressionError, HessianUnavailable
 from . import engine
 from .background import lower_this_thread
+from .helper import HELPER, HelperClosed, HelperFailed, loss_of
 
 if TYPE_CHECKING:
     from ..core.expression import Objective
 
 
-def _compile(objective: Objective, hessian: bool) -> None:
-    try:
-        engine.load_kernel()  # (waits for the engine's first compile of it, if it is under way)
-    except engine.EngineClosed:
-        return
-    from ..core.codegen import compiled_kernel
-
-    try:
-        compiled_kernel(objective, hessian)
-    except ExpressionError:  # kept on the objective: Run reports it
-        pass
+def _refused(made: str | tuple) -> str | ExpressionError:
+    """The helper's answer: a kernel's source, or its refusal sent as (class name, message, column)."""
+    if isinstance(made, tuple):
+        kind, message, column = made
+        return (HessianUnavailable if kind == HessianUnavailable.__name__ else ExpressionError)(message, column)
+    return made
 
 
 class KernelWarmer:
-    """One background thread that compiles kernels for the losses shown, newest last."""
+    """One background thread that has the kernels compiled for the losses shown, newest last: by the helper process
+    (app/helper.py), into Numba's cache, then loaded from there; here, should the helper fail."""
 
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-kernels",
                                         initializer=lower_this_thread)
         self._ahead: Future | None = None
         self._last: Future | None = None
+        self._asked: Future | None = None  # the helper's answer the thread waits for
+        self._closed = False
 
     def warm(self, objective: Objective, hessian: bool) -> Future:
         """Compile what a run needs (it waits for the future)."""
-        self._last = self._pool.submit(_compile, objective, hessian)
+        self._last = self._pool.submit(self._compile, objective, hessian)
         return self._last
 
     @property
@@ -48,12 +48,37 @@ class KernelWarmer:
 
     def ahead(self, objective: Objective, hessian: bool) -> None:
         """Compile the loss shown before Run is pressed, in place of the one shown before it if that has not started:
-        thirteen lessons opened one after another queued thirteen compiles (a second each, most of it holding the
-        interpreter), and the studio shared it with them for a quarter of a minute. A Run asks for its own (warm)."""
+        thirteen lessons opened one after another queued thirteen compiles (a second each), and the studio shared the
+        interpreter with them for a quarter of a minute. A Run asks for its own (warm)."""
         if self._ahead is not None:
             self._ahead.cancel()
         self._ahead = self.warm(objective, hessian)
 
     def shutdown(self) -> None:
-        """Drop what has not started and wait for the compile under way (at most a few seconds)."""
+        """Drop what has not started and stop waiting for the helper's compile under way."""
+        self._closed = True
+        if self._asked is not None:
+            HELPER.abandon(self._asked)
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _compile(self, objective: Objective, hessian: bool) -> None:
+        try:
+            engine.load_kernel()  # (waits for the engine's first compile of it, if it is under way)
+        except engine.EngineClosed:
+            return
+        from ..core.codegen import adopt_kernel, compiled_kernel, compiled_ready
+
+        try:
+            if not compiled_ready(objective, hessian) and not self._closed:
+                self._asked = HELPER.call("kernel", *loss_of(objective), hessian)
+                if self._closed:  # (closed while it asked: shutdown may have missed this answer)
+                    return
+                adopt_kernel(objective, hessian, _refused(self._asked.result()))
+            else:
+                compiled_kernel(objective, hessian)
+        except HelperClosed:
+            pass
+        except HelperFailed:
+            compiled_kernel(objective, hessian)
+        except ExpressionError:  # kept on the objective: Run reports it
+            pass

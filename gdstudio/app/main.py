@@ -71,6 +71,7 @@ def launch(path: str | None = None, qt_options: list[str] | None = None) -> int:
     app.setOrganizationName("gdstudio")
     app.setApplicationName("gdstudio")
     app.setApplicationDisplayName("gdstudio")
+    from .helper import HELPER
     from .main_window import MainWindow
     from .panels.math_view import join_drawing
 
@@ -88,5 +89,6 @@ def launch(path: str | None = None, qt_options: list[str] | None = None) -> int:
     app.exec()
     tick.stop()
     window.shutdown()
-    join_drawing()  # (the window has gone: a formula's line being typeset at the close ends unseen)
+    HELPER.close()  # (the window has gone: a kernel or a formula the helper works on ends unseen)
+    join_drawing()
     return 0

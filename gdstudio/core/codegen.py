@@ -8,10 +8,13 @@ User names never reach the generated source: variables become `_v0, _v1, ...`.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import re
 import threading
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import sympy as sp
@@ -21,6 +24,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from .derivatives import MAX_DERIVED_NODES, size
 from .errors import ExpressionError, HessianUnavailable
 from .expression import Objective
+from . import objective_kernels
 from .kernel import FG_SIGNATURE
 
 _SAFE_INT = 2**53
@@ -135,6 +139,7 @@ def _check(found: int, limit: int, with_hessian: bool, unit: str) -> None:
 
 
 _COMPILING = threading.Lock()  # (Numba compiles one function at a time anyway)
+_FLAGS = dict(nogil=True, error_model="numpy", no_cpython_wrapper=True)
 
 
 def compiled_ready(objective: Objective, with_hessian: bool) -> bool:
@@ -142,12 +147,39 @@ def compiled_ready(objective: Objective, with_hessian: bool) -> bool:
     return f"kernel/{with_hessian}" in objective._compiled
 
 
+def _named(source: str) -> tuple[str, str]:
+    """The kernel's name, `fg_` and a hash of its source (and of the flags it is compiled with: they are not in Numba's
+    key), and its source defining that name."""
+    name = f"fg_{hashlib.sha256((repr(_FLAGS) + source).encode()).hexdigest()[:32]}"
+    return name, source.replace("def fg(", f"def {name}(", 1)
+
+
+def source_file(name: str, source: str) -> Path:
+    """The file a kernel's source is kept in, beside Numba's cache (written once, atomically): Numba caches only
+    functions that come from a file, and keys its entries by that file's path and timestamp. The file itself is never
+    executed: `_compile` runs the source it was given, and the cache holds what that source compiled to."""
+    folder = Path(os.environ["NUMBA_CACHE_DIR"]) / "objectives"
+    path = folder / f"{name}.py"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        part = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
+        part.write_text(source)
+        os.replace(part, path)
+    return path
+
+
 @lru_cache(maxsize=64)
 def _compile(source: str) -> Callable:
-    namespace: dict[str, object] = {"math": math}
-    exec(compile(source, "<gdstudio objective>", "exec"), namespace)  # our generated source, never user text
+    """The source compiled, or loaded from Numba's cache when any process compiled it before (a loss typed again, a
+    lesson run from the command line, the kernel a helper process compiled: app/helper.py)."""
+    name, source = _named(source)
+    try:
+        path = str(source_file(name, source))
+    except OSError:  # (no cache to write in: compiled for this process alone)
+        path = ""
+    exec(compile(source, path or "<gdstudio objective>", "exec"), vars(objective_kernels))  # our source, never user text
     # Only the run kernel calls it (through its address), so no Python wrapper is built.
-    return njit(FG_SIGNATURE, nogil=True, error_model="numpy", no_cpython_wrapper=True)(namespace["fg"])
+    return njit(FG_SIGNATURE, cache=bool(path), **_FLAGS)(getattr(objective_kernels, name))
 
 
 def compiled_kernel(objective: Objective, with_hessian: bool) -> Callable:
@@ -155,6 +187,19 @@ def compiled_kernel(objective: Objective, with_hessian: bool) -> Callable:
     (ExpressionError, HessianUnavailable for newton) is kept too, so asking again costs nothing."""
     with _COMPILING:  # (a second thread asking for the same kernel waits for it, instead of compiling it again)
         return kept(objective, f"kernel/{with_hessian}", lambda: _compile(kernel_source(objective, with_hessian)))
+
+
+def adopt_kernel(objective: Objective, with_hessian: bool, made: str | ExpressionError) -> Callable:
+    """`compiled_kernel` from what another process made of the same loss: its source (compiled there into Numba's
+    cache, so this loads it) or its refusal."""
+
+    def load() -> Callable:
+        if isinstance(made, ExpressionError):
+            raise made
+        return _compile(made)
+
+    with _COMPILING:
+        return kept(objective, f"kernel/{with_hessian}", load)
 
 
 def kept(objective: Objective, key: str, make: Callable[[], Callable]) -> Callable:

@@ -59,7 +59,7 @@ def test_only_the_latest_loss_shown_is_compiled_ahead(monkeypatch):
         release.wait(10)
         compiled.append(objective)
 
-    monkeypatch.setattr(kernels, "_compile", compile_)
+    monkeypatch.setattr(kernels.KernelWarmer, "_compile", lambda _self, objective, hessian: compile_(objective, hessian))
     warmer = kernels.KernelWarmer()
     try:
         first = warmer.warm("needed by a run", False)
@@ -101,7 +101,7 @@ def test_closing_does_not_wait_for_the_line_being_typeset(monkeypatch):
         drawn.append(latex)
         return b""
 
-    monkeypatch.setattr(math_view, "draw_latex", slow_line)
+    monkeypatch.setattr(math_view, "draw_line", slow_line)
     monkeypatch.setattr(engine, "wait_for_paint", lambda: None)
     job = math_view.draw_later(["first", "second", "third"], "black", 1.0)
     assert drawing.wait(HANG)

@@ -92,7 +92,7 @@ def test_the_derivatives_are_typeset_and_copy_as_latex(qtbot, window):
 def test_an_equation_that_cannot_be_drawn_leaves_the_text_form(qtbot, window, monkeypatch):
     import gdstudio.app.panels.math_view as math_view
 
-    monkeypatch.setattr(math_view, "draw_latex", lambda *args: None)
+    monkeypatch.setattr(math_view, "draw_line", lambda *args: None)
     type_loss(qtbot, window, "x^2 + 3*y^2")
     qtbot.waitUntil(lambda: not window.editor.formulas.drawing, timeout=30000)
     assert window.editor.formulas.drawn == [] and window.editor.math.isVisibleTo(window)

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from .math_view import document, draw_later, lines
+from .math_view import document, draw_later, objective_lines
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
     from ...core.expression import Objective
@@ -121,7 +121,7 @@ class Formulas(TypesetLines):
     def show_objective(self, objective: Objective, text: str, hessian: bool) -> None:
         """The loss's text form at once; its typeset form once drawn."""
         self._shown = (objective, hessian)
-        self.show_lines(lambda: lines(objective, hessian), text)
+        self.show_lines(objective_lines(objective, hessian), text)
 
     def copy_latex(self) -> None:
         """(its LaTeX written out only when asked for: a big Hessian takes a while)"""

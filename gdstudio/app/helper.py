@@ -1,0 +1,228 @@
+"""Work that holds the interpreter for long stretches runs in a helper process: Numba compiling a loss's run kernel
+(0.1-2 s of Python) and typesetting its formulas (SymPy's LaTeX, then matplotlib's mathtext: up to a second).
+
+In threads of the studio's process they shared the interpreter lock with the GUI thread, which then waited for it in
+about half of its slow turns (benchmarks/README.md, issue 15). The helper has an interpreter of its own, on the other
+core, at a lower priority. What goes over is plain data: a loss as its text, variables and data columns (the helper
+derives it again, to the same expressions), lines of LaTeX, pictures as PNG bytes, and a kernel's source, compiled
+there into Numba's disk cache, from which the studio then loads it in milliseconds (core/codegen.py). Requests are
+answered one at a time, in order. Should the helper not start, or die, the caller gets `HelperFailed` and does the
+work in its own thread, as before.
+
+Run as `python -m gdstudio.app.helper` (by `Helper` only): requests on stdin, answers on stdout, both pickled.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from ..core.errors import ExpressionError
+
+if TYPE_CHECKING:
+    from ..core.expression import Objective
+
+NICE = 10  # as the helper threads (background.py): the GUI process goes first when both want a core
+
+
+class HelperFailed(RuntimeError):
+    """The helper could not answer (it did not start, died or failed): do the work here instead."""
+
+
+class HelperClosed(HelperFailed):
+    """The studio is closing: nobody wants the answer any more."""
+
+
+def loss_of(objective: Objective) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """What determines a loss's expressions (its data values do not): all the helper needs to derive it again."""
+    return objective.text, objective.variables, objective.columns
+
+
+class Helper:
+    """The studio's one helper process, started on first use (or by `start`), again after it died."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._reader: threading.Thread | None = None
+        self._pending: dict[int, Future] = {}
+        self._ids = itertools.count()
+
+    def start(self) -> None:
+        """Start the helper now, so that it has imported SymPy and Numba by the time it is first asked."""
+        with self._lock:
+            self._running()
+
+    def call(self, name: str, *args: Any) -> Future:
+        """Ask the helper to run one of its `_WORK`; a future of the answer (HelperFailed when there is none). Wait
+        for it in a worker thread, never on the GUI thread."""
+        future: Future = Future()
+        with self._lock:
+            ident = next(self._ids)
+            self._pending[ident] = future
+            try:
+                process = self._running()
+                pickle.dump((ident, name, args), process.stdin)
+                process.stdin.flush()
+            except (OSError, ValueError) as error:  # (could not start, or its pipe is closed: it died)
+                self._pending.pop(ident)
+                _settle(future, exception=HelperFailed(f"the helper process is not available ({error})"))
+        return future
+
+    def abandon(self, future: Future) -> None:
+        """Whoever waits for this answer stops waiting (HelperClosed); the helper still finishes the work."""
+        _settle(future, exception=HelperClosed("the studio is closing"))
+
+    def close(self) -> None:
+        """Stop the helper now (whatever it is doing), fail what waits (HelperClosed), and reap it (idempotent)."""
+        with self._lock:
+            process, reader, self._process, self._reader = self._process, self._reader, None, None
+            pending, self._pending = list(self._pending.values()), {}
+        for future in pending:
+            _settle(future, exception=HelperClosed("the helper process was stopped"))
+        if process is not None:
+            process.kill()
+            _end(process)
+        if reader is not None:
+            reader.join()
+
+    def _running(self) -> subprocess.Popen:
+        """(under the lock) The live helper process, started if need be."""
+        if self._process is not None and self._process.poll() is None:
+            return self._process
+        package = str(Path(__file__).resolve().parents[2])  # (the same gdstudio as this process's, installed or not)
+        path = os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")]))
+        self._process = subprocess.Popen([sys.executable, "-m", "gdstudio.app.helper"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path})
+        self._reader = threading.Thread(target=self._read, args=(self._process,), name="gdstudio-helper-reader",
+                                        daemon=True)
+        self._reader.start()
+        return self._process
+
+    def _read(self, process: subprocess.Popen) -> None:
+        """(reader thread) Hand each answer to its future; when the helper ends, fail what still waits."""
+        try:
+            while True:
+                ident, ok, value = pickle.load(process.stdout)
+                with self._lock:
+                    future = self._pending.pop(ident, None)
+                if future is not None:
+                    _settle(future, result=value) if ok else _settle(future, exception=HelperFailed(value))
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+            pass
+        self._fail_pending(process, HelperFailed("the helper process ended"))
+        _end(process)
+
+    def _fail_pending(self, process: subprocess.Popen, error: HelperFailed) -> None:
+        with self._lock:
+            if self._process is not process:  # (closed meanwhile: `close` told them)
+                return
+            self._process = None
+            pending, self._pending = list(self._pending.values()), {}
+        for future in pending:
+            _settle(future, exception=error)
+
+
+def _end(process: subprocess.Popen) -> None:
+    """Close a helper's pipes and reap it (it was killed, or its answers ended)."""
+    for pipe in (process.stdin, process.stdout):
+        try:
+            pipe.close()
+        except (OSError, ValueError):  # (a write to it failed, or the other thread closed it: closed all the same)
+            pass
+    process.wait()
+
+
+def _settle(future: Future, result: Any = None, exception: BaseException | None = None) -> None:
+    """Set a future's outcome unless it has one already (abandoned, or failed meanwhile)."""
+    try:
+        future.set_exception(exception) if exception is not None else future.set_result(result)
+    except Exception:  # (InvalidStateError: settled before)
+        pass
+
+
+HELPER = Helper()  # one per studio process: every window and thread shares it
+atexit.register(HELPER.close)
+
+
+# -- the helper's side ----------------------------------------------------------------------------------------------
+
+_objectives: dict[tuple, Objective] = {}
+
+
+def _objective(text: str, variables: tuple[str, ...], columns: tuple[str, ...]) -> Objective:
+    from ..core.expression import parse_objective
+
+    key = (text, variables, columns)
+    if key not in _objectives:
+        if len(_objectives) > 32:
+            _objectives.clear()
+        _objectives[key] = parse_objective(text, variables, columns)
+    return _objectives[key]
+
+
+def _kernel(text: str, variables: tuple[str, ...], columns: tuple[str, ...], hessian: bool) -> Any:
+    """The run kernel's source, compiled into Numba's cache; or its refusal, as (class name, message, column)
+    (app/kernels.py raises it again)."""
+    from ..core.codegen import _compile, kernel_source
+
+    try:
+        source = kernel_source(_objective(text, variables, columns), hessian)
+    except ExpressionError as error:
+        return type(error).__name__, error.message, error.column
+    _compile(source)
+    return source
+
+
+def _lines(text: str, variables: tuple[str, ...], columns: tuple[str, ...], hessian: bool) -> list[str]:
+    from .typeset import lines
+
+    return lines(_objective(text, variables, columns), hessian)
+
+
+def _draw(latex: str, color: str, scale: float) -> bytes | None:
+    from .typeset import draw_latex
+
+    return draw_latex(latex, color, scale)
+
+
+_WORK = {"kernel": _kernel, "lines": _lines, "draw": _draw}
+
+
+def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
+    """Answer requests until stdin closes: (id, name, args) -> (id, ok, value or the error's text)."""
+    while True:
+        try:
+            ident, name, args = pickle.load(requests)
+        except EOFError:
+            return
+        try:
+            answer = (ident, True, _WORK[name](*args))
+        except Exception as error:  # (a bug, or an odd loss: said to the caller, who does it itself)
+            answer = (ident, False, f"{type(error).__name__}: {error}")
+        pickle.dump(answer, answers)
+        answers.flush()
+
+
+def _main() -> None:
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # (whatever a library prints goes to stderr, never into the answers)
+    try:
+        os.nice(NICE)
+    except OSError:
+        pass
+    from ..core import codegen  # noqa: F401  (SymPy and Numba, before the first request)
+
+    serve(sys.stdin.buffer, answers)
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,98 @@
+"""The helper process (app/helper.py): kernels and formulas are made there, from the loss's text alone; when it dies,
+the work is done here; when the studio closes, nothing waits for it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from gdstudio.app import kernels
+from gdstudio.app.helper import HELPER, Helper, HelperClosed, HelperFailed, loss_of
+from gdstudio.app.panels import math_view
+from gdstudio.core import codegen
+from gdstudio.core.errors import HessianUnavailable
+from gdstudio.core.expression import parse_objective
+
+from .helpers import HANG
+
+
+@pytest.fixture
+def helper():
+    made = Helper()
+    yield made
+    made.close()
+
+
+def test_the_helper_compiles_the_kernel_which_is_then_loaded_from_the_cache():
+    objective = parse_objective(f"(x - {threading.get_native_id()})^2 + sinh(y/7)^2 + x*y/1000")  # (new to the cache)
+    warmer = kernels.KernelWarmer()
+    try:
+        warmer.warm(objective, False).result(HANG)
+    finally:
+        warmer.shutdown()
+    assert codegen.compiled_ready(objective, False)
+    assert sum(codegen.compiled_kernel(objective, False).stats.cache_hits.values()) == 1  # (loaded here, not compiled)
+
+
+def test_a_refusal_made_in_the_helper_is_kept_on_the_objective():
+    objective = parse_objective(" + ".join(f"a{i}^2" for i in range(70)))  # (Newton takes at most 64 variables)
+    warmer = kernels.KernelWarmer()
+    try:
+        warmer.warm(objective, True).result(HANG)
+    finally:
+        warmer.shutdown()
+    with pytest.raises(HessianUnavailable, match="at most 64 variables"):
+        codegen.compiled_kernel(objective, True)
+
+
+def test_formulas_are_derived_and_drawn_by_the_helper():
+    objective = parse_objective("mean((w*x - y)^2)", columns=("x", "y"))
+    lines = HELPER.call("lines", *loss_of(objective), True).result(HANG)
+    assert lines[0].startswith("f(w) = ") and any(r"\frac{\partial f}{\partial w}" in line for line in lines)
+    picture = math_view.draw_line(lines[0], "#000000", 1.0)
+    assert picture is not None and picture.startswith(b"\x89PNG")
+
+
+def test_a_helper_that_dies_is_started_again_and_what_waited_for_it_is_told(helper):
+    busy = helper.call("kernel", " * ".join(f"sin(a{i} + {i})" for i in range(12)), None, (), False)  # (seconds)
+    helper._process.kill()
+    with pytest.raises(HelperFailed):
+        busy.result(HANG)
+    assert helper.call("draw", "x^{4}", "#000000", 1.0).result(HANG).startswith(b"\x89PNG")
+
+
+def test_the_helper_runs_only_its_own_work(helper):
+    with pytest.raises(HelperFailed, match="KeyError"):
+        helper.call("exec", "import os").result(HANG)
+    with pytest.raises(HelperFailed, match="ExpressionError"):
+        helper.call("lines", "__import__('os')", ("x",), (), False).result(HANG)
+
+
+def test_closing_stops_the_helper_and_what_waits_for_it_at_once(helper):
+    busy = helper.call("kernel", " * ".join(f"sin(a{i} + {i})" for i in range(12)), None, (), False)  # (seconds)
+    closing = threading.Thread(target=helper.close)
+    closing.start()
+    closing.join(HANG / 4)
+    assert not closing.is_alive()
+    with pytest.raises(HelperClosed):
+        busy.result(0)
+
+
+def test_a_closing_studio_stops_waiting_for_the_helpers_compile(monkeypatch):
+    from concurrent.futures import Future
+
+    asked: list[Future] = []
+    waiting = threading.Event()
+
+    def call(*_args) -> Future:  # (an answer never given)
+        asked.append(Future())
+        waiting.set()
+        return asked[-1]
+
+    monkeypatch.setattr(HELPER, "call", call)
+    warmer = kernels.KernelWarmer()
+    job = warmer.warm(parse_objective(f"x^2 + {threading.get_native_id() + 1}"), False)
+    assert waiting.wait(HANG)
+    warmer.shutdown()  # (returns: the wait is abandoned)
+    assert job.done() and isinstance(asked[0].exception(0), HelperClosed)
