@@ -9,7 +9,6 @@ message and leaves the current document as it was.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +21,7 @@ from ..core.export import trajectories_csv
 from ..core.fileio import atomic_writer, write_atomic
 from ..core.scenario import Scenario, ScenarioError, load, loads
 from . import foreground
-from .background import lower_this_thread
+from .background import helper_thread
 from .document import default_scenario
 from .objectives import OBJECTIVES, data_model
 from .presets import example_files
@@ -51,8 +50,7 @@ class FileActions(QObject):
         self.session, self.parent_widget = session, parent  # (the parent: what its dialogs are modal to)
         self.document = session.document
         self._ask_unsaved, self._plots = ask_unsaved, plots
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-open",
-                                        initializer=lower_this_thread)
+        self._pool = helper_thread("open")
         self._token = 0
         self._opening: str | None = None
         self._opened.connect(self._finish_open)

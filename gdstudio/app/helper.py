@@ -5,8 +5,8 @@ In threads of the studio's process they shared the interpreter lock with the GUI
 about half of its slow turns (benchmarks/README.md, issue 15). The helper has an interpreter of its own, on the other
 core, at a lower priority. What goes over is plain data: a loss as its text, variables and data columns (the helper
 derives it again, to the same expressions), lines of LaTeX, pictures as PNG bytes, and a kernel's source, compiled
-there into Numba's disk cache, from which the studio then loads it in milliseconds (core/codegen.py). Requests are
-answered one at a time, in order. Should the helper not start, or die, the caller gets `HelperFailed` and does the
+there into Numba's disk cache, from which the studio then loads it in milliseconds (core/codegen.py). Kernels are
+compiled one at a time, in order, and so are formulas typeset, each in a thread of its own. Should the helper not start, or die, the caller gets `HelperFailed` and does the
 work in its own thread, as before.
 
 Run as `python -m gdstudio.app.helper` (by `Helper` only): requests on stdin, answers on stdout, both pickled.
@@ -18,6 +18,7 @@ import atexit
 import itertools
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import threading
@@ -78,8 +79,19 @@ class Helper:
         return future
 
     def abandon(self, future: Future) -> None:
-        """Whoever waits for this answer stops waiting (HelperClosed); the helper still finishes the work."""
-        _settle(future, exception=HelperClosed("the studio is closing"))
+        """Whoever waits for this answer stops waiting (HelperClosed), and the helper drops the work unless it has
+        begun it (a compile cannot be stopped midway): a studio closed, or a test, leaves no work queued behind it."""
+        _settle(future, exception=HelperClosed("the answer is no longer wanted"))
+        with self._lock:
+            ident = next((i for i, f in self._pending.items() if f is future), None)
+            if ident is None or self._process is None:
+                return
+            del self._pending[ident]
+            try:
+                pickle.dump((ident, _DROP, ()), self._process.stdin)
+                self._process.stdin.flush()
+            except (OSError, ValueError):  # (it died: nothing left to drop)
+                pass
 
     def close(self) -> None:
         """Stop the helper now (whatever it is doing), fail what waits (HelperClosed), and reap it (idempotent)."""
@@ -195,21 +207,50 @@ def _draw(latex: str, color: str, scale: float) -> bytes | None:
 
 
 _WORK = {"kernel": _kernel, "lines": _lines, "draw": _draw}
+# each lane a thread of its own, in order: a formula is typeset while a kernel that takes seconds compiles
+_LANES = {"kernel": "compile", "lines": "typeset", "draw": "typeset"}
+_DROP = "drop"  # (a request no longer wanted: `Helper.abandon`)
 
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     """Answer requests until stdin closes: (id, name, args) -> (id, ok, value or the error's text)."""
+    sending = threading.Lock()
+
+    def answer(ident: int, name: str, args: tuple) -> None:
+        try:
+            found = (ident, True, _WORK[name](*args))
+        except Exception as error:  # (a bug, or an odd loss: said to the caller, who does it itself)
+            found = (ident, False, f"{type(error).__name__}: {error}")
+        with sending:
+            pickle.dump(found, answers)
+            answers.flush()
+
+    dropped: set[int] = set()
+
+    def lane(requests: queue.SimpleQueue) -> None:
+        while (request := requests.get()) is not None:
+            if request[0] not in dropped:
+                answer(*request)
+
+    lanes = {name: queue.SimpleQueue() for name in set(_LANES.values())}
+    threads = [threading.Thread(target=lane, args=(q,), daemon=True) for q in lanes.values()]
+    for thread in threads:
+        thread.start()
     while True:
         try:
             ident, name, args = pickle.load(requests)
         except EOFError:
-            return
-        try:
-            answer = (ident, True, _WORK[name](*args))
-        except Exception as error:  # (a bug, or an odd loss: said to the caller, who does it itself)
-            answer = (ident, False, f"{type(error).__name__}: {error}")
-        pickle.dump(answer, answers)
-        answers.flush()
+            break
+        if name == _DROP:
+            dropped.add(ident)
+        elif name in _LANES:
+            lanes[_LANES[name]].put((ident, name, args))
+        else:
+            answer(ident, name, args)  # (a KeyError, said at once)
+    for requests_of_lane in lanes.values():
+        requests_of_lane.put(None)
+    for thread in threads:
+        thread.join()
 
 
 def _main() -> None:

@@ -4,12 +4,12 @@ in Numba's cache for good (core/codegen.py): shown again, even after a restart, 
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from ..core.errors import ExpressionError, HessianUnavailable
 from . import engine
-from .background import lower_this_thread
+from .background import helper_thread
 from .helper import HELPER, HelperClosed, HelperFailed, loss_of
 
 if TYPE_CHECKING:
@@ -29,8 +29,7 @@ class KernelWarmer:
     (app/helper.py), into Numba's cache, then loaded from there; here, should the helper fail."""
 
     def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-kernels",
-                                        initializer=lower_this_thread)
+        self._pool = helper_thread("kernels")
         self._ahead: Future | None = None
         self._last: Future | None = None
         self._asked: Future | None = None  # the helper's answer the thread waits for

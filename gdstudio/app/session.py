@@ -103,10 +103,11 @@ class StudioSession(QObject):
 
     # -- the loss ---------------------------------------------------------------------
     def set_objective(self, objective: Objective) -> None:
-        """The loss shown was derived (in the editor's thread): every view draws it."""
+        """The loss shown was derived (in the editor's thread): every view draws it, the landscape in this turn (its
+        field is asked for first), the rest in a turn of its own (stagger.py): together ~10 ms a loss typed."""
         self.objective = objective
-        self.objective_changed.emit(objective)
         self._show_problem()
+        self.stagger.later(self.objective_changed, lambda: self.objective_changed.emit(self.objective))
         self._warm.start()
 
     def _warm_kernel(self) -> None:

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from PySide6.QtCore import QSettings
 
-from .background import lower_this_thread
+from .background import helper_thread
 
 MAX_RECENT = 8
 
@@ -26,6 +26,8 @@ def settings() -> QSettings:
 
 
 def recent_files() -> list[str]:
+    """(the studio asks as it is built: the writer's thread starts then, not with the first file opened)"""
+    _the_writer()
     store = settings()
     known = _recent.get(store.fileName())
     if known is not None:
@@ -50,14 +52,17 @@ def forget_recent(path: str) -> list[str]:
 
 
 def _write_recent(files: list[str]) -> None:
-    global _writer
     store = settings()
     name, kind = store.fileName(), store.format()  # (this studio's file, whatever the names are when it is written)
     _recent[name] = list(files)
+    _the_writer().submit(_store, name, kind, list(files))
+
+
+def _the_writer() -> ThreadPoolExecutor:
+    global _writer
     if _writer is None:
-        _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-settings",
-                                     initializer=lower_this_thread)
-    _writer.submit(_store, name, kind, list(files))
+        _writer = helper_thread("settings")
+    return _writer
 
 
 def _store(name: str, kind: QSettings.Format, files: list[str]) -> None:

@@ -3,7 +3,9 @@ the work is done here; when the studio closes, nothing waits for it."""
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +98,19 @@ def test_a_closing_studio_stops_waiting_for_the_helpers_compile(monkeypatch):
     assert waiting.wait(HANG)
     warmer.shutdown()  # (returns: the wait is abandoned)
     assert job.done() and isinstance(asked[0].exception(0), HelperClosed)
+
+
+def test_work_abandoned_before_it_began_is_dropped(helper):
+    """A closed studio (or test) leaves no compile queued behind it for the next one to wait for."""
+    new = threading.get_native_id() * 1000 + id(helper) % 1000  # (losses no earlier test has compiled)
+    first = helper.call("kernel", " * ".join(f"sin(a{i} + {new})" for i in range(8)), None, (), False)
+    dropped_loss = f"(x - {new})^4 + y^2"
+    dropped = helper.call("kernel", dropped_loss, None, (), False)
+    helper.abandon(dropped)
+    after = helper.call("kernel", f"x^2 + {new}", None, (), False)  # (the same lane: answered after the other two)
+    assert after.result(HANG) and first.result(HANG)
+    with pytest.raises(HelperClosed):
+        dropped.result(0)
+    source = codegen.kernel_source(parse_objective(dropped_loss), False)
+    name, _ = codegen._named(source)
+    assert not (Path(os.environ["NUMBA_CACHE_DIR"]) / "objectives" / f"{name}.py").exists()  # (never compiled)

@@ -279,14 +279,15 @@ class SweepDialog(QDialog):
         self.hover.setText(self._hint())
 
     def loss_changed(self) -> None:
-        """Results of the old loss go (a sweep of it still running is cancelled); the heading follows."""
+        """Results of the old loss go (a sweep of it still running is cancelled); the heading follows, when shown."""
         if self.tasks.busy("sweep"):
             self.cancel()
         self.sweep = self.curve_result = None
         self.image.clear()
         self.curve_line.setData([], [])
         self.progress.setValue(0)
-        self.prepare()
+        if self.isVisible():  # (else opening it prepares it: ~2 ms a loss typed, for a dialog nobody sees)
+            self.prepare()
         self.hover.setText(self._hint())
 
     def done_computing(self) -> bool:

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from .math_view import document, draw_later, objective_lines
+from .math_view import document, draw_later, drawer, objective_lines
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
     from ...core.expression import Objective
@@ -29,6 +29,7 @@ class PendingDrawing(QObject):
         self._job: Future | None = None
         self._poll = QTimer(self, interval=30)
         self._poll.timeout.connect(self._collect)
+        drawer()  # (its thread starts as the studio is built)
 
     @property
     def busy(self) -> bool:

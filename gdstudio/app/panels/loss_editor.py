@@ -12,7 +12,7 @@ inside mean(...)/sum(...)) and the objective is bound to the rows, exactly as
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QLabel, QMenu, QPlainTextEdit, QScrollArea, QTool
 
 from ...core.errors import ExpressionError, HessianUnavailable
 from .. import foreground
-from ..background import lower_this_thread
+from ..background import helper_thread
 from ..objectives import OBJECTIVES
 from .formulas import Formulas
 
@@ -127,8 +127,7 @@ class LossEditor(QWidget):
         layout.addWidget(self.verdict)
         layout.addWidget(scroll, 1)
 
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-derive",
-                                        initializer=lower_this_thread)
+        self._pool = helper_thread("derive")
         self._job: Future | None = None
         self._job_user = False  # whether the pending job comes from typing
         self._wanted: tuple[str, bool] | None = None  # next text to check once the job ends

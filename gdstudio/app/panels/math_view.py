@@ -11,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from .. import engine, foreground
-from ..background import lower_this_thread
+from ..background import helper_thread
 from ..helper import HELPER, HelperClosed, HelperFailed, loss_of
 from ..typeset import document, draw_latex, lines
 
@@ -21,10 +21,25 @@ if TYPE_CHECKING:  # SymPy comes with the engine, after the window shows (app/en
 __all__ = ["document", "draw_later", "draw_line", "drawing", "join_drawing", "objective_lines", "stop_drawing"]
 
 
+_ASKED: list[Future] = []  # the helper's answer the drawing thread waits for (stop_drawing abandons it)
+_ASKING = threading.Lock()  # (a stop and a question do not cross)
+_THREAD = threading.local()  # the drawing thread's stop event
+
+
+def _ask(name: str, *args: object) -> object:
+    """(drawing thread) The helper's answer; HelperClosed when the drawing is stopped before it comes."""
+    with _ASKING:
+        if getattr(_THREAD, "stop", threading.Event()).is_set():
+            raise HelperClosed("the drawing was stopped")
+        answer = HELPER.call(name, *args)
+        _ASKED[:] = [answer]
+    return answer.result()
+
+
 def draw_line(latex: str, color: str, scale: float) -> bytes | None:
     """(drawing thread) PNG bytes of one line of LaTeX, drawn by the helper process (or here, should it fail)."""
     try:
-        return HELPER.call("draw", latex, color, scale).result()
+        return _ask("draw", latex, color, scale)
     except HelperClosed:
         return None
     except HelperFailed:
@@ -37,7 +52,7 @@ def objective_lines(objective: Objective, hessian: bool) -> Callable[[], list[st
 
     def made() -> list[str]:
         try:
-            return HELPER.call("lines", *loss_of(objective), hessian).result()
+            return _ask("lines", *loss_of(objective), hessian)
         except HelperClosed:
             return []
         except HelperFailed:
@@ -50,16 +65,21 @@ _STOPPED: list[ThreadPoolExecutor] = []  # stopped drawers whose thread may stil
 _PENDING: set[Future] = set()  # drawings asked for and not done
 
 
+def drawer() -> tuple[ThreadPoolExecutor, threading.Event]:
+    """The drawing thread (started now if there is none: a panel that typesets calls it as it is built) and its stop."""
+    global _DRAWER
+    if _DRAWER is None:
+        _DRAWER = (helper_thread("typeset"), threading.Event())
+    return _DRAWER
+
+
 def draw_later(latex: list[str] | Callable[[], list[str]], color: str, scale: float) -> Future:
     """(GUI thread) Lines of LaTeX (or a function that makes them, run there too) drawn in the shared drawing
     thread: a list of PNG bytes, or None when there are none or one cannot be drawn."""
-    global _DRAWER
-    if _DRAWER is None:
-        _DRAWER = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdstudio-typeset",
-                                      initializer=lower_this_thread), threading.Event())
-    pool, stop = _DRAWER
+    pool, stop = drawer()
 
     def drawn() -> list[bytes] | None:
+        _THREAD.stop = stop
         engine.wait_for_paint()  # (matplotlib's import would slow the window's first paint)
         foreground.wait()
         found = []
@@ -88,7 +108,10 @@ def stop_drawing() -> None:
     global _DRAWER
     if _DRAWER is not None:
         pool, stop = _DRAWER
-        stop.set()
+        with _ASKING:
+            stop.set()
+            for answer in _ASKED:
+                HELPER.abandon(answer)
         pool.shutdown(wait=False, cancel_futures=True)
         _STOPPED.append(pool)
         _DRAWER = None

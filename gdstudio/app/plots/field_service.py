@@ -10,7 +10,6 @@ strips of the grid, so dragging a slice or typing a loss never queues stale work
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
@@ -18,7 +17,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from .. import foreground
-from ..background import lower_this_thread
+from ..background import helper_thread
 from .contours import GRID, Cancelled, Field, compute_field, curve, gradient_arrows
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
@@ -111,8 +110,7 @@ class FieldService(QObject):
 
     def __init__(self, parent: QObject | None = None, name: str = "field") -> None:
         super().__init__(parent)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"gdstudio-{name}",
-                                        initializer=lower_this_thread)
+        self._pool = helper_thread(name)
         self._lock = threading.Lock()
         self._token = 0
 
