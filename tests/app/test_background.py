@@ -114,3 +114,34 @@ def test_closing_does_not_wait_for_the_line_being_typeset(monkeypatch):
     assert returned, "stop_drawing waited for the line being typeset"
     assert job.result(0) is None and drawn == ["first"]
     assert not [t for t in threading.enumerate() if t.name.startswith("gdstudio-typeset")]
+
+
+def test_the_studios_helper_threads_are_running_before_any_work_is_asked_of_them(monkeypatch):
+    """A first submit on the GUI thread started the pool's thread and waited for it to run: 8-13 ms while other
+    threads kept the cores busy (a first file opened as a landscape was computed)."""
+    from gdstudio.app import background
+
+    started: list[str] = []
+    monkeypatch.setattr(threading.Thread, "start", lambda self, start=threading.Thread.start: (
+        started.append(self.name), start(self))[1])
+    pool = background.helper_thread("probe")
+    try:
+        assert [name for name in started if name.startswith("gdstudio-probe")] == ["gdstudio-probe_0"]
+        started.clear()
+        assert pool.submit(lambda: threading.current_thread().name).result(HANG) == "gdstudio-probe_0"
+        assert started == []  # (no thread started by the work itself)
+    finally:
+        pool.shutdown()
+
+
+def test_a_window_starts_its_helper_threads_as_it_is_built(qtbot):
+    from gdstudio.app.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    try:
+        names = {t.name.rsplit("_", 1)[0] for t in threading.enumerate()}
+        assert {"gdstudio-derive", "gdstudio-open", "gdstudio-kernels", "gdstudio-landscape", "gdstudio-settings",
+                "gdstudio-typeset"} <= names
+    finally:
+        window.shutdown()

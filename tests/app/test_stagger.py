@@ -103,3 +103,14 @@ def test_a_data_model_is_made_in_the_files_thread(qtbot, window, tmp_path, monke
     view = window.data_actions.view
     assert view.layout_ is not None and view.layout_.mode == "curve" and view.layout_.model.text == model
     assert made_on and threading.main_thread() not in made_on
+
+
+def test_a_derived_loss_reaches_the_landscape_in_its_turn_and_the_other_views_in_the_next(qtbot, window):
+    """(~10 ms a loss typed in one turn): the landscape asks for its field at once, the rest follows."""
+    objective = OBJECTIVES.get("(p - 1)^2 + 3*(q + 2)^2 + p*q/5")
+    seen = []
+    window.session.objective_changed.connect(seen.append)
+    window.session.set_objective(objective)
+    assert window.landscape.objective is objective and window.landscape.computing and seen == []
+    qtbot.waitUntil(lambda: seen == [objective])
+    assert window.runs_panel._variables == objective.variables
