@@ -9,7 +9,7 @@ there into Numba's disk cache, from which the studio then loads it in millisecon
 compiled one at a time, in order, and so are formulas typeset, each in a thread of its own. Should the helper not start, or die, the caller gets `HelperFailed` and does the
 work in its own thread, as before.
 
-Run as `python -m gdstudio.app.helper` (by `Helper` only): requests on stdin, answers on stdout, both pickled.
+The helper runs `serve_here` (started by `Helper` only): requests on stdin, answers on stdout, both pickled.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ import sys
 import threading
 from concurrent.futures import Future
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
-from ..core.errors import ExpressionError
+from ..core.errors import ExpressionError, HessianUnavailable
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ..core.expression import Objective
 
 NICE = 10  # as the helper threads (background.py): the GUI process goes first when both want a core
@@ -112,8 +114,8 @@ class Helper:
             return self._process
         package = str(Path(__file__).resolve().parents[2])  # (the same gdstudio as this process's, installed or not)
         path = os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")]))
-        self._process = subprocess.Popen([sys.executable, "-m", "gdstudio.app.helper"], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path})
+        self._process = subprocess.Popen([sys.executable, "-c", "from gdstudio.app.helper import serve_here; serve_here()"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path})
         self._reader = threading.Thread(target=self._read, args=(self._process,), name="gdstudio-helper-reader",
                                         daemon=True)
         self._reader.start()
@@ -128,9 +130,10 @@ class Helper:
                     future = self._pending.pop(ident, None)
                 if future is not None:
                     _settle(future, result=value) if ok else _settle(future, exception=HelperFailed(value))
-        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+        except Exception:  # (it ended, or sent what cannot be read: the stream is lost either way)
             pass
         self._fail_pending(process, HelperFailed("the helper process ended"))
+        process.kill()
         _end(process)
 
     def _fail_pending(self, process: subprocess.Popen, error: HelperFailed) -> None:
@@ -141,6 +144,23 @@ class Helper:
             pending, self._pending = list(self._pending.values()), {}
         for future in pending:
             _settle(future, exception=error)
+
+
+class _Refusal(NamedTuple):
+    """An ExpressionError (HessianUnavailable too) made in the helper, as data."""
+
+    kind: str
+    message: str
+    column: int | None
+
+
+def answer(future: Future, timeout: float | None = None) -> Any:
+    """The helper's answer; its refusal (an ExpressionError, or HessianUnavailable) raised here as there."""
+    found = future.result(timeout)
+    if isinstance(found, _Refusal):
+        kind = HessianUnavailable if found.kind == HessianUnavailable.__name__ else ExpressionError
+        raise kind(found.message, found.column)
+    return found
 
 
 def _end(process: subprocess.Popen) -> None:
@@ -181,17 +201,22 @@ def _objective(text: str, variables: tuple[str, ...], columns: tuple[str, ...]) 
     return _objectives[key]
 
 
-def _kernel(text: str, variables: tuple[str, ...], columns: tuple[str, ...], hessian: bool) -> Any:
-    """The run kernel's source, compiled into Numba's cache; or its refusal, as (class name, message, column)
-    (app/kernels.py raises it again)."""
+def _kernel(text: str, variables: tuple[str, ...], columns: tuple[str, ...], hessian: bool) -> str:
+    """The run kernel's source, compiled into Numba's cache."""
     from ..core.codegen import _compile, kernel_source
 
-    try:
-        source = kernel_source(_objective(text, variables, columns), hessian)
-    except ExpressionError as error:
-        return type(error).__name__, error.message, error.column
+    source = kernel_source(_objective(text, variables, columns), hessian)
     _compile(source)
     return source
+
+
+def _critical(text: str, variables: tuple[str, ...], columns: tuple[str, ...], data: np.ndarray | None,
+              view: dict[str, tuple[float, float]]) -> list:
+    """The loss's critical points in the view (core/analysis.py), over these rows when it has data."""
+    from ..core.analysis import critical_points
+
+    objective = _objective(text, variables, columns)
+    return critical_points(objective.bind(data) if data is not None else objective, view)
 
 
 def _lines(text: str, variables: tuple[str, ...], columns: tuple[str, ...], hessian: bool) -> list[str]:
@@ -206,9 +231,10 @@ def _draw(latex: str, color: str, scale: float) -> bytes | None:
     return draw_latex(latex, color, scale)
 
 
-_WORK = {"kernel": _kernel, "lines": _lines, "draw": _draw}
-# each lane a thread of its own, in order: a formula is typeset while a kernel that takes seconds compiles
-_LANES = {"kernel": "compile", "lines": "typeset", "draw": "typeset"}
+_WORK = {"kernel": _kernel, "critical": _critical, "lines": _lines, "draw": _draw}
+# each lane a thread of its own, in order: critical points are found, and a formula typeset, while a kernel that
+# takes seconds compiles
+_LANES = {"kernel": "compile", "critical": "critical", "lines": "typeset", "draw": "typeset"}
 _DROP = "drop"  # (a request no longer wanted: `Helper.abandon`)
 
 
@@ -219,6 +245,8 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     def answer(ident: int, name: str, args: tuple) -> None:
         try:
             found = (ident, True, _WORK[name](*args))
+        except ExpressionError as error:  # (a refusal: the answer, raised again on the other side by `result`)
+            found = (ident, True, _Refusal(type(error).__name__, error.message, error.column))
         except Exception as error:  # (a bug, or an odd loss: said to the caller, who does it itself)
             found = (ident, False, f"{type(error).__name__}: {error}")
         with sending:
@@ -253,7 +281,9 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
         thread.join()
 
 
-def _main() -> None:
+def serve_here() -> None:
+    """The helper process's whole life (started by `Helper`): what it answers is pickled under this module's name,
+    which the studio reads back (run as __main__, a refusal would be __main__._Refusal, unknown there)."""
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # (whatever a library prints goes to stderr, never into the answers)
     try:
@@ -264,6 +294,3 @@ def _main() -> None:
 
     serve(sys.stdin.buffer, answers)
 
-
-if __name__ == "__main__":
-    _main()

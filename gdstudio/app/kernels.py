@@ -7,21 +7,13 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from ..core.errors import ExpressionError, HessianUnavailable
+from ..core.errors import ExpressionError
 from . import engine
 from .background import helper_thread
-from .helper import HELPER, HelperClosed, HelperFailed, loss_of
+from .helper import HELPER, HelperClosed, HelperFailed, answer, loss_of
 
 if TYPE_CHECKING:
     from ..core.expression import Objective
-
-
-def _refused(made: str | tuple) -> str | ExpressionError:
-    """The helper's answer: a kernel's source, or its refusal sent as (class name, message, column)."""
-    if isinstance(made, tuple):
-        kind, message, column = made
-        return (HessianUnavailable if kind == HessianUnavailable.__name__ else ExpressionError)(message, column)
-    return made
 
 
 class KernelWarmer:
@@ -72,7 +64,11 @@ class KernelWarmer:
                 self._asked = HELPER.call("kernel", *loss_of(objective), hessian)
                 if self._closed:  # (closed while it asked: shutdown may have missed this answer)
                     return
-                adopt_kernel(objective, hessian, _refused(self._asked.result()))
+                try:
+                    made = answer(self._asked)
+                except ExpressionError as error:  # (refused there: kept on the objective, as a compile here keeps it)
+                    made = error
+                adopt_kernel(objective, hessian, made)
             else:
                 compiled_kernel(objective, hessian)
         except HelperClosed:

@@ -4,16 +4,18 @@ thread when the loss or view changes while the overlay is on."""
 
 from __future__ import annotations
 
+from concurrent import futures
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
+from ..helper import HELPER, HelperClosed, HelperFailed, answer, loss_of
 from ..plots.field_service import bounded
 from .common import KIND_GLYPH, KIND_STYLE, count_of, fmt
 from .point_math import TypesetTips, tooltip
-from .tasks import TaskRunner
+from .tasks import Task, TaskRunner
 
 if TYPE_CHECKING:
     from ...core.analysis import CriticalPoint
@@ -32,12 +34,31 @@ SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 # Rows the search reads of a costly loss (every k-th of more): it cannot stop midway, and over a logistic
 # regression of 1,000,000 rows it ran for minutes (closing the studio waited for it)
 ROWS = 50_000
+POLL_S = 0.05  # how often a search waiting for the helper looks whether it was cancelled
 
 
 def describe(point: CriticalPoint) -> str:
     where = ", ".join(f"{k}={fmt(v)}" for k, v in point.point.items())
     eig = ", ".join(f"λ{str(i).translate(SUBSCRIPTS)} = {fmt(v)}" for i, v in enumerate(point.eigenvalues, start=1))
     return f"{KIND_GLYPH[point.kind]} {point.kind} at ({where})\nloss {fmt(point.loss)}\nHessian eigenvalues: {eig}"
+
+
+def find(objective: Objective, view: dict[str, tuple[float, float]], task: Task) -> list[CriticalPoint]:
+    """(a task's thread) The critical points, found by the helper process (app/helper.py): SymPy's solving and the
+    Newton search hold the interpreter for tens of milliseconds to seconds, which the GUI thread shared. Found here
+    should the helper fail; none when the task is cancelled first (its result is dropped anyway)."""
+    asked = HELPER.call("critical", *loss_of(objective), objective.data, dict(view))
+    try:
+        while not futures.wait([asked], timeout=POLL_S).done:
+            if task.cancelled:
+                HELPER.abandon(asked)
+        return answer(asked)
+    except HelperClosed:
+        return []
+    except HelperFailed:
+        from ...core.analysis import critical_points  # (loaded with the objective)
+
+        return critical_points(objective, view)
 
 
 class CriticalPointsOverlay:
@@ -87,9 +108,7 @@ class CriticalPointsOverlay:
             return
         self._key = key
         self.status("finding critical points…")
-        from ...core.analysis import critical_points  # (loaded with the objective)
-
-        self.tasks.start("critical", lambda task: (objective, critical_points(bounded(objective, ROWS), view)), self._done,
+        self.tasks.start("critical", lambda task: (objective, find(bounded(objective, ROWS), view, task)), self._done,
                          lambda error: self.status(f"critical points: {error}"), first=True)
 
     def _done(self, result: tuple[Objective, list[CriticalPoint]]) -> None:
