@@ -189,7 +189,6 @@ class EngineLoader(QObject):
         # import-time cycles it keeps are kept for good, as collector.freeze_what_is_loaded keeps the rest)
         gc.freeze()
         self.ready.emit(time.perf_counter() - began)  # (queued to the GUI thread)
-        HELPER.start()  # (it imports SymPy and Numba meanwhile, on the other core: app/helper.py)
         if not kernel_cached():
             self.loading.emit("first start: compiling the run kernel (once, about ten seconds); runs step in Python meanwhile…")
         try:
@@ -198,3 +197,6 @@ class EngineLoader(QObject):
             return
         gc.freeze()  # (and Numba's)
         self.kernel_ready.emit(time.perf_counter() - began)
+        # the helper process imports SymPy and Numba on the other core now, not beside the engine's own loading (on a
+        # first start it took a core from the interpreted runs); what asks it first starts it sooner (app/helper.py)
+        HELPER.start()
