@@ -235,6 +235,9 @@ _WORK = {"kernel": _kernel, "critical": _critical, "lines": _lines, "draw": _dra
 # each lane a thread of its own, in order: critical points are found, and a formula typeset, while a kernel that
 # takes seconds compiles
 _LANES = {"kernel": "compile", "critical": "critical", "lines": "typeset", "draw": "typeset"}
+# critical points in two threads, as the studio's tool threads did: a search of the loss before, abandoned once begun,
+# runs on to its end (seconds, for some), and the new loss's must not wait behind it
+_THREADS = {"critical": 2}
 _DROP = "drop"  # (a request no longer wanted: `Helper.abandon`)
 
 
@@ -261,7 +264,8 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
                 answer(*request)
 
     lanes = {name: queue.SimpleQueue() for name in set(_LANES.values())}
-    threads = [threading.Thread(target=lane, args=(q,), daemon=True) for q in lanes.values()]
+    threads = [threading.Thread(target=lane, args=(q,), daemon=True)
+               for name, q in lanes.items() for _ in range(_THREADS.get(name, 1))]
     for thread in threads:
         thread.start()
     while True:
@@ -275,8 +279,9 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             lanes[_LANES[name]].put((ident, name, args))
         else:
             answer(ident, name, args)  # (a KeyError, said at once)
-    for requests_of_lane in lanes.values():
-        requests_of_lane.put(None)
+    for name, requests_of_lane in lanes.items():
+        for _ in range(_THREADS.get(name, 1)):
+            requests_of_lane.put(None)
     for thread in threads:
         thread.join()
 

@@ -141,3 +141,12 @@ def test_a_refusal_to_search_comes_back_as_the_same_error():
     objective = parse_objective(" + ".join(f"a{i}^2" for i in range(n)))
     with pytest.raises(HessianUnavailable, match=f"this loss has {n}"):
         find(objective, {f"a{i}": (-1.0, 1.0) for i in range(n)}, _Task())
+
+
+def test_a_long_search_of_the_loss_before_does_not_hold_up_the_new_losss(helper):
+    """A search abandoned once begun runs on (seconds, for some): the next loss's is found beside it."""
+    n = 12
+    slow = " + ".join(f"sin(a{i}*a{(i + 1) % n}) + a{i}^2/10" for i in range(n))
+    before = helper.call("critical", slow, None, (), None, {f"a{i}": (-3.0, 3.0) for i in range(n)})
+    quick = helper.call("critical", "x^2 + 3*y^2", None, (), None, {"x": (-3.0, 3.0), "y": (-3.0, 3.0)})
+    assert len(answer(quick, HANG)) == 1 and not before.done()
