@@ -56,7 +56,7 @@ class Helper:
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
-        self._pending: dict[int, Future] = {}
+        self._pending: dict[int, tuple[subprocess.Popen, Future]] = {}  # by request: the process asked, the answer
         self._ids = itertools.count()
 
     def start(self) -> None:
@@ -70,13 +70,13 @@ class Helper:
         future: Future = Future()
         with self._lock:
             ident = next(self._ids)
-            self._pending[ident] = future
             try:
                 process = self._running()
+                self._pending[ident] = (process, future)
                 pickle.dump((ident, name, args), process.stdin)
                 process.stdin.flush()
             except (OSError, ValueError) as error:  # (could not start, or its pipe is closed: it died)
-                self._pending.pop(ident)
+                self._pending.pop(ident, None)
                 _settle(future, exception=HelperFailed(f"the helper process is not available ({error})"))
         return future
 
@@ -85,13 +85,13 @@ class Helper:
         begun it (a compile cannot be stopped midway): a studio closed, or a test, leaves no work queued behind it."""
         _settle(future, exception=HelperClosed("the answer is no longer wanted"))
         with self._lock:
-            ident = next((i for i, f in self._pending.items() if f is future), None)
-            if ident is None or self._process is None:
+            ident = next((i for i, (_, f) in self._pending.items() if f is future), None)
+            if ident is None:
                 return
-            del self._pending[ident]
+            process, _ = self._pending.pop(ident)
             try:
-                pickle.dump((ident, _DROP, ()), self._process.stdin)
-                self._process.stdin.flush()
+                pickle.dump((ident, _DROP, ()), process.stdin)
+                process.stdin.flush()
             except (OSError, ValueError):  # (it died: nothing left to drop)
                 pass
 
@@ -100,7 +100,7 @@ class Helper:
         with self._lock:
             process, reader, self._process, self._reader = self._process, self._reader, None, None
             pending, self._pending = list(self._pending.values()), {}
-        for future in pending:
+        for _, future in pending:
             _settle(future, exception=HelperClosed("the helper process was stopped"))
         if process is not None:
             process.kill()
@@ -127,7 +127,7 @@ class Helper:
             while True:
                 ident, ok, value = pickle.load(process.stdout)
                 with self._lock:
-                    future = self._pending.pop(ident, None)
+                    _, future = self._pending.pop(ident, (None, None))
                 if future is not None:
                     _settle(future, result=value) if ok else _settle(future, exception=HelperFailed(value))
         except Exception:  # (it ended, or sent what cannot be read: the stream is lost either way)
@@ -137,12 +137,12 @@ class Helper:
         _end(process)
 
     def _fail_pending(self, process: subprocess.Popen, error: HelperFailed) -> None:
+        """Fail what was asked of this process, and only that: a call may have started another one meanwhile."""
         with self._lock:
-            if self._process is not process:  # (closed meanwhile: `close` told them)
-                return
-            self._process = None
-            pending, self._pending = list(self._pending.values()), {}
-        for future in pending:
+            if self._process is process:
+                self._process = None
+            lost = [self._pending.pop(i)[1] for i, (asked, _) in list(self._pending.items()) if asked is process]
+        for future in lost:
             _settle(future, exception=error)
 
 

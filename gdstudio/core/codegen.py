@@ -21,10 +21,10 @@ import sympy as sp
 from numba import njit
 from sympy.printing.pycode import PythonCodePrinter
 
+from . import objective_kernels
 from .derivatives import MAX_DERIVED_NODES, size
 from .errors import ExpressionError, HessianUnavailable
 from .expression import Objective
-from . import objective_kernels
 from .kernel import FG_SIGNATURE
 
 _SAFE_INT = 2**53

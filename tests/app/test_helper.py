@@ -150,3 +150,14 @@ def test_a_long_search_of_the_loss_before_does_not_hold_up_the_new_losss(helper)
     before = helper.call("critical", slow, None, (), None, {f"a{i}": (-3.0, 3.0) for i in range(n)})
     quick = helper.call("critical", "x^2 + 3*y^2", None, (), None, {"x": (-3.0, 3.0), "y": (-3.0, 3.0)})
     assert len(answer(quick, HANG)) == 1 and not before.done()
+
+
+def test_what_a_dead_helper_was_asked_fails_even_when_a_new_one_has_started(helper):
+    busy = helper.call("kernel", " * ".join(f"sin(a{i} + 1)" for i in range(12)), None, (), False)  # (seconds)
+    old = helper._process
+    old.kill()
+    old.wait()  # (dead, and its reader may not have seen it yet)
+    after = helper.call("draw", "x^{5}", "#000000", 1.0)  # (starts a new helper)
+    with pytest.raises(HelperFailed):
+        busy.result(HANG)
+    assert after.result(HANG).startswith(b"\x89PNG") and helper._process is not old

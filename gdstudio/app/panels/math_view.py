@@ -20,7 +20,6 @@ if TYPE_CHECKING:  # SymPy comes with the engine, after the window shows (app/en
 
 __all__ = ["document", "draw_later", "draw_line", "drawing", "join_drawing", "objective_lines", "stop_drawing"]
 
-
 _ASKED: list[Future] = []  # the helper's answer the drawing thread waits for (stop_drawing abandons it)
 _ASKING = threading.Lock()  # (a stop and a question do not cross)
 _THREAD = threading.local()  # the drawing thread's stop event
@@ -59,6 +58,7 @@ def objective_lines(objective: Objective, hessian: bool) -> Callable[[], list[st
             return lines(objective, hessian)
 
     return made
+
 
 _DRAWER: tuple[ThreadPoolExecutor, threading.Event] | None = None  # the drawing thread, and its "stop" (after a line)
 _STOPPED: list[ThreadPoolExecutor] = []  # stopped drawers whose thread may still finish a line: join_drawing()
