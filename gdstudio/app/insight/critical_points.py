@@ -78,6 +78,7 @@ class CriticalPointsOverlay:
         self._key = None
         self._slice: dict[str, float] = {}  # the slice the markers were drawn for
         self.typeset = TypesetTips(self.draw, landscape.plot)  # (the tooltips again, typeset, once drawn)
+        landscape.fields.ready.connect(lambda _result: self.refresh())  # (its frame may have moved: searched again)
 
     def set_enabled(self, on: bool) -> None:
         self.enabled = on
@@ -100,7 +101,7 @@ class CriticalPointsOverlay:
             self.typeset.draw([], 1.0)
             self.draw()
             return
-        view = self.session.view(objective)
+        view = self._view(objective)
         key = (id(objective), objective.text, objective.variables, tuple(sorted(view.items())))  # (id: scaled or not)
         if key == self._key and not force:
             if not self.tasks.busy("critical"):
@@ -110,6 +111,14 @@ class CriticalPointsOverlay:
         self.status("finding critical points…")
         self.tasks.start("critical", lambda task: (objective, find(bounded(objective, ROWS), view, task)), self._done,
                          lambda error: self.status(f"critical points: {error}"), first=True)
+
+    def _view(self, objective: Objective) -> dict[str, tuple[float, float]]:
+        """Where to search: what the landscape draws of this loss (a preset is framed on its known minima, wider than
+        the scenario's view, and a frame grows as paths leave it), else the scenario's view."""
+        view = self.session.view(objective)
+        if self.landscape.objective is objective:
+            view.update({v: tuple(map(float, self.landscape.range_of(v))) for v in view})
+        return view
 
     def _done(self, result: tuple[Objective, list[CriticalPoint]]) -> None:
         self.loss, points = result

@@ -27,6 +27,16 @@ def test_critical_points_on_himmelblau_show_four_minima(qtbot, window):
     assert insight.critical.count("minimum") == 0
 
 
+def test_critical_points_are_searched_where_the_landscape_draws(qtbot, window):
+    """Himmelblau typed over Rosenbrock's view (x -2..2, y -1..3): the landscape frames it on its known minima, and
+    every critical point it draws is marked, not only the two inside the view it inherited."""
+    window.insight.critical_action.setChecked(True)
+    type_loss(qtbot, window, "(x^2 + y - 11)^2 + (x + y^2 - 7)^2")
+    qtbot.waitUntil(lambda: window.insight.critical.count("minimum") == 4, timeout=30000)
+    assert window.insight.critical.count("saddle") == 4 and window.insight.critical.count("maximum") == 1
+    assert window.document.scenario.range_of("x") == (-2.0, 2.0)  # (the scenario's view is as it was)
+
+
 def test_critical_points_follow_the_loss(qtbot, window):
 
     window.insight.critical_action.setChecked(True)
