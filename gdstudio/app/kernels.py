@@ -59,21 +59,21 @@ class KernelWarmer:
             return
         from ..core.codegen import adopt_kernel, compiled_kernel, compiled_ready
 
+        if compiled_ready(objective, hessian) or self._closed:
+            return
+        made: str | ExpressionError | None = None  # (None: the helper failed, compiled here)
         try:
-            if not compiled_ready(objective, hessian) and not self._closed:
-                self._asked = HELPER.call("kernel", *loss_of(objective), hessian)
-                if self._closed:  # (closed while it asked: shutdown may have missed this answer)
-                    return
-                try:
-                    made = answer(self._asked)
-                except ExpressionError as error:  # (refused there: kept on the objective, as a compile here keeps it)
-                    made = error
-                adopt_kernel(objective, hessian, made)
-            else:
-                compiled_kernel(objective, hessian)
+            self._asked = HELPER.call("kernel", *loss_of(objective), hessian)
+            if self._closed:  # (closed while it asked: shutdown may have missed this answer)
+                return
+            made = answer(self._asked)
         except HelperClosed:
-            pass
+            return
         except HelperFailed:
-            compiled_kernel(objective, hessian)
+            pass
+        except ExpressionError as error:  # (refused there: kept on the objective, as a compile here keeps it)
+            made = error
+        try:
+            adopt_kernel(objective, hessian, made) if made is not None else compiled_kernel(objective, hessian)
         except ExpressionError:  # kept on the objective: Run reports it
             pass

@@ -161,3 +161,22 @@ def test_what_a_dead_helper_was_asked_fails_even_when_a_new_one_has_started(help
     with pytest.raises(HelperFailed):
         busy.result(HANG)
     assert after.result(HANG).startswith(b"\x89PNG") and helper._process is not old
+
+
+def test_without_a_helper_the_kernel_is_compiled_here(monkeypatch):
+    from concurrent.futures import Future
+
+    def unavailable(*_args) -> Future:
+        failed: Future = Future()
+        failed.set_exception(HelperFailed("the helper process is not available (test)"))
+        return failed
+
+    monkeypatch.setattr(HELPER, "call", unavailable)
+    objective = parse_objective(f"(x + {threading.get_native_id() + 7})^2 + cosh(y)")
+    warmer = kernels.KernelWarmer()
+    try:
+        warmer.warm(objective, False).result(HANG)
+    finally:
+        warmer.shutdown()
+    assert codegen.compiled_ready(objective, False)
+    assert sum(codegen.compiled_kernel(objective, False).stats.cache_misses.values()) == 1  # (compiled here)
