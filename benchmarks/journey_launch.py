@@ -109,7 +109,17 @@ class StudioWatch:
         if done:
             mark("first_steps")
         if (done and self.engine_at is not None) or now - T0 > LIMIT_S:
-            os._exit(0)
+            self.leave()
+
+    def leave(self) -> None:
+        """Exit at once, leaving nothing running: a cold launch's first compile, in a child process, outlived it (10-20 s
+        of CPU) and slowed the journey's next phases, the helper process's work most (it shares its priority)."""
+        from gdstudio.app.helper import HELPER
+
+        if self.window is not None:
+            self.window.engine.stop()
+        HELPER.close()
+        os._exit(0)
 
 
 def main() -> None:
@@ -130,7 +140,7 @@ def main() -> None:
     first = FirstPaint(watch.painted)
     app.installEventFilter(first)
     if options.run_at == "none":
-        watch.poll.timeout.connect(lambda: watch.engine_at is not None and os._exit(0))
+        watch.poll.timeout.connect(lambda: watch.engine_at is not None and watch.leave())
     from gdstudio.app.main import launch
 
     launch()

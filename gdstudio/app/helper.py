@@ -1,13 +1,14 @@
 """Work that holds the interpreter for long stretches runs in a helper process: Numba compiling a loss's run kernel
-(0.1-2 s of Python) and typesetting its formulas (SymPy's LaTeX, then matplotlib's mathtext: up to a second).
+(0.1-2 s of Python), typesetting its formulas (SymPy's LaTeX, then matplotlib's mathtext: up to a second) and finding
+its critical points (SymPy's solving, or a Newton search: tens of milliseconds to seconds).
 
 In threads of the studio's process they shared the interpreter lock with the GUI thread, which then waited for it in
 about half of its slow turns (benchmarks/README.md, issue 15). The helper has an interpreter of its own, on the other
 core, at a lower priority. What goes over is plain data: a loss as its text, variables and data columns (the helper
-derives it again, to the same expressions), lines of LaTeX, pictures as PNG bytes, and a kernel's source, compiled
-there into Numba's disk cache, from which the studio then loads it in milliseconds (core/codegen.py). Kernels are
-compiled one at a time, in order, and so are formulas typeset, each in a thread of its own. Should the helper not start, or die, the caller gets `HelperFailed` and does the
-work in its own thread, as before.
+derives it again, to the same expressions), the rows a search reads, lines of LaTeX, pictures as PNG bytes, critical
+points, and a kernel's source, compiled there into Numba's disk cache, from which the studio then loads it in
+milliseconds (core/codegen.py). Each kind of work has a lane of its own, in order. Should the helper not start, or
+die, the caller gets `HelperFailed` and does the work in its own thread, as before.
 
 The helper runs `serve_here` (started by `Helper` only): requests on stdin, answers on stdout, both pickled.
 """
@@ -194,11 +195,12 @@ def _objective(text: str, variables: tuple[str, ...], columns: tuple[str, ...]) 
     from ..core.expression import parse_objective
 
     key = (text, variables, columns)
-    if key not in _objectives:
+    found = _objectives.get(key)
+    if found is None:  # (two lanes may derive one loss at once: both answers are the same)
         if len(_objectives) > 32:
             _objectives.clear()
-        _objectives[key] = parse_objective(text, variables, columns)
-    return _objectives[key]
+        found = _objectives[key] = parse_objective(text, variables, columns)
+    return found
 
 
 def _kernel(text: str, variables: tuple[str, ...], columns: tuple[str, ...], hessian: bool) -> str:
@@ -245,7 +247,7 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     """Answer requests until stdin closes: (id, name, args) -> (id, ok, value or the error's text)."""
     sending = threading.Lock()
 
-    def answer(ident: int, name: str, args: tuple) -> None:
+    def reply(ident: int, name: str, args: tuple) -> None:
         try:
             found = (ident, True, _WORK[name](*args))
         except ExpressionError as error:  # (a refusal: the answer, raised again on the other side by `result`)
@@ -261,7 +263,7 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     def lane(requests: queue.SimpleQueue) -> None:
         while (request := requests.get()) is not None:
             if request[0] not in dropped:
-                answer(*request)
+                reply(*request)
 
     lanes = {name: queue.SimpleQueue() for name in set(_LANES.values())}
     threads = [threading.Thread(target=lane, args=(q,), daemon=True)
@@ -278,7 +280,7 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
         elif name in _LANES:
             lanes[_LANES[name]].put((ident, name, args))
         else:
-            answer(ident, name, args)  # (a KeyError, said at once)
+            reply(ident, name, args)  # (a KeyError, said at once)
     for name, requests_of_lane in lanes.items():
         for _ in range(_THREADS.get(name, 1)):
             requests_of_lane.put(None)
