@@ -297,7 +297,8 @@ def serve_here() -> None:
         os.nice(NICE)
     except OSError:
         pass
-    from ..core import codegen  # noqa: F401  (SymPy and Numba, before the first request)
+    from ..core import codegen  # (SymPy and Numba, before the first request)
 
+    codegen.prune_kept_kernels()  # (here, off the studio's threads, once a session)
     serve(sys.stdin.buffer, answers)
 

@@ -29,6 +29,7 @@ from .kernel import FG_SIGNATURE
 
 _SAFE_INT = 2**53
 MAX_COMPILE_COST = 2000  # compile_cost of a kernel: at most about 8 s of Numba (gd on a0*a1*…*a99 is 1,500)
+MAX_KEPT_KERNELS = 1000  # losses whose compiled kernel Numba's cache keeps (prune_kept_kernels)
 MAX_NEWTON_VARIABLES = 64  # Newton keeps a d×d Hessian per run and factors it every step: 10,000 runs stay near 330 MB
 
 
@@ -154,11 +155,16 @@ def _named(source: str) -> tuple[str, str]:
     return name, source.replace("def fg(", f"def {name}(", 1)
 
 
+def cache_folder() -> Path:
+    """Numba's cache (gdstudio/core/__init__.py chooses it, before Numba reads it once)."""
+    return Path(os.environ["NUMBA_CACHE_DIR"])
+
+
 def source_file(name: str, source: str) -> Path:
     """The file a kernel's source is kept in, beside Numba's cache (written once, atomically): Numba caches only
     functions that come from a file, and keys its entries by that file's path and timestamp. The file itself is never
     executed: `_compile` runs the source it was given, and the cache holds what that source compiled to."""
-    folder = Path(os.environ["NUMBA_CACHE_DIR"]) / "objectives"
+    folder = cache_folder() / "objectives"
     path = folder / f"{name}.py"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
@@ -166,6 +172,25 @@ def source_file(name: str, source: str) -> Path:
         part.write_text(source)
         os.replace(part, path)
     return path
+
+
+def prune_kept_kernels(limit: int = MAX_KEPT_KERNELS) -> int:
+    """Numba's cache keeps every loss's kernel (~30 KB each, source and entry): past `limit` of them, the oldest half
+    goes, sources and cache entries, and such a loss compiles again when next used. The number that went."""
+    cache = cache_folder()
+    try:
+        sources = sorted((cache / "objectives").glob("fg_*.py"), key=lambda path: path.stat().st_mtime)
+        if len(sources) <= limit:
+            return 0
+        gone = sources[: len(sources) - limit // 2]
+        entries = list(cache.glob("objectives_*"))  # (Numba's folder of index and data files for that folder)
+        for source in gone:
+            for entry in (found for folder in entries for found in folder.glob(f"{source.stem}.*")):
+                entry.unlink(missing_ok=True)
+            source.unlink(missing_ok=True)
+    except OSError:  # (another process pruning at the same time, or a cache that cannot be written: left as it is)
+        return 0
+    return len(gone)
 
 
 @lru_cache(maxsize=64)

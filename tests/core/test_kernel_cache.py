@@ -4,6 +4,7 @@ milliseconds, and loads the right one for each loss."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -59,12 +60,30 @@ def test_the_source_is_kept_under_its_hash_and_a_kernel_compiles_without_a_cache
     source = codegen.kernel_source(parse_objective("x^2 + 3*x"), False)
     name, named = codegen._named(source)
     assert named.startswith(f"def {name}(p, g, hess, data, rows):") and named.count(name) == 1
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(codegen, "cache_folder", lambda: tmp_path)  # (not the variable: Numba reads it again)
     path = codegen.source_file(name, named)
     assert path.read_text() == named and path == tmp_path / "objectives" / f"{name}.py"
     assert codegen.source_file(name, named) == path and not list(path.parent.glob("*.part"))
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "a-file" / "below"))
+    monkeypatch.setattr(codegen, "cache_folder", lambda: tmp_path / "a-file" / "below")
     (tmp_path / "a-file").write_text("")  # (no folder can be made below a file)
     codegen._compile.cache_clear()
     fg = codegen.compiled_kernel(parse_objective("x^2 + 3*x"), False)
     assert fg.stats.cache_path is None  # (compiled, for this process only)
+
+
+def test_past_its_limit_the_cache_keeps_the_newest_half_of_the_kernels(tmp_path, monkeypatch):
+    monkeypatch.setattr(codegen, "cache_folder", lambda: tmp_path)
+    sources, entries = tmp_path / "objectives", tmp_path / "objectives_0123abcd"
+    sources.mkdir()
+    entries.mkdir()
+    for i in range(12):
+        name = f"fg_{i:032x}"
+        (sources / f"{name}.py").write_text("")
+        os.utime(sources / f"{name}.py", (1_000_000 + i, 1_000_000 + i))  # (oldest first)
+        for suffix in (f"{name}-1.py311.nbi", f"{name}-1.py311.1.nbc"):
+            (entries / f"{name}.{suffix}").write_text("")
+    assert codegen.prune_kept_kernels(limit=20) == 0 and len(list(sources.iterdir())) == 12
+    assert codegen.prune_kept_kernels(limit=10) == 7  # (12 past 10: down to half of it, the newest)
+    kept = sorted(path.stem for path in sources.iterdir())
+    assert kept == [f"fg_{i:032x}" for i in range(7, 12)]
+    assert sorted({path.name.split(".")[0] for path in entries.iterdir()}) == kept
