@@ -27,24 +27,25 @@ def helper():
     made.close()
 
 
-def test_the_helper_compiles_the_kernel_which_is_then_loaded_from_the_cache():
-    objective = parse_objective(f"(x - {threading.get_native_id()})^2 + sinh(y/7)^2 + x*y/1000")  # (new to the cache)
+def warmed(text: str, hessian: bool = False):
+    """The objective, once a KernelWarmer has had its kernel made (and the warmer is shut down)."""
+    objective = parse_objective(text)
     warmer = kernels.KernelWarmer()
     try:
-        warmer.warm(objective, False).result(HANG)
+        warmer.warm(objective, hessian).result(HANG)
     finally:
         warmer.shutdown()
+    return objective
+
+
+def test_the_helper_compiles_the_kernel_which_is_then_loaded_from_the_cache():
+    objective = warmed(f"(x - {threading.get_native_id()})^2 + sinh(y/7)^2 + x*y/1000")  # (new to the cache)
     assert codegen.compiled_ready(objective, False)
     assert sum(codegen.compiled_kernel(objective, False).stats.cache_hits.values()) == 1  # (loaded here, not compiled)
 
 
 def test_a_refusal_made_in_the_helper_is_kept_on_the_objective():
-    objective = parse_objective(" + ".join(f"a{i}^2" for i in range(70)))  # (Newton takes at most 64 variables)
-    warmer = kernels.KernelWarmer()
-    try:
-        warmer.warm(objective, True).result(HANG)
-    finally:
-        warmer.shutdown()
+    objective = warmed(" + ".join(f"a{i}^2" for i in range(70)), hessian=True)  # (Newton takes at most 64 variables)
     with pytest.raises(HessianUnavailable, match="at most 64 variables"):
         codegen.compiled_kernel(objective, True)
 
@@ -172,11 +173,6 @@ def test_without_a_helper_the_kernel_is_compiled_here(monkeypatch):
         return failed
 
     monkeypatch.setattr(HELPER, "call", unavailable)
-    objective = parse_objective(f"(x + {threading.get_native_id() + 7})^2 + cosh(y)")
-    warmer = kernels.KernelWarmer()
-    try:
-        warmer.warm(objective, False).result(HANG)
-    finally:
-        warmer.shutdown()
+    objective = warmed(f"(x + {threading.get_native_id() + 7})^2 + cosh(y)")
     assert codegen.compiled_ready(objective, False)
     assert sum(codegen.compiled_kernel(objective, False).stats.cache_misses.values()) == 1  # (compiled here)
