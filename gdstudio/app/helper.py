@@ -147,6 +147,36 @@ class Helper:
             _settle(future, exception=error)
 
 
+class Asking:
+    """Questions to the helper that their owner stops waiting for all at once (`stop`: a studio closing, a drawing
+    stopped): each answer still awaited is abandoned, and nothing more is asked."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # (a stop and a question do not cross)
+        self._awaited: set[Future] = set()
+        self.stopped = False
+
+    def ask(self, name: str, *args: Any) -> Any:
+        """The helper's `answer`; HelperClosed once stopped (HelperFailed when there is none)."""
+        with self._lock:
+            if self.stopped:
+                raise HelperClosed("no longer asked")
+            future = HELPER.call(name, *args)
+            self._awaited.add(future)
+        try:
+            return answer(future)
+        finally:
+            with self._lock:
+                self._awaited.discard(future)
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+            awaited = list(self._awaited)
+        for future in awaited:
+            HELPER.abandon(future)
+
+
 class _Refusal(NamedTuple):
     """An ExpressionError (HessianUnavailable too) made in the helper, as data."""
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..core.errors import ExpressionError
 from . import engine
 from .background import helper_thread
-from .helper import HELPER, HelperClosed, HelperFailed, answer, loss_of
+from .helper import Asking, HelperClosed, HelperFailed, loss_of
 
 if TYPE_CHECKING:
     from ..core.expression import Objective
@@ -24,8 +24,7 @@ class KernelWarmer:
         self._pool = helper_thread("kernels")
         self._ahead: Future | None = None
         self._last: Future | None = None
-        self._asked: Future | None = None  # the helper's answer the thread waits for
-        self._closed = False
+        self._asking = Asking()  # (stopped at the close: the compile under way is no longer waited for)
 
     def warm(self, objective: Objective, hessian: bool) -> Future:
         """Compile what a run needs (it waits for the future)."""
@@ -47,9 +46,7 @@ class KernelWarmer:
 
     def shutdown(self) -> None:
         """Drop what has not started and stop waiting for the helper's compile under way."""
-        self._closed = True
-        if self._asked is not None:
-            HELPER.abandon(self._asked)
+        self._asking.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _compile(self, objective: Objective, hessian: bool) -> None:
@@ -59,14 +56,11 @@ class KernelWarmer:
             return
         from ..core.codegen import adopt_kernel, compiled_kernel, compiled_ready
 
-        if compiled_ready(objective, hessian) or self._closed:
+        if compiled_ready(objective, hessian) or self._asking.stopped:
             return
         made: str | ExpressionError | None = None  # (None: the helper failed, compiled here)
         try:
-            self._asked = HELPER.call("kernel", *loss_of(objective), hessian)
-            if self._closed:  # (closed while it asked: shutdown may have missed this answer)
-                return
-            made = answer(self._asked)
+            made = self._asking.ask("kernel", *loss_of(objective), hessian)
         except HelperClosed:
             return
         except HelperFailed:

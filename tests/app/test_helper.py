@@ -176,3 +176,36 @@ def test_without_a_helper_the_kernel_is_compiled_here(monkeypatch):
     objective = warmed(f"(x + {threading.get_native_id() + 7})^2 + cosh(y)")
     assert codegen.compiled_ready(objective, False)
     assert sum(codegen.compiled_kernel(objective, False).stats.cache_misses.values()) == 1  # (compiled here)
+
+
+def test_questions_stopped_are_abandoned_and_none_is_asked_after(monkeypatch):
+    from concurrent.futures import Future
+
+    from gdstudio.app.helper import Asking
+
+    asked: list[Future] = []
+    waiting = threading.Event()
+
+    def call(*_args) -> Future:  # (an answer never given)
+        asked.append(Future())
+        waiting.set()
+        return asked[-1]
+
+    monkeypatch.setattr(HELPER, "call", call)
+    asking, raised = Asking(), []
+
+    def ask() -> None:
+        try:
+            asking.ask("draw", "x", "#000000", 1.0)
+        except HelperClosed as error:
+            raised.append(error)
+
+    thread = threading.Thread(target=ask)
+    thread.start()
+    assert waiting.wait(HANG)
+    asking.stop()
+    thread.join(HANG)
+    assert not thread.is_alive() and len(raised) == 1
+    with pytest.raises(HelperClosed):
+        asking.ask("draw", "y", "#000000", 1.0)
+    assert len(asked) == 1  # (nothing asked once stopped)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .. import engine, foreground
 from ..background import helper_thread
-from ..helper import HELPER, HelperClosed, HelperFailed, loss_of
+from ..helper import Asking, HelperClosed, HelperFailed, loss_of
 from ..typeset import document, draw_latex, lines
 
 if TYPE_CHECKING:  # SymPy comes with the engine, after the window shows (app/engine.py); these run later
@@ -20,19 +20,12 @@ if TYPE_CHECKING:  # SymPy comes with the engine, after the window shows (app/en
 
 __all__ = ["document", "draw_later", "draw_line", "drawing", "join_drawing", "objective_lines", "stop_drawing"]
 
-_ASKED: list[Future] = []  # the helper's answer the drawing thread waits for (stop_drawing abandons it)
-_ASKING = threading.Lock()  # (a stop and a question do not cross)
-_THREAD = threading.local()  # the drawing thread's stop event
+_THREAD = threading.local()  # (the drawing thread's questions to the helper, stopped with it)
 
 
 def _ask(name: str, *args: object) -> object:
-    """(drawing thread) The helper's answer; HelperClosed when the drawing is stopped before it comes."""
-    with _ASKING:
-        if getattr(_THREAD, "stop", threading.Event()).is_set():
-            raise HelperClosed("the drawing was stopped")
-        answer = HELPER.call(name, *args)
-        _ASKED[:] = [answer]
-    return answer.result()
+    """(drawing thread) The helper's answer; HelperClosed once the drawing is stopped."""
+    return getattr(_THREAD, "asking", Asking()).ask(name, *args)
 
 
 def draw_line(latex: str, color: str, scale: float) -> bytes | None:
@@ -60,32 +53,33 @@ def objective_lines(objective: Objective, hessian: bool) -> Callable[[], list[st
     return made
 
 
-_DRAWER: tuple[ThreadPoolExecutor, threading.Event] | None = None  # the drawing thread, and its "stop" (after a line)
+_DRAWER: tuple[ThreadPoolExecutor, Asking] | None = None  # the drawing thread, and its questions (stopped: after a line)
 _STOPPED: list[ThreadPoolExecutor] = []  # stopped drawers whose thread may still finish a line: join_drawing()
 _PENDING: set[Future] = set()  # drawings asked for and not done
 
 
-def drawer() -> tuple[ThreadPoolExecutor, threading.Event]:
-    """The drawing thread (started now if there is none: a panel that typesets calls it as it is built) and its stop."""
+def drawer() -> tuple[ThreadPoolExecutor, Asking]:
+    """The drawing thread (started now if there is none: a panel that typesets calls it as it is built) and its
+    questions to the helper."""
     global _DRAWER
     if _DRAWER is None:
-        _DRAWER = (helper_thread("typeset"), threading.Event())
+        _DRAWER = (helper_thread("typeset"), Asking())
     return _DRAWER
 
 
 def draw_later(latex: list[str] | Callable[[], list[str]], color: str, scale: float) -> Future:
     """(GUI thread) Lines of LaTeX (or a function that makes them, run there too) drawn in the shared drawing
     thread: a list of PNG bytes, or None when there are none or one cannot be drawn."""
-    pool, stop = drawer()
+    pool, asking = drawer()
 
     def drawn() -> list[bytes] | None:
-        _THREAD.stop = stop
+        _THREAD.asking = asking
         engine.wait_for_paint()  # (matplotlib's import would slow the window's first paint)
         foreground.wait()
         found = []
         for line in latex() if callable(latex) else latex:
             foreground.wait()  # (line by line: a loss typed meanwhile has its landscape drawn first)
-            if stop.is_set():
+            if asking.stopped:
                 return None
             found.append(draw_line(line, color, scale))
         return None if not found or any(p is None for p in found) else found
@@ -107,11 +101,8 @@ def stop_drawing() -> None:
     it; a later drawing starts a new thread."""
     global _DRAWER
     if _DRAWER is not None:
-        pool, stop = _DRAWER
-        with _ASKING:
-            stop.set()
-            for answer in _ASKED:
-                HELPER.abandon(answer)
+        pool, asking = _DRAWER
+        asking.stop()
         pool.shutdown(wait=False, cancel_futures=True)
         _STOPPED.append(pool)
         _DRAWER = None
