@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,21 @@ from gdstudio.core.errors import ExpressionError, HessianUnavailable
 from gdstudio.core.expression import parse_objective
 
 from .helpers import HANG
+
+
+@pytest.fixture
+def unanswered(monkeypatch):
+    """HELPER's questions never answered: (the futures asked, an event set at each question)."""
+    asked: list[Future] = []
+    waiting = threading.Event()
+
+    def call(*_args) -> Future:
+        asked.append(Future())
+        waiting.set()
+        return asked[-1]
+
+    monkeypatch.setattr(HELPER, "call", call)
+    return asked, waiting
 
 
 @pytest.fixture
@@ -83,18 +99,8 @@ def test_closing_stops_the_helper_and_what_waits_for_it_at_once(helper):
         busy.result(0)
 
 
-def test_a_closing_studio_stops_waiting_for_the_helpers_compile(monkeypatch):
-    from concurrent.futures import Future
-
-    asked: list[Future] = []
-    waiting = threading.Event()
-
-    def call(*_args) -> Future:  # (an answer never given)
-        asked.append(Future())
-        waiting.set()
-        return asked[-1]
-
-    monkeypatch.setattr(HELPER, "call", call)
+def test_a_closing_studio_stops_waiting_for_the_helpers_compile(unanswered):
+    asked, waiting = unanswered
     warmer = kernels.KernelWarmer()
     job = warmer.warm(parse_objective(f"x^2 + {threading.get_native_id() + 1}"), False)
     assert waiting.wait(HANG)
@@ -165,8 +171,6 @@ def test_what_a_dead_helper_was_asked_fails_even_when_a_new_one_has_started(help
 
 
 def test_without_a_helper_the_kernel_is_compiled_here(monkeypatch):
-    from concurrent.futures import Future
-
     def unavailable(*_args) -> Future:
         failed: Future = Future()
         failed.set_exception(HelperFailed("the helper process is not available (test)"))
@@ -178,20 +182,10 @@ def test_without_a_helper_the_kernel_is_compiled_here(monkeypatch):
     assert sum(codegen.compiled_kernel(objective, False).stats.cache_misses.values()) == 1  # (compiled here)
 
 
-def test_questions_stopped_are_abandoned_and_none_is_asked_after(monkeypatch):
-    from concurrent.futures import Future
-
+def test_questions_stopped_are_abandoned_and_none_is_asked_after(unanswered):
     from gdstudio.app.helper import Asking
 
-    asked: list[Future] = []
-    waiting = threading.Event()
-
-    def call(*_args) -> Future:  # (an answer never given)
-        asked.append(Future())
-        waiting.set()
-        return asked[-1]
-
-    monkeypatch.setattr(HELPER, "call", call)
+    asked, waiting = unanswered
     asking, raised = Asking(), []
 
     def ask() -> None:
