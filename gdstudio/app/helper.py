@@ -235,10 +235,10 @@ def _objective(text: str, variables: tuple[str, ...], columns: tuple[str, ...]) 
 
 def _kernel(text: str, variables: tuple[str, ...], columns: tuple[str, ...], hessian: bool) -> str:
     """The run kernel's source, compiled into Numba's cache."""
-    from ..core.codegen import _compile, kernel_source
+    from ..core.codegen import compile_source, kernel_source
 
     source = kernel_source(_objective(text, variables, columns), hessian)
-    _compile(source)
+    compile_source(source)
     return source
 
 

@@ -163,7 +163,7 @@ def cache_folder() -> Path:
 def source_file(name: str, source: str) -> Path:
     """The file a kernel's source is kept in, beside Numba's cache (written once, atomically): Numba caches only
     functions that come from a file, and keys its entries by that file's path and timestamp. The file itself is never
-    executed: `_compile` runs the source it was given, and the cache holds what that source compiled to."""
+    executed: `compile_source` runs the source it was given, and the cache holds what that source compiled to."""
     folder = cache_folder() / "objectives"
     path = folder / f"{name}.py"
     if not path.exists():
@@ -194,7 +194,7 @@ def prune_kept_kernels(limit: int = MAX_KEPT_KERNELS) -> int:
 
 
 @lru_cache(maxsize=64)
-def _compile(source: str) -> Callable:
+def compile_source(source: str) -> Callable:
     """The source compiled, or loaded from Numba's cache when any process compiled it before (a loss typed again, a
     lesson run from the command line, the kernel a helper process compiled: app/helper.py)."""
     name, source = _named(source)
@@ -211,7 +211,7 @@ def compiled_kernel(objective: Objective, with_hessian: bool) -> Callable:
     """The Numba-compiled `fg`, kept on the objective and shared between identical ones; a refusal
     (ExpressionError, HessianUnavailable for newton) is kept too, so asking again costs nothing."""
     with _COMPILING:  # (a second thread asking for the same kernel waits for it, instead of compiling it again)
-        return kept(objective, f"kernel/{with_hessian}", lambda: _compile(kernel_source(objective, with_hessian)))
+        return kept(objective, f"kernel/{with_hessian}", lambda: compile_source(kernel_source(objective, with_hessian)))
 
 
 def adopt_kernel(objective: Objective, with_hessian: bool, made: str | ExpressionError) -> Callable:
@@ -221,7 +221,7 @@ def adopt_kernel(objective: Objective, with_hessian: bool, made: str | Expressio
     def load() -> Callable:
         if isinstance(made, ExpressionError):
             raise made
-        return _compile(made)
+        return compile_source(made)
 
     with _COMPILING:
         return kept(objective, f"kernel/{with_hessian}", load)

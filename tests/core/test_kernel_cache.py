@@ -66,7 +66,7 @@ def test_the_source_is_kept_under_its_hash_and_a_kernel_compiles_without_a_cache
     assert codegen.source_file(name, named) == path and not list(path.parent.glob("*.part"))
     monkeypatch.setattr(codegen, "cache_folder", lambda: tmp_path / "a-file" / "below")
     (tmp_path / "a-file").write_text("")  # (no folder can be made below a file)
-    codegen._compile.cache_clear()
+    codegen.compile_source.cache_clear()
     fg = codegen.compiled_kernel(parse_objective("x^2 + 3*x"), False)
     assert fg.stats.cache_path is None  # (compiled, for this process only)
 
