@@ -156,9 +156,11 @@ class EngineLoader(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread: threading.Thread | None = None
+        # a studio is open again (a process of tests opens one after another): cleared now, not at `start`, which
+        # comes after the first paint, when its tools may already have asked for the engine
+        _stopped.clear()
 
     def start(self) -> None:
-        _stopped.clear()  # (a studio is open again: a process of tests opens one after another)
         if self._thread is None and not kernel_loaded():
             self.loading.emit("loading the engine…")
             self._thread = threading.Thread(target=self._load, name="gdstudio-engine")

@@ -77,9 +77,9 @@ def test_a_studio_opened_after_another_closed_loads_what_it_needs(qtbot, monkeyp
 
     monkeypatch.setattr(engine, "_BATCHES", engine._Part(engine._batch_kernel))  # (not loaded yet)
     engine.EngineLoader().stop()
-    loader = engine.EngineLoader()
+    loader = engine.EngineLoader()  # (it starts loading after its window's first paint: a tool may ask before that)
+    engine.load_batches()  # (EngineClosed, were the first studio's close still in force: a sweep said so, at times)
     loader.start()
-    engine.load_batches()  # (EngineClosed, were the first studio's close still in force)
     loader.join()
     assert engine._BATCHES.done.is_set()
 
