@@ -5,9 +5,9 @@ its critical points (SymPy's solving, or a Newton search: tens of milliseconds t
 In threads of the studio's process they shared the interpreter lock with the GUI thread, which then waited for it in
 about half of its slow turns (benchmarks/README.md, issue 15). The helper has an interpreter of its own, on the other
 core, at a lower priority. What goes over is plain data: a loss as its text, variables and data columns (the helper
-derives it again, to the same expressions), the rows a search reads, lines of LaTeX, pictures as PNG bytes, critical
-points, and a kernel's source, compiled there into Numba's disk cache, from which the studio then loads it in
-milliseconds (core/codegen.py). Each kind of work has a lane of its own, in order. Should the helper not start, or
+derives it again, to the same expressions), the rows a search reads (sent once, then named), lines of LaTeX,
+pictures as PNG bytes, critical points, and a kernel's source, compiled there into Numba's disk cache, from which
+the studio then loads it in milliseconds (core/codegen.py). Each kind of work has a lane of its own, in order. Should the helper not start, or
 die, the caller gets `HelperFailed` and does the work in its own thread, as before.
 
 The helper runs `serve_here` (started by `Helper` only): requests on stdin, answers on stdout, both pickled.
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from ..core.expression import Objective
 
 NICE = 10  # as the helper threads (background.py): the GUI process goes first when both want a core
+KEEP_BYTES = 1 << 20  # an array argument this large goes to a helper once (`_Kept`), not with every question
+KEPT = 2  # arrays a helper keeps, the latest sent (a loss's rows: 16 MB for a million rows of two columns)
 
 
 class HelperFailed(RuntimeError):
@@ -59,6 +61,8 @@ class Helper:
         self._reader: threading.Thread | None = None
         self._pending: dict[int, tuple[subprocess.Popen, Future]] = {}  # by request: the process asked, the answer
         self._ids = itertools.count()
+        self._kept: list[tuple[Any, int]] = []  # (array, number): those the live helper keeps, oldest first
+        self._kept_by: subprocess.Popen | None = None
 
     def start(self) -> None:
         """Start the helper now, so that it has imported SymPy and Numba by the time it is first asked."""
@@ -74,12 +78,32 @@ class Helper:
             try:
                 process = self._running()
                 self._pending[ident] = (process, future)
-                pickle.dump((ident, name, args), process.stdin)
+                pickle.dump((ident, name, self._by_reference(process, args)), process.stdin)
                 process.stdin.flush()
             except (OSError, ValueError) as error:  # (could not start, or its pipe is closed: it died)
                 self._pending.pop(ident, None)
                 _settle(future, exception=HelperFailed(f"the helper process is not available ({error})"))
         return future
+
+    def _by_reference(self, process: subprocess.Popen, args: tuple) -> tuple:
+        """(under the lock) Large arrays as `_Kept`, each sent on its own before the first question that reads it:
+        a million rows went over again at each search for critical points (again each time the view moved). The
+        helper keeps the KEPT latest, as this mirror of them does; arrays are never changed in place here
+        (expression.py keys its own caches by their identity too)."""
+        if self._kept_by is not process:  # (a new helper keeps nothing yet)
+            self._kept_by, self._kept = process, []
+        sent = []
+        for arg in args:
+            if getattr(arg, "nbytes", 0) < KEEP_BYTES:
+                sent.append(arg)
+                continue
+            number = next((n for kept, n in self._kept if kept is arg), None)
+            if number is None:
+                number = next(self._ids)
+                pickle.dump((number, _KEEP, (arg,)), process.stdin)
+                self._kept = [*self._kept, (arg, number)][-KEPT:]
+            sent.append(_Kept(number))
+        return tuple(sent)
 
     def abandon(self, future: Future) -> None:
         """Whoever waits for this answer stops waiting (HelperClosed), and the helper drops the work unless it has
@@ -101,6 +125,7 @@ class Helper:
         with self._lock:
             process, reader, self._process, self._reader = self._process, self._reader, None, None
             pending, self._pending = list(self._pending.values()), {}
+            self._kept, self._kept_by = [], None
         for _, future in pending:
             _settle(future, exception=HelperClosed("the helper process was stopped"))
         if process is not None:
@@ -271,6 +296,13 @@ _LANES = {"kernel": "compile", "critical": "critical", "lines": "typeset", "draw
 # runs on to its end (seconds, for some), and the new loss's must not wait behind it
 _THREADS = {"critical": 2}
 _DROP = "drop"  # (a request no longer wanted: `Helper.abandon`)
+_KEEP = "keep"  # (an array that later requests name by its number: `Helper._by_reference`)
+
+
+class _Kept(NamedTuple):
+    """(an argument) The array the helper was sent under this number."""
+
+    number: int
 
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
@@ -289,6 +321,7 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             answers.flush()
 
     dropped: set[int] = set()
+    kept: dict[int, Any] = {}
 
     def lane(requests: queue.SimpleQueue) -> None:
         while (request := requests.get()) is not None:
@@ -307,7 +340,18 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             break
         if name == _DROP:
             dropped.add(ident)
-        elif name in _LANES:
+            continue
+        if name == _KEEP:
+            kept[ident] = args[0]
+            for number in list(kept)[:-KEPT]:
+                del kept[number]
+            continue
+        try:  # (named now: the lane may take it up after newer arrays have replaced these)
+            args = tuple(kept[arg.number] if isinstance(arg, _Kept) else arg for arg in args)
+        except KeyError:
+            reply(ident, f"{name} of an array no longer kept", args)  # (cannot happen: a failure, said, if it does)
+            continue
+        if name in _LANES:
             lanes[_LANES[name]].put((ident, name, args))
         else:
             reply(ident, name, args)  # (a KeyError, said at once)

@@ -140,6 +140,46 @@ def test_critical_points_found_by_the_helper_are_those_found_here():
         assert found == critical_points(objective, view) and found
 
 
+def test_a_losss_rows_go_to_the_helper_once_not_with_every_search(helper, monkeypatch):
+    """A million rows went over (16 MB) at each search, again each time the view moved; now once per helper."""
+    import io
+    import pickle
+    from types import SimpleNamespace
+
+    from gdstudio.app import helper as helper_module
+    from gdstudio.core.analysis import critical_points
+
+    sent: list[int] = []
+    monkeypatch.setattr(helper_module, "pickle", SimpleNamespace(
+        dump=lambda what, stream: sent.append(len(pickle.dumps(what))) or pickle.dump(what, stream), load=pickle.load))
+    x = np.linspace(0.0, 3.0, 100_000)
+    rows = np.array([x, 2 * x + 1 + np.sin(7 * x)])  # (1.6 MB)
+    objective = parse_objective("mean((w*x + b - y)^2)", columns=("x", "y"), data=rows)
+    views = ({"w": (-4.0, 4.0), "b": (-4.0, 4.0)}, {"w": (0.0, 4.0), "b": (-1.0, 4.0)}, {"w": (1.0, 3.0), "b": (0.0, 2.0)})
+    for view in views:
+        assert answer(helper.call("critical", *loss_of(objective), rows, view), HANG) == critical_points(objective, view)
+    assert rows.nbytes < sum(sent) < 1.1 * rows.nbytes  # (the rows once, then three questions naming them)
+    helper._process.kill()
+    helper._process.wait()
+    sent.clear()
+    assert answer(helper.call("critical", *loss_of(objective), rows, views[1]), HANG) == critical_points(objective, views[1])
+    assert sum(sent) > rows.nbytes  # (the helper started again keeps nothing: sent again)
+    # the helper keeps the latest KEPT arrays; a question naming an older one is refused, never answered wrongly
+    stream, answers = io.BytesIO(), io.BytesIO()
+    for number in range(helper_module.KEPT + 1):
+        pickle.dump((number, helper_module._KEEP, (rows + number,)), stream)
+    question = (*loss_of(objective), None, views[2])
+    for ident, number in ((10, 0), (11, helper_module.KEPT)):
+        pickle.dump((ident, "critical", (*question[:3], helper_module._Kept(number), question[4])), stream)
+    stream.seek(0)
+    helper_module.serve(stream, answers)
+    answers.seek(0)
+    replies = {ident: (ok, value) for ident, ok, value in (pickle.load(answers), pickle.load(answers))}
+    assert not replies[10][0] and "no longer kept" in replies[10][1]
+    shifted = objective.bind(rows + helper_module.KEPT)
+    assert replies[11] == (True, critical_points(shifted, views[2]))
+
+
 def test_a_refusal_to_search_comes_back_as_the_same_error():
     from gdstudio.app.insight.critical_points import find
     from gdstudio.core.analysis import MAX_CRITICAL_VARIABLES
