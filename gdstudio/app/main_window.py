@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         session.objective_changed.connect(lambda objective: self.runs_panel.set_variables(objective.variables))
         session.problem_changed.connect(self.landscape.set_problem)
         session.selection_changed.connect(self.landscape.set_selected)
+        session.selection_changed.connect(self.loss_curve.set_selected)
         session.selection_changed.connect(lambda _i: self._update_status())
         session.buffers_changed.connect(self._buffers_changed)
         session.state_changed.connect(self._state_changed)

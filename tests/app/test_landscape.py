@@ -2,6 +2,7 @@
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor
 
 from gdstudio.app.buffers import PARAMS
 
@@ -100,3 +101,37 @@ def test_the_slice_shows_where_the_selected_run_ended(qtbot, window):
     window.redraw()
     z = float(window.session.buffers[0].last()[PARAMS + 2])
     assert abs(landscape.slice_point()["z"] - z) < 1e-12 and abs(z - 0.5 ** 0.5) < 1e-3
+
+
+def test_the_selected_runs_path_and_loss_curve_are_drawn_over_the_others(qtbot, window):
+    """Two runs that take the same way: the one selected in the runs table is the one seen, on both plots."""
+    from dataclasses import replace
+
+    from gdstudio.app.document import Change
+    from gdstudio.core.scenario import StopRules
+
+    scenario = window.document.scenario
+    twin = replace(scenario.runs[0], label="twin")
+    window.document.update(Change.RUNS, runs=(scenario.runs[0], twin))
+    window.document.update(Change.STOP, stop=StopRules(max_steps=400))
+    run_to_end(qtbot, window)
+    colors = [QColor(c) for c in window.session.run_colors()]
+
+    def seen(plot) -> list[int]:
+        """Pixels of each run's colour in the plot as it is painted."""
+        image = plot.grab().toImage()
+        counts = [0, 0]
+        for y in range(0, image.height(), 2):
+            for x in range(0, image.width(), 2):
+                pixel = image.pixelColor(x, y)
+                for k, color in enumerate(colors):
+                    if abs(pixel.red() - color.red()) + abs(pixel.green() - color.green()) + abs(pixel.blue() - color.blue()) < 40:
+                        counts[k] += 1
+        return counts
+
+    for selected in (1, 0):
+        window.runs_panel.select(selected)
+        assert window.session.selection == selected
+        for plot in (window.landscape.plot, window.loss_curve.plot):
+            counts = seen(plot)
+            assert counts[selected] > 3 * counts[1 - selected] + 10, (plot.objectName(), selected, counts)

@@ -96,10 +96,8 @@ class Landscape(Framing, QWidget):
             self.item.addItem(item)
         for static in (self.image, self.lines, self.arrows, self.curve_item):  # repainted from a pixmap while runs move
             static.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.image.setZValue(-10)
-        self.lines.setZValue(-5)
-        self.arrows.setZValue(-4)
-        self.minima.setZValue(20)
+        for item, z in ((self.image, -10), (self.lines, -5), (self.arrows, -4), (self.minima, 20)):
+            item.setZValue(z)
 
         self.objective: Objective | None = None
         self.scenario: Scenario | None = None
@@ -320,6 +318,7 @@ class Landscape(Framing, QWidget):
 
     def set_selected(self, index: int) -> None:
         self._selected = max(index, 0)
+        self.marks.select(self._selected)
 
     def refresh(self) -> None:
         """Called on the redraw timer: extend paths and move markers of runs that advanced (O(new rows))."""

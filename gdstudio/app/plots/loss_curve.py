@@ -80,6 +80,7 @@ class LossCurve(QWidget):
         self._detail_time = 0.0
         self._buffers: list[RunBuffer] = []
         self._made: list[tuple[str, str]] = []  # (label, colour) of the curves made
+        self._selected = 0
         self._epoch_scales: list[float] | None = None  # epochs per step of each run (batch / rows)
         self._range_limit: float | None = None  # (see _limit_range)
         self.item.vb.sigStateChanged.connect(lambda _view: self._limit_range())  # (auto-range turned on or off)
@@ -111,12 +112,19 @@ class LossCurve(QWidget):
             curve = self.item.plot([], [], pen=pg.mkPen(color, width=width), name=None if many else buffer.label,
                                    connect="finite", dynamicRangeLimit=self._range_limit)
             self.curves.append(curve)
+        self.set_selected(self._selected)
         self._buffers = buffers
         self._reset_decimation()
         self.hover.clear()
         if not buffers:  # (no runs: the empty plot in its first range, not in the last runs' 3,000 steps)
             self.item.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
             self.item.vb.enableAutoRange()
+
+    def set_selected(self, index: int) -> None:
+        """The selected run's curve is drawn over the others (curves that run together hid it)."""
+        self._selected = index
+        for i, curve in enumerate(self.curves):
+            curve.setZValue(1 if i == index else 0)
 
     def set_epoch_scales(self, scales: list[float] | None) -> None:
         """Epochs per step of each run (batch size / rows of the data set; 1 for full batches), or None

@@ -14,6 +14,7 @@ from ..buffers import LOSS, PARAMS, RunBuffer
 from .tracks import Track, line_width, path_points
 
 FADED = 0.25  # opacity of runs in other units than the loss drawn
+PATH_Z, SELECTED_PATH_Z = 5.0, 5.5  # the selected run's path over the others' (paths that share a valley hid it)
 
 
 class RunMarks:
@@ -38,6 +39,7 @@ class RunMarks:
         self._dimmed: list[bool] = []
         self._colors: list[str] = []
         self._styles: list[tuple[QPen, QPen, QBrush]] = []  # per run: start pen, current pen and brush
+        self._selected = 0
 
     def set_runs(self, buffers: list[RunBuffer], colors: list[str]) -> None:
         """New runs; the items of the last set are kept when the colours are the same (live paths replace
@@ -54,11 +56,17 @@ class RunMarks:
         self.paths, self.tangents = [], []
         for color in colors:
             path = pg.PlotCurveItem(pen=pg.mkPen(color, width=2))
-            path.setZValue(5)
             self.plot.addItem(path)
             self.paths.append(path)
+        self.select(self._selected)
         self.retrace()
         self.dim(self._dimmed)
+
+    def select(self, index: int) -> None:
+        """The selected run's path is drawn over the other paths (under every marker)."""
+        self._selected = index
+        for i, path in enumerate(self.paths):
+            path.setZValue(SELECTED_PATH_Z if i == index else PATH_Z)
 
     def dim(self, dimmed: list[bool]) -> None:
         """Fade the runs whose parameters are in other units than the landscape (a run on scaled columns
