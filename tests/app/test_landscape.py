@@ -135,3 +135,5 @@ def test_the_selected_runs_path_and_loss_curve_are_drawn_over_the_others(qtbot, 
         for plot in (window.landscape.plot, window.loss_curve.plot):
             counts = seen(plot)
             assert counts[selected] > 3 * counts[1 - selected] + 10, (plot.objectName(), selected, counts)
+        marks = window.landscape.marks  # (its start and current point, on the same spots as the twin's, over them)
+        assert marks.starts.data[-1]["data"] == marks.currents.data[-1]["data"] == selected

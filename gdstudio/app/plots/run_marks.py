@@ -63,10 +63,11 @@ class RunMarks:
         self.dim(self._dimmed)
 
     def select(self, index: int) -> None:
-        """The selected run's path is drawn over the other paths (under every marker)."""
+        """The selected run's path is drawn over the other paths (under every marker), its markers over theirs."""
         self._selected = index
         for i, path in enumerate(self.paths):
             path.setZValue(SELECTED_PATH_Z if i == index else PATH_Z)
+        self._show_markers()
 
     def dim(self, dimmed: list[bool]) -> None:
         """Fade the runs whose parameters are in other units than the landscape (a run on scaled columns
@@ -92,7 +93,8 @@ class RunMarks:
         """Every run's current ● (and start ○), faded like its path, each point's data its run's index."""
         items = ((self.starts, self._firsts, False), (self.currents, self._ends, True))
         for item, places, current in items if starts else items[1:]:
-            shown = [i for i, at in enumerate(places) if at is not None and i < len(self._styles)]
+            shown = sorted((i for i, at in enumerate(places) if at is not None and i < len(self._styles)),
+                           key=lambda i: i == self._selected)  # (drawn in order: the selected run's last)
             styles = [self._styles[i] for i in shown]
             item.setData(pos=np.array([places[i] for i in shown], dtype=float).reshape(-1, 2), data=shown,
                          pen=[s[1] if current else s[0] for s in styles],
