@@ -273,3 +273,21 @@ def test_without_runs_the_loss_curve_shows_its_first_range_again(qtbot, window):
     window.menus.reset.trigger()
     assert view.viewRange()[0] == pytest.approx([0.0, 1.0])
     assert all(view.autoRangeEnabled())  # (the next runs are followed again)
+
+
+def test_run_reset_run_keeps_the_runs_items_and_draws_nothing_in_between(qtbot, window):
+    """Twenty runs' paths and loss curves were made again at every Run after a reset (~20 ms of the GUI thread)."""
+    def points(item) -> int:
+        xs = item.getData()[0]
+        return 0 if xs is None else len(xs)
+
+    run_to_end(qtbot, window)
+    marks, loss = window.landscape.marks, window.loss_curve
+    paths, curves = list(marks.paths), list(loss.curves)
+    assert paths and curves and loss.item.legend.isVisible()
+    window.session.reset()
+    assert not any(points(item) for item in (*paths, *curves))
+    assert len(marks.starts.data) == len(marks.currents.data) == 0 and not loss.item.legend.isVisible()
+    run_to_end(qtbot, window)
+    assert marks.paths == paths and loss.curves == curves  # the same items, fed again
+    assert all(points(item) > 1 for item in (*paths, *curves)) and loss.item.legend.isVisible()

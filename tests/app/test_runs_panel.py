@@ -63,7 +63,9 @@ def test_removing_every_run_while_running_leaves_nothing_drawn(qtbot, window):
     while window.document.scenario.runs:
         qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
     assert window.session.state == "idle" and window.session.buffers == [] and not window.session.controller.active
-    assert window.landscape.marks.paths == [] and window.loss_curve.curves == []
+    marks, curves = window.landscape.marks, window.loss_curve  # (the items are kept for the next runs, emptied)
+    assert all(len(item.getData()[0] if item.getData()[0] is not None else []) == 0 for item in (*marks.paths, *curves.curves))
+    assert len(marks.starts.data) == len(marks.currents.data) == 0 and not curves.item.legend.isVisible()
     assert not panel.editor.isEnabled() and panel.editor.label.text() == ""
     window.menus.set_speed(math.inf)
 

@@ -92,12 +92,19 @@ class LossCurve(QWidget):
 
     def set_runs(self, buffers: list[RunBuffer], colors: list[str]) -> None:
         """New set of runs: make one curve item per run (items are reused between frames, and kept for a new
-        set of runs with the same labels and colours: live paths replace the runs at every frame of a drag)."""
-        if buffers and [(b.label, c) for b, c in zip(buffers, colors)] == self._made and len(self.curves) == len(buffers):
+        set of runs with the same labels and colours: live paths replace the runs at every frame of a drag; and
+        through a reset, emptied and unnamed meanwhile: Run, Reset, Run made twenty curves again, ~15 ms)."""
+        made = [(b.label, c) for b, c in zip(buffers, colors)]
+        if not buffers or made == self._made and len(self.curves) == len(buffers):
+            for curve in self.curves if not buffers else ():
+                curve.setData([], [])
+            self._name_runs(bool(buffers))
             self._buffers = buffers
             self._reset_decimation()
+            if not buffers:
+                self._show_no_runs()
             return
-        self._made = [(b.label, c) for b, c in zip(buffers, colors)]
+        self._made = made
         for curve in self.curves:
             self.item.removeItem(curve)
         if self.item.legend is not None:
@@ -105,7 +112,6 @@ class LossCurve(QWidget):
         many = len(buffers) > LEGEND_RUNS
         self.key.setText("&nbsp; ".join(f"<span style='color:{color}'>■</span>&nbsp;{html.escape(buffer.label)}"
                                         for buffer, color in zip(buffers, colors)) if many else "")
-        self.key.setVisible(many)
         self.curves = []
         width = line_width(0, len(buffers))  # (refresh thins it as the curve grows long)
         for buffer, color in zip(buffers, colors):
@@ -113,12 +119,22 @@ class LossCurve(QWidget):
                                    connect="finite", dynamicRangeLimit=self._range_limit)
             self.curves.append(curve)
         self.set_selected(self._selected)
+        self._name_runs(True)
         self._buffers = buffers
         self._reset_decimation()
         self.hover.clear()
-        if not buffers:  # (no runs: the empty plot in its first range, not in the last runs' 3,000 steps)
-            self.item.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
-            self.item.vb.enableAutoRange()
+
+    def _name_runs(self, shown: bool) -> None:
+        """The runs' names: in the legend, or in the key above the plot for many runs; none while no run is shown."""
+        self.key.setVisible(shown and len(self.curves) > LEGEND_RUNS)
+        if self.item.legend is not None:
+            self.item.legend.setVisible(shown)
+
+    def _show_no_runs(self) -> None:
+        """The empty plot in its first range, not in the last runs' 3,000 steps."""
+        self.hover.clear()
+        self.item.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        self.item.vb.enableAutoRange()
 
     def set_selected(self, index: int) -> None:
         """The selected run's curve is drawn over the others (curves that run together hid it)."""
