@@ -7,8 +7,8 @@ about half of its slow turns (benchmarks/README.md, issue 15). The helper has an
 core, at a lower priority. What goes over is plain data: a loss as its text, variables and data columns (the helper
 derives it again, to the same expressions), the rows a search reads (sent once, then named), lines of LaTeX,
 pictures as PNG bytes, critical points, and a kernel's source, compiled there into Numba's disk cache, from which
-the studio then loads it in milliseconds (core/codegen.py). Each kind of work has a lane of its own, in order. Should the helper not start, or
-die, the caller gets `HelperFailed` and does the work in its own thread, as before.
+the studio then loads it in milliseconds (core/codegen.py). Each kind of work has a lane of its own, in order.
+Should the helper not start, or die, the caller gets `HelperFailed` and does the work in its own thread, as before.
 
 The helper runs `serve_here` (started by `Helper` only): requests on stdin, answers on stdout, both pickled.
 """

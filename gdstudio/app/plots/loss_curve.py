@@ -93,7 +93,7 @@ class LossCurve(QWidget):
     def set_runs(self, buffers: list[RunBuffer], colors: list[str]) -> None:
         """New set of runs: make one curve item per run (items are reused between frames, and kept for a new
         set of runs with the same labels and colours: live paths replace the runs at every frame of a drag; and
-        through a reset, emptied and unnamed meanwhile: Run, Reset, Run made twenty curves again, ~15 ms)."""
+        through a reset, emptied and unnamed meanwhile: Run, Reset, Run made twenty curves again, 15-50 ms)."""
         made = [(b.label, c) for b, c in zip(buffers, colors)]
         if not buffers or made == self._made and len(self.curves) == len(buffers):
             for curve in self.curves if not buffers else ():

@@ -44,7 +44,7 @@ class RunMarks:
     def set_runs(self, buffers: list[RunBuffer], colors: list[str]) -> None:
         """New runs; the items of the last set are kept when the colours are the same (live paths replace
         the runs at every frame of a drag: only `setData` then), and through a reset (Run, Reset, Run: twenty runs'
-        items took ~20 ms to make again)."""
+        paths took 15-50 ms to make again)."""
         self.buffers = buffers
         self._firsts, self._ends = [None] * len(buffers), [None] * len(buffers)
         if not colors or colors == self._colors:
