@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from ..core.errors import ExpressionError, HessianUnavailable
+from .objectives import Objectives
 
 if TYPE_CHECKING:
     import numpy as np
@@ -243,19 +244,11 @@ atexit.register(HELPER.close)
 
 # -- the helper's side ----------------------------------------------------------------------------------------------
 
-_objectives: dict[tuple, Objective] = {}
+_OBJECTIVES = Objectives()  # (the studio's cache, one in this process too: two lanes asking for a loss derive it once)
 
 
 def _objective(text: str, variables: tuple[str, ...], columns: tuple[str, ...]) -> Objective:
-    from ..core.expression import parse_objective
-
-    key = (text, variables, columns)
-    found = _objectives.get(key)
-    if found is None:  # (two lanes may derive one loss at once: both answers are the same)
-        if len(_objectives) > 32:
-            _objectives.clear()
-        found = _objectives[key] = parse_objective(text, variables, columns)
-    return found
+    return _OBJECTIVES.get(text, variables, columns)  # (SymPy is in: serve_here imported it)
 
 
 def _kernel(text: str, variables: tuple[str, ...], columns: tuple[str, ...], hessian: bool) -> str:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..core.errors import ExpressionError
-from . import engine
 
 if TYPE_CHECKING:
     from ..core.expression import Objective
@@ -26,9 +25,10 @@ KEPT = 32
 
 class Objectives:
     """A small thread-safe cache in front of `parse_objective` (call `get` from worker threads only:
-    a miss derives, which can take seconds)."""
+    a miss derives, which can take seconds). `before`: what a miss calls first (the studio's: load the engine)."""
 
-    def __init__(self) -> None:
+    def __init__(self, before: Callable[[], None] | None = None) -> None:
+        self._before = before
         self._lock = threading.Lock()
         self._kept: OrderedDict[tuple, tuple[np.ndarray | None, Objective | ExpressionError]] = OrderedDict()
         self._deriving: dict[tuple, threading.Event] = {}  # a second thread asking waits for the first one's result
@@ -73,7 +73,8 @@ class Objectives:
 
     def _derive(self, key: tuple, text: str, variables: tuple[str, ...] | None, columns: tuple[str, ...],
                 data: np.ndarray | None) -> Objective | ExpressionError:
-        engine.load()
+        if self._before is not None:
+            self._before()
         from ..core.expression import parse_objective
 
         try:
@@ -87,7 +88,13 @@ class Objectives:
         return known
 
 
-OBJECTIVES = Objectives()  # one per studio process: the editor, file opening and runs share it
+def _load_engine() -> None:
+    from . import engine  # (here, not at the top: the helper process keeps a cache of its own and no Qt)
+
+    engine.load()
+
+
+OBJECTIVES = Objectives(_load_engine)  # one per studio process: the editor, file opening and runs share it
 
 
 def data_model(text: str) -> Objective | None:

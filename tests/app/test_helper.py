@@ -261,3 +261,13 @@ def test_questions_stopped_are_abandoned_and_none_is_asked_after(unanswered):
     with pytest.raises(HelperClosed):
         asking.ask("draw", "y", "#000000", 1.0)
     assert len(asked) == 1  # (nothing asked once stopped)
+
+
+def test_the_helper_process_imports_no_qt():
+    """It derives losses with the studio's own cache (app/objectives.py), which must stay free of Qt and the engine."""
+    import subprocess
+    import sys
+
+    code = "import sys; from gdstudio.app.helper import serve_here; print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'gdstudio.app.engine'))))"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG, check=True)
+    assert found.stdout.strip() == "[]"
