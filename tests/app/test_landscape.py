@@ -6,7 +6,7 @@ from PySide6.QtGui import QColor
 
 from gdstudio.app.buffers import PARAMS
 
-from .helpers import run_to_end, type_loss
+from .helpers import open_example, run_to_end, type_loss
 
 
 def click_at(qtbot, landscape, x, y):
@@ -137,3 +137,21 @@ def test_the_selected_runs_path_and_loss_curve_are_drawn_over_the_others(qtbot, 
             assert counts[selected] > 3 * counts[1 - selected] + 10, (plot.objectName(), selected, counts)
         marks = window.landscape.marks  # (its start and current point, on the same spots as the twin's, over them)
         assert marks.starts.data[-1]["data"] == marks.currents.data[-1]["data"] == selected
+
+
+def test_markers_render_their_symbols_once_however_often_a_scenario_is_shown(qtbot, window):
+    """A scatter plot renders a symbol per pen and brush *object* (pyqtgraph's atlas): markers made with new pens for
+    the same look re-rendered their symbols and grew the atlas with every lesson opened or run restarted."""
+    landscape = window.landscape
+    atlases = (landscape.planned, landscape.marks.starts, landscape.marks.currents)
+
+    def round_trip() -> list[int]:
+        for prefix in ("05", "04"):
+            open_example(qtbot, window, prefix)
+        run_to_end(qtbot, window)
+        window.session.reset()
+        return [len(item.fragmentAtlas) for item in atlases]
+
+    first = round_trip()
+    assert all(first)
+    assert round_trip() == round_trip() == first

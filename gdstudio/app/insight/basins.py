@@ -12,6 +12,7 @@ from PySide6.QtCore import QRectF
 
 from ...core.outcomes import DIVERGED_BASIN as DIVERGED, UNRESOLVED_BASIN as UNRESOLVED
 from ...core.scenario import StopRules
+from ..plots.style import marker_brush
 from .common import count_of, fmt
 from .tasks import TaskRunner
 
@@ -115,7 +116,7 @@ class BasinsOverlay:
         self.image.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))
         a, b = result.axes
         self.centres.setData(x=[p.point[a] for p in result.minima], y=[p.point[b] for p in result.minima],
-                             brush=[pg.mkBrush(COLORS[i % len(COLORS)]) for i in range(len(result.minima))])
+                             brush=[marker_brush(COLORS[i % len(COLORS)]) for i in range(len(result.minima))])
         rows = legend_rows(result)
         self.legend.clear()
         for color, text in rows:

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor
 
 from ..helper import HELPER, HelperClosed, HelperFailed, answer, loss_of
 from ..plots.field_service import bounded
+from ..plots.style import marker_brush
 from .common import KIND_GLYPH, KIND_STYLE, count_of, fmt
 from .point_math import TypesetTips, tooltip
 from .tasks import Task, TaskRunner
@@ -24,10 +24,7 @@ if TYPE_CHECKING:
     from ..session import StudioSession
 
 
-def _faded(color: str) -> QColor:
-    faded = QColor(color)
-    faded.setAlpha(70)
-    return faded
+FADED = 70 / 255  # the opacity of a point off the slice drawn
 
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -147,7 +144,7 @@ class CriticalPointsOverlay:
             off = [self._off_slice(p, axes) for p in chosen]
             color = KIND_STYLE[kind][1]
             item.setData(x=xs, y=ys, data=[self._tip(p, o) for p, o in zip(chosen, off)],
-                         brush=[pg.mkBrush(_faded(color) if o else color) for o in off])
+                         brush=[marker_brush(color, FADED if o else 1.0) for o in off])
 
     def _tip(self, point: CriticalPoint, off: str) -> str:
         """Typeset once its pictures are drawn; its text until then."""

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from ...core import outcomes as K
+from ..plots.style import marker_brush, marker_pen
 from .common import fmt
 from .tasks import TaskRunner
 
@@ -80,7 +81,7 @@ class RestartsOverlay:
         faint = QColor(ink)
         faint.setAlpha(150)
         self.lines.setPen(pg.mkPen(faint, width=1, style=Qt.PenStyle.DashLine))
-        self.starts.setPen(pg.mkPen(ink, width=1.5))
+        self.starts.setPen(marker_pen(ink.name(), 1.5))
         if len(axes) == 2:
             j = objective.variables.index(axes[1])
             s, f = result.starts[:, [i, j]], result.final[:, [i, j]]
@@ -96,7 +97,8 @@ class RestartsOverlay:
         finite = result.loss[ok]
         low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
         cmap = pg.colormap.get("plasma")
-        colors = [cmap.map((v - low) / (high - low) if high > low else 0.0, mode="qcolor") for v in finite]
+        shades = np.round(np.clip((finite - low) / (high - low), 0, 1) * 63) / 63 if high > low else np.zeros(len(finite))
+        colors = [marker_brush(cmap.map(v, mode="qcolor").name()) for v in shades]  # (64 shades: marker_brush)
         tips = [f"restart {k}: loss {fmt(result.loss[k])} after {int(result.steps[k])} steps ({K.STATUS_NAMES[result.status[k]]})"
                 for k in np.flatnonzero(ok)]
         self.finals.setData(pos=f[ok], brush=colors, data=tips)

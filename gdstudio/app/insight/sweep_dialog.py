@@ -12,7 +12,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QSizePolicy, QSpinBox, QSplitter, QVBoxLayout, QWidget)
@@ -21,7 +20,7 @@ from ...core import outcomes as K
 from ...core.optimizers import optimizer
 from ...core.scenario import (SWEEP_CELLS_LIMITS, SWEEP_LR_LIMITS, SWEEP_METRICS, SWEEP_OTHER_LIMITS, SWEEP_STEPS_LIMITS,
                               RunSpec)
-from .sweep_plots import heatmap, lr_curve
+from .sweep_plots import heatmap, lr_curve, status_brushes
 from .common import compact_hyper, fmt, show_value
 from .tasks import TaskRunner
 
@@ -326,9 +325,7 @@ class SweepDialog(QDialog):
         finite = np.isfinite(loss)
         positive = bool(finite.any() and np.all(loss[finite] > 0))
         self.curve_item.setLogMode(x=True, y=positive)
-        colors = {K.CONVERGED: "#2ca02c", K.MAX_STEPS: "#ff7f0e", K.DIVERGED: "#d62728"}
-        self.curve_line.setData(c.lrs[finite], loss[finite], symbolBrush=[pg.mkBrush(colors.get(int(s), "#7f7f7f"))
-                                                                          for s in c.status[finite]])
+        self.curve_line.setData(c.lrs[finite], loss[finite], symbolBrush=status_brushes(c.status[finite]))
         self.curve_item.setLabels(left="final loss" + (" (log)" if positive else ""))
         self.curve_item.setTitle("final loss vs lr — green: converged · orange: step limit · red: diverged", size="9pt")
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pyqtgraph as pg
+from collections.abc import Iterable
 
-from ..plots.style import SparseLogAxis, themed_plot
+import pyqtgraph as pg
+from PySide6.QtGui import QBrush
+
+from ...core import outcomes as K
+from ..plots.style import SparseLogAxis, marker_brush, themed_plot
+
+STATUS_COLORS = {K.CONVERGED: "#2ca02c", K.MAX_STEPS: "#ff7f0e", K.DIVERGED: "#d62728"}  # others: grey
 
 
 def heatmap() -> tuple[pg.PlotWidget, pg.PlotItem, pg.ImageItem, pg.ColorBarItem]:
@@ -30,3 +36,8 @@ def lr_curve() -> tuple[pg.PlotWidget, pg.PlotItem, pg.PlotDataItem]:
     item = plot.getPlotItem()
     item.setLabels(bottom="learning rate", left="final loss")
     return plot, item, item.plot(pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=5)
+
+
+def status_brushes(statuses: Iterable[int]) -> list[QBrush]:
+    """Each point of the lr curve coloured by how its run ended (green converged, orange step limit, red diverged)."""
+    return [marker_brush(STATUS_COLORS.get(int(s), "#7f7f7f")) for s in statuses]

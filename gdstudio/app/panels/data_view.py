@@ -30,7 +30,7 @@ from ...core.scenario import RunSpec, Scenario
 from .. import engine
 from ..buffers import PARAMS, RunBuffer
 from ..objectives import data_model
-from ..plots.style import themed_plot
+from ..plots.style import marker_brush, marker_pen, themed_plot
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
     from ...core.expression import Objective
@@ -39,6 +39,7 @@ GRID = 200  # points of a model curve
 BOUNDARY_GRID = 120  # cells per side of the grid a decision boundary is traced on
 MAX_POINTS = 2000  # larger data sets are drawn as a seeded sample (a scatter costs ~5 µs per point to set up)
 CLASS_COLORS = ("#4c72b0", "#dd8452")
+POINTS = "#78787896"  # the data's points when they have no class: translucent grey
 
 
 def scaler(dataset: Dataset, how: Mapping[str, str]) -> dict[str, tuple[float, float]]:
@@ -143,7 +144,7 @@ class DataView(QWidget):
         self.setMinimumHeight(240)  # enough to read the points and the fits beside other docks
         layout.addWidget(self.note)
         layout.addWidget(self.plot, 1)
-        self.scatter = pg.ScatterPlotItem(size=6, pen=pg.mkPen(None), brush=pg.mkBrush(120, 120, 120, 150))
+        self.scatter = pg.ScatterPlotItem(size=6, pen=marker_pen(None), brush=marker_brush(POINTS))
         self.scatter.setZValue(1)
         self.item.addItem(self.scatter)
         self.scenario: Scenario | None = None
@@ -191,9 +192,9 @@ class DataView(QWidget):
         brushes = None
         if layout.mode == "boundary" and layout.target:
             classes = dataset.column(layout.target)[shown] > 0.5
-            colors = [pg.mkBrush(color + "b0") for color in CLASS_COLORS[:2]]  # (one brush per class: a brush per
-            brushes = np.where(classes, colors[1], colors[0])                    # point took seconds for 20,000)
-        self.scatter.setData(x=xs, y=ys, brush=brushes if brushes is not None else pg.mkBrush(120, 120, 120, 150))
+            colors = [marker_brush(color + "b0") for color in CLASS_COLORS[:2]]  # (one brush per class: a brush per
+            brushes = np.where(classes, colors[1], colors[0])                      # point took seconds for 20,000)
+        self.scatter.setData(x=xs, y=ys, brush=brushes if brushes is not None else marker_brush(POINTS))
         x_range = _padded(dataset.column(layout.x))  # (once: a million rows' minimum and maximum take ~2 ms)
         self.grid = np.linspace(*x_range, GRID if layout.mode == "curve" else BOUNDARY_GRID)
         self.grid_y = np.linspace(*_padded(dataset.column(layout.y)), BOUNDARY_GRID) if layout.y else np.empty(0)

@@ -27,7 +27,7 @@ from ..buffers import RunBuffer
 from ..document import run_color
 from .contours import Field
 from .field_service import FieldRequest, FieldResult, FieldService
-from .style import text_color, themed_plot
+from .style import marker_pen, text_color, themed_plot
 from .run_marks import RunMarks
 from .start_drag import StartDrag
 from .framing import Framing, grown
@@ -297,7 +297,7 @@ class Landscape(Framing, QWidget):
                 start = start_point(spec, scenario, self.variables)
                 y = float(self.objective.loss(*start)) if len(axes) == 1 else start[columns[1]]
                 points.append((start[columns[0]], y))
-                pens.append(pg.mkPen(run_color(scenario, i), width=2, style=Qt.PenStyle.DashLine))
+                pens.append(marker_pen(run_color(scenario, i), 2, style=Qt.PenStyle.DashLine))
         self.planned.setData(pos=np.array(points, dtype=float).reshape(-1, 2), pen=pens or None)
 
     # -- overlays (insight tools draw their own items in data coordinates) --------------

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QPen
 
 from ..buffers import LOSS, PARAMS, RunBuffer
+from .style import marker_brush, marker_pen
 from .tracks import Track, line_width, path_points
 
 FADED = 0.25  # opacity of runs in other units than the loss drawn
@@ -87,10 +88,7 @@ class RunMarks:
         self._styles = []
         for i, color in enumerate(self._colors):
             alpha = FADED if self.dimmed(i) else 1.0
-            ink, white = pg.mkColor(color), pg.mkColor("w")
-            ink.setAlphaF(alpha)
-            white.setAlphaF(alpha)
-            self._styles.append((pg.mkPen(ink, width=2), pg.mkPen(white, width=1), pg.mkBrush(ink)))
+            self._styles.append((marker_pen(color, 2, alpha), marker_pen("w", 1, alpha), marker_brush(color, alpha)))
 
     def _show_markers(self, starts: bool = True) -> None:
         """Every run's current ● (and start ○), faded like its path, each point's data its run's index."""
@@ -101,7 +99,7 @@ class RunMarks:
             styles = [self._styles[i] for i in shown]
             item.setData(pos=np.array([places[i] for i in shown], dtype=float).reshape(-1, 2), data=shown,
                          pen=[s[1] if current else s[0] for s in styles],
-                         brush=[s[2] for s in styles] if current else pg.mkBrush(None))
+                         brush=[s[2] for s in styles] if current else marker_brush(None))
 
     def dimmed(self, index: int) -> bool:
         return index < len(self._dimmed) and self._dimmed[index]

@@ -20,6 +20,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QMouseEvent
 
 from ..document import run_color
+from .style import marker_pen
 
 if TYPE_CHECKING:
     from .landscape import Landscape
@@ -135,8 +136,7 @@ class StartDrag(QObject):
         if len(axes) == 1:
             y = self._height(x, y)
         if ls.scenario is not None and self.index < len(ls.scenario.runs):
-            self.ghost.setData(pos=[(x, y)], pen=pg.mkPen(run_color(ls.scenario, self.index), width=2,
-                                                           style=Qt.PenStyle.DotLine))
+            self.ghost.setData(pos=[(x, y)], pen=marker_pen(run_color(ls.scenario, self.index), 2, style=Qt.PenStyle.DotLine))
         self.ghost.setVisible(True)
         if tell:
             self.moved.emit(self.index, dict(self.values))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import pyqtgraph as pg
-from PySide6.QtCore import QLineF, QRectF
-from PySide6.QtGui import QColor, QPalette, QPen
+from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPalette, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 
@@ -31,6 +32,29 @@ def themed_plot(grid: bool = True, **kwargs) -> pg.PlotWidget:
 
 
 GRID_ALPHA = 0.15
+
+
+# A scatter plot keys the symbols it has rendered by its pens' and brushes' identity (pyqtgraph's SymbolAtlas): a new
+# QPen for the same look renders the symbol again and grows the item's atlas, and so its pixmap, until 1,000 symbols
+# (48 more for every pass over the lessons, by their planned starts alone). Markers take their pens and brushes here,
+# one object per look. They are shared: never change one.
+@lru_cache(maxsize=1024)
+def marker_pen(color: str | None, width: float = 1.0, alpha: float = 1.0,
+               style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
+    if color is None:
+        return pg.mkPen(None)
+    ink = pg.mkColor(color)
+    ink.setAlphaF(ink.alphaF() * alpha)
+    return pg.mkPen(ink, width=width, style=style)
+
+
+@lru_cache(maxsize=1024)
+def marker_brush(color: str | None, alpha: float = 1.0) -> QBrush:
+    if color is None:
+        return pg.mkBrush(None)
+    ink = pg.mkColor(color)
+    ink.setAlphaF(ink.alphaF() * alpha)
+    return pg.mkBrush(ink)
 
 
 def blend(ink: QColor, paper: QColor, alpha: float) -> QColor:
