@@ -13,6 +13,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
+from .patience import Patience
+
 
 class Stagger(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
@@ -21,6 +23,7 @@ class Stagger(QObject):
         self._closed = False
         self._timer = QTimer(self, singleShot=True, interval=0, objectName="stagger")
         self._timer.timeout.connect(self._next)
+        self._patience = Patience()
 
     def later(self, key: Hashable, work: Callable[[], Any]) -> None:
         """Run `work` in a turn of its own; it replaces work queued under the same key (which keeps its place)."""
@@ -45,6 +48,9 @@ class Stagger(QObject):
 
     def _next(self) -> None:
         if not self._due:
+            return
+        if self._patience.wait():  # (this pass has worked already: the next one, after input: patience.py)
+            self._timer.start()
             return
         work = self._due.pop(next(iter(self._due)))
         if self._due:

@@ -25,6 +25,7 @@ from ...core.errors import ExpressionError, HessianUnavailable
 from .. import foreground
 from ..background import helper_thread
 from ..objectives import OBJECTIVES
+from ..patience import Patience
 from .formulas import Formulas
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
@@ -143,6 +144,7 @@ class LossEditor(QWidget):
         self._commit.timeout.connect(self.commit_pending)
         self._poll = QTimer(self, interval=5, objectName="editorPoll")  # (while a check runs: its result is shown within 5 ms)
         self._poll.timeout.connect(self._collect)
+        self._patience = Patience()  # (the derived loss waits for a pass that has not worked yet: patience.py)
         self.editor.textChanged.connect(self._debounce.start)
         self.editor.textChanged.connect(self._commit.start)
         self._fill_presets()
@@ -211,7 +213,7 @@ class LossEditor(QWidget):
         self._poll.start()
 
     def _collect(self) -> None:
-        if self._job is None or not self._job.done():
+        if self._job is None or not self._job.done() or self._patience.wait():
             return
         result: Checked = self._job.result()
         from_user = self._job_user
