@@ -26,6 +26,7 @@ from .panels.runs_panel import RunsPanel
 from .plots.landscape import Landscape
 from .plots.loss_curve import LossCurve
 from .recovery import Recovery
+from .scroll_bars import flatten
 from .session import RunState, StudioSession
 from .settings import recent_files, settings
 
@@ -228,7 +229,8 @@ class MainWindow(QMainWindow):
             return
         self._built = True
         self.removeEventFilter(self)
-        steps = [self._build_data, self._build_help, engine.painted, self.engine.start, self._build_when_idle]
+        steps = [self._build_data, self._build_help, lambda: flatten(self), engine.painted, self.engine.start,
+                 self._build_when_idle]
 
         def next_step() -> None:
             steps.pop(0)()
