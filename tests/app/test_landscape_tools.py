@@ -20,9 +20,9 @@ def test_gradient_arrows_toggle_and_point_downhill(qtbot, window):
     objective = window.session.objective
     start, end = objective.loss(shaft_x[:, 0], shaft_y[:, 0]), objective.loss(shaft_x[:, 1], shaft_y[:, 1])
     assert np.mean(end < start) > 0.9  # along −∇ the loss goes down
-    key = landscape._arrows_for
+    key = landscape.gradient.drawn_for
     window.redraw()
-    assert landscape._arrows_for is key  # not recomputed per frame
+    assert landscape.gradient.drawn_for is key  # not recomputed per frame
     landscape.arrows_box.setChecked(False)
     assert not landscape.arrows.isVisible()
 

@@ -31,6 +31,7 @@ from .style import marker_pen, text_color, themed_plot
 from .run_marks import RunMarks
 from .start_drag import StartDrag
 from .framing import Framing, grown
+from .gradient_arrows import GradientArrows
 from .paint_hold import PaintHold
 from .tracks import CELLS, Track
 from .view_range import ViewRangeBar
@@ -65,8 +66,8 @@ class Landscape(Framing, QWidget):
         self.axis_label = QLabel("axes")
         for w in (self.axis_label, self.x_axis, self.y_axis, self.lines_box, self.fit_button):
             bar.addWidget(w)
-        self.arrows_box = QCheckBox("gradient arrows", objectName="gradientArrows")
-        self.arrows_box.setToolTip("the descent direction −∇ on a grid (computed once per loss and view)")
+        self.gradient = GradientArrows(self)  # (its check box and arrows, by their old names too)
+        self.arrows_box, self.arrows = self.gradient.box, self.gradient.item
         bar.insertWidget(bar.indexOf(self.fit_button), self.arrows_box)
         bar.insertWidget(bar.indexOf(self.fit_button) + 1, self.frame_button)
         bar.addWidget(self.note, 1)
@@ -86,17 +87,14 @@ class Landscape(Framing, QWidget):
         self.lines = pg.PlotDataItem(pen=pg.mkPen("w", width=1), connect="finite")
         self.lines.setOpacity(110 / 255)
         self.curve_item = pg.PlotDataItem(pen=pg.mkPen(text_color(), width=2))
-        self.arrows = pg.PlotDataItem(pen=pg.mkPen("w", width=1), connect="finite")
-        self.arrows.setOpacity(150 / 255)
-        self.arrows.setVisible(False)
         self.minima = pg.ScatterPlotItem(symbol="star", size=18, brush=pg.mkBrush("#ffd700"), pen=pg.mkPen("k"))
         self.planned = pg.ScatterPlotItem(symbol="o", size=12, brush=pg.mkBrush(None))
         self.planned.setZValue(5)
         for item in (self.image, self.lines, self.arrows, self.curve_item, self.minima, self.planned):
             self.item.addItem(item)
-        for static in (self.image, self.lines, self.arrows, self.curve_item):  # repainted from a pixmap while runs move
+        for static in (self.image, self.lines, self.curve_item):  # repainted from a pixmap while runs move
             static.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        for item, z in ((self.image, -10), (self.lines, -5), (self.arrows, -4), (self.minima, 20)):
+        for item, z in ((self.image, -10), (self.lines, -5), (self.minima, 20)):
             item.setZValue(z)
 
         self.objective: Objective | None = None
@@ -105,12 +103,8 @@ class Landscape(Framing, QWidget):
         self.fields = FieldService(self, "landscape")
         self.fields.ready.connect(self._field_ready)
         self.hold = PaintHold(self.plot)  # a new loss or view is painted with its field (paint_hold.py)
-        self.arrow_fields = FieldService(self, "arrows")
-        self.arrow_fields.ready.connect(self._arrows_ready)
         self._awaiting: FieldRequest | None = None
         self._reset_pending = False
-        self._arrows_for: tuple | None = None
-        self._arrows_awaited = False
         self._caption = ""
         self._frame: dict[str, tuple[float, float]] = {}  # what is drawn: the view grown to hold what matters (framing.py)
         self._follow = True  # paths that leave the frame grow it, until the person pans or zooms
@@ -128,7 +122,6 @@ class Landscape(Framing, QWidget):
         self.y_axis.activated.connect(lambda _i: self._axes_chosen(self.y_axis))
         self._shown_axes: tuple[str, str] = ("", "")
         self.lines_box.toggled.connect(self.lines.setVisible)
-        self.arrows_box.toggled.connect(self._arrows_toggled)
         self.fit_button.clicked.connect(self._use_visible)
 
     # -- what is plotted --------------------------------------------------------------
@@ -202,8 +195,7 @@ class Landscape(Framing, QWidget):
             self._show_background(None, None)
         self.item.setLabels(bottom=axes[0], left="loss" if len(axes) == 1 else axes[1])
         self._set_note("computing the landscape…")
-        self._arrows_for = None
-        self._update_arrows()
+        self.gradient.update(anew=True)
         self._show_minima(axes)
         self._show_planned()
         self.range_bar.show_ranges(axes, {a: self.range_of(a) for a in axes})
@@ -218,7 +210,7 @@ class Landscape(Framing, QWidget):
     @property
     def computing(self) -> bool:
         """The full background (and the arrows, when shown) of the current loss, view and slice is not drawn yet."""
-        return self._awaiting is not None or self._arrows_awaited
+        return self._awaiting is not None or self.gradient.awaited
 
     def _field_ready(self, result: FieldResult) -> None:
         if result.request is not self._awaiting:
@@ -343,35 +335,10 @@ class Landscape(Framing, QWidget):
             return None
         return [x - half, x + half], [y - slope * half, y + slope * half]
 
-    # -- gradient arrows and the view range ---------------------------------------------
-    def _arrows_toggled(self, on: bool) -> None:
-        self.arrows.setVisible(on)
-        self._update_arrows()
-
-    def _update_arrows(self) -> None:
-        """Arrows for the current loss, view and slice, computed only when shown and only once (in the
-        arrow service's thread, like the field)."""
-        axes = self.axes()
-        if not self.arrows_box.isChecked() or self.objective is None or self.scenario is None or len(axes) != 2:
-            return
-        key = (self.objective, axes, self.range_of(axes[0]), self.range_of(axes[1]),
-               tuple(sorted(self.slice_point().items())))
-        if self._arrows_for == key:
-            return
-        self._arrows_for, self._arrows_awaited = key, True
-        self.arrow_fields.request(FieldRequest(self.objective, axes, key[2:4], self.slice_point(), arrows=True))
-
-    def _arrows_ready(self, result: FieldResult) -> None:
-        request = result.request
-        key = (request.objective, request.axes, *request.ranges, tuple(sorted(request.fixed.items())))
-        if key == self._arrows_for:
-            self._arrows_awaited = False
-            self.arrows.setData(*(result.arrows if result.arrows is not None else ([], [])))
-
     def shutdown(self) -> None:
         """Stop the background threads (idempotent)."""
         self.fields.shutdown()
-        self.arrow_fields.shutdown()
+        self.gradient.shutdown()
 
     # -- interaction ------------------------------------------------------------------
     def _axes_chosen(self, chosen: QComboBox) -> None:
