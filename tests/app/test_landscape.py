@@ -155,3 +155,21 @@ def test_markers_render_their_symbols_once_however_often_a_scenario_is_shown(qtb
     first = round_trip()
     assert all(first)
     assert round_trip() == round_trip() == first
+
+
+def test_a_new_fields_pictures_are_made_in_its_own_turn_not_in_the_paint(qtbot, window):
+    """The axes' tick pictures, the shade's image and the contours' path (pyqtgraph makes them in the paint, the
+    heaviest turn of a lesson opened) are made as the field arrives, while the plot's paint still waits for it."""
+    landscape, seen = window.landscape, []
+
+    def arrived(result) -> None:  # (after the landscape's own slot, before any paint: that is a later turn)
+        if seen or result.field is None or landscape.field is not result.field:
+            return  # (the first field drawn for the new loss only: a request overtaken is not drawn)
+        axes = [landscape.item.getAxis(name) for name in ("left", "bottom")]
+        seen.append((all(axis.picture is not None for axis in axes), not landscape.image._renderRequired,
+                     landscape.lines.curve.path is not None))
+
+    landscape.fields.ready.connect(arrived)
+    type_loss(qtbot, window, "(x - 1)^2 + 3*(y + 2)^2")
+    qtbot.waitUntil(lambda: not landscape.computing and bool(seen))
+    assert seen == [(True, True, True)]

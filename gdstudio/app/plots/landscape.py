@@ -32,6 +32,7 @@ from .run_marks import RunMarks
 from .start_drag import StartDrag
 from .framing import Framing, grown
 from .gradient_arrows import GradientArrows
+from .paint_ahead import draw_ahead
 from .paint_hold import PaintHold
 from .tracks import CELLS, Track
 from .view_range import ViewRangeBar
@@ -215,10 +216,10 @@ class Landscape(Framing, QWidget):
     def _field_ready(self, result: FieldResult) -> None:
         if result.request is not self._awaiting:
             return  # a request overtaken by a newer one
-        self.hold.release()
         if not result.preview:
             self._awaiting = None
         if result.error:
+            self.hold.release()
             self._set_note(f"the landscape cannot be drawn here ({result.error[:120]})")
             return
         self._show_background(result.field, result.curve)
@@ -235,6 +236,8 @@ class Landscape(Framing, QWidget):
             note = (f"preview{result.rows_note()}, computing the full picture… " if result.preview else
                     f"drawn{result.rows_note()} · ") + note
         self._set_note(note)
+        draw_ahead(self.item, [self.image], [self.lines.curve])  # (this turn, not the paint's: paint_ahead.py)
+        self.hold.release()
 
     def _show_background(self, field: Field | None, line: tuple[np.ndarray, np.ndarray] | None) -> None:
         """A field (shade and contour lines), a curve, or nothing."""
