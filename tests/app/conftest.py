@@ -50,7 +50,8 @@ def window(qtbot):
     win.ask_unsaved = lambda: "discard"
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: win.session.objective is not None and not win.landscape.computing, timeout=30000)
+    qtbot.waitUntil(lambda: win.session.objective is not None and not win.landscape.computing
+                    and not win.session.stagger.pending(), timeout=30000)  # (the views that follow in turns of their own too)
     yield win
     win.shutdown()
     join_drawing()

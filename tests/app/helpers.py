@@ -49,8 +49,9 @@ def wait_idle(qtbot, insight, name: str, timeout: int = 30000) -> None:
 
 
 def wait_drawn(qtbot, win, timeout: int = 30000) -> None:
-    """Until the landscape's background (computed off the GUI thread) is drawn in full."""
-    qtbot.waitUntil(lambda: not win.landscape.computing, timeout=timeout)
+    """Until the landscape's background (computed off the GUI thread) is drawn in full, and the views that follow a
+    change in turns of their own (stagger.py) have followed it."""
+    qtbot.waitUntil(lambda: not win.landscape.computing and not win.session.stagger.pending(), timeout=timeout)
 
 
 def open_file(qtbot, win, path, timeout: int = 30000) -> bool:
