@@ -13,7 +13,6 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
-from .patience import Patience
 
 
 class PaintAfterTimers(QObject):
@@ -23,7 +22,6 @@ class PaintAfterTimers(QObject):
         self._let_through = False
         self._next_pass = QTimer(self, singleShot=True, interval=0)  # (a zero timer: it fires after those due)
         self._next_pass.timeout.connect(self._ask_again)
-        self._patience = Patience()
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
@@ -35,8 +33,5 @@ class PaintAfterTimers(QObject):
         return False
 
     def _ask_again(self) -> None:
-        if self._patience.wait():  # (this pass has worked already: the paint waits for the next: patience.py)
-            self._next_pass.start()
-            return
         self._let_through = True
         QCoreApplication.postEvent(self._window, QEvent(QEvent.Type.UpdateRequest), Qt.EventPriority.LowEventPriority.value)

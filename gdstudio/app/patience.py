@@ -2,10 +2,11 @@
 
 Qt's event loop (glib's, on Linux) runs every timer that is due, and every posted event, in one pass before it looks
 at input again. The views that follow an opened lesson each have a turn of their own (stagger.py), the derived loss
-its own (the editor's poll), the window's paint its own (paint_later.py): 2-10 ms each. But when two of them came due
-in the same pass they ran back to back, and the window answered nothing for 15-25 ms. Each now asks `Patience.wait`
-first: past BUDGET_S of the GUI thread's time in this pass, it waits for the next one (MAX_WAITS at most: it is never
-starved). Lessons opened twice with a dwell, three runs each: gaps over 16 ms 15-19 -> 8-13.
+its own (the editor's poll): 2-10 ms each. But when two of them came due in the same pass they ran back to back, and
+the window answered nothing for 15-25 ms. Each now asks `Patience.wait` first: past BUDGET_S of the GUI thread's time
+in this pass, it waits for the next one (MAX_WAITS at most: it is never starved). Lessons opened twice with a dwell,
+three runs each: gaps over 16 ms 15-19 -> 8-13. (Not the window's paint: put off so, a drag's frames were painted
+30-36 times a second instead of 38-53.)
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QTimer
 
 from gdstudio.app.buffers import LOSS, PARAMS, RunBuffer
-from gdstudio.app.patience import MAX_WAITS
 from gdstudio.app.plots.loss_curve import LossCurve
 from gdstudio.app.worker import DELIVERY_SPACING_S
 
@@ -26,9 +25,8 @@ class PaintCounter(QObject):
         return False
 
 
-def until_painted(qtbot, counter: PaintCounter, passes: int = MAX_WAITS + 3) -> None:
-    """Until `passes` passes of the event loop go by without a paint counted: none is pending any more (a paint put
-    off by a busy pass waits MAX_WAITS passes at most: patience.py)."""
+def until_painted(qtbot, counter: PaintCounter, passes: int = 3) -> None:
+    """Until `passes` passes of the event loop go by without a paint counted: none is pending any more."""
     while True:
         before, ticks = counter.paints, []
 
