@@ -173,3 +173,16 @@ def test_a_new_fields_pictures_are_made_in_its_own_turn_not_in_the_paint(qtbot, 
     type_loss(qtbot, window, "(x - 1)^2 + 3*(y + 2)^2")
     qtbot.waitUntil(lambda: not landscape.computing and bool(seen))
     assert seen == [(True, True, True)]
+
+
+def test_axis_labels_follow_the_loss_and_are_laid_out_only_when_they_change(qtbot, window, monkeypatch):
+    item, set_labels = window.landscape.item, []
+    original = item.setLabel
+    monkeypatch.setattr(item, "setLabel", lambda name, text: (set_labels.append((name, text)), original(name, text)))
+    type_loss(qtbot, window, "(x - 2)^2 + y^2")  # (the same axes: nothing to lay out again)
+    assert set_labels == []
+    type_loss(qtbot, window, "(w - 2)^2")
+    assert [item.getAxis(name).labelText for name in ("bottom", "left")] == ["w", "loss"]
+    type_loss(qtbot, window, "x^2 + (y - 1)^2")
+    assert [item.getAxis(name).labelText for name in ("bottom", "left")] == ["x", "y"]
+    assert len(set_labels) == 4

@@ -30,7 +30,7 @@ from ...core.scenario import RunSpec, Scenario
 from .. import engine
 from ..buffers import PARAMS, RunBuffer
 from ..objectives import data_model
-from ..plots.style import marker_brush, marker_pen, themed_plot
+from ..plots.style import marker_brush, marker_pen, show_labels, themed_plot
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
     from ...core.expression import Objective
@@ -182,7 +182,7 @@ class DataView(QWidget):
         if layout is None:
             self.scatter.setData(pos=np.empty((0, 2)))
             self.note.setText("No data. Data ▸ Generate… or Data ▸ Import CSV… adds a data set.")
-            self.item.setLabels(bottom="", left="")
+            show_labels(self.item, bottom="", left="")
             return
         dataset = scenario.data.dataset
         shown = (np.sort(np.random.default_rng(0).choice(dataset.rows, MAX_POINTS, replace=False))
@@ -198,7 +198,7 @@ class DataView(QWidget):
         x_range = _padded(dataset.column(layout.x))  # (once: a million rows' minimum and maximum take ~2 ms)
         self.grid = np.linspace(*x_range, GRID if layout.mode == "curve" else BOUNDARY_GRID)
         self.grid_y = np.linspace(*_padded(dataset.column(layout.y)), BOUNDARY_GRID) if layout.y else np.empty(0)
-        self.item.setLabels(bottom=layout.x, left=layout.y or "")
+        show_labels(self.item, bottom=layout.x, left=layout.y or "")
         sample = f" (showing {len(shown):,})" if len(shown) < dataset.rows else ""
         what = {"curve": f"model {scenario.data.model}",
                 "boundary": f"decision boundary: {scenario.data.model} = 0.5",

@@ -27,7 +27,7 @@ from ..buffers import RunBuffer
 from ..document import run_color
 from .contours import Field
 from .field_service import FieldRequest, FieldResult, FieldService
-from .style import marker_pen, text_color, themed_plot
+from .style import marker_pen, show_labels, text_color, themed_plot
 from .run_marks import RunMarks
 from .start_drag import StartDrag
 from .framing import Framing, grown
@@ -194,7 +194,7 @@ class Landscape(Framing, QWidget):
             self.hold.hold()
         if (len(axes) == 1) != (self.field is None):  # from a curve to a field or back: the old picture cannot stay
             self._show_background(None, None)
-        self.item.setLabels(bottom=axes[0], left="loss" if len(axes) == 1 else axes[1])
+        show_labels(self.item, bottom=axes[0], left="loss" if len(axes) == 1 else axes[1])
         self._set_note("computing the landscape…")
         self.gradient.update(anew=True)
         self._show_minima(axes)
