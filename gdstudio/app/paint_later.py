@@ -14,7 +14,6 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
 
-
 class PaintAfterTimers(QObject):
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
