@@ -138,11 +138,14 @@ class Journey:
             self.sampler.stop()
 
     def drawn(self, loss: str | None = None) -> bool:
+        """The scenario (or `loss`) is shown: derived, its landscape drawn in full, and the views that follow a change
+        in turns of their own (stagger.py) have followed it (until the tenth session the next lesson was opened
+        before they had, and its file's turn met the last one's views)."""
         w = self.window
         objective = w.session.objective
         loss = w.document.scenario.loss if loss is None else loss
         return (not w.files.opening and objective is not None and objective.text == loss
-                and w.landscape.objective is objective and not w.landscape.computing)
+                and w.landscape.objective is objective and not w.landscape.computing and not w.session.stagger.pending())
 
     def _script(self) -> None:
         w = self.window
