@@ -96,12 +96,12 @@ class LossCurve(QWidget):
         through a reset, emptied and unnamed meanwhile: Run, Reset, Run made twenty curves again, 15-50 ms)."""
         made = [(b.label, c) for b, c in zip(buffers, colors)]
         if not buffers or made == self._made and len(self.curves) == len(buffers):
-            for curve in self.curves if not buffers else ():
-                curve.setData([], [])
             self._name_runs(bool(buffers))
             self._buffers = buffers
             self._reset_decimation()
-            if not buffers:
+            if not buffers:  # (a reset: the curves wait, emptied, for the same runs again)
+                for curve in self.curves:
+                    curve.setData([], [])
                 self._show_no_runs()
             return
         self._made = made

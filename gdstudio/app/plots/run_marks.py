@@ -49,8 +49,9 @@ class RunMarks:
         self.buffers = buffers
         self._firsts, self._ends = [None] * len(buffers), [None] * len(buffers)
         if not colors or colors == self._colors:
-            for item in (*self.paths, *self.tangents) if not colors else ():  # (a reset: they wait, emptied)
-                item.setData([], [])
+            if not colors:  # (a reset: the items wait, emptied, for the same runs again)
+                for item in (*self.paths, *self.tangents):
+                    item.setData([], [])
             self.retrace()
             self._show_markers()
             return
