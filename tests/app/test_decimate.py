@@ -34,3 +34,14 @@ def test_finding_a_float_step_in_integer_steps_agrees_with_numpy(side):
     xs = np.array([-5, 0, 1, 1, 4, 9, 9, 10], dtype=np.int64)
     for x in (-np.inf, -6.0, -5.0, -0.5, 0.0, 0.999, 1.0, 1.2, 8.99, 9.0, 9.5, 10.0, 11.0, 1e300, np.inf):
         assert _find(xs, x, side) == np.searchsorted(xs.astype(float), x, side=side), (x, side)
+
+
+def test_the_unfinished_bucket_is_drawn_by_its_extremes_and_its_last_row():
+    """Its rows drawn as they were doubled the points of a long run's curve (a bucket of 2,048 rows, ~1 pixel)."""
+    values = np.linspace(1.0, 2.0, 64 * 256 - 1)  # 63 buckets of 256 rows, and 255 rows in the unfinished one
+    values[16_300] = 7.0
+    d = Decimator(64)
+    x, y = d.update(np.arange(len(values)), values)
+    assert d.size == 256 and len(values) % d.size  # (rows left in an unfinished bucket)
+    assert len(x) <= 2 * 64 + 3
+    assert x[-1] == len(values) - 1 and y[-1] == values[-1] and np.nanmax(y) == 7.0

@@ -40,6 +40,7 @@ def test_save_reopen_replay_matches_the_cli(qtbot, window, tmp_path):
     done = subprocess.run([sys.executable, "-m", "gdstudio", "run", str(path), "--out", str(cli)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert out.read_text() == cli.read_text() == trajectories_csv(headless)
+    qtbot.waitUntil(lambda: not window.session.stagger.pending())  # (the recent files follow in a turn of their own)
     assert str(path.resolve()) in [a.toolTip() for a in window.menus.recent_menu.actions()]
 
 

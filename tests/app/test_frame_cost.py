@@ -48,18 +48,31 @@ def grow(buffers: list[RunBuffer], rows: int, start: int) -> None:
         buffer.extend(block)
 
 
-def test_a_frame_that_moves_the_loss_curves_range_paints_it_once(qtbot):
-    """pyqtgraph found the new range while painting and painted again (its transform applied late, and curves clipped
-    to the old view); twenty runs' curves cost two paints a frame."""
+def steady_loss(buffers: list[RunBuffer], rows: int) -> None:
+    """`rows` more rows of each run, at a loss that stays within one quarter decade (1.5-1.7)."""
+    for i, buffer in enumerate(buffers):
+        block = np.ones((rows, PARAMS + len(buffer.variables)))
+        block[:, LOSS] = 1.5 + 0.01 * i
+        buffer.extend(block)
+
+
+def shown_curve(qtbot, runs: int = 20) -> tuple[LossCurve, list[RunBuffer]]:
     curve = LossCurve()
     qtbot.addWidget(curve)
     curve.resize(600, 300)
     curve.show()
     qtbot.waitExposed(curve)
-    buffers = [RunBuffer(f"run {i}", ("x", "y")) for i in range(20)]
-    curve.set_runs(buffers, [pg.intColor(i).name() for i in range(20)])
-    for frame in range(2):  # (the first frames lay out the legend and the axes' widths)
-        grow(buffers, 500, 500 * frame)
+    buffers = [RunBuffer(f"run {i}", ("x", "y")) for i in range(runs)]
+    curve.set_runs(buffers, [pg.intColor(i).name() for i in range(runs)])
+    return curve, buffers
+
+
+def test_a_frame_that_moves_the_loss_curves_range_paints_it_once(qtbot):
+    """pyqtgraph found the new range while painting and painted again (its transform applied late, and curves clipped
+    to the old view); twenty runs' curves cost two paints a frame."""
+    curve, buffers = shown_curve(qtbot)
+    for _ in range(2):  # (the first frames lay out the legend and the axes' widths)
+        steady_loss(buffers, 500)
         curve.refresh()
         qtbot.wait(100)
     counter = PaintCounter()
@@ -67,7 +80,7 @@ def test_a_frame_that_moves_the_loss_curves_range_paints_it_once(qtbot):
     viewport.installEventFilter(counter)
     frames, ranges = 6, set()
     for frame in range(frames):
-        grow(buffers, 500, 500 * (frame + 2))
+        steady_loss(buffers, len(buffers[0]) // 2)  # (half as many steps again: past the range's next step)
         curve.refresh()
         ranges.add(tuple(curve.item.vb.viewRange()[0]))
         qtbot.waitUntil(lambda f=frame: counter.paints > f, timeout=5000)
@@ -75,6 +88,28 @@ def test_a_frame_that_moves_the_loss_curves_range_paints_it_once(qtbot):
             qtbot.wait(1)
     assert len(ranges) == frames  # every frame moved the range
     assert counter.paints == frames
+
+
+def test_the_loss_curves_range_holds_still_while_they_grow_within_it(qtbot):
+    """Followed exactly, the range moved at every frame, and each move laid both axes and the grid out again (~5 of the
+    ~9 ms of twenty curves' paint): now it moves only when a curve leaves it, and always holds them all."""
+    curve, buffers = shown_curve(qtbot)
+    steady_loss(buffers, 1000)
+    curve.refresh()
+    qtbot.wait(50)
+    view, ranges = curve.item.vb, set()
+    for _ in range(10):
+        steady_loss(buffers, 10)
+        curve.refresh()
+        ranges.add(tuple(map(tuple, view.viewRange())))
+        (x_low, x_high), (y_low, y_high) = view.viewRange()
+        for item in curve.curves:
+            xs, ys = item.getData()  # (as drawn: log10 of the loss)
+            assert x_low <= xs.min() and xs.max() <= x_high and y_low <= ys.min() and ys.max() <= y_high
+    assert len(ranges) == 1
+    steady_loss(buffers, 2000)  # past it: the range follows
+    curve.refresh()
+    assert view.viewRange()[0][1] >= len(buffers[0]) - 1 > max(r[0][1] for r in ranges)
 
 
 def test_followed_curves_are_not_clipped_again_at_each_new_range(qtbot):
@@ -275,3 +310,44 @@ def test_a_frame_paints_a_plot_in_a_later_turn_than_the_one_that_fed_it(qtbot, w
     viewport.removeEventFilter(counter)
     window.session.reset()
     assert paints_at_next_pass == [0]
+
+
+def test_a_scenarios_runs_have_their_items_made_before_run(qtbot, window, tmp_path):
+    """The first Run of twenty runs made their forty paths and curves, the curves' key and the markers in the turn
+    that started them (60-100 ms): the scenario's runs' items are made in a turn of their own once it is shown."""
+    from gdstudio.core import scenario as sc
+
+    from .helpers import open_file, run_to_end, wait_drawn
+
+    runs = tuple(sc.RunSpec(f"run {i}", hyper={"lr": 0.001}, start={"x": -1.0 + 0.1 * i, "y": 1.0}) for i in range(20))
+    path = tmp_path / "twenty.json"
+    sc.save(sc.Scenario(loss="(1 - x)^2 + 100*(y - x^2)^2", runs=runs, stop=sc.StopRules(max_steps=50)), path)
+    assert open_file(qtbot, window, path)
+    wait_drawn(qtbot, window)
+    loss, marks = window.loss_curve, window.landscape.marks
+    curves, paths = list(loss.curves), list(marks.paths)
+    assert len(curves) == len(paths) == 20
+    assert not loss.key.isVisible() and not any(len(c.getData()[0] or ()) for c in curves)  # (unnamed, empty)
+    run_to_end(qtbot, window)
+    assert loss.curves == curves and marks.paths == paths  # (the same items: none made as the runs started)
+    assert loss.key.isVisible() and all(len(c.getData()[0]) for c in curves)
+
+
+def test_a_frame_feeds_the_loss_curves_in_halves_and_paints_them_after_the_second(qtbot):
+    """Twenty runs' new rows, decimated and handed to pyqtgraph, took 9-15 ms of one turn at full speed: each half is a
+    turn of its own (between the contour view's), and nothing is painted until the frame is whole."""
+    curve, buffers = shown_curve(qtbot, runs=4)
+    steady_loss(buffers, 100)
+    curve.refresh()
+    counter = PaintCounter()
+    curve.plot.viewport().installEventFilter(counter)
+    until_painted(qtbot, counter)
+    counter.paints = 0
+    steady_loss(buffers, 100)
+    curve.refresh(part=(0, 2))
+    assert [len(c.getData()[0]) for c in curve.curves][::2] != [len(c.getData()[0]) for c in curve.curves][1::2]
+    until_painted(qtbot, counter)
+    assert counter.paints == 0  # (half a frame is not shown)
+    curve.refresh(part=(1, 2))
+    assert len({len(c.getData()[0]) for c in curve.curves}) == 1
+    qtbot.waitUntil(lambda: counter.paints > 0, timeout=5000)

@@ -4,7 +4,7 @@ pyqtgraph's own downsampling works on the whole array at every setData, which is
 O(n) per frame and stalls the GUI once a run has millions of steps. Here each
 bucket of B consecutive rows is reduced to its min and max once, as the rows
 arrive; when there are more than `max_buckets` buckets, pairs are merged and B
-doubles. The result (≤ 2·max_buckets points + the unfinished tail) looks like
+doubles. The result (≤ 2·max_buckets points + 3 for the unfinished bucket) looks like
 pyqtgraph's 'peak' mode: every spike stays visible at any zoom-out.
 `detail(lo, hi)` decimates only a visible slice of the raw data (for zooming in).
 x values are the rows' step numbers (rows of very long runs are thinned, so a
@@ -69,14 +69,15 @@ class Decimator:
 
     def _finite(self, values: np.ndarray) -> np.ndarray:
         """Non-finite values (a diverging run's inf or nan) become gaps, never part of the picture; so do values <= 0
-        on a log axis, which have no logarithm (one pass: this runs for every run at every frame)."""
-        values = np.asarray(values, dtype=np.float64)
-        if not self.log:
-            return np.where(np.isfinite(values), values, np.nan)
-        drawn = (values > 0) & (values < np.inf)  # (nan compares false)
-        if not self.hid_nonpositive and not drawn.all():
-            self.hid_nonpositive = bool(np.any(np.isfinite(values) & (values <= 0)))
-        return np.where(drawn, values, np.nan)
+        on a log axis, which have no logarithm. (Runs for every run at every frame: one pass over the buffer's strided
+        column, a copy, and the rest on the copy.)"""
+        values = np.array(values, dtype=np.float64)
+        bad = ~((values > 0) & (values < np.inf)) if self.log else ~np.isfinite(values)  # (nan compares false)
+        if bad.any():
+            if self.log and not self.hid_nonpositive:
+                self.hid_nonpositive = bool(np.isfinite(values[bad]).any())
+            values[bad] = np.nan
+        return values
 
     def update(self, xs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fold in rows added since the last call; return (x, y) to draw. `xs` must increase."""
@@ -108,6 +109,10 @@ class Decimator:
             return self.x0.copy(), self.lows.copy()
         tail_x = xs[start:n].astype(np.float64)
         tail_y = self._finite(values[start:n])
+        if len(tail_y) > 3:  # the unfinished bucket as the others, then its last row: drawn as they are, its up to
+            # `size` rows (a bucket is about a pixel wide) were as many points again as the whole envelope
+            x, y = _envelope(tail_x[:1], tail_x[-1:], np.fmin.reduce(tail_y, keepdims=True), np.fmax.reduce(tail_y, keepdims=True))
+            tail_x, tail_y = np.r_[x, tail_x[-1]], np.r_[y, tail_y[-1]]
         x, y = _envelope(self.x0, self.x1, self.lows, self.highs)
         return np.concatenate([x, tail_x]), np.concatenate([y, tail_y])
 

@@ -12,8 +12,10 @@ step, value and parameters of every run at that step (from the full buffers).
 from __future__ import annotations
 
 import html
+import math
 import time
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 from ..buffers import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, RunBuffer
 from .decimate import Decimator, buckets
 from .paint_hold import PaintHold
+from .steady_range import step_up, steady
 from .style import SparseLogAxis, themed_plot
 from .tracks import line_width
 
@@ -74,6 +77,9 @@ class LossCurve(QWidget):
         layout.addWidget(self.key)
         layout.addWidget(self.plot, 1)
         self.curves: list[pg.PlotDataItem] = []
+        self.extent = pg.PlotCurveItem(pen=None)  # unseen: what the view follows (steady_range.py), the curves' bounds
+        self.item.vb.addItem(self.extent)         # rounded out
+        self._extents: list[tuple[float, float, float, float] | None] = []  # each curve's (x low, x high, y low, y high)
         self._decimators: list[Decimator] = []
         self._drawn: list[int] = []
         self._detail_range: tuple[float, float] | None = None
@@ -95,33 +101,41 @@ class LossCurve(QWidget):
         set of runs with the same labels and colours: live paths replace the runs at every frame of a drag; and
         through a reset, emptied and unnamed meanwhile: Run, Reset, Run made twenty curves again, 15-50 ms)."""
         made = [(b.label, c) for b, c in zip(buffers, colors)]
-        if not buffers or made == self._made and len(self.curves) == len(buffers):
-            self._name_runs(bool(buffers))
-            self._buffers = buffers
-            self._reset_decimation()
-            if not buffers:  # (a reset: the curves wait, emptied, for the same runs again)
-                for curve in self.curves:
-                    curve.setData([], [])
-                self._show_no_runs()
-            return
+        if buffers and made != self._made:
+            self._make(made)
+        elif not buffers:  # (a reset: the curves wait, emptied, for the same runs again)
+            for curve in self.curves:
+                curve.setData([], [])
+            self._show_no_runs()
+        self._name_runs(bool(buffers))
+        self._buffers = buffers
+        self._reset_decimation()
+
+    def prepare(self, labels: list[str], colors: list[str]) -> None:
+        """Make the curves of runs about to start (the scenario's), unnamed and empty until they do: set_runs then
+        finds them made (twenty curves and their key took 17 ms of the turn that started them)."""
+        made = list(zip(labels, colors))
+        if made != self._made and not self._buffers:
+            self._make(made)
+            self._name_runs(False)
+
+    def _make(self, made: list[tuple[str, str]]) -> None:
         self._made = made
         for curve in self.curves:
             self.item.removeItem(curve)
         if self.item.legend is not None:
             self.item.legend.clear()
-        many = len(buffers) > LEGEND_RUNS
-        self.key.setText("&nbsp; ".join(f"<span style='color:{color}'>■</span>&nbsp;{html.escape(buffer.label)}"
-                                        for buffer, color in zip(buffers, colors)) if many else "")
+        many = len(made) > LEGEND_RUNS
+        self.key.setText("&nbsp; ".join(f"<span style='color:{color}'>■</span>&nbsp;{html.escape(label)}"
+                                        for label, color in made) if many else "")
         self.curves = []
-        width = line_width(0, len(buffers))  # (refresh thins it as the curve grows long)
-        for buffer, color in zip(buffers, colors):
-            curve = self.item.plot([], [], pen=pg.mkPen(color, width=width), name=None if many else buffer.label,
-                                   connect="finite", dynamicRangeLimit=self._range_limit)
+        width = line_width(0, len(made))  # (refresh thins it as the curve grows long)
+        for label, color in made:
+            curve = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=width), name=None if many else label,
+                                    connect="finite", dynamicRangeLimit=self._range_limit)
+            self.item.addItem(curve, ignoreBounds=True)  # (the view follows `extent`: see _follow)
             self.curves.append(curve)
         self.set_selected(self._selected)
-        self._name_runs(True)
-        self._buffers = buffers
-        self._reset_decimation()
         self.hover.clear()
 
     def _name_runs(self, shown: bool) -> None:
@@ -168,6 +182,8 @@ class LossCurve(QWidget):
         self._decimators = [Decimator(buckets(len(self._buffers)), log=self.log.isChecked()) for _ in self._buffers]
         self._drawn = [-1] * len(self._buffers)
         self._detail_range = None
+        self._extents = [None] * len(self._buffers)
+        self.extent.setData([], [])
 
     def _column(self) -> int:
         return int(self.quantity.currentData())
@@ -180,44 +196,81 @@ class LossCurve(QWidget):
         longest = max((b.steps_done * self._scale(i) for i, b in enumerate(self._buffers)), default=0)
         return (low, high) if high - low < 0.9 * longest else None
 
-    def refresh(self, range_now: bool = True) -> None:
+    def refresh(self, range_now: bool = True, part: tuple[int, int] = (0, 1)) -> None:
         """Called on the redraw timer: setData only for runs whose buffers changed. `range_now`: see below (an
-        animation grabs each frame at once, and its range is found in that paint, after the layout, as ever)."""
+        animation grabs each frame at once, and its range is found in that paint, after the layout, as ever).
+        `part` (k, n): only the runs i with i % n == k now, and nothing painted until the last part (n - 1) has fed
+        its runs: twenty runs' new rows, decimated and handed to pyqtgraph, took 9-15 ms of one turn at full speed."""
+        k, parts = part
+        last = k == parts - 1
+        if parts > 1:
+            if last:
+                self.hold.defer()  # (the whole frame, a turn later: paint_hold.py)
+            else:
+                self.hold.keep()
+        else:
+            self.hold.release()  # (a frame fed at once, after parts of one)
         column = self._column()
         zoom = self._zoomed_range()
         moved = any(d != b.version for d, b in zip(self._drawn, self._buffers))
         if zoom is not None:
             due = zoom != self._detail_range or (moved and time.monotonic() - self._detail_time > DETAIL_SECONDS)
-            if due:
+            if due and last:
                 self._detail_range, self._detail_time = zoom, time.monotonic()
                 for i, (buffer, curve, decimator) in enumerate(zip(self._buffers, self.curves, self._decimators)):
-                    k = self._scale(i)
-                    x, y = decimator.detail(buffer.steps, buffer.rows[:, column], zoom[0] / k, zoom[1] / k)
-                    curve.setData(x * k if k != 1.0 else x, y)
+                    s = self._scale(i)
+                    x, y = decimator.detail(buffer.steps, buffer.rows[:, column], zoom[0] / s, zoom[1] / s)
+                    curve.setData(x * s if s != 1.0 else x, y)
                 self._drawn = [-2] * len(self._buffers)  # back to the envelope once zoomed out
             return
         self._detail_range = None
         if not moved:
             return
-        for i, (buffer, curve) in enumerate(zip(self._buffers, self.curves)):
+        for i in range(k, len(self._buffers), parts):
+            buffer, curve = self._buffers[i], self.curves[i]
             if self._drawn[i] != buffer.version:
                 self._drawn[i] = buffer.version
                 # O(new rows): the decimator finds its place by step, so thinning old rows costs nothing here
                 x, y = self._decimators[i].update(buffer.steps, buffer.rows[:, column])
-                k = self._scale(i)
-                curve.setData(x * k if k != 1.0 else x, y)
+                s = self._scale(i)
+                x = x * s if s != 1.0 else x
+                curve.setData(x, y)
+                if len(x):
+                    self._extents[i] = (float(x[0]), float(x[-1]), float(np.fmin.reduce(y)), float(np.fmax.reduce(y)))
                 if (width := line_width(len(x), len(self._buffers))) != curve.opts["pen"].width():
                     curve.setPen(pg.mkPen(self._made[i][1], width=width))  # (as the paths: a long noisy curve's
                     # envelope stroked 2 px wide took ~19 ms of every frame; a hairline ~9)
+        if not last:
+            return
         self.hidden_note.setVisible(any(d.hid_nonpositive for d in self._decimators))
         view = self.item.vb
-        if range_now and any(view.autoRangeEnabled()):
+        if self._follow() and range_now and any(view.autoRangeEnabled()):
             # the new range now, not while painting: pyqtgraph finds it and applies it in its paint, and items moved
             # while painting are painted again (a second paint of the whole plot every frame). The paint checks again
             # all the same (unchanged, nothing moves): the plot may be laid out anew before it
             view.updateAutoRange()
             view.updateMatrix()
             view.queueUpdateAutoRange()
+
+    def _follow(self) -> bool:
+        """The extent the view follows: the curves' bounds, rounded out to steps (steady_range.py); whether it moved."""
+        extents = [e for e in self._extents if e is not None]
+        if not extents:
+            return False
+        x_low, x_high = min(0.0, *(e[0] for e in extents)), max(e[1] for e in extents)  # (from step 0)
+        y_values = [v for e in extents for v in e[2:] if math.isfinite(v)]
+        if not y_values:
+            return False
+        log = self.log.isChecked()
+        y_low, y_high = steady(min(y_values), max(y_values), log)
+        if log:
+            y_low, y_high = math.log10(y_low), math.log10(y_high)
+        x = [x_low, step_up(x_high) if x_high > 0 and math.isfinite(x_high) else x_high]
+        old_x, old_y = self.extent.getData()
+        if old_x is not None and list(old_x) == x and list(old_y) == [y_low, y_high]:
+            return False
+        self.extent.setData(x, [y_low, y_high])
+        return True
 
     def _limit_range(self) -> None:
         """pyqtgraph clips values far outside the vertical view (beyond a million view heights, which a painter cannot

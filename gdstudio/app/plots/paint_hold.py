@@ -36,9 +36,14 @@ class PaintHold:
 
     def defer(self) -> None:
         """Call before changing the plot: what it changes is painted in a later turn of the event loop."""
-        if self.widget.updatesEnabled():
+        if not self._timer.isActive():  # (held for a new picture: `release` will show it)
             self.widget.setUpdatesEnabled(False)
             self._next_turn.start()
+
+    def keep(self) -> None:
+        """Call before feeding the plot part of a frame: nothing is painted until `defer` or `release` lets it."""
+        self._next_turn.stop()
+        self.widget.setUpdatesEnabled(False)
 
     def _end_defer(self) -> None:
         if not self._timer.isActive():  # (held for a new picture meanwhile: `release` will show it)

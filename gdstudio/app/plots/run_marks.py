@@ -67,6 +67,11 @@ class RunMarks:
         self.retrace()
         self.dim(self._dimmed)
 
+    def prepare(self, colors: list[str]) -> None:
+        """Make the paths of runs about to start (the scenario's), empty until they do: set_runs then finds them made."""
+        if colors != self._colors and not self.buffers:
+            self.set_runs([], colors)
+
     def select(self, index: int) -> None:
         """The selected run's path is drawn over the other paths (under every marker), its markers over theirs."""
         self._selected = index
