@@ -145,7 +145,8 @@ class Journey:
         objective = w.session.objective
         loss = w.document.scenario.loss if loss is None else loss
         return (not w.files.opening and objective is not None and objective.text == loss
-                and w.landscape.objective is objective and not w.landscape.computing and not w.session.stagger.pending())
+                and w.landscape.objective in (objective, w.session.selected_loss())  # (a scaled run's: its own loss)
+                and not w.landscape.computing and not w.session.stagger.pending())
 
     def _script(self) -> None:
         w = self.window

@@ -188,7 +188,8 @@ class MainWindow(QMainWindow):
         scenario = self.session.scenario
         colors = [run_color(scenario, i) for i in range(len(scenario.runs))]
         self.landscape.marks.prepare(colors)
-        self.loss_curve.prepare([run.label for run in scenario.runs], colors)
+        if self.loss_curve.prepare([run.label for run in scenario.runs], colors):
+            self.session.stagger.later(self._prepare_runs, self._prepare_runs)  # (the next few in a later turn)
 
     def _state_changed(self, state: RunState) -> None:
         if state == RunState.STARTING:

@@ -36,11 +36,17 @@ def wait_checked(qtbot, win, text_part: str) -> None:
     qtbot.waitUntil(lambda: not win.editor.busy and text_part in win.editor.verdict.text(), timeout=15000)
 
 
+def followed(qtbot, win) -> None:
+    """Until the views that follow a change in turns of their own (the data view among them: stagger.py) have."""
+    qtbot.waitUntil(lambda: not win.session.stagger.pending(), timeout=15000)
+
+
 def open_scenario(qtbot, win, text: str) -> None:
     scenario = sc.loads(text)
     win.document.reset(scenario)
     qtbot.waitUntil(lambda: win.session.objective is not None and win.session.objective.text == scenario.loss
                     and win.session.objective.columns == scenario.data.dataset.columns, timeout=15000)
+    followed(qtbot, win)
 
 
 def test_import_csv_shows_points_columns_and_a_fitting_loss(qtbot, window, tmp_path):
@@ -56,6 +62,7 @@ def test_import_csv_shows_points_columns_and_a_fitting_loss(qtbot, window, tmp_p
     assert window.document.scenario.loss == "mean((w*x + b - y)^2)"  # the Rosenbrock loss cannot use x, y as data
     assert window.statusBar().currentMessage().endswith("so it is now mean((w*x + b - y)^2)")
     assert actions.dock.isVisibleTo(window) and actions.remove_action.isEnabled()
+    followed(qtbot, window)
     xs, ys = actions.view.scatter.getData()
     assert np.array_equal(xs, [0, 1, 2, 3]) and np.array_equal(ys, [1, 3.1, 4.9, 7.2])
     assert "4 rows · columns x, y" in actions.view.note.text()
@@ -241,6 +248,7 @@ def test_generated_line_matches_the_core_generator(qtbot, window):
     data = window.document.scenario.data
     assert data.dataset == generate({"kind": "noisy_line", "n": 50, "noise": 0.5, "seed": 4})
     assert data.source["generate"] == {"kind": "noisy_line", "n": 50, "noise": 0.5, "seed": 4}
+    followed(qtbot, window)
     xs, _ = window.data_actions.view.scatter.getData()
     assert len(xs) == 50
 
@@ -284,6 +292,7 @@ def test_before_running_each_run_shows_its_start_model_and_items_are_kept(qtbot,
         gx, gy = curve.getData()
         assert len(gx) == 200 and np.all(gy == 0.0)  # w = b = 0 at the start
     window.document.update_run(0, start={"w": 1.0, "b": 2.0})
+    followed(qtbot, window)
     gx, gy = view.curves[0].getData()
     assert np.allclose(gy, gx + 2.0)
     run_to_end(qtbot, window)
@@ -299,6 +308,7 @@ def test_reimporting_a_changed_csv_updates_the_data(qtbot, window, tmp_path):
     csv.write_text("x,y\n0,1\n1,3\n2,5\n")
     assert window.data_actions.import_csv(str(csv))
     assert window.document.scenario.data.dataset.rows == 3
+    followed(qtbot, window)
     assert len(window.data_actions.view.scatter.getData()[0]) == 3
 
 
@@ -330,5 +340,6 @@ def test_scenarios_without_data_leave_the_hidden_data_view_alone(qtbot, window, 
     line = sc.loads(LINE, "line.json")
     window.document.reset(replace(line, runs=tuple(replace(run, color=None) for run in line.runs[:2])))
     assert not window.data_actions.dock.isHidden()
+    followed(qtbot, window)
     assert [item[1].text for item in view.item.legend.items] == ["batch", "SGD"] and len(view.curves) == 2
     assert [curve.opts["pen"].color().name() for curve in view.curves] == [PALETTE[0], PALETTE[1]]

@@ -99,10 +99,28 @@ def test_a_data_model_is_made_in_the_files_thread(qtbot, window, tmp_path, monke
     path = tmp_path / "line.json"
     path.write_text(json.dumps(body))
     window.files.open_path(str(path), ask=False)
-    qtbot.waitUntil(lambda: window.document.path == path.resolve())
+    qtbot.waitUntil(lambda: window.document.path == path.resolve() and not window.session.stagger.pending())
     view = window.data_actions.view
     assert view.layout_ is not None and view.layout_.mode == "curve" and view.layout_.model.text == model
     assert made_on and threading.main_thread() not in made_on
+
+
+def test_a_files_data_is_drawn_in_a_turn_after_the_files(qtbot, window):
+    """The data view's points, layout and each run's model (4-11 ms a lesson with data) were drawn in the file's turn."""
+    from gdstudio.app.presets import example_files
+
+    resource = next(r for _t, r in example_files() if r.name.startswith("03_"))  # (a lesson with a data set)
+    view, in_its_turn = window.data_actions.view, []
+
+    def points() -> int:
+        xs = view.scatter.getData()[0]
+        return 0 if xs is None else len(xs)
+
+    window.document.changed.connect(lambda _s: in_its_turn.append(points()))  # (connected last: the file's turn ends)
+    window.files.open_path(str(resource), ask=False)
+    qtbot.waitUntil(lambda: not window.files.opening and not window.session.stagger.pending())
+    assert window.document.scenario.data is not None and window.data_actions.dock.isVisibleTo(window)
+    assert in_its_turn == [0] and points() == window.document.scenario.data.dataset.rows
 
 
 def test_a_derived_loss_reaches_the_landscape_in_its_turn_and_the_other_views_in_the_next(qtbot, window):

@@ -148,10 +148,17 @@ class DataActions:
         self.dock.setVisible(has)
         self.remove_action.setEnabled(has)
         # out of sight (a scenario without data) the view does not follow: its layout, points and each run's model
-        # curve cost ~6 ms a file, for nothing; the next scenario with data draws it all
-        self._stale = not has
-        if not has:
+        # curve cost ~6 ms a file, for nothing; the next scenario with data draws it all, in a turn of its own after
+        # the file's (4-11 ms for a lesson with data, which the file's turn took as well: stagger.py)
+        self._stale = True
+        if has:
+            self.session.stagger.later(self._draw, self._draw)
+
+    def _draw(self) -> None:
+        scenario = self.document.scenario
+        if scenario.data is None:
             return
+        self._stale = False
         self.view.set_scenario(scenario)
         if self.session.buffers:
             self._buffers_changed(self.session.buffers)

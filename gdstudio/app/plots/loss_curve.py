@@ -101,7 +101,7 @@ class LossCurve(QWidget):
         set of runs with the same labels and colours: live paths replace the runs at every frame of a drag; and
         through a reset, emptied and unnamed meanwhile: Run, Reset, Run made twenty curves again, 15-50 ms)."""
         made = [(b.label, c) for b, c in zip(buffers, colors)]
-        if buffers and made != self._made:
+        if buffers and (made != self._made or len(self.curves) < len(made)):
             self._make(made)
         elif not buffers:  # (a reset: the curves wait, emptied, for the same runs again)
             for curve in self.curves:
@@ -111,32 +111,37 @@ class LossCurve(QWidget):
         self._buffers = buffers
         self._reset_decimation()
 
-    def prepare(self, labels: list[str], colors: list[str]) -> None:
-        """Make the curves of runs about to start (the scenario's), unnamed and empty until they do: set_runs then
-        finds them made (twenty curves and their key took 17 ms of the turn that started them)."""
+    def prepare(self, labels: list[str], colors: list[str]) -> bool:
+        """Make the curves of runs about to start (the scenario's), unnamed and empty until they do, a few at a time:
+        set_runs then finds them made (twenty curves and their key took 17 ms of the turn that started them; an entry
+        of the legend takes ~5 ms). Whether more are to be made, in a later turn."""
+        if self._buffers:
+            return False
         made = list(zip(labels, colors))
-        if made != self._made and not self._buffers:
-            self._make(made)
-            self._name_runs(False)
+        self._make(made, 1 if len(made) <= LEGEND_RUNS else 6)
+        self._name_runs(False)
+        return len(self.curves) < len(made)
 
-    def _make(self, made: list[tuple[str, str]]) -> None:
-        self._made = made
-        for curve in self.curves:
-            self.item.removeItem(curve)
-        if self.item.legend is not None:
-            self.item.legend.clear()
-        many = len(made) > LEGEND_RUNS
-        self.key.setText("&nbsp; ".join(f"<span style='color:{color}'>■</span>&nbsp;{html.escape(label)}"
-                                        for label, color in made) if many else "")
-        self.curves = []
-        width = line_width(0, len(made))  # (refresh thins it as the curve grows long)
-        for label, color in made:
+    def _make(self, made: list[tuple[str, str]], count: int | None = None) -> None:
+        """The curves of a set of runs: all of them, or `count` more."""
+        if made != self._made:
+            self._made = made
+            for curve in self.curves:
+                self.item.removeItem(curve)
+            if self.item.legend is not None:
+                self.item.legend.clear()
+            many = len(made) > LEGEND_RUNS
+            self.key.setText("&nbsp; ".join(f"<span style='color:{color}'>■</span>&nbsp;{html.escape(label)}"
+                                            for label, color in made) if many else "")
+            self.curves = []
+            self.hover.clear()
+        many, width = len(made) > LEGEND_RUNS, line_width(0, len(made))  # (refresh thins it as the curve grows long)
+        for label, color in made[len(self.curves) : None if count is None else len(self.curves) + count]:
             curve = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=width), name=None if many else label,
                                     connect="finite", dynamicRangeLimit=self._range_limit)
             self.item.addItem(curve, ignoreBounds=True)  # (the view follows `extent`: see _follow)
             self.curves.append(curve)
         self.set_selected(self._selected)
-        self.hover.clear()
 
     def _name_runs(self, shown: bool) -> None:
         """The runs' names: in the legend, or in the key above the plot for many runs; none while no run is shown."""
