@@ -351,3 +351,16 @@ def test_a_frame_feeds_the_loss_curves_in_halves_and_paints_them_after_the_secon
     curve.refresh(part=(1, 2))
     assert len({len(c.getData()[0]) for c in curve.curves}) == 1
     qtbot.waitUntil(lambda: counter.paints > 0, timeout=5000)
+
+
+def test_zoomed_out_after_the_curves_grew_the_view_holds_them_all(qtbot):
+    """Zoomed in, the curves are drawn in detail and their bounds are not followed: back to the automatic range (the
+    runs finished meanwhile, so no frame comes), it holds what they grew meanwhile."""
+    curve, buffers = shown_curve(qtbot, runs=2)
+    steady_loss(buffers, 1000)
+    curve.refresh()
+    curve.item.vb.setXRange(100, 200)
+    steady_loss(buffers, 9000)
+    curve.refresh()  # (zoomed in: the visible slice in detail)
+    curve.item.vb.enableAutoRange()
+    assert curve.item.vb.viewRange()[0][1] >= len(buffers[0]) - 1

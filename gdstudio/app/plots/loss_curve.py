@@ -89,7 +89,7 @@ class LossCurve(QWidget):
         self._selected = 0
         self._epoch_scales: list[float] | None = None  # epochs per step of each run (batch / rows)
         self._range_limit: float | None = None  # (see _limit_range)
-        self.item.vb.sigStateChanged.connect(lambda _view: self._limit_range())  # (auto-range turned on or off)
+        self.item.vb.sigStateChanged.connect(self._view_state_changed)  # (auto-range turned on or off)
         self.quantity.currentIndexChanged.connect(self._redraw_all)
         self.x_unit.currentIndexChanged.connect(self._unit_changed)
         self.log.toggled.connect(self._set_log)
@@ -276,6 +276,11 @@ class LossCurve(QWidget):
             return False
         self.extent.setData(x, [y_low, y_high])
         return True
+
+    def _view_state_changed(self, _view) -> None:
+        self._limit_range()
+        if self._detail_range is not None and self._zoomed_range() is None:  # (zoomed out: what grew meanwhile is
+            self.refresh()                                                   # in the bounds followed, now)
 
     def _limit_range(self) -> None:
         """pyqtgraph clips values far outside the vertical view (beyond a million view heights, which a painter cannot
