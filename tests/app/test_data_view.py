@@ -171,6 +171,7 @@ def test_two_blobs_draw_a_decision_boundary(qtbot, window):
     qtbot.waitUntil(lambda: window.session.objective is not None and window.session.objective.columns == ("x1", "x2", "label"), timeout=15000)
     window.document.update("stop", stop=sc.StopRules(max_steps=200))
     run_to_end(qtbot, window)
+    followed(qtbot, window)
     view = window.data_actions.view
     assert view.layout_.mode == "boundary"
     brushes = {b.color().name() for b in view.scatter.data["brush"]}
