@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import threading
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,9 @@ def document(objective: Objective, hessian: bool = True) -> str:
 @functools.lru_cache(maxsize=256)
 def draw_latex(latex: str, color: str, scale: float) -> bytes | None:
     """PNG bytes of one line of LaTeX (kept: an update rule is drawn once per colour and pixel ratio)."""
+    # matplotlib says on stderr that a first start builds its font cache when that takes over 5 s (a busy machine):
+    # the studio says what it is loading on its status line, and its formulas show as text until they are drawn
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     from matplotlib.figure import Figure
     from matplotlib.mathtext import MathTextParser
 
