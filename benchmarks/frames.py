@@ -29,28 +29,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from journey_gui import OPTIMIZERS  # noqa: E402
-from probe import SLOW_S, idle, wait_until, write_scenario  # noqa: E402
+from probe import SLOW_S, idle, time_calls, wait_until, write_scenario  # noqa: E402
 
 PARTS = ("landscape.refresh", "loss_curve.refresh", "runs_panel.show_status", "session.controller._deliver",
          "landscape.plot.paintEvent", "loss_curve.plot.paintEvent")
 
 
 def timed(window, dotted: str, spent: dict[str, list[float]]) -> None:
-    """Time every call of window.<dotted> (an instance attribute set over the method: Qt calls it too)."""
+    """Time every call of window.<dotted>."""
     owner_path, name = dotted.rsplit(".", 1)
     owner = window
     for part in owner_path.split("."):
         owner = getattr(owner, part)
-    original = getattr(owner, name)
-
-    def wrapper(*args, **kwargs):
-        began = time.perf_counter()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            spent[dotted].append(time.perf_counter() - began)
-
-    setattr(owner, name, wrapper)
+    time_calls(owner, name, spent[dotted].append)
 
 
 def main() -> None:

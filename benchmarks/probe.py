@@ -192,16 +192,7 @@ class EventLog(QObject):
         self.parts: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
 
         def timed(owner, name: str, label: str) -> None:
-            original = getattr(owner, name)
-
-            def wrapper(*args, **kwargs):
-                began = time.perf_counter()
-                try:
-                    return original(*args, **kwargs)
-                finally:
-                    self.parts[self.probe.phase][label].append(time.perf_counter() - began)
-
-            setattr(owner, name, wrapper)
+            time_calls(owner, name, lambda seconds: self.parts[self.probe.phase][label].append(seconds))
 
         timed(window.landscape, "refresh", "landscape.refresh")
         timed(window.loss_curve, "refresh", "loss_curve.refresh")
@@ -258,6 +249,20 @@ class ThreadClock:
         self._last = now
         top = sorted(((v, k) for k, v in spent.items() if v > 0.005), reverse=True)[:n]
         return ", ".join(f"{k} {v:.2f} s" for v, k in top) or "none"
+
+
+def time_calls(owner, name: str, record: Callable[[float], None]) -> None:
+    """owner.<name> replaced by a wrapper that records the seconds of each call (set on an instance, Qt calls it too)."""
+    original = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        began = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            record(time.perf_counter() - began)
+
+    setattr(owner, name, wrapper)
 
 
 def gap_stats(values: Iterable[float]) -> dict[str, float]:
