@@ -202,14 +202,15 @@ class MainWindow(QMainWindow):
     def redraw(self, everything: bool = True) -> None:
         """One frame: plots and tables from the buffers (cheap when nothing moved). While runs go, each tick of
         the timer feeds one of them, and a plot's paint comes in a turn of its own (paint_hold.py), so no pass of the
-        event loop both feeds and paints, nor paints two plots: the contour view every other tick, and between them
-        the loss curves, half the runs' at a time (painted, their axes rescaled, after the second half), and the runs'
-        numbers every fourth: the contour view at ~16 frames/s, the rest at ~8."""
+        event loop both feeds and paints, nor paints two plots: the contour view every other tick (many runs' paths
+        half of them at a time), and between them the loss curves, half the runs' at a time (painted, their axes
+        rescaled, after the second half), and the runs' numbers every fourth: the contour view at ~16 frames/s, the rest
+        at ~8."""
         self._frame += 1
         if everything or self._frame % 2:
             if not everything:  # (its paint a turn later: paint_hold.py)
                 self.landscape.hold.defer()
-            self.landscape.refresh()
+            self.landscape.refresh(part=(0, 1) if everything else (self._frame // 2 % 2, 2))  # (many runs: by halves)
         if everything or not self._frame % 2:
             self.loss_curve.refresh(part=(0, 1) if everything else (self._frame // 2 % 2, 2))
         self.view3d.refresh()  # (the 3-D landscape, when open: the same frames as the contour view)

@@ -312,22 +312,29 @@ def test_a_frame_paints_a_plot_in_a_later_turn_than_the_one_that_fed_it(qtbot, w
     assert paints_at_next_pass == [0]
 
 
+def open_runs(qtbot, win, folder, n: int) -> None:
+    """A scenario of `n` short runs of gradient descent on Rosenbrock's loss, opened and shown."""
+    from gdstudio.core import scenario as sc
+
+    from .helpers import open_file, wait_drawn
+
+    runs = tuple(sc.RunSpec(f"run {i}", hyper={"lr": 0.001}, start={"x": -1.0 + 0.1 * i, "y": 1.0}) for i in range(n))
+    path = folder / "runs.json"
+    sc.save(sc.Scenario(loss="(1 - x)^2 + 100*(y - x^2)^2", runs=runs, stop=sc.StopRules(max_steps=50)), path)
+    assert open_file(qtbot, win, path)
+    wait_drawn(qtbot, win)
+
+
 def test_a_scenarios_runs_have_their_items_made_before_run(qtbot, window, tmp_path):
     """The first Run of twenty runs made their forty paths and curves, the curves' key and the markers in the turn
     that started them (60-100 ms): the scenario's runs' items are made in a turn of their own once it is shown."""
-    from gdstudio.core import scenario as sc
-
-    from .helpers import open_file, run_to_end, wait_drawn
-
-    runs = tuple(sc.RunSpec(f"run {i}", hyper={"lr": 0.001}, start={"x": -1.0 + 0.1 * i, "y": 1.0}) for i in range(20))
-    path = tmp_path / "twenty.json"
-    sc.save(sc.Scenario(loss="(1 - x)^2 + 100*(y - x^2)^2", runs=runs, stop=sc.StopRules(max_steps=50)), path)
-    assert open_file(qtbot, window, path)
-    wait_drawn(qtbot, window)
+    open_runs(qtbot, window, tmp_path, 20)
     loss, marks = window.loss_curve, window.landscape.marks
     curves, paths = list(loss.curves), list(marks.paths)
     assert len(curves) == len(paths) == 20
     assert not loss.key.isVisible() and not any(len(c.getData()[0] or ()) for c in curves)  # (unnamed, empty)
+    from .helpers import run_to_end
+
     run_to_end(qtbot, window)
     assert loss.curves == curves and marks.paths == paths  # (the same items: none made as the runs started)
     assert loss.key.isVisible() and all(len(c.getData()[0]) for c in curves)
@@ -364,3 +371,22 @@ def test_zoomed_out_after_the_curves_grew_the_view_holds_them_all(qtbot):
     curve.refresh()  # (zoomed in: the visible slice in detail)
     curve.item.vb.enableAutoRange()
     assert curve.item.vb.viewRange()[0][1] >= len(buffers[0]) - 1
+
+
+def test_many_runs_paths_are_extended_half_of_them_a_frame(qtbot, window, tmp_path):
+    """Twenty runs' paths at full speed took 5-11 ms of the contour view's turn: from eight runs on, a frame extends half
+    of them, the next frame the other half (a few runs' paths are all extended at every frame)."""
+    from .helpers import run_to_end
+
+    for n, halves in ((10, ([0, 2, 4, 6, 8], [1, 3, 5, 7, 9])), (3, ([0, 1, 2], [0, 1, 2]))):
+        open_runs(qtbot, window, tmp_path, n)
+        run_to_end(qtbot, window)
+        marks, fed = window.landscape.marks, []
+        for i, path in enumerate(marks.paths):
+            path.setData = lambda *_args, i=i, **_kwargs: fed.append(i)
+        for k, half in enumerate(halves):
+            marks.retrace()  # (every path traced again from its first row)
+            fed.clear()
+            window.landscape.refresh(part=(k, 2))
+            assert fed == half
+        window.session.reset()

@@ -315,12 +315,13 @@ class Landscape(Framing, QWidget):
         self._selected = max(index, 0)
         self.marks.select(self._selected)
 
-    def refresh(self) -> None:
-        """Called on the redraw timer: extend paths and move markers of runs that advanced (O(new rows))."""
+    def refresh(self, part: tuple[int, int] = (0, 1)) -> None:
+        """Called on the redraw timer: extend paths and move markers of runs that advanced (O(new rows); many runs'
+        paths in parts: RunMarks.refresh)."""
         axes = self.axes()
         if not axes or self.objective is None:
             return
-        self.marks.refresh(axes, self.variables, self._new_track, self._tangent)
+        self.marks.refresh(axes, self.variables, self._new_track, self._tangent, part)
         if not self._maybe_reslice():
             self._maybe_follow(axes)
 
