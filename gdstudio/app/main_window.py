@@ -24,7 +24,7 @@ from .panels.loss_editor import LossEditor
 from .panels.math_view import drawing, stop_drawing
 from .panels.runs_panel import RunsPanel
 from .plots.landscape import Landscape
-from .plots.loss_curve import LossCurve
+from .plots.loss_curve import LEGEND_RUNS, LossCurve
 from .recovery import Recovery
 from .scroll_bars import flatten
 from .session import RunState, StudioSession
@@ -183,9 +183,13 @@ class MainWindow(QMainWindow):
             self.runs_panel.clear_status()
 
     def _prepare_runs(self, *_args) -> None:
-        """The scenario's runs' paths and curves made before Run, in a turn of their own: the first Run of twenty
-        runs made them, their key and their markers in the turn that started the runs (60-100 ms)."""
+        """Many runs' paths and curves made before Run, in turns of their own: the first Run of twenty runs made them,
+        their key and their markers in the turn that started the runs (60-100 ms). Not a few runs' (a lesson's): their
+        legend's entries (~5 ms each, and its layout again at each) made the turns after a lesson opened 3-30 ms
+        longer, for less than their Run saves."""
         scenario = self.session.scenario
+        if len(scenario.runs) <= LEGEND_RUNS:
+            return
         colors = [run_color(scenario, i) for i in range(len(scenario.runs))]
         self.landscape.marks.prepare(colors)
         if self.loss_curve.prepare([run.label for run in scenario.runs], colors):

@@ -112,13 +112,12 @@ class LossCurve(QWidget):
         self._reset_decimation()
 
     def prepare(self, labels: list[str], colors: list[str]) -> bool:
-        """Make the curves of runs about to start (the scenario's), unnamed and empty until they do, a few at a time:
-        set_runs then finds them made (twenty curves and their key took 17 ms of the turn that started them; an entry
-        of the legend takes ~5 ms). Whether more are to be made, in a later turn."""
+        """Make the curves of runs about to start (the scenario's), unnamed and empty until they do, six at a time:
+        set_runs then finds them made. Whether more are to be made, in a later turn."""
+        made = list(zip(labels, colors))
         if self._buffers:
             return False
-        made = list(zip(labels, colors))
-        self._make(made, 1 if len(made) <= LEGEND_RUNS else 6)
+        self._make(made, 6)
         self._name_runs(False)
         return len(self.curves) < len(made)
 
