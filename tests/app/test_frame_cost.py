@@ -11,7 +11,7 @@ from gdstudio.app.buffers import LOSS, PARAMS, RunBuffer
 from gdstudio.app.plots.loss_curve import LossCurve
 from gdstudio.app.worker import DELIVERY_SPACING_S
 
-from .helpers import HANG, run_unending
+from .helpers import HANG, open_file, run_to_end, run_unending, wait_drawn
 
 
 class PaintCounter(QObject):
@@ -316,8 +316,6 @@ def open_runs(qtbot, win, folder, n: int) -> None:
     """A scenario of `n` short runs of gradient descent on Rosenbrock's loss, opened and shown."""
     from gdstudio.core import scenario as sc
 
-    from .helpers import open_file, wait_drawn
-
     runs = tuple(sc.RunSpec(f"run {i}", hyper={"lr": 0.001}, start={"x": -1.0 + 0.1 * i, "y": 1.0}) for i in range(n))
     path = folder / "runs.json"
     sc.save(sc.Scenario(loss="(1 - x)^2 + 100*(y - x^2)^2", runs=runs, stop=sc.StopRules(max_steps=50)), path)
@@ -333,8 +331,6 @@ def test_a_scenarios_runs_have_their_items_made_before_run(qtbot, window, tmp_pa
     curves, paths = list(loss.curves), list(marks.paths)
     assert len(curves) == len(paths) == 20
     assert not loss.key.isVisible() and not any(len(c.getData()[0] or ()) for c in curves)  # (unnamed, empty)
-    from .helpers import run_to_end
-
     run_to_end(qtbot, window)
     assert loss.curves == curves and marks.paths == paths  # (the same items: none made as the runs started)
     assert loss.key.isVisible() and all(len(c.getData()[0]) for c in curves)
@@ -376,8 +372,6 @@ def test_zoomed_out_after_the_curves_grew_the_view_holds_them_all(qtbot):
 def test_many_runs_paths_are_extended_half_of_them_a_frame(qtbot, window, tmp_path):
     """Twenty runs' paths at full speed took 5-11 ms of the contour view's turn: from eight runs on, a frame extends half
     of them, the next frame the other half (a few runs' paths are all extended at every frame)."""
-    from .helpers import run_to_end
-
     for n, halves in ((10, ([0, 2, 4, 6, 8], [1, 3, 5, 7, 9])), (3, ([0, 1, 2], [0, 1, 2]))):
         open_runs(qtbot, window, tmp_path, n)
         run_to_end(qtbot, window)
