@@ -114,27 +114,26 @@ class LossCurve(QWidget):
     def prepare(self, labels: list[str], colors: list[str]) -> bool:
         """Make the curves of runs about to start (the scenario's), unnamed and empty until they do, six at a time:
         set_runs then finds them made. Whether more are to be made, in a later turn."""
-        made = list(zip(labels, colors))
         if self._buffers:
             return False
+        made = list(zip(labels, colors))
         self._make(made, 6)
         self._name_runs(False)
         return len(self.curves) < len(made)
 
     def _make(self, made: list[tuple[str, str]], count: int | None = None) -> None:
         """The curves of a set of runs: all of them, or `count` more."""
+        many, width = len(made) > LEGEND_RUNS, line_width(0, len(made))  # (refresh thins it as the curve grows long)
         if made != self._made:
             self._made = made
             for curve in self.curves:
                 self.item.removeItem(curve)
             if self.item.legend is not None:
                 self.item.legend.clear()
-            many = len(made) > LEGEND_RUNS
             self.key.setText("&nbsp; ".join(f"<span style='color:{color}'>■</span>&nbsp;{html.escape(label)}"
                                             for label, color in made) if many else "")
             self.curves = []
             self.hover.clear()
-        many, width = len(made) > LEGEND_RUNS, line_width(0, len(made))  # (refresh thins it as the curve grows long)
         for label, color in made[len(self.curves) : None if count is None else len(self.curves) + count]:
             curve = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=width), name=None if many else label,
                                     connect="finite", dynamicRangeLimit=self._range_limit)
