@@ -384,3 +384,15 @@ def test_many_runs_paths_are_extended_half_of_them_a_frame(qtbot, window, tmp_pa
             window.landscape.refresh(part=(k, 2))
             assert fed == half
         window.session.reset()
+
+
+def test_every_loss_curve_is_drawn_as_thick_as_the_others(qtbot):
+    """Each curve's weight followed its own drawn points: a run of 5,000 steps, decimated to 2,500 points, was drawn
+    2 px wide beside a run of 3,599 steps drawn 1 px (3,598 points), the selected one, which looked faded."""
+    curve, buffers = shown_curve(qtbot, runs=2)
+    for buffer, rows in zip(buffers, (3599, 5000)):
+        block = np.ones((rows, PARAMS + len(buffer.variables)))
+        block[:, LOSS] = 1.0 / (1.0 + np.arange(rows))
+        buffer.extend(block)
+    curve.refresh()
+    assert len({c.opts["pen"].width() for c in curve.curves}) == 1

@@ -80,6 +80,7 @@ class LossCurve(QWidget):
         self.extent = pg.PlotCurveItem(pen=None)  # unseen: what the view follows (steady_range.py), the curves' bounds
         self.item.vb.addItem(self.extent)         # rounded out
         self._extents: list[tuple[float, float, float, float] | None] = []  # each curve's (x low, x high, y low, y high)
+        self._points: list[int] = []  # each curve's drawn points
         self._decimators: list[Decimator] = []
         self._drawn: list[int] = []
         self._detail_range: tuple[float, float] | None = None
@@ -186,6 +187,7 @@ class LossCurve(QWidget):
         self._drawn = [-1] * len(self._buffers)
         self._detail_range = None
         self._extents = [None] * len(self._buffers)
+        self._points = [0] * len(self._buffers)
         self.extent.setData([], [])
 
     def _column(self) -> int:
@@ -238,13 +240,18 @@ class LossCurve(QWidget):
                 s = self._scale(i)
                 x = x * s if s != 1.0 else x
                 curve.setData(x, y)
+                self._points[i] = len(x)
                 if len(x):
                     self._extents[i] = (float(x[0]), float(x[-1]), float(np.fmin.reduce(y)), float(np.fmax.reduce(y)))
-                if (width := line_width(len(x), len(self._buffers))) != curve.opts["pen"].width():
-                    curve.setPen(pg.mkPen(self._made[i][1], width=width))  # (as the paths: a long noisy curve's
-                    # envelope stroked 2 px wide took ~19 ms of every frame; a hairline ~9)
         if not last:
             return
+        # one weight for every curve, thinner once one is long (as the paths: a long noisy curve's envelope stroked 2 px
+        # wide took ~19 ms of every frame, a hairline ~9); each curve's own made a longer run's curve, decimated to
+        # fewer points, thicker than a shorter one's
+        width = line_width(max(self._points, default=0), len(self._buffers))
+        for curve, (_label, color) in zip(self.curves, self._made):
+            if curve.opts["pen"].width() != width:
+                curve.setPen(pg.mkPen(color, width=width))
         self.hidden_note.setVisible(any(d.hid_nonpositive for d in self._decimators))
         view = self.item.vb
         if self._follow() and range_now and any(view.autoRangeEnabled()):
