@@ -110,8 +110,12 @@ class MainWindow(QMainWindow):
         session.selection_changed.connect(self.loss_curve.set_selected)
         session.selection_changed.connect(lambda _i: self._update_status())
         session.buffers_changed.connect(self._buffers_changed)
-        for signal in (document.replaced, document.runs_changed, session.buffers_changed):
+        for signal in (document.replaced, document.runs_changed):
             session.stagger.follow(signal, self._prepare_runs)
+        # and after a Reset (the runs' own items wait, emptied, for them); not at every new set of runs shown, a live
+        # drag's frames among them: prepare has nothing to do while runs are shown
+        session.buffers_changed.connect(
+            lambda buffers: buffers or session.stagger.later(self._prepare_runs, self._prepare_runs))
         session.state_changed.connect(self._state_changed)
         session.message.connect(self.show_message)
         session.status.connect(lambda text, msecs: self.statusBar().showMessage(text, msecs))

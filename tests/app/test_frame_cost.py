@@ -396,3 +396,13 @@ def test_every_loss_curve_is_drawn_as_thick_as_the_others(qtbot):
         buffer.extend(block)
     curve.refresh()
     assert len({c.opts["pen"].width() for c in curve.curves}) == 1
+
+
+def test_runs_shown_queue_no_preparation_of_their_items_and_a_reset_does(qtbot, window):
+    """A live drag shows new runs at every frame: preparing their items has nothing to do then, and took a turn each."""
+    run_to_end(qtbot, window)
+    qtbot.waitUntil(lambda: not window.session.stagger.pending())
+    window.session.buffers_changed.emit(window.session.buffers)  # (as a drag's frame does)
+    assert window._prepare_runs not in window.session.stagger._due
+    window.session.reset()
+    assert window._prepare_runs in window.session.stagger._due

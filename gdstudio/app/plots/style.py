@@ -41,20 +41,18 @@ GRID_ALPHA = 0.15
 @lru_cache(maxsize=1024)
 def marker_pen(color: str | None, width: float = 1.0, alpha: float = 1.0,
                style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
-    if color is None:
-        return pg.mkPen(None)
-    ink = pg.mkColor(color)
-    ink.setAlphaF(ink.alphaF() * alpha)
-    return pg.mkPen(ink, width=width, style=style)
+    return pg.mkPen(None) if color is None else pg.mkPen(_ink(color, alpha), width=width, style=style)
 
 
 @lru_cache(maxsize=1024)
 def marker_brush(color: str | None, alpha: float = 1.0) -> QBrush:
-    if color is None:
-        return pg.mkBrush(None)
+    return pg.mkBrush(None) if color is None else pg.mkBrush(_ink(color, alpha))
+
+
+def _ink(color: str, alpha: float) -> QColor:
     ink = pg.mkColor(color)
     ink.setAlphaF(ink.alphaF() * alpha)
-    return pg.mkBrush(ink)
+    return ink
 
 
 def blend(ink: QColor, paper: QColor, alpha: float) -> QColor:
