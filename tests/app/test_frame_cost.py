@@ -406,3 +406,28 @@ def test_runs_shown_queue_no_preparation_of_their_items_and_a_reset_does(qtbot, 
     assert window._prepare_runs not in window.session.stagger._due
     window.session.reset()
     assert window._prepare_runs in window.session.stagger._due
+
+
+def test_the_room_for_tick_labels_grows_and_never_shrinks(qtbot):
+    """Narrower labels (a new lesson's range, a zoom) shrank the axis, which resized the view and every item's cached
+    picture, and painted the plot twice: 18 such layouts in 13 lessons opened in a row."""
+    from gdstudio.app.plots.style import themed_plot
+
+    plot = themed_plot()
+    qtbot.addWidget(plot)
+    plot.resize(400, 300)
+    plot.show()
+    qtbot.waitExposed(plot)
+    item, axis = plot.getPlotItem(), plot.getPlotItem().getAxis("left")
+
+    def width_at(low: float, high: float) -> float:
+        item.setRange(yRange=(low, high), padding=0)
+        plot.grab()  # (the labels are measured as they are drawn)
+        qtbot.wait(10)
+        plot.grab()
+        return axis.width()
+
+    narrow = width_at(0, 1)
+    wide = width_at(-123456, 654321)
+    assert wide > narrow
+    assert width_at(0, 1) == wide

@@ -17,6 +17,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from .. import foreground
+from ..patience import PatientSlot
 from ..background import helper_thread
 from .contours import GRID, Cancelled, Field, compute_field, curve, gradient_arrows
 
@@ -106,10 +107,12 @@ def compute(request: FieldRequest, cancelled: Callable[[], bool], preview: bool)
 class FieldService(QObject):
     """One background thread that answers the latest request; older ones are dropped or cancelled."""
 
-    ready = Signal(object)  # FieldResult, delivered on the GUI thread
+    ready = Signal(object)  # FieldResult, delivered on the GUI thread, in a turn of its own (patience.py)
+    _arrived = Signal(object)  # (from the thread)
 
     def __init__(self, parent: QObject | None = None, name: str = "field") -> None:
         super().__init__(parent)
+        self._arrived.connect(PatientSlot(self.ready.emit, self))
         self._pool = helper_thread(name)
         self._lock = threading.Lock()
         self._token = 0
@@ -151,4 +154,4 @@ class FieldService(QObject):
 
     def _emit(self, result: FieldResult, token: int) -> None:
         if self._current(token):
-            self.ready.emit(result)
+            self._arrived.emit(result)

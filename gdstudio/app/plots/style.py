@@ -24,6 +24,10 @@ def themed_plot(grid: bool = True, **kwargs) -> pg.PlotWidget:
         axis.enableAutoSIPrefix(False)  # "(x1e+12)" beside a log-scale loss axis reads as a bug, not a unit
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # (tick text regenerated only when its
         # range changes; every moving path repainted it)
+        # the room for tick labels only grows: narrower labels (a new lesson's, a zoom's) shrank the axis, which
+        # resized the view, its items' caches and the other axis, and painted the whole plot twice (lessons opened
+        # in a row: 18 such layouts in 13 opens)
+        axis.setStyle(autoReduceTextSpace=False)
     for name in ("top", "right"):  # hidden, but linked to the view: with an automatic SI prefix each new range set
         item.getAxis(name).enableAutoSIPrefix(False)  # its label's HTML again (a text layout, ~1-10 ms a frame)
     if grid:
