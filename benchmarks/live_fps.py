@@ -45,6 +45,9 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPoint, QPointF, Q
 from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).parent))
+from probe import one_pass  # noqa: E402
+
 STEPS = 10_000
 STOP = {"max_steps": STEPS, "grad_tol": None, "loss_tol": None, "divergence": 1e12}
 DATA = {
@@ -94,7 +97,7 @@ class Gaps:
 def pump(app: QApplication, seconds: float, until=lambda: False) -> None:
     end = time.perf_counter() + seconds
     while time.perf_counter() < end and not until():
-        app.processEvents()
+        one_pass(app)
 
 
 def mouse(viewport, kind: QEvent.Type, point: QPoint, buttons: Qt.MouseButton) -> None:
@@ -126,7 +129,7 @@ def plain_redraws(app: QApplication, window, seconds: float, view=None) -> float
         for i, points in enumerate(deep):
             view.canvas.show_path(i, points + np.float32(0.01 * (frames % 2)), view.colors[i], False)
         frames += 1
-        app.processEvents()
+        one_pass(app)
     return frames / seconds
 
 
@@ -139,7 +142,7 @@ def plain_3d(app: QApplication, view, seconds: float) -> float:
         for i, points in enumerate(shifted if frames % 2 else paths):
             canvas.show_path(i, points, view.colors[i], False)
         frames += 1
-        app.processEvents()
+        one_pass(app)
     return paints.count / seconds
 
 
@@ -164,7 +167,7 @@ def drag_round(app: QApplication, window, seconds: float, view=None, whole: bool
         mouse(viewport, QEvent.Type.MouseMove, at(landscape, cx + radius * math.cos(angle), cy + radius * math.sin(angle)),
               Qt.MouseButton.LeftButton)
         moves += 1
-        app.processEvents()
+        one_pass(app)
         cut.update(b.steps_done for b in window.session.buffers if b.status == "preview")
     took = time.perf_counter() - began
     longest = gaps.longest()

@@ -41,6 +41,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).parent))
+from probe import one_pass  # noqa: E402
+
 SCENARIOS = {
     "logistic, 20,000 rows": {
         "loss": "mean(log(1 + exp(-(2*label-1)*(a*x1 + b*x2 + c))))",
@@ -65,10 +68,10 @@ def gaps_while(app: QApplication, until, limit: float) -> tuple[np.ndarray, floa
     began = time.perf_counter()
     timer.start()
     while time.perf_counter() - began < limit and not until():
-        app.processEvents()
+        one_pass(app)
     settle = time.perf_counter() + 0.3  # (what the last step queued is drawn too)
     while time.perf_counter() < settle:
-        app.processEvents()
+        one_pass(app)
     timer.stop()
     return np.diff([began, *ticks]), time.perf_counter() - began
 

@@ -45,6 +45,14 @@ def wait_until(condition: Callable[[], bool], timeout: float = 60.0, poll_ms: in
     return condition()
 
 
+def one_pass(app) -> None:
+    """One pass of the event loop as exec() makes it (for scripts that drive the loop themselves): it may wait for an
+    event, and so it begins with the dispatcher's aboutToBlock, by which the studio's put-off work counts its passes
+    (app/patience.py). A bare processEvents() never emits it: all of a script's passes counted as one long busy pass,
+    and the put-off work waited a pass more each time (a drag's paints, lessons' views)."""
+    app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+
+
 def idle(seconds: float) -> None:
     """Let the event loop run for a while."""
     end = time.perf_counter() + seconds

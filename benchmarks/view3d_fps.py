@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from open_stalls import SCENARIOS as DATA_SCENARIOS  # noqa: E402
+from probe import one_pass  # noqa: E402
 
 FRAMES = 240
 DATA_STEPS = 300  # steps of the data loss's runs (each step reads the million rows)
@@ -39,7 +40,7 @@ DATA_STEPS = 300  # steps of the data loss's runs (each step reads the million r
 def wait(app: QApplication, condition, limit: float = 120.0) -> None:
     end = time.perf_counter() + limit
     while not condition() and time.perf_counter() < end:
-        app.processEvents()
+        one_pass(app)
 
 
 def fps(app: QApplication, view, paint, rows: list, colors: list[str], variables: tuple[str, ...]) -> float:
@@ -60,7 +61,7 @@ def fps(app: QApplication, view, paint, rows: list, colors: list[str], variables
             fed[i] = upto
         view.refresh()
         paint()
-        app.processEvents()
+        one_pass(app)
         times.append(time.perf_counter() - began)
     return 1.0 / statistics.median(times)
 
