@@ -248,7 +248,7 @@ class MainWindow(QMainWindow):
             return
         self._built = True
         self.removeEventFilter(self)
-        steps = [self._build_data, self._build_help, lambda: flatten(self), engine.painted, self.engine.start,
+        steps = [self._make_data_view, self._build_data, self._build_help, lambda: flatten(self), engine.painted, self.engine.start,
                  self._build_when_idle]
 
         def next_step() -> None:
@@ -260,10 +260,15 @@ class MainWindow(QMainWindow):
 
     # The Data and Help menus and their docks (hidden at first) are built after the first paint, which they
     # would delay: their modules and widgets take a few hundredths of a second.
+    def _make_data_view(self) -> None:
+        from .panels.data_view import DataView
+
+        self._data_view = DataView()
+
     def _build_data(self) -> None:
         from .panels.data_import import DataActions
 
-        self.data_actions = DataActions(self.session, self, self.timer)  # the Data dock and menu
+        self.data_actions = DataActions(self.session, self, self.timer, self._data_view)  # the Data dock and menu
         insight_menu = self.findChild(QMenu, "insightMenu")
         self.menuBar().insertMenu(insight_menu.menuAction(), self.data_actions.menu)  # (File … Data, Insight, Help)
 
