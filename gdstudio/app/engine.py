@@ -79,6 +79,7 @@ _children: list[subprocess.Popen] = []  # a first start's compiles (see _compile
 def _kernel() -> None:
     from ..core import COMPILE_BATCHES, COMPILE_RUNS, kernel_cached
     from ..core.kernel import compiled_advance
+    from ..core.trace import compiled_tracer
 
     if not kernel_cached():
         _compile_in_a_child(COMPILE_RUNS).wait()
@@ -86,6 +87,7 @@ def _kernel() -> None:
             raise EngineClosed
         _compile_in_a_child(COMPILE_BATCHES)  # (the insight tools' batches wait for it: _batch_kernel)
     compiled_advance()  # (from Numba's cache: half a second; compiled here only should the child have failed)
+    compiled_tracer()  # (the landscape's paths: core/trace.py)
 
 
 def _batch_kernel() -> None:

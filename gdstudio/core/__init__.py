@@ -10,7 +10,7 @@ def _numba_cache_dir() -> Path:
     to the functions it calls: keying the directory by every compiled source keeps it honest."""
     here = Path(__file__).parent
     compiled = ("kernel.py", "rules.py", "newton.py", "jit.py", "newton_notes.py", "outcomes.py", "trajectory.py",
-                "pages.py")
+                "pages.py", "trace.py")
     sources = b"".join((here / name).read_bytes() for name in compiled)
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "gdstudio" / "numba" / hashlib.sha256(sources).hexdigest()[:16]
@@ -21,7 +21,8 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(_numba_cache_dir()))
 
 # What a child process runs to compile each run kernel into the cache (a first start: app/engine.py; the test suite)
 COMPILE_RUNS = ("from gdstudio.core.kernel import compiled_advance; compiled_advance(); "
-                "from gdstudio.core.pages import compiled_fault_in; compiled_fault_in()")
+                "from gdstudio.core.pages import compiled_fault_in; compiled_fault_in(); "
+                "from gdstudio.core.trace import compiled_tracer; compiled_tracer()")
 COMPILE_BATCHES = "from gdstudio.core.kernel import advance_parallel; advance_parallel()"
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...core.trace import FAR, tracer
+
 MAX_PATH_POINTS = 20000  # drawn points per path at most (the buffers keep every step)
 TOTAL_PATH_POINTS = 60000  # drawn points of all paths together at most: many long paths stay quick to paint
 THICK_UP_TO = 3000  # a path of this many points or fewer is drawn 2 px wide; longer ones 1 px (Qt strokes a wide
@@ -30,7 +32,6 @@ def line_width(points: int, runs: int) -> int:
 
 
 CELLS = 1500  # a path point is kept only when it leaves the (view span / CELLS)-sized cell of the previous row
-FAR = 1000.0  # points farther than this many view spans from the centre are pulled in along their ray
 
 
 def pull_in(xs: np.ndarray, ys: np.ndarray, centre: tuple[float, float], span: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -62,11 +63,40 @@ class Track:
         self.max_points = MAX_PATH_POINTS
 
     def feed(self, xs: np.ndarray, ys: np.ndarray) -> bool:
+        """Take new rows; False when none of them is finite (nothing changed)."""
+        compiled = tracer()
+        if compiled is None:  # (the engine has not loaded it yet: the same points, with NumPy)
+            kept = self._trace(xs, ys)
+        else:
+            out = np.empty((len(xs), 2))
+            last = self.last_cell or (0.0, 0.0)
+            count, *first, qx, qy, end_x, end_y = compiled(xs, ys, *self.centre, *self.span, *self.cell, *last,
+                                                            self.last_cell is not None, out)
+            if count < 0:
+                return False
+            if self.first is None:
+                self.first = tuple(first)
+            self.last_cell, self.end = (qx, qy), (end_x, end_y)
+            kept = out[:count, 0], out[:count, 1]
+        if kept is None:
+            return False
+        if len(kept[0]):
+            self.xs = np.concatenate((self.xs, kept[0]))
+            self.ys = np.concatenate((self.ys, kept[1]))
+            if len(self.xs) > self.max_points:  # a wandering run: coarser cells for what is drawn
+                self.cell = (2 * self.cell[0], 2 * self.cell[1])
+                q = np.floor(self.xs / self.cell[0]), np.floor(self.ys / self.cell[1])
+                again = np.r_[True, (q[0][1:] != q[0][:-1]) | (q[1][1:] != q[1][:-1])]
+                self.xs, self.ys = self.xs[again], self.ys[again]
+        return True
+
+    def _trace(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The points to add (core/trace.py's, with NumPy), or None when no row is finite; updates the last cell."""
         finite = np.isfinite(xs) & np.isfinite(ys)
         if not finite.all():
             xs, ys = xs[finite], ys[finite]
         if not len(xs):
-            return False
+            return None
         xs, ys = pull_in(xs, ys, self.centre, self.span)
         with np.errstate(all="ignore"):
             qx, qy = np.floor(xs / self.cell[0]), np.floor(ys / self.cell[1])
@@ -77,20 +107,12 @@ class Track:
             self.first = (float(xs[0]), float(ys[0]))
         self.last_cell = (qx[-1], qy[-1])
         self.end = (float(xs[-1]), float(ys[-1]))
-        if keep.any():
-            self.xs = np.concatenate([self.xs, xs[keep]])
-            self.ys = np.concatenate([self.ys, ys[keep]])
-            if len(self.xs) > self.max_points:  # a wandering run: coarser cells for what is drawn
-                self.cell = (2 * self.cell[0], 2 * self.cell[1])
-                q = np.floor(self.xs / self.cell[0]), np.floor(self.ys / self.cell[1])
-                again = np.r_[True, (q[0][1:] != q[0][:-1]) | (q[1][1:] != q[1][:-1])]
-                self.xs, self.ys = self.xs[again], self.ys[again]
-        return True
+        return xs[keep], ys[keep]
 
     def path(self) -> tuple[np.ndarray, np.ndarray]:
         if self.end is None:
             return self.xs, self.ys
-        return np.r_[self.xs, self.end[0]], np.r_[self.ys, self.end[1]]
+        return np.concatenate((self.xs, self.end[:1])), np.concatenate((self.ys, self.end[1:]))
 
 
 def drawable(xs: np.ndarray, ys: np.ndarray, centre: tuple[float, float], span: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
