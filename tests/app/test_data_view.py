@@ -174,8 +174,7 @@ def test_two_blobs_draw_a_decision_boundary(qtbot, window):
     followed(qtbot, window)
     view = window.data_actions.view
     assert view.layout_.mode == "boundary"
-    brushes = {b.color().name() for b in view.scatter.data["brush"]}
-    assert len(brushes) == 2  # the two classes in two colours
+    assert len(set(view.scatter.colors())) == 2  # the two classes in two colours
     for buffer, curve in zip(window.session.buffers, view.curves):
         bx, by = curve.getData()
         assert bx is not None and np.isfinite(bx).sum() > 10

@@ -30,14 +30,15 @@ from ...core.scenario import RunSpec, Scenario
 from .. import engine
 from ..buffers import PARAMS, RunBuffer
 from ..objectives import data_model
-from ..plots.style import marker_brush, marker_pen, show_labels, themed_plot
+from ..plots.points import Points
+from ..plots.style import show_labels, themed_plot
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
     from ...core.expression import Objective
 
 GRID = 200  # points of a model curve
 BOUNDARY_GRID = 120  # cells per side of the grid a decision boundary is traced on
-MAX_POINTS = 2000  # larger data sets are drawn as a seeded sample (a scatter costs ~5 µs per point to set up)
+MAX_POINTS = 2000  # larger data sets are drawn as a seeded sample (what a plot this size can show)
 CLASS_COLORS = ("#4c72b0", "#dd8452")
 POINTS = "#78787896"  # the data's points when they have no class: translucent grey
 
@@ -144,7 +145,7 @@ class DataView(QWidget):
         self.setMinimumHeight(240)  # enough to read the points and the fits beside other docks
         layout.addWidget(self.note)
         layout.addWidget(self.plot, 1)
-        self.scatter = pg.ScatterPlotItem(size=6, pen=marker_pen(None), brush=marker_brush(POINTS))
+        self.scatter = Points(size=6)
         self.scatter.setZValue(1)
         self.item.addItem(self.scatter)
         self.scenario: Scenario | None = None
@@ -180,7 +181,7 @@ class DataView(QWidget):
         for curve in self.curves:
             curve.setData([], [])
         if layout is None:
-            self.scatter.setData(pos=np.empty((0, 2)))
+            self.scatter.set_points(np.empty(0), np.empty(0), [POINTS])
             self.note.setText("No data. Data ▸ Generate… or Data ▸ Import CSV… adds a data set.")
             show_labels(self.item, bottom="", left="")
             return
@@ -189,12 +190,11 @@ class DataView(QWidget):
                  if dataset.rows > MAX_POINTS else np.arange(dataset.rows))  # (not a million indices to throw away)
         xs = dataset.column(layout.x)[shown]
         ys = dataset.column(layout.y)[shown] if layout.y else np.zeros_like(xs)
-        brushes = None
         if layout.mode == "boundary" and layout.target:
-            classes = dataset.column(layout.target)[shown] > 0.5
-            colors = [marker_brush(color + "b0") for color in CLASS_COLORS[:2]]  # (one brush per class: a brush per
-            brushes = np.where(classes, colors[1], colors[0])                      # point took seconds for 20,000)
-        self.scatter.setData(x=xs, y=ys, brush=brushes if brushes is not None else marker_brush(POINTS))
+            classes = (dataset.column(layout.target)[shown] > 0.5).astype(np.intp)
+            self.scatter.set_points(xs, ys, [color + "b0" for color in CLASS_COLORS[:2]], classes)
+        else:
+            self.scatter.set_points(xs, ys, [POINTS])
         x_range = _padded(dataset.column(layout.x))  # (once: a million rows' minimum and maximum take ~2 ms)
         self.grid = np.linspace(*x_range, GRID if layout.mode == "curve" else BOUNDARY_GRID)
         self.grid_y = np.linspace(*_padded(dataset.column(layout.y)), BOUNDARY_GRID) if layout.y else np.empty(0)
