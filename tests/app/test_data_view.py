@@ -61,8 +61,9 @@ def test_import_csv_shows_points_columns_and_a_fitting_loss(qtbot, window, tmp_p
     assert (data.model, data.target) == ("w*x + b", "y")
     assert window.document.scenario.loss == "mean((w*x + b - y)^2)"  # the Rosenbrock loss cannot use x, y as data
     assert window.statusBar().currentMessage().endswith("so it is now mean((w*x + b - y)^2)")
-    assert actions.dock.isVisibleTo(window) and actions.remove_action.isEnabled()
+    assert actions.remove_action.isEnabled() and not actions.dock.isVisibleTo(window)  # (shown in a turn of its own)
     followed(qtbot, window)
+    assert actions.dock.isVisibleTo(window)
     xs, ys = actions.view.scatter.getData()
     assert np.array_equal(xs, [0, 1, 2, 3]) and np.array_equal(ys, [1, 3.1, 4.9, 7.2])
     assert "4 rows · columns x, y" in actions.view.note.text()
@@ -229,6 +230,7 @@ def test_data_a_loss_uses_is_kept_and_other_data_is_removed(qtbot, window):
     assert window.data_actions.remove()
     scenario = window.document.scenario
     assert scenario.data is None and all(r.batch_size is None and not r.scale for r in scenario.runs)
+    followed(qtbot, window)
     assert not window.data_actions.dock.isVisibleTo(window)
     sc.loads(sc.dumps(scenario))  # still a file that loads
 
@@ -335,11 +337,12 @@ def test_scenarios_without_data_leave_the_hidden_data_view_alone(qtbot, window, 
     monkeypatch.setattr(view, "set_scenario", lambda scenario: touched.append(scenario))
     monkeypatch.setattr(view, "set_runs", lambda *args: touched.append(args))
     window.document.reset(default_scenario())
+    followed(qtbot, window)
     assert window.data_actions.dock.isHidden() and touched == []
     monkeypatch.undo()
     line = sc.loads(LINE, "line.json")
     window.document.reset(replace(line, runs=tuple(replace(run, color=None) for run in line.runs[:2])))
-    assert not window.data_actions.dock.isHidden()
     followed(qtbot, window)
+    assert not window.data_actions.dock.isHidden()
     assert [item[1].text for item in view.item.legend.items] == ["batch", "SGD"] and len(view.curves) == 2
     assert [curve.opts["pen"].color().name() for curve in view.curves] == [PALETTE[0], PALETTE[1]]

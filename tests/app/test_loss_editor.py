@@ -1,6 +1,6 @@
 """Typing in the loss editor: derivatives for a good loss, a located error for a bad one."""
 
-from .helpers import open_example, type_loss
+from .helpers import HANG, open_example, type_loss
 
 
 def test_good_expression_shows_variables_gradient_and_hessian(qtbot, window):
@@ -116,3 +116,38 @@ def test_half_typed_losses_are_shown_but_only_the_finished_one_is_kept(qtbot, wi
     assert kept == ["a^2 + b^2"] and window.document.scenario.loss == "a^2 + b^2"
     qtbot.waitUntil(lambda: window.session.state in ("running", "finished"), timeout=10000)
     window.session.stop_runs()
+
+
+def test_a_long_text_form_shows_its_first_sections_until_typeset_and_all_of_it_if_never(qtbot, window, monkeypatch):
+    """A logistic loss's text form is ~8,500 characters (its Hessian): ~14 ms to lay out and ~8 to paint, for the
+    second before its pictures replace it. Meanwhile its first sections; all of it when it cannot be typeset."""
+    import threading
+
+    import gdstudio.app.panels.math_view as math_view
+    from gdstudio.app.panels.formulas import LONG_TEXT
+
+    loss = "mean(log(1 + exp(-(2*y - 1)*(a*x + b*y + c*x*y))))"
+    drawn, gate, outcome = math_view.draw_line, threading.Event(), []
+
+    def draw(*args):  # (in the drawing thread: held until the text form meanwhile is looked at)
+        gate.wait(HANG)
+        return None if outcome == ["never"] else drawn(*args)
+
+    monkeypatch.setattr(math_view, "draw_line", draw)
+    window.data_actions.generate({"kind": "two_blobs", "n": 50, "seed": 0})
+    for ending, extra in (("drawn", ""), ("never", " + 0*a")):
+        gate.clear()
+        outcome[:] = [ending]
+        window.editor.set_text(loss + extra)
+        qtbot.waitUntil(lambda e=extra: not window.editor.busy and window.session.objective is not None
+                        and window.session.objective.text == loss + e, timeout=HANG * 1000)
+        shown = window.editor.math.text()
+        assert window.editor.formulas.drawing and len(shown) < LONG_TEXT + 40 and "∇f =" in shown
+        assert shown.endswith("⋯ (typesetting the rest)") and "H =" not in shown
+        gate.set()
+        qtbot.waitUntil(lambda: not window.editor.formulas.drawing, timeout=HANG * 1000)
+        if ending == "drawn":
+            assert window.editor.formulas.drawn and not window.editor.math.isVisibleTo(window)
+        else:
+            full = window.editor.math.text()
+            assert window.editor.formulas.drawn == [] and len(full) > 2 * LONG_TEXT and "H =" in full

@@ -145,14 +145,18 @@ class DataActions:
     # -- following the session --------------------------------------------------------
     def _show_scenario(self, scenario: Scenario) -> None:
         has = scenario.data is not None
-        self.dock.setVisible(has)
         self.remove_action.setEnabled(has)
+        # the dock shown or hidden lays the window out again (~7 ms with a million rows' file): a turn of its own
+        self.session.stagger.later(self._show_dock, self._show_dock)
         # out of sight (a scenario without data) the view does not follow: its layout, points and each run's model
         # curve cost ~6 ms a file, for nothing; the next scenario with data draws it all, in a turn of its own after
         # the file's (4-11 ms for a lesson with data, which the file's turn took as well: stagger.py)
         self._stale = True
         if has:
             self.session.stagger.later(self._draw, self._draw)
+
+    def _show_dock(self) -> None:
+        self.dock.setVisible(self.document.scenario.data is not None)
 
     def _draw(self) -> None:
         scenario = self.document.scenario

@@ -56,6 +56,21 @@ class PendingDrawing(QObject):
         self._done(job.result() if not job.cancelled() and job.exception() is None else None)
 
 
+LONG_TEXT = 2500  # characters of text form laid out while the typeset form is on its way (see `_shown_meanwhile`)
+
+
+def _shown_meanwhile(text: str) -> str:
+    """A long text form, up to the last whole section (f, ∇f, H: blank lines between) within LONG_TEXT characters: a
+    logistic loss's Hessian is 8,500 characters on 128 lines, which a label took ~14 ms to lay out and ~8 ms to paint,
+    for the second or so before the pictures replace it. (Whole if it is never typeset: TypesetLines._drawn.)"""
+    if len(text) <= LONG_TEXT:
+        return text
+    cut = text.rfind("\n\n", 0, LONG_TEXT)
+    if cut <= 0:
+        cut = text.rfind("\n", 0, LONG_TEXT)
+    return text[:cut if cut > 0 else LONG_TEXT] + "\n\n⋯ (typesetting the rest)"
+
+
 class TypesetLines(QWidget):
     """A few lines of LaTeX (an update rule), typeset in the shared drawing thread; their text form until then,
     or for good where mathtext cannot draw them."""
@@ -64,6 +79,7 @@ class TypesetLines(QWidget):
         super().__init__(parent)
         self.text = QLabel(objectName=object_name, wordWrap=True)
         self.drawn: list[QLabel] = []
+        self._text = ""  # the whole text form
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
@@ -76,7 +92,8 @@ class TypesetLines(QWidget):
             self._layout.removeWidget(label)
             label.deleteLater()
         self.drawn = []
-        self.text.setText(text)
+        self._text = text
+        self.text.setText(_shown_meanwhile(text) if latex else text)
         self.text.show()
         if latex:  # (a newer drawing wins)
             self._pending.start(latex, self.palette().color(QPalette.ColorRole.Text).name(), self.devicePixelRatioF())
@@ -89,6 +106,8 @@ class TypesetLines(QWidget):
 
     def _drawn(self, drawn: list[bytes] | None) -> None:
         if drawn is None:  # (nothing to draw, or a line mathtext cannot: the text form stays, whole)
+            if self.text.text() != self._text:
+                self.text.setText(self._text)
             return
         self.text.hide()
         for index, png in enumerate(drawn):
