@@ -164,6 +164,11 @@ class DataActions:
             return
         self._stale = False
         self.view.set_scenario(scenario)
+        self.session.stagger.later(self._draw_runs, self._draw_runs)  # (the runs' curves: a turn of their own)
+
+    def _draw_runs(self) -> None:
+        if not self._in_sight():
+            return
         if self.session.buffers:
             self._buffers_changed(self.session.buffers)
         else:
