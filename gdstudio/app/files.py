@@ -22,9 +22,9 @@ from ..core.fileio import atomic_writer, write_atomic
 from ..core.scenario import Scenario, ScenarioError, load, loads
 from . import foreground
 from .background import helper_thread
-from .patience import PatientSlot
 from .document import default_scenario
 from .objectives import OBJECTIVES, data_model
+from .patience import PatientSlot
 from .presets import example_files
 from .settings import add_recent, forget_recent, recent_files
 

@@ -248,8 +248,8 @@ class MainWindow(QMainWindow):
             return
         self._built = True
         self.removeEventFilter(self)
-        steps = [self._make_data_view, self._build_data, self._build_help, lambda: flatten(self), engine.painted, self.engine.start,
-                 self._build_when_idle]
+        steps = [self._make_data_view, self._build_data, self._build_help, lambda: flatten(self), engine.painted,
+                 self.engine.start, self._build_when_idle]
 
         def next_step() -> None:
             steps.pop(0)()

@@ -17,8 +17,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from .. import foreground
-from ..patience import PatientSlot
 from ..background import helper_thread
+from ..patience import PatientSlot
 from .contours import GRID, Cancelled, Field, compute_field, curve, gradient_arrows
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)

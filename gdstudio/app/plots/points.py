@@ -27,8 +27,8 @@ class Points(pg.GraphicsObject):
         self._fragments = pg.Qt.internals.PrimitiveArray(QPainter.PixmapFragment, 10)
         self._bounds: tuple[tuple[float, float], tuple[float, float]] | None = None
         self._rect: QRectF | None = None
-        # (drawn once into a pixmap, blitted at every later paint: 2,000 round dots take ~3 ms to draw, and the data
-        # view is painted at every frame of running runs, whose model curves move over the points)
+        # (drawn once into a pixmap, blitted at later paints: the data view is painted at every frame of running runs,
+        # whose model curves move over the points)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_points(self, xs: np.ndarray, ys: np.ndarray, colors: Sequence[str], classes: np.ndarray | None = None) -> None:

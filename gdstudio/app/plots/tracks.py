@@ -64,20 +64,8 @@ class Track:
 
     def feed(self, xs: np.ndarray, ys: np.ndarray) -> bool:
         """Take new rows; False when none of them is finite (nothing changed)."""
-        compiled = tracer()
-        if compiled is None:  # (the engine has not loaded it yet: the same points, with NumPy)
-            kept = self._trace(xs, ys)
-        else:
-            out = np.empty((len(xs), 2))
-            last = self.last_cell or (0.0, 0.0)
-            count, *first, qx, qy, end_x, end_y = compiled(xs, ys, *self.centre, *self.span, *self.cell, *last,
-                                                            self.last_cell is not None, out)
-            if count < 0:
-                return False
-            if self.first is None:
-                self.first = tuple(first)
-            self.last_cell, self.end = (qx, qy), (end_x, end_y)
-            kept = out[:count, 0], out[:count, 1]
+        compiled = tracer()  # (None until the engine has loaded it: the same points, with NumPy)
+        kept = self._trace(xs, ys) if compiled is None else self._trace_compiled(compiled, xs, ys)
         if kept is None:
             return False
         if len(kept[0]):
@@ -89,6 +77,18 @@ class Track:
                 again = np.r_[True, (q[0][1:] != q[0][:-1]) | (q[1][1:] != q[1][:-1])]
                 self.xs, self.ys = self.xs[again], self.ys[again]
         return True
+
+    def _trace_compiled(self, compiled, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """`_trace`, by core/trace.py's compiled loop."""
+        out = np.empty((len(xs), 2))
+        count, first_x, first_y, qx, qy, end_x, end_y = compiled(
+            xs, ys, *self.centre, *self.span, *self.cell, *(self.last_cell or (0.0, 0.0)), self.last_cell is not None, out)
+        if count < 0:
+            return None
+        if self.first is None:
+            self.first = (first_x, first_y)
+        self.last_cell, self.end = (qx, qy), (end_x, end_y)
+        return out[:count, 0], out[:count, 1]
 
     def _trace(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """The points to add (core/trace.py's, with NumPy), or None when no row is finite; updates the last cell."""
