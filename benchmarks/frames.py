@@ -26,10 +26,9 @@ import numpy as np
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from PySide6.QtCore import QSettings, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
 from journey_gui import OPTIMIZERS  # noqa: E402
-from probe import SLOW_S, idle, time_calls, wait_until, write_scenario  # noqa: E402
+from probe import SLOW_S, idle, studio_application, time_calls, wait_until, write_scenario  # noqa: E402
 
 PARTS = ("landscape.refresh", "loss_curve.refresh", "runs_panel.show_status", "session.controller._deliver",
          "landscape.plot.paintEvent", "loss_curve.plot.paintEvent")
@@ -49,12 +48,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     seconds = parser.parse_args().seconds
     folder = Path(tempfile.mkdtemp())
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
-    _app = QApplication(sys.argv[:1])  # (kept: the application lives as long as this function)
+    _app = studio_application(folder)  # (kept: the application lives as long as this function)
     from gdstudio.app import engine
-    from gdstudio.app.main import answer_quickly
-
-    answer_quickly()  # (as the studio's launch does)
     from gdstudio.app.main_window import MainWindow
 
     window = MainWindow()

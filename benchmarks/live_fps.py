@@ -41,12 +41,12 @@ import numpy as np
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPoint, QPointF, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from probe import one_pass  # noqa: E402
+from probe import one_pass, studio_application  # noqa: E402
 
 STEPS = 10_000
 STOP = {"max_steps": STEPS, "grad_tol": None, "loss_tol": None, "divergence": 1e12}
@@ -254,12 +254,7 @@ def main() -> None:
     arguments = parser.parse_args()
     seconds = arguments.seconds
     folder = Path(tempfile.mkdtemp())
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
-    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)  # (as the studio's launch does)
-    app = QApplication(sys.argv[:1])
-    from gdstudio.app.main import answer_quickly
-
-    answer_quickly()  # (as the studio's launch does)
+    app = studio_application(folder)
     from gdstudio.app.main_window import MainWindow
 
     window = MainWindow()

@@ -38,11 +38,11 @@ import numpy as np
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from probe import one_pass  # noqa: E402
+from probe import one_pass, studio_application  # noqa: E402
 
 SCENARIOS = {
     "logistic, 20,000 rows": {
@@ -81,11 +81,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     repeat = parser.parse_args().repeat
     folder = Path(tempfile.mkdtemp())
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
-    app = QApplication(sys.argv[:1])
-    from gdstudio.app.main import answer_quickly
-
-    answer_quickly()  # (as the studio's launch does)
+    app = studio_application(folder)
     from gdstudio.app.main_window import MainWindow
 
     window = MainWindow()

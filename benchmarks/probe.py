@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
 PROBE_MS = 5
 SLOW_S = 0.016  # the target's frame
@@ -43,6 +44,19 @@ def wait_until(condition: Callable[[], bool], timeout: float = 60.0, poll_ms: in
     check.stop()
     limit.stop()
     return condition()
+
+
+def studio_application(folder: Path) -> QApplication:
+    """The QApplication as the studio's launch sets it up (one OpenGL share group; the GUI thread taking the
+    interpreter back quickly), its settings in `folder`: for the benchmarks that build a studio window themselves."""
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from gdstudio.app.main import answer_quickly
+
+    answer_quickly()
+    return app
 
 
 def one_pass(app) -> None:

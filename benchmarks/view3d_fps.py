@@ -26,12 +26,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from open_stalls import SCENARIOS as DATA_SCENARIOS  # noqa: E402
-from probe import one_pass  # noqa: E402
+from probe import one_pass, studio_application  # noqa: E402
 
 FRAMES = 240
 DATA_STEPS = 300  # steps of the data loss's runs (each step reads the million rows)
@@ -71,9 +70,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run the scenarios whose name contains this")
     only = parser.parse_args().only
     folder = Path(tempfile.mkdtemp())
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
-    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)  # (as the studio's launch does)
-    app = QApplication(sys.argv[:1])
+    app = studio_application(folder)
     from gdstudio.app.main_window import MainWindow
     from gdstudio.app.presets import load_presets
 

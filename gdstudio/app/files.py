@@ -24,9 +24,9 @@ from . import foreground
 from .background import helper_thread
 from .document import default_scenario
 from .objectives import OBJECTIVES, data_model
-from .patience import PatientSlot
 from .presets import example_files
 from .settings import add_recent, forget_recent, recent_files
+from .stagger import Stagger
 
 if TYPE_CHECKING:
     from .document import Document
@@ -54,7 +54,7 @@ class FileActions(QObject):
         self._pool = helper_thread("open")
         self._token = 0
         self._opening: str | None = None
-        self._opened.connect(PatientSlot(self._finish_open, self))  # (not in the pass of another turn: patience.py)
+        Stagger(self).follow(self._opened, self._finish_open)  # (a pass of its own, not another turn's: stagger.py)
 
     # -- unsaved changes --------------------------------------------------------------
     def maybe_save(self) -> bool:

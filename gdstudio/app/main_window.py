@@ -215,12 +215,13 @@ class MainWindow(QMainWindow):
         rescaled, after the second half), and the runs' numbers every fourth: the contour view at ~16 frames/s, the rest
         at ~8."""
         self._frame += 1
+        half = (0, 1) if everything else (self._frame // 2 % 2, 2)  # (many runs: by halves)
         if everything or self._frame % 2:
             if not everything:  # (its paint a turn later: paint_hold.py)
                 self.landscape.hold.defer()
-            self.landscape.refresh(part=(0, 1) if everything else (self._frame // 2 % 2, 2))  # (many runs: by halves)
+            self.landscape.refresh(part=half)
         if everything or not self._frame % 2:
-            self.loss_curve.refresh(part=(0, 1) if everything else (self._frame // 2 % 2, 2))
+            self.loss_curve.refresh(part=half)
         self.view3d.refresh()  # (the 3-D landscape, when open: the same frames as the contour view)
         if everything or self._frame % 4 == 0:  # (20 runs' cells: 1-2 ms a frame, and up to 30 when the table grows)
             self.runs_panel.show_status(self.session.buffers, paused=self.session.state == RunState.PAUSED)

@@ -12,10 +12,8 @@ about a tenth less often, and no gap of the lessons moved.)
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
 
-from PySide6.QtCore import QAbstractEventDispatcher, QObject, QTimer
+from PySide6.QtCore import QAbstractEventDispatcher
 
 BUDGET_S = 0.003  # of the GUI thread's CPU time in one pass, before the work put off waits
 MAX_WAITS = 3
@@ -60,34 +58,3 @@ class Patience:
         self.waited = 0
         return False
 
-
-class PatientSlot(QObject):
-    """Calls `slot` with the latest arguments it was given, in a pass of the event loop of its own (as `Patience`
-    lets it). Results from other threads (a file read, a landscape computed) come as posted events, and Qt handles
-    every event posted before a pass in that one pass: a field's 5-9 ms turn came right after the window's paint
-    or the file's turn, and the window answered nothing for 20-30 ms. Arguments replaced before their turn are
-    dropped (the slot sees the newest)."""
-
-    def __init__(self, slot: Callable[..., Any], parent: QObject) -> None:
-        super().__init__(parent)
-        self._slot = slot
-        self._args: tuple | None = None
-        self._patience = Patience()
-        self._timer = QTimer(self, singleShot=True, interval=0, objectName=getattr(slot, "__name__", "patient"))
-        self._timer.timeout.connect(self._run)
-
-    def __call__(self, *args: Any) -> None:
-        self._args = args
-        self._timer.start()
-
-    def pending(self) -> bool:
-        return self._args is not None
-
-    def _run(self) -> None:
-        if self._args is None:
-            return
-        if self._patience.wait():
-            self._timer.start()
-            return
-        args, self._args = self._args, None
-        self._slot(*args)

@@ -22,6 +22,9 @@ if TYPE_CHECKING:  # SymPy comes with the engine, after the window shows (app/en
 MAX_LATEX = 4000  # characters of one equation beyond which it stays text (an image that wide reads as badly)
 MAX_ENTRIES = 16 * 17 // 2  # Hessian entries drawn (the upper triangle of 16 variables)
 _DRAWING = threading.Lock()
+# matplotlib says on stderr that a first start builds its font cache when that takes over 5 s (a busy machine): the
+# studio says what it is loading on its status line, and its formulas show as text until they are drawn (set once)
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 
 def _symbol(name: str) -> str:
@@ -66,9 +69,6 @@ def document(objective: Objective, hessian: bool = True) -> str:
 @functools.lru_cache(maxsize=256)
 def draw_latex(latex: str, color: str, scale: float) -> bytes | None:
     """PNG bytes of one line of LaTeX (kept: an update rule is drawn once per colour and pixel ratio)."""
-    # matplotlib says on stderr that a first start builds its font cache when that takes over 5 s (a busy machine):
-    # the studio says what it is loading on its status line, and its formulas show as text until they are drawn
-    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     from matplotlib.figure import Figure
     from matplotlib.mathtext import MathTextParser
 

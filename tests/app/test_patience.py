@@ -6,7 +6,7 @@ import time
 
 from PySide6.QtCore import QAbstractEventDispatcher, QTimer
 
-from gdstudio.app.patience import BUDGET_S, MAX_WAITS, Patience, PatientSlot, busy
+from gdstudio.app.patience import BUDGET_S, MAX_WAITS, Patience, busy
 from gdstudio.app.stagger import Stagger
 
 
@@ -75,13 +75,17 @@ def test_a_view_due_in_the_pass_of_a_busy_turn_waits_for_the_next(qtbot):
     assert ran["view"] > ran["heavy"]
 
 
-def test_a_patient_slot_runs_in_a_later_pass_than_a_busy_one_with_the_newest_arguments(qtbot):
-    """Results from other threads come as posted events, handled in one pass with whatever else is due: a slot
-    given them waits for a pass of its own, and sees only the newest when several came meanwhile."""
-    from PySide6.QtCore import QObject
+def test_a_followed_signal_runs_in_a_later_pass_than_a_busy_one_with_the_newest_arguments(qtbot):
+    """Results from other threads (a file read, a field) come as posted events, handled in one pass with whatever else
+    is due: a slot that follows them through a Stagger waits for a pass of its own, and sees only the newest when
+    several came meanwhile."""
+    from PySide6.QtCore import QObject, Signal
 
-    passes, parent, ran = Passes(), QObject(), []
-    slot = PatientSlot(lambda value: ran.append((value, passes.count)), parent)
+    class Source(QObject):
+        arrived = Signal(object)
+
+    passes, source, stagger, ran = Passes(), Source(), Stagger(), []
+    stagger.follow(source.arrived, lambda value: ran.append((value, passes.count)))
 
     def heavy() -> None:
         burn(0.008)
@@ -90,11 +94,11 @@ def test_a_patient_slot_runs_in_a_later_pass_than_a_busy_one_with_the_newest_arg
     first = QTimer(singleShot=True, interval=0)  # (due with the slot's turn, and before it)
     first.timeout.connect(heavy)
     first.start()
-    slot("old")
-    slot("new")
+    source.arrived.emit("old")
+    source.arrived.emit("new")
     qtbot.waitUntil(lambda: len(ran) == 2)
     qtbot.wait(20)
     passes.close()
-    assert not slot.pending()
+    assert not stagger.pending()
     (first_ran, worked), (value, later) = ran
     assert first_ran == "heavy" and value == "new" and later > worked and len(ran) == 2

@@ -145,15 +145,7 @@ def label_examples(menu: QMenu) -> None:
     the menu first shows: reading the thirteen (two of them generate their data) took 15-20 ms of the launch, its
     longest turn after the first paint."""
     menu.setToolTipsVisible(True)
-    labelled = False
-
-    def once() -> None:
-        nonlocal labelled
-        if not labelled:
-            labelled = True
-            _label(menu)
-
-    menu.aboutToShow.connect(once)
+    menu.aboutToShow.connect(lambda: _label(menu), Qt.ConnectionType.SingleShotConnection)
 
 
 def _label(menu: QMenu) -> None:

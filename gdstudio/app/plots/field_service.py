@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from .. import foreground
 from ..background import helper_thread
-from ..patience import PatientSlot
+from ..stagger import Stagger
 from .contours import GRID, Cancelled, Field, compute_field, curve, gradient_arrows
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
@@ -107,12 +107,12 @@ def compute(request: FieldRequest, cancelled: Callable[[], bool], preview: bool)
 class FieldService(QObject):
     """One background thread that answers the latest request; older ones are dropped or cancelled."""
 
-    ready = Signal(object)  # FieldResult, delivered on the GUI thread, in a turn of its own (patience.py)
+    ready = Signal(object)  # FieldResult, delivered on the GUI thread, in a turn of its own (stagger.py)
     _arrived = Signal(object)  # (from the thread)
 
     def __init__(self, parent: QObject | None = None, name: str = "field") -> None:
         super().__init__(parent)
-        self._arrived.connect(PatientSlot(self.ready.emit, self))
+        Stagger(self).follow(self._arrived, self.ready.emit)  # (a pass of its own, not another turn's: stagger.py)
         self._pool = helper_thread(name)
         self._lock = threading.Lock()
         self._token = 0
