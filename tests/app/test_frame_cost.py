@@ -332,7 +332,7 @@ def test_a_scenarios_runs_have_their_items_made_before_run(qtbot, window, tmp_pa
     loss, marks = window.loss_curve, window.landscape.marks
     curves, paths = list(loss.curves), list(marks.paths)
     assert len(curves) == len(paths) == 20
-    assert not loss.key.isVisible() and not any(len(c.getData()[0] or ()) for c in curves)  # (unnamed, empty)
+    assert not loss.key.isVisible() and not any(len(c.getData()[0]) for c in curves)  # (unnamed, empty)
     run_to_end(qtbot, window)
     assert loss.curves == curves and marks.paths == paths  # (the same items: none made as the runs started)
     assert loss.key.isVisible() and all(len(c.getData()[0]) for c in curves)

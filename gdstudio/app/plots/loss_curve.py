@@ -1,11 +1,10 @@
 """Loss (or ‖∇‖, learning rate, or the loss on each step's batch) against step for every run, live.
 
-Curve items are created once per set of runs and fed with `setData` on the
-redraw timer, only when a buffer grew. What they get is an incremental min/max
-decimation (`decimate.Decimator`), so a frame costs O(new rows) even after
-millions of steps (non-finite values are gaps); zooming in re-decimates just the visible slice. (pyqtgraph's own
-downsampling and clipping are off: they went over every curve's points again at every change of the view, which
-is every frame while runs grow.) Hovering reports
+Curve items (`run_curve.RunCurve`) are created once per set of runs and fed on the redraw timer, only when a buffer
+grew. What they get is an incremental min/max decimation (`decimate.Decimator`), so a frame costs O(new rows) even
+after millions of steps (non-finite values are gaps); zooming in re-decimates just the visible slice. (pyqtgraph's own
+downsampling and clipping went over every curve's points again at every change of the view, which is every frame
+while runs grow.) Hovering reports
 step, value and parameters of every run at that step (from the full buffers).
 """
 
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 from ..buffers import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS, RunBuffer
 from .decimate import Decimator, buckets
 from .paint_hold import PaintHold
+from .run_curve import RunCurve
 from .steady_range import step_up, steady
 from .style import SparseLogAxis, themed_plot
 from .tracks import line_width
@@ -76,7 +76,7 @@ class LossCurve(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.key)
         layout.addWidget(self.plot, 1)
-        self.curves: list[pg.PlotDataItem] = []
+        self.curves: list[RunCurve] = []
         self.extent = pg.PlotCurveItem(pen=None)  # unseen: what the view follows (steady_range.py), the curves' bounds
         self.item.vb.addItem(self.extent)         # rounded out
         self._extents: list[tuple[float, float, float, float] | None] = []  # each curve's (x low, x high, y low, y high)
@@ -106,7 +106,7 @@ class LossCurve(QWidget):
             self._make(made)
         elif not buffers:  # (a reset: the curves wait, emptied, for the same runs again)
             for curve in self.curves:
-                curve.setData([], [])
+                curve.feed(np.empty(0), np.empty(0))
             self._show_no_runs()
         self._name_runs(bool(buffers))
         self._buffers = buffers
@@ -136,8 +136,7 @@ class LossCurve(QWidget):
             self.curves = []
             self.hover.clear()
         for label, color in made[len(self.curves) : None if count is None else len(self.curves) + count]:
-            curve = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=width), name=None if many else label,
-                                    connect="finite", dynamicRangeLimit=self._range_limit)
+            curve = RunCurve(pg.mkPen(color, width=width), None if many else label, self._range_limit)
             self.item.addItem(curve, ignoreBounds=True)  # (the view follows `extent`: see _follow)
             self.curves.append(curve)
         self.set_selected(self._selected)
@@ -202,7 +201,7 @@ class LossCurve(QWidget):
         return (low, high) if high - low < 0.9 * longest else None
 
     def refresh(self, range_now: bool = True, part: tuple[int, int] = (0, 1)) -> None:
-        """Called on the redraw timer: setData only for runs whose buffers changed. `range_now`: see below (an
+        """Called on the redraw timer: feeds only runs whose buffers changed. `range_now`: see below (an
         animation grabs each frame at once, and its range is found in that paint, after the layout, as ever).
         `part` (k, n): only the runs i with i % n == k now, and nothing painted until the last part (n - 1) has fed
         its runs: twenty runs' new rows, decimated and handed to pyqtgraph, took 9-15 ms of one turn at full speed."""
@@ -225,7 +224,7 @@ class LossCurve(QWidget):
                 for i, (buffer, curve, decimator) in enumerate(zip(self._buffers, self.curves, self._decimators)):
                     s = self._scale(i)
                     x, y = decimator.detail(buffer.steps, buffer.rows[:, column], zoom[0] / s, zoom[1] / s)
-                    curve.setData(x * s if s != 1.0 else x, y)
+                    curve.feed(x * s if s != 1.0 else x, y)
                 self._drawn = [-2] * len(self._buffers)  # back to the envelope once zoomed out
             return
         self._detail_range = None
@@ -239,7 +238,7 @@ class LossCurve(QWidget):
                 x, y = self._decimators[i].update(buffer.steps, buffer.rows[:, column])
                 s = self._scale(i)
                 x = x * s if s != 1.0 else x
-                curve.setData(x, y)
+                curve.feed(x, y)
                 self._points[i] = len(x)
                 if len(x):
                     self._extents[i] = (float(x[0]), float(x[-1]), float(np.fmin.reduce(y)), float(np.fmax.reduce(y)))

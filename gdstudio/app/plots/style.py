@@ -30,6 +30,9 @@ def themed_plot(grid: bool = True, **kwargs) -> pg.PlotWidget:
         axis.setStyle(autoReduceTextSpace=False)
     for name in ("top", "right"):  # hidden, but linked to the view: with an automatic SI prefix each new range set
         item.getAxis(name).enableAutoSIPrefix(False)  # its label's HTML again (a text layout, ~1-10 ms a frame)
+    # no "Plot Options" in the context menu (its view menu stays): its log axes, FFT, averaging and downsampling act on
+    # pyqtgraph's data items behind the studio's own controls (a log axis the loss plot's checkbox did not know of)
+    item.setMenuEnabled(False, enableViewBoxMenu=None)
     if grid:
         item.addItem(TickGrid(item), ignoreBounds=True)
     return widget

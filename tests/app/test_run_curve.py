@@ -1,0 +1,74 @@
+"""A run's loss curve: drawn on the plot's log axis, its values kept, far values clipped only in a view the person
+fixed; the loss plot's menu holds the studio's controls, not pyqtgraph's data transforms."""
+
+import numpy as np
+import pyqtgraph as pg
+
+from gdstudio.app.buffers import LOSS, PARAMS, RunBuffer
+from gdstudio.app.plots.loss_curve import LossCurve
+from gdstudio.app.plots.run_curve import RunCurve
+
+
+def plot_with_curve(qtbot, limit: float | None = None) -> tuple[pg.PlotWidget, RunCurve]:
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    curve = RunCurve(pg.mkPen("r"), "a run", limit)
+    widget.getPlotItem().addItem(curve)
+    return widget, curve
+
+
+def test_on_a_log_axis_the_curve_draws_the_logarithm_and_keeps_the_values(qtbot):
+    widget, curve = plot_with_curve(qtbot)
+    x, y = np.arange(4.0), np.array([1.0, 10.0, np.nan, 1000.0])
+    curve.feed(x, y)
+    assert np.array_equal(curve.getData()[1], y, equal_nan=True)
+    widget.getPlotItem().setLogMode(y=True)  # (the plot tells its items)
+    assert np.array_equal(curve.getData()[1], [0.0, 1.0, np.nan, 3.0], equal_nan=True)
+    original = curve.getOriginalDataset()
+    assert np.array_equal(original[0], x) and np.array_equal(original[1], y, equal_nan=True)
+    widget.getPlotItem().setLogMode(y=False)
+    assert np.array_equal(curve.getData()[1], y, equal_nan=True)
+
+
+def test_values_without_a_logarithm_become_gaps_when_the_axis_turns_logarithmic(qtbot):
+    widget, curve = plot_with_curve(qtbot)
+    curve.feed(np.arange(3.0), np.array([-1.0, 0.0, 100.0]))  # (warnings are errors here: none is raised)
+    widget.getPlotItem().setLogMode(y=True)
+    assert np.array_equal(curve.getData()[1], [np.nan, np.nan, 2.0], equal_nan=True)
+
+
+def test_far_values_are_clipped_only_in_a_view_the_person_fixed(qtbot):
+    widget, curve = plot_with_curve(qtbot, limit=1e6)
+    widget.getPlotItem().setYRange(0, 1, padding=0)
+    curve.feed(np.arange(3.0), np.array([0.5, 1e300, -1e300]))
+    low, high = widget.getPlotItem().vb.viewRange()[1]
+    height = high - low
+    shown = curve.getData()[1]
+    assert shown[0] == 0.5 and low + 1e6 * height <= shown[1] <= high + 1.01e6 * height
+    assert low - 1.01e6 * height <= shown[2] <= low - 1e6 * height
+    widget.getPlotItem().setYRange(0, 100, padding=0)  # a taller view: room for further values
+    assert curve.getData()[1][1] > 1e6 * 99
+    curve.setDynamicRangeLimit(None)  # the view follows every value again
+    assert curve.getData()[1][1] == 1e300
+    assert curve.getOriginalDataset()[1][1] == 1e300
+
+
+def test_the_loss_plot_feeds_its_curves_the_decimated_log_values(qtbot):
+    loss = LossCurve()
+    qtbot.addWidget(loss)
+    buffer = RunBuffer("a", ("x",))
+    loss.set_runs([buffer], ["#1f77b4"])
+    rows = np.ones((5, PARAMS + 1))
+    rows[:, LOSS] = 10.0 ** -np.arange(5.0)
+    buffer.extend(rows)
+    loss.refresh()
+    xs, ys = loss.curves[0].getData()
+    assert np.array_equal(xs, np.arange(5.0)) and np.allclose(ys, -np.arange(5.0))
+    assert np.allclose(loss.curves[0].getOriginalDataset()[1], 10.0 ** -np.arange(5.0))
+
+
+def test_plots_offer_no_plot_options_menu_but_keep_their_view_menu(qtbot):
+    loss = LossCurve()
+    qtbot.addWidget(loss)
+    assert loss.item.getContextMenus(None) is None
+    assert loss.item.vb.menuEnabled()
