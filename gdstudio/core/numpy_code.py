@@ -81,10 +81,18 @@ def _real_cse(exprs):
     return sp.cse(exprs, symbols=sp.numbered_symbols("_t", real=True), list=False)
 
 
+# What the generated functions see besides the names the printer imports for them (its module_imports, which lambdify
+# imports one by one): SymPy's "numpy" namespace is made by `from numpy import *`, which in NumPy 2 imports every
+# submodule NumPy names in `__all__` (f2py, ctypeslib, char, and through them email and importlib.metadata: 0.1-0.2 s
+# of a first start's first derive, on the way to its landscape), to find nothing these functions use.
+_NAMESPACE = {"I": 1j}  # (SymPy's NUMPY_DEFAULT)
+
+
 def lambdify(args: Sequence[sp.Symbol], exprs, cse: bool = True) -> Callable:
     """A NumPy function of `args` computing `exprs` (an expression or a list of them)."""
     safe, renamed = safe_names(args, exprs)
     # (docstring_limit=0: no docstring quoting the expression, whose text form took a third of the time, ~6 ms of a
     # Beale function's gradient and Hessian, on the way from the last keystroke to the contours)
-    return sp.lambdify(safe, renamed, modules="numpy", printer=_printer(), cse=_real_cse if cse else False,
+    # (modules: see _NAMESPACE)
+    return sp.lambdify(safe, renamed, modules=[_NAMESPACE], printer=_printer(), cse=_real_cse if cse else False,
                        docstring_limit=0)

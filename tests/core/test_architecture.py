@@ -95,6 +95,21 @@ def test_the_window_is_built_without_the_engine() -> None:
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 
 
+def test_compiling_a_loss_imports_no_numpy_submodule_it_does_not_use() -> None:
+    """SymPy's NumPy namespace for lambdify is `from numpy import *`, which imports f2py, ctypeslib and the
+    rest NumPy 2 names (0.1-0.2 s of a first start's first derive): the generated code imports only its names."""
+    code = (
+        "import sys\n"
+        "from gdstudio.core.expression import parse_objective\n"
+        "objective = parse_objective('(1 - x)^2 + 100*(y - x^2)^2 + sin(x)*exp(y) + max(x, y)').compile()\n"
+        "assert objective.loss(0.5, 0.25) == objective.loss(0.5, 0.25)\n"
+        "print(sorted(m for m in ('numpy.f2py', 'numpy.ctypeslib', 'numpy.char') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
 @pytest.mark.parametrize("path", modules(), ids=relative)
 def test_layers_import_only_downwards(path: Path) -> None:
     """core <- app <- cli: the engine knows nothing of the studio or the command line, the studio nothing
