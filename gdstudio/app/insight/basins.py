@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF
 
 from ...core.outcomes import DIVERGED_BASIN as DIVERGED, UNRESOLVED_BASIN as UNRESOLVED
 from ...core.scenario import StopRules
-from ..plots.style import marker_brush
+from ..plots.style import Markers, marker_brush
 from .common import count_of, fmt
 from .tasks import TaskRunner
 
@@ -55,7 +55,7 @@ class BasinsOverlay:
         self.result: Basins | None = None
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setOpacity(0.5)
-        self.centres = pg.ScatterPlotItem(symbol="o", size=9, brush=pg.mkBrush("w"), pen=pg.mkPen("k"))
+        self.centres = Markers(symbol="o", size=9, brush=pg.mkBrush("w"), pen=pg.mkPen("k"))
         landscape.add_overlay(self.image, -4)
         landscape.add_overlay(self.centres, 21)
         self.legend = pg.LegendItem(offset=(-10, 10), labelTextSize="8pt", labelTextColor="w",

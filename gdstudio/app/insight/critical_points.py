@@ -12,7 +12,7 @@ import pyqtgraph as pg
 
 from ..helper import HELPER, HelperClosed, HelperFailed, answer, loss_of
 from ..plots.field_service import bounded
-from ..plots.style import marker_brush
+from ..plots.style import Markers, marker_brush
 from .common import KIND_GLYPH, KIND_STYLE, count_of, fmt
 from .point_math import TypesetTips, tooltip
 from .tasks import Task, TaskRunner
@@ -64,10 +64,10 @@ class CriticalPointsOverlay:
         self.enabled = False
         self.points: list[CriticalPoint] = []
         self.loss: Objective | None = None  # the loss the points are of
-        self.items: dict[str, pg.ScatterPlotItem] = {}
+        self.items: dict[str, Markers] = {}
         landscape = landscape
         for kind, (symbol, color, size) in KIND_STYLE.items():
-            item = pg.ScatterPlotItem(symbol=symbol, size=size, brush=pg.mkBrush(color), pen=pg.mkPen("k", width=1.2),
+            item = Markers(symbol=symbol, size=size, brush=pg.mkBrush(color), pen=pg.mkPen("k", width=1.2),
                                       hoverable=True, tip=lambda x, y, data: data, name=kind)
             landscape.add_overlay(item, 22)
             item.setVisible(False)

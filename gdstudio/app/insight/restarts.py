@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from ...core import outcomes as K
-from ..plots.style import marker_brush, marker_pen
+from ..plots.style import Markers, marker_brush, marker_pen
 from .common import fmt
 from .tasks import TaskRunner
 
@@ -31,9 +31,9 @@ class RestartsOverlay:
         landscape = landscape
         self.lines = landscape.add_overlay(pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 150), width=1,
                                                                          style=pg.QtCore.Qt.PenStyle.DashLine), connect="pairs"), 12)
-        self.starts = landscape.add_overlay(pg.ScatterPlotItem(symbol="o", size=8, pen=pg.mkPen("w", width=1.5),
+        self.starts = landscape.add_overlay(Markers(symbol="o", size=8, pen=pg.mkPen("w", width=1.5),
                                                                brush=pg.mkBrush(None)), 13)
-        self.finals = landscape.add_overlay(pg.ScatterPlotItem(symbol="o", size=9, pen=pg.mkPen("k"), hoverable=True,
+        self.finals = landscape.add_overlay(Markers(symbol="o", size=9, pen=pg.mkPen("k"), hoverable=True,
                                                                tip=lambda x, y, data: data), 14)
 
     def run(self) -> None:

@@ -27,7 +27,7 @@ from ..buffers import RunBuffer
 from ..document import run_color
 from .contours import Field
 from .field_service import FieldRequest, FieldResult, FieldService
-from .style import marker_pen, show_labels, text_color, themed_plot
+from .style import Markers, marker_pen, show_labels, text_color, themed_plot
 from .run_marks import RunMarks
 from .start_drag import StartDrag
 from .framing import Framing, grown
@@ -88,8 +88,8 @@ class Landscape(Framing, QWidget):
         self.lines = pg.PlotDataItem(pen=pg.mkPen("w", width=1), connect="finite")
         self.lines.setOpacity(110 / 255)
         self.curve_item = pg.PlotDataItem(pen=pg.mkPen(text_color(), width=2))
-        self.minima = pg.ScatterPlotItem(symbol="star", size=18, brush=pg.mkBrush("#ffd700"), pen=pg.mkPen("k"))
-        self.planned = pg.ScatterPlotItem(symbol="o", size=12, brush=pg.mkBrush(None))
+        self.minima = Markers(symbol="star", size=18, brush=pg.mkBrush("#ffd700"), pen=pg.mkPen("k"))
+        self.planned = Markers(symbol="o", size=12, brush=pg.mkBrush(None))
         self.planned.setZValue(5)
         for item in (self.image, self.lines, self.arrows, self.curve_item, self.minima, self.planned):
             self.item.addItem(item)

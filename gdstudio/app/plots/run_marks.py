@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QPen
 
 from ..buffers import LOSS, PARAMS, RunBuffer
-from .style import marker_brush, marker_pen
+from .style import Markers, marker_brush, marker_pen
 from .tracks import Track, line_width, path_points
 
 FADED = 0.25  # opacity of runs in other units than the loss drawn
@@ -29,8 +29,8 @@ class RunMarks:
         self.buffers: list[RunBuffer] = []
         self.paths: list[pg.PlotCurveItem] = []  # (not PlotDataItem: a third of the cost of feeding twenty each frame)
         self.tangents: list[pg.PlotDataItem] = []  # made when a loss of one variable first needs them
-        self.starts = pg.ScatterPlotItem(symbol="o", size=12, brush=pg.mkBrush(None))
-        self.currents = pg.ScatterPlotItem(symbol="o", size=11)
+        self.starts = Markers(symbol="o", size=12, brush=pg.mkBrush(None))
+        self.currents = Markers(symbol="o", size=11)
         for z, item in ((6, self.starts), (7, self.currents)):
             item.setZValue(z)
             plot.addItem(item)

@@ -20,7 +20,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QMouseEvent
 
 from ..document import run_color
-from .style import marker_pen
+from .style import Markers, marker_pen
 
 if TYPE_CHECKING:
     from .landscape import Landscape
@@ -37,7 +37,7 @@ class StartDrag(QObject):
         self.landscape = landscape
         self.index = -1  # the run whose start is held
         self.values: dict[str, float] = {}
-        self.ghost = pg.ScatterPlotItem(symbol="o", size=16, brush=pg.mkBrush(None))
+        self.ghost = Markers(symbol="o", size=16, brush=pg.mkBrush(None))
         self.ghost.setZValue(30)
         self.ghost.setVisible(False)
         landscape.item.addItem(self.ghost)
