@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,24 @@ def test_ruff_finds_no_errors() -> None:
     done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "gdstudio", "tests", "benchmarks"],
                           capture_output=True, text=True, timeout=HANG, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_once_the_engine_has_loaded_a_losss_text_form_imports_nothing() -> None:
+    """SymPy's pretty printer imports sympy.physics.units at its first product (0.1-0.2 s): the engine's loading
+    imports it, so the first loss's text form does not hold the interpreter while the window draws that loss."""
+    code = (
+        "import sys\n"
+        "from gdstudio.app import engine\n"
+        "engine.load()\n"
+        "from gdstudio.app.panels.loss_editor import text_form\n"
+        "from gdstudio.core.expression import parse_objective\n"
+        "objective = parse_objective('(1 - x)^2 + 100*(y - x^2)^2')\n"
+        "before = set(sys.modules)\n"
+        "text = text_form(objective)\n"
+        "assert '∇f' in text, text\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG, cwd=ROOT,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
