@@ -61,8 +61,8 @@ class _Part:
 
 def _symbolic() -> None:
     from ..core import analysis, expression  # noqa: F401  (SymPy: parsing, deriving, critical points)
-    # (SymPy's pretty printer imports this at its first product, for the loss editor's text form: 0.1-0.2 s in
-    # the deriving thread while the window took the first loss's landscape, and its turns waited for the lock)
+    # (SymPy's pretty printer imports this at its first product, for the loss editor's text form: 0.1-0.2 s of the
+    # first loss's check, which its landscape, critical points and first steps waited for)
     import sympy.physics.units  # noqa: F401
 
 

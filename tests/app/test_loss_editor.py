@@ -151,23 +151,3 @@ def test_a_long_text_form_shows_its_first_sections_until_typeset_and_all_of_it_i
         else:
             full = window.editor.math.text()
             assert window.editor.formulas.drawn == [] and len(full) > 2 * LONG_TEXT and "H =" in full
-
-
-def test_the_landscape_has_the_loss_before_its_text_form_is_made(qtbot, window, monkeypatch):
-    """The text form (SymPy's pretty printer: 0.1-0.3 s at its first use) follows the derived loss: the landscape, the
-    critical points and the runs take the loss at once; the formulas, and Copy as LaTeX, once its text is made."""
-    import threading
-
-    import gdstudio.app.panels.loss_editor as loss_editor
-
-    made, gate = loss_editor.text_form, threading.Event()
-    monkeypatch.setattr(loss_editor, "text_form", lambda objective: (gate.wait(HANG), made(objective))[1])
-    before = window.editor.math.text()
-    window.editor.set_text("x^4 + y^2")
-    qtbot.waitUntil(lambda: window.landscape.objective is not None and window.landscape.objective.text == "x^4 + y^2",
-                    timeout=HANG * 1000)
-    assert window.editor.verdict.text() == "✔ variables: x, y" and window.editor.busy
-    assert window.editor.math.text() == before and not window.editor.copy_button.isEnabled()
-    gate.set()
-    qtbot.waitUntil(lambda: not window.editor.busy, timeout=HANG * 1000)
-    assert "4⋅x" in window.editor.math.text() and window.editor.copy_button.isEnabled()

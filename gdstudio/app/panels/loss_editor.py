@@ -47,6 +47,7 @@ class Checked:
 
     text: str
     objective: Objective | None = None
+    typeset: str = ""
     error: str = ""
     column: int | None = None
     data_key: int = 0  # which data set it was checked against (see LossEditor.set_data)
@@ -58,20 +59,20 @@ def _cut(text: str) -> str:
 
 def check(text: str, variables: tuple[str, ...] | None = None, columns: tuple[str, ...] = (), data=None,
           data_key: int = 0) -> Checked:
-    """Parse, derive and compile a loss (over the data columns, if any); never raises (runs in a worker thread).
-    Its text form follows (`text_form`): the landscape, the critical points and the runs need only the objective."""
+    """Parse, derive and typeset a loss (over the data columns, if any); never raises (runs in a worker thread)."""
     try:
         objective = OBJECTIVES.get(text, variables, columns, data).compile()
     except ExpressionError as error:
         return Checked(text, error=error.message, column=error.column, data_key=data_key)
     except Exception as error:  # anything else is still the text's fault, shown the same way
         return Checked(text, error=f"cannot use this loss: {error}", data_key=data_key)
-    return Checked(text, objective, data_key=data_key)
+    return Checked(text, objective, text_form(objective), data_key=data_key)
 
 
 def text_form(objective: Objective) -> str:
-    """f, ∇f and H in text, until typeset (in a worker thread, after `check`: SymPy's pretty printer imports
-    sympy.physics.units at its first product, 0.1-0.3 s of a first start that the landscape waited for)."""
+    """f, ∇f and H in text, until typeset. (Made with the objective, before the window takes it: made after, in this
+    thread while the window drew the loss, it held the interpreter lock the window's turns waited for. Its printer's
+    first product imports sympy.physics.units: the engine does, as it loads.)"""
     try:
         hessian = objective.hessian if objective.dimension <= MAX_SHOWN_HESSIAN else None
         not_shown = f"({objective.dimension} × {objective.dimension}, not shown)"
@@ -136,7 +137,6 @@ class LossEditor(QWidget):
 
         self._pool = helper_thread("derive")
         self._job: Future | None = None
-        self._text_job: tuple[Objective, Future] | None = None  # a checked loss's text form (`text_form`), on its way
         self._job_user = False  # whether the pending job comes from typing
         self._wanted: tuple[str, bool] | None = None  # next text to check once the job ends
         self._accepted_text: str | None = None
@@ -200,9 +200,8 @@ class LossEditor(QWidget):
 
     @property
     def busy(self) -> bool:
-        """Checking (its text form too), or about to, or holding a checked loss for the document (COMMIT_MS)."""
-        return (self._job is not None or self._text_job is not None or self._debounce.isActive()
-                or self._commit.isActive())
+        """Checking, or about to, or holding a checked loss for the document (COMMIT_MS)."""
+        return self._job is not None or self._debounce.isActive() or self._commit.isActive()
 
     def shutdown(self) -> None:
         self._debounce.stop()
@@ -221,14 +220,9 @@ class LossEditor(QWidget):
         self._poll.start()
 
     def _collect(self) -> None:
-        if self._text_job is not None and self._text_job[1].done():
-            self._show_text_form()
-        if self._job is not None and self._job.done() and not self._patience.wait():
-            self._take(self._job.result())
-        if self._job is None and self._text_job is None:
-            self._poll.stop()
-
-    def _take(self, result: Checked) -> None:
+        if self._job is None or not self._job.done() or self._patience.wait():
+            return
+        result: Checked = self._job.result()
         from_user = self._job_user
         self._job = None
         if self._wanted is not None:
@@ -237,6 +231,8 @@ class LossEditor(QWidget):
             self._request(text, user)
             if text != result.text:
                 return  # stale: the editor has moved on
+        else:
+            self._poll.stop()
         if result.text != self.text():
             return
         if result.data_key != self._data_key:  # checked against data the scenario no longer has
@@ -252,15 +248,14 @@ class LossEditor(QWidget):
             self.commit_pending()
 
     def _show(self, result: Checked) -> None:
-        self.copy_button.setEnabled(False)  # (until the formulas shown are this loss's)
         if result.objective is None:
-            self._text_job = None
             where = f" at column {result.column}" if result.column else ""
             self.error = f"{result.error}{where}"
             self.verdict.setText(f"✖ {self.error}")
             self.verdict.setStyleSheet("color: #d62728;")
             self.verdict.setToolTip(self._caret(result) if result.column else "")
             self.formulas.show_text(self._caret(result) if result.column else "")
+            self.copy_button.setEnabled(False)
         else:
             self.error = None
             names = ", ".join(result.objective.variables)
@@ -272,14 +267,7 @@ class LossEditor(QWidget):
             self.verdict.setText("\n".join([text, *(f"⚠ {w}" for w in warnings)]))
             self.verdict.setStyleSheet("color: #b8860b;" if warnings else "color: #2ca02c;")
             self.verdict.setToolTip("")
-            self._text_job = (result.objective, foreground.track(self._pool.submit(text_form, result.objective)))
-            self._poll.start()
-
-    def _show_text_form(self) -> None:
-        objective, job = self._text_job
-        self._text_job = None
-        if objective is self.objective and not job.cancelled():
-            self.formulas.show_objective(objective, job.result(), objective.dimension <= MAX_SHOWN_HESSIAN)
+            self.formulas.show_objective(result.objective, result.typeset, result.objective.dimension <= MAX_SHOWN_HESSIAN)
             self.copy_button.setEnabled(True)
 
     @staticmethod
