@@ -34,3 +34,19 @@ def test_markers_are_painted_only_while_they_have_points(qtbot):
     markers.addPoints(pos=np.array([[0.5, 0.5]]))
     widget.grab()
     assert markers.paints == 2
+
+
+def test_no_points_given_to_markers_without_points_changes_nothing(qtbot):
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    markers = Markers(symbol="o", size=10)
+    widget.addItem(markers)
+    changes = []
+    markers.sigPlotChanged.connect(changes.append)
+    markers.setData(pos=np.empty((0, 2)), brush=[])
+    markers.setData([], [])
+    assert changes == [] and len(markers.data) == 0
+    markers.setData(x=[1.0], y=[2.0])
+    assert len(changes) == 1 and markers.points()[0].pos().x() == 1.0
+    markers.setData(pos=np.empty((0, 2)))  # (points to none: done)
+    assert len(changes) == 2 and len(markers.data) == 0
