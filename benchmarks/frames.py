@@ -27,8 +27,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from PySide6.QtCore import QTimer  # noqa: E402
-from journey_gui import OPTIMIZERS  # noqa: E402
-from probe import SLOW_S, idle, studio_application, time_calls, wait_until, write_scenario  # noqa: E402
+from journey_gui import twenty_runs  # noqa: E402
+from probe import SLOW_S, idle, studio_application, time_calls, wait_until  # noqa: E402
 
 PARTS = ("landscape.refresh", "loss_curve.refresh", "runs_panel.show_status", "session.controller._deliver",
          "landscape.plot.paintEvent", "loss_curve.plot.paintEvent")
@@ -56,11 +56,7 @@ def main() -> None:
     window.ask_unsaved = lambda: "discard"
     window.show()
     wait_until(lambda: window.session.objective is not None and engine.kernel_loaded(), 120)
-    runs = [{"label": f"run {i + 1}", "optimizer": OPTIMIZERS[i % len(OPTIMIZERS)],
-             "start": {"x": -1.8 + 0.18 * i, "y": 2.5 - 0.1 * i}} for i in range(20)]
-    body = {"loss": "(1 - x)^2 + 100*(y - x^2)^2", "view": {"x": [-2, 2], "y": [-1, 3]}, "runs": runs,
-            "stop": {"max_steps": 100_000_000, "grad_tol": None, "loss_tol": None}}
-    path = write_scenario(folder / "twenty.json", "20 runs", body)
+    path = twenty_runs(folder)
     window.files.open_path(str(path), ask=False)
     wait_until(lambda: window.document.path == path.resolve() and not window.session.stagger.pending()
                and not window.landscape.computing, 60)

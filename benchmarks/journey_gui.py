@@ -40,6 +40,27 @@ def typed_losses(repeat: int) -> list[tuple[str, str]]:
             ("3-variable quadratic", f"x^2 + 2*y^2 + {3 + r}*z^2 + x*y + y*z - x + 2*z")]
 
 
+def twenty_runs(folder: Path) -> Path:
+    """A scenario file of twenty runs of Rosenbrock's loss, every optimizer, that never stop by themselves."""
+    runs = [{"label": f"run {i + 1}", "optimizer": OPTIMIZERS[i % len(OPTIMIZERS)],
+             "start": {"x": -1.8 + 0.18 * i, "y": 2.5 - 0.1 * i}} for i in range(20)]
+    body = {"loss": "(1 - x)^2 + 100*(y - x^2)^2", "view": {"x": [-2, 2], "y": [-1, 3]}, "runs": runs,
+            "stop": {"max_steps": 100_000_000, "grad_tol": None, "loss_tol": None}}
+    return write_scenario(folder / "twenty.json", "20 runs", body)
+
+
+def drawn(window, loss: str | None = None) -> bool:
+    """The scenario (or `loss`) is shown: derived, its landscape drawn in full, and the views that follow a change
+    in turns of their own (stagger.py) have followed it (until the tenth session the next lesson was opened
+    before they had, and its file's turn met the last one's views)."""
+    w = window
+    objective = w.session.objective
+    loss = w.document.scenario.loss if loss is None else loss
+    return (not w.files.opening and objective is not None and objective.text == loss
+            and w.landscape.objective in (objective, w.session.selected_loss())  # (a scaled run's: its own loss)
+            and not w.landscape.computing and not w.session.stagger.pending())
+
+
 def data_loss(repeat: int) -> str:
     return f"mean((w*x + b - y)^2) + 0.0{repeat + 1}*(w^2 + b^2)"
 
@@ -138,15 +159,7 @@ class Journey:
             self.sampler.stop()
 
     def drawn(self, loss: str | None = None) -> bool:
-        """The scenario (or `loss`) is shown: derived, its landscape drawn in full, and the views that follow a change
-        in turns of their own (stagger.py) have followed it (until the tenth session the next lesson was opened
-        before they had, and its file's turn met the last one's views)."""
-        w = self.window
-        objective = w.session.objective
-        loss = w.document.scenario.loss if loss is None else loss
-        return (not w.files.opening and objective is not None and objective.text == loss
-                and w.landscape.objective in (objective, w.session.selected_loss())  # (a scaled run's: its own loss)
-                and not w.landscape.computing and not w.session.stagger.pending())
+        return drawn(self.window, loss)
 
     def _script(self) -> None:
         w = self.window
@@ -300,11 +313,7 @@ class Journey:
 
     def many_runs(self) -> None:
         w = self.window
-        runs = [{"label": f"run {i + 1}", "optimizer": OPTIMIZERS[i % len(OPTIMIZERS)],
-                 "start": {"x": -1.8 + 0.18 * i, "y": 2.5 - 0.1 * i}} for i in range(20)]
-        body = {"loss": "(1 - x)^2 + 100*(y - x^2)^2", "view": {"x": [-2, 2], "y": [-1, 3]}, "runs": runs,
-                "stop": {"max_steps": 100_000_000, "grad_tol": None, "loss_tol": None}}
-        path = write_scenario(self.folder / "twenty.json", "20 runs", body)
+        path = twenty_runs(self.folder)
         w.files.open_path(str(path), ask=False)
         wait_until(lambda: w.document.path == path.resolve() and self.drawn(), 60)
         self.run_for(self.run_seconds)

@@ -46,13 +46,13 @@ def wait_until(condition: Callable[[], bool], timeout: float = 60.0, poll_ms: in
     return condition()
 
 
-def studio_application(folder: Path) -> QApplication:
-    """The QApplication as the studio's launch sets it up (one OpenGL share group; the GUI thread taking the
-    interpreter back quickly), its settings in `folder`: for the benchmarks that build a studio window themselves."""
+def studio_application(folder: Path, kind: type[QApplication] = QApplication) -> QApplication:
+    """The QApplication (of `kind`) as the studio's launch sets it up (one OpenGL share group; the GUI thread taking
+    the interpreter back quickly), its settings in `folder`: for the benchmarks that build a studio window themselves."""
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance() or kind(sys.argv[:1])
     from gdstudio.app.main import answer_quickly
 
     answer_quickly()
