@@ -68,7 +68,7 @@ class CriticalPointsOverlay:
         landscape = landscape
         for kind, (symbol, color, size) in KIND_STYLE.items():
             item = Markers(symbol=symbol, size=size, brush=pg.mkBrush(color), pen=pg.mkPen("k", width=1.2),
-                                      hoverable=True, tip=lambda x, y, data: data, name=kind)
+                           hoverable=True, tip=lambda x, y, data: data, name=kind)
             landscape.add_overlay(item, 22)
             item.setVisible(False)
             self.items[kind] = item

@@ -32,9 +32,9 @@ class RestartsOverlay:
         self.lines = landscape.add_overlay(pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 150), width=1,
                                                                          style=pg.QtCore.Qt.PenStyle.DashLine), connect="pairs"), 12)
         self.starts = landscape.add_overlay(Markers(symbol="o", size=8, pen=pg.mkPen("w", width=1.5),
-                                                               brush=pg.mkBrush(None)), 13)
+                                                    brush=pg.mkBrush(None)), 13)
         self.finals = landscape.add_overlay(Markers(symbol="o", size=9, pen=pg.mkPen("k"), hoverable=True,
-                                                               tip=lambda x, y, data: data), 14)
+                                                    tip=lambda x, y, data: data), 14)
 
     def run(self) -> None:
         objective, spec = self.session.selected_loss(), self.session.selected()
