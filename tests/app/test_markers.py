@@ -1,5 +1,5 @@
-"""Markers on a plot: an empty set of them is not painted, nor set again to no points (pyqtgraph's scatter went through its whole paint for
-none, at every frame of a landscape while runs move)."""
+"""Markers on a plot: an empty set of them is not painted, nor set again to no points (pyqtgraph's scatter went
+through its whole paint for none, at every frame of a landscape while runs move)."""
 
 import numpy as np
 import pyqtgraph as pg
