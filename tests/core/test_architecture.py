@@ -56,6 +56,14 @@ def within(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
 
+def last_printed(code: str, *args: str, **env: str):
+    """What `code`, run by a new interpreter, printed last (JSON)."""
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=HANG, cwd=ROOT,
+                          env={**os.environ, **env})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def test_every_core_module_imports_without_qt() -> None:
     """The engine runs headless (the CLI, tests, a server): no core module may pull in Qt, even indirectly."""
     code = (
@@ -67,9 +75,7 @@ def test_every_core_module_imports_without_qt() -> None:
         "qt = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6'))\n"
         "print(json.dumps({'modules': names, 'qt': qt}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = last_printed(code)
     assert "gdstudio.core.plan" in found["modules"] and len(found["modules"]) >= 20
     assert found["qt"] == []
 
@@ -91,24 +97,20 @@ def test_the_window_is_built_without_the_engine() -> None:
         "window.shutdown()\n"
         "print(json.dumps(found))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(ENGINE)], capture_output=True, text=True, timeout=HANG, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert last_printed(code, json.dumps(ENGINE)) == []
 
 
 def test_compiling_a_loss_imports_no_numpy_submodule_it_does_not_use() -> None:
     """SymPy's NumPy namespace for lambdify is `from numpy import *`, which imports f2py, ctypeslib and the
     rest NumPy 2 names (0.1-0.2 s of a first start's first derive): the generated code imports only its names."""
     code = (
-        "import sys\n"
+        "import json, sys\n"
         "from gdstudio.core.expression import parse_objective\n"
         "objective = parse_objective('(1 - x)^2 + 100*(y - x^2)^2 + sin(x)*exp(y) + max(x, y)').compile()\n"
         "assert objective.loss(0.5, 0.25) == objective.loss(0.5, 0.25)\n"
-        "print(sorted(m for m in ('numpy.f2py', 'numpy.ctypeslib', 'numpy.char') if m in sys.modules))\n"
+        "print(json.dumps(sorted(m for m in ('numpy.f2py', 'numpy.ctypeslib', 'numpy.char') if m in sys.modules)))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert last_printed(code) == []
 
 
 @pytest.mark.parametrize("path", modules(), ids=relative)
@@ -149,7 +151,7 @@ def test_once_the_engine_has_loaded_a_losss_text_form_imports_nothing() -> None:
     """SymPy's pretty printer imports sympy.physics.units at its first product (0.1-0.2 s): the engine's loading
     imports it, so the first loss's text form does not hold the interpreter while the window draws that loss."""
     code = (
-        "import sys\n"
+        "import json, sys\n"
         "from gdstudio.app import engine\n"
         "engine.load()\n"
         "from gdstudio.app.panels.loss_editor import text_form\n"
@@ -158,9 +160,6 @@ def test_once_the_engine_has_loaded_a_losss_text_form_imports_nothing() -> None:
         "before = set(sys.modules)\n"
         "text = text_form(objective)\n"
         "assert '∇f' in text, text\n"
-        "print(sorted(set(sys.modules) - before))\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG, cwd=ROOT,
-                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert last_printed(code, QT_QPA_PLATFORM="offscreen") == []
