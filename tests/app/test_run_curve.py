@@ -1,12 +1,19 @@
 """A run's loss curve: drawn on the plot's log axis, its values kept, far values clipped only in a view the person
 fixed; the loss plot's menu holds the studio's controls, not pyqtgraph's data transforms."""
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pyqtgraph as pg
 
 from gdstudio.app.buffers import LOSS, PARAMS, RunBuffer
 from gdstudio.app.plots.loss_curve import LossCurve
 from gdstudio.app.plots.run_curve import RunCurve
+
+from .helpers import HANG
 
 
 def plot_with_curve(qtbot, limit: float | None = None) -> tuple[pg.PlotWidget, RunCurve]:
@@ -72,3 +79,45 @@ def test_plots_offer_no_plot_options_menu_but_keep_their_view_menu(qtbot):
     qtbot.addWidget(loss)
     assert loss.item.getContextMenus(None) is None
     assert loss.item.vb.menuEnabled()
+
+
+
+EXPORT = """
+import json, numpy as np
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from pyqtgraph.exporters import MatplotlibExporter
+from gdstudio.app.buffers import LOSS, PARAMS, RunBuffer
+from gdstudio.app.plots.loss_curve import LossCurve
+loss, buffer = LossCurve(), RunBuffer("a", ("x",))
+loss.set_runs([buffer], ["#1f77b4"])
+rows = np.ones((3, PARAMS + 1))
+rows[:, LOSS] = [1.0, 0.1, 0.01]
+buffer.extend(rows)
+loss.refresh()
+MatplotlibExporter(loss.item).export()
+print(json.dumps([list(map(float, line.get_ydata())) for line in MatplotlibExporter.windows[-1].getFigure().axes[0].lines]))
+"""
+
+
+def test_the_loss_plots_export_menu_writes_the_values_and_draws_them_with_matplotlib(qtbot, tmp_path):
+    """pyqtgraph's exporters (the plot's Export… menu) read its curves as they read data items: the values to a
+    file, the curves as drawn to a Matplotlib window (in a process of its own: its window's teardown under pytest-qt
+    left the loss plot's legend to the garbage collector)."""
+    from pyqtgraph.exporters import CSVExporter
+
+    loss = LossCurve()
+    qtbot.addWidget(loss)
+    buffer = RunBuffer("a", ("x",))
+    loss.set_runs([buffer], ["#1f77b4"])
+    rows = np.ones((3, PARAMS + 1))
+    rows[:, LOSS] = [1.0, 0.1, 0.01]
+    buffer.extend(rows)
+    loss.refresh()
+    CSVExporter(loss.item).export(str(tmp_path / "loss.csv"))
+    lines = (tmp_path / "loss.csv").read_text().splitlines()
+    assert lines[0].startswith("a_x,a_y") and [float(v) for v in lines[3].split(",")[:2]] == [2.0, 0.01]
+    done = subprocess.run([sys.executable, "-c", EXPORT], capture_output=True, text=True, timeout=HANG,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [[0.0, -1.0, -2.0]]  # (as drawn: on the log axis)

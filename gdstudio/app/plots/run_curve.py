@@ -16,6 +16,8 @@ class RunCurve(pg.PlotCurveItem):
     def __init__(self, pen, name: str | None, limit: float | None) -> None:
         super().__init__(pen=pen, name=name, connect="finite")
         self.opts["dynamicRangeLimit"] = limit  # (PlotDataItem's name for it)
+        # (no symbols: what pyqtgraph's Matplotlib exporter reads of each curve of a plot, as of a data item's)
+        self.opts.update(symbol=None, symbolPen=None, symbolBrush=None, symbolSize=0)
         self._log = False
         self._x = self._y = np.empty(0)
 
