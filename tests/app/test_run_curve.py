@@ -95,15 +95,22 @@ rows = np.ones((3, PARAMS + 1))
 rows[:, LOSS] = [1.0, 0.1, 0.01]
 buffer.extend(rows)
 loss.refresh()
-MatplotlibExporter(loss.item).export()
-print(json.dumps([list(map(float, line.get_ydata())) for line in MatplotlibExporter.windows[-1].getFigure().axes[0].lines]))
+import pyqtgraph as pg
+from gdstudio.app.plots.style import Curve
+path = pg.PlotWidget()
+path.addItem(Curve(np.array([0.0, 1.0]), np.array([1.0, 2.0]), pen="r"))  # (a path on the landscape, a race's)
+drawn = []
+for item in (loss.item, path.getPlotItem()):
+    MatplotlibExporter(item).export()
+    drawn += [list(map(float, line.get_ydata())) for line in MatplotlibExporter.windows[-1].getFigure().axes[0].lines]
+print(json.dumps(drawn))
 """
 
 
-def test_the_loss_plots_export_menu_writes_the_values_and_draws_them_with_matplotlib(qtbot, tmp_path):
-    """pyqtgraph's exporters (the plot's Export… menu) read its curves as they read data items: the values to a
-    file, the curves as drawn to a Matplotlib window (in a process of its own: its window's teardown under pytest-qt
-    left the loss plot's legend to the garbage collector)."""
+def test_the_export_menu_writes_the_values_and_draws_the_curves_with_matplotlib(qtbot, tmp_path):
+    """pyqtgraph's exporters (a plot's Export… menu) read its curves as they read data items: the values to a file,
+    the curves as drawn, the landscape's paths too, to a Matplotlib window (in a process of its own: the window's
+    teardown under pytest-qt left the loss plot's legend to the garbage collector)."""
     from pyqtgraph.exporters import CSVExporter
 
     loss = LossCurve()
@@ -120,4 +127,4 @@ def test_the_loss_plots_export_menu_writes_the_values_and_draws_them_with_matplo
     done = subprocess.run([sys.executable, "-c", EXPORT], capture_output=True, text=True, timeout=HANG,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == [[0.0, -1.0, -2.0]]  # (as drawn: on the log axis)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [[0.0, -1.0, -2.0], [1.0, 2.0]]  # (loss: as drawn, log)

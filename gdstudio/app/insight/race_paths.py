@@ -9,6 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from ...core.trajectory import LOSS, PARAMS
+from ..plots.style import Curve
 from ..plots.tracks import drawable
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ class RacePaths:
     def __init__(self, session: StudioSession, landscape: Landscape) -> None:
         self.session, self.landscape = session, landscape
         self.entries: list[RaceEntry] = []
-        self.curves: list[pg.PlotCurveItem] = []
+        self.curves: list[Curve] = []
 
     def show(self, entries: list[RaceEntry], colors: list[str]) -> None:
         """Racers' paths; colors[i] is the colour of the run the i-th racer was made from."""
@@ -32,7 +33,7 @@ class RacePaths:
         landscape = self.landscape
         for entry in entries:
             pen = pg.mkPen(colors[entry.run.index % len(colors)], width=2, style=Qt.PenStyle.DashLine)
-            self.curves.append(landscape.add_overlay(pg.PlotCurveItem(pen=pen, connect="finite"), 11))
+            self.curves.append(landscape.add_overlay(Curve(pen=pen, connect="finite"), 11))
         self.draw()
 
     def draw(self) -> None:

@@ -9,15 +9,14 @@ clipping of values far outside a view the user fixed (a painter cannot take coor
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
+
+from .style import Curve
 
 
-class RunCurve(pg.PlotCurveItem):
+class RunCurve(Curve):
     def __init__(self, pen, name: str | None, limit: float | None) -> None:
         super().__init__(pen=pen, name=name, connect="finite")
         self.opts["dynamicRangeLimit"] = limit  # (PlotDataItem's name for it)
-        # (no symbols: what pyqtgraph's Matplotlib exporter reads of each curve of a plot, as of a data item's)
-        self.opts.update(symbol=None, symbolPen=None, symbolBrush=None, symbolSize=0)
         self._log = False
         self._x = self._y = np.empty(0)
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QPen
 
 from ..buffers import LOSS, PARAMS, RunBuffer
-from .style import Markers, marker_brush, marker_pen
+from .style import Curve, Markers, marker_brush, marker_pen
 from .tracks import Track, line_width, path_points
 
 FADED = 0.25  # opacity of runs in other units than the loss drawn
@@ -27,7 +27,7 @@ class RunMarks:
     def __init__(self, plot: pg.PlotItem) -> None:
         self.plot = plot
         self.buffers: list[RunBuffer] = []
-        self.paths: list[pg.PlotCurveItem] = []  # (not PlotDataItem: a third of the cost of feeding twenty each frame)
+        self.paths: list[Curve] = []  # (not PlotDataItem: a third of the cost of feeding twenty each frame)
         self.tangents: list[pg.PlotDataItem] = []  # made when a loss of one variable first needs them
         self.starts = Markers(symbol="o", size=12, brush=pg.mkBrush(None))
         self.currents = Markers(symbol="o", size=11)
@@ -61,7 +61,7 @@ class RunMarks:
             self.plot.removeItem(item)
         self.paths, self.tangents = [], []
         for color in colors:
-            path = pg.PlotCurveItem(pen=pg.mkPen(color, width=2))
+            path = Curve(pen=pg.mkPen(color, width=2))
             self.plot.addItem(path)
             self.paths.append(path)
         self.select(self._selected)

@@ -57,6 +57,15 @@ def marker_brush(color: str | None, alpha: float = 1.0) -> QBrush:
     return pg.mkBrush(None) if color is None else pg.mkBrush(_ink(color, alpha))
 
 
+class Curve(pg.PlotCurveItem):
+    """A plain curve (pyqtgraph's data item maps and checks every array again at each `setData`) that pyqtgraph's
+    Matplotlib exporter (Export… in a plot's menu) reads as it reads a data item: it looks up each curve's symbol."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.opts.update(symbol=None, symbolPen=None, symbolBrush=None, symbolSize=0)
+
+
 _POINTS = ("pos", "x", "y", "spots")
 _EACH_POINT = ("data", "pen", "brush", "size", "symbol")  # (as lists: one for each point; one value is the default)
 
