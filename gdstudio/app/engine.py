@@ -67,7 +67,28 @@ def _symbolic() -> None:
 
 
 def _runner() -> None:
+    _open_llvm()
     from ..core import interpreted, plan, runner, sweeps  # noqa: F401  (Numba, nothing compiled yet)
+
+
+def _open_llvm() -> None:
+    """Numba's import opens llvmlite's 180 MB library with ctypes.CDLL, whose dlopen holds the interpreter lock: 10-20
+    ms, ~60 on a first start's cold disk cache, as long a gap of the window's. Opened first by a call of libc's own
+    dlopen, which ctypes makes without the lock, that second open finds it loaded. (Where there is no dlopen, as on
+    Windows, Numba opens it as before.)"""
+    import ctypes
+    import os
+    from importlib.util import find_spec
+
+    from llvmlite.utils import get_library_name
+
+    try:
+        dlopen = ctypes.CDLL(None).dlopen
+    except (OSError, AttributeError, TypeError):
+        return
+    dlopen.argtypes, dlopen.restype = [ctypes.c_char_p, ctypes.c_int], ctypes.c_void_p
+    path = os.path.join(os.path.dirname(find_spec("llvmlite").origin), "binding", get_library_name())
+    dlopen(os.fsencode(path), os.RTLD_NOW | os.RTLD_LOCAL)  # (a handle kept for good, as Numba keeps its own)
 
 
 class EngineClosed(RuntimeError):

@@ -163,3 +163,17 @@ def test_once_the_engine_has_loaded_a_losss_text_form_imports_nothing() -> None:
         "print(json.dumps(sorted(set(sys.modules) - before)))\n"
     )
     assert last_printed(code, QT_QPA_PLATFORM="offscreen") == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads which libraries are loaded from /proc")
+def test_the_engine_opens_llvms_library_before_numba_does() -> None:
+    """ctypes.CDLL's dlopen holds the interpreter lock (10-60 ms for llvmlite's library: a gap of the window's); the
+    engine opens it first with libc's dlopen, called without the lock, and Numba's import then finds it loaded."""
+    code = (
+        "import json, sys\n"
+        "from gdstudio.app.engine import _open_llvm\n"
+        "_open_llvm()\n"
+        "opened = 'libllvmlite' in open('/proc/self/maps').read()\n"
+        "print(json.dumps([opened, 'llvmlite.binding' in sys.modules]))\n"
+    )
+    assert last_printed(code, QT_QPA_PLATFORM="offscreen") == [True, False]
