@@ -211,7 +211,8 @@ class EngineLoader(QObject):
 
         lower_this_thread()
         began = time.perf_counter()
-        load()
+        _open_llvm()  # (without the lock, beside SymPy's import that the deriving thread has begun: ~60 ms of a first
+        load()        # start's cold disk cache off the way to the first steps)
         # out of the collector's reach at once, the ~100,000 objects SymPy's import left: the GUI thread's next young
         # collection met them all (20-28 ms). (Freezing collects nothing, so it is safe off the GUI thread; the few
         # import-time cycles it keeps are kept for good, as collector.freeze_what_is_loaded keeps the rest)
