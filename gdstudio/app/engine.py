@@ -67,7 +67,7 @@ def _symbolic() -> None:
 
 
 def _runner() -> None:
-    _open_llvm()
+    _LLVM.load()  # (done already, as a rule: EngineLoader._load)
     from ..core import interpreted, plan, runner, sweeps  # noqa: F401  (Numba, nothing compiled yet)
 
 
@@ -138,6 +138,7 @@ def _compile_in_a_child(code: str) -> subprocess.Popen:
 
 
 _SYMBOLIC, _RUNNER, _KERNEL, _BATCHES = _Part(_symbolic), _Part(_runner), _Part(_kernel), _Part(_batch_kernel)
+_LLVM = _Part(_open_llvm)
 
 
 def load() -> None:
@@ -211,8 +212,8 @@ class EngineLoader(QObject):
 
         lower_this_thread()
         began = time.perf_counter()
-        _open_llvm()  # (without the lock, beside SymPy's import that the deriving thread has begun: ~60 ms of a first
-        load()        # start's cold disk cache off the way to the first steps)
+        _LLVM.load()  # (without the interpreter lock, beside SymPy's import that the deriving thread has begun:
+        load()        # ~60 ms of a first start's cold disk cache off the way to the first steps)
         # out of the collector's reach at once, the ~100,000 objects SymPy's import left: the GUI thread's next young
         # collection met them all (20-28 ms). (Freezing collects nothing, so it is safe off the GUI thread; the few
         # import-time cycles it keeps are kept for good, as collector.freeze_what_is_loaded keeps the rest)
