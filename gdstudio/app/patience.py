@@ -57,4 +57,3 @@ class Patience:
             return True
         self.waited = 0
         return False
-

@@ -1,6 +1,6 @@
 """The Data menu and dock: import a CSV, generate points, remove the data set.
 
-`DataActions(session, window, timer)` adds the "Data" dock (the data view) and menu to the window and
+`DataActions(session, window, timer, view)` adds the "Data" dock (the data view) and menu to the window and
 connects them to the session's document and runs and to the redraw timer, so the window
 itself only calls one function. Every failure is shown with the file, row and
 column the core names, and leaves the document as it was.
@@ -24,10 +24,10 @@ from ...core.data import GENERATORS, MAX_ROWS, DataError, Dataset, generate, rea
 from ...core.scenario import DataSpec, Scenario
 from ..document import run_color
 from ..objectives import OBJECTIVES
-from .data_view import DataView
 
 if TYPE_CHECKING:
     from ..session import StudioSession
+    from .data_view import DataView
 
 CSV_FILTER = "CSV files (*.csv);;All files (*)"
 INLINE_ROWS = 10_000  # without a scenario file, smaller CSVs are copied into it, larger ones referenced by absolute path
@@ -118,10 +118,10 @@ class GenerateDialog(QDialog):
 class DataActions:
     """The Data menu and dock, on the session's document."""
 
-    def __init__(self, session: StudioSession, window: QMainWindow, timer: QTimer, view: DataView | None = None) -> None:
+    def __init__(self, session: StudioSession, window: QMainWindow, timer: QTimer, view: DataView) -> None:
         self.session, self.window = session, window  # (the window: where the dock and menu go, what dialogs are modal to)
         self.document = session.document
-        self.view = view or DataView()  # (made beforehand, in a turn of its own: its plot is ~12 ms of widgets)
+        self.view = view  # (made beforehand, in a turn of its own: its plot is ~12 ms of widgets)
         self.view.setObjectName("dataView")
         self.dock = QDockWidget("Data", window, objectName="dataDock")
         self.dock.setWidget(self.view)
