@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from PySide6.QtCore import QTimer  # noqa: E402
 from journey_gui import twenty_runs  # noqa: E402
-from probe import SLOW_S, idle, studio_application, time_calls, wait_until  # noqa: E402
+from probe import SLOW_S, idle, owner_of, studio_application, time_calls, wait_until  # noqa: E402
 
 PARTS = ("landscape.refresh", "loss_curve.refresh", "runs_panel.show_status", "session.controller._deliver",
          "landscape.plot.paintEvent", "loss_curve.plot.paintEvent")
@@ -36,11 +36,7 @@ PARTS = ("landscape.refresh", "loss_curve.refresh", "runs_panel.show_status", "s
 
 def timed(window, dotted: str, spent: dict[str, list[float]]) -> None:
     """Time every call of window.<dotted>."""
-    owner_path, name = dotted.rsplit(".", 1)
-    owner = window
-    for part in owner_path.split("."):
-        owner = getattr(owner, part)
-    time_calls(owner, name, spent[dotted].append)
+    time_calls(*owner_of(window, dotted), spent[dotted].append)
 
 
 def main() -> None:

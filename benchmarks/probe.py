@@ -273,6 +273,14 @@ class ThreadClock:
         return ", ".join(f"{k} {v:.2f} s" for v, k in top) or "none"
 
 
+def owner_of(root, dotted: str) -> tuple[object, str]:
+    """The object that holds root.<dotted>, and the name it holds it by (window, "landscape.refresh")."""
+    path, name = dotted.rsplit(".", 1)
+    for part in path.split("."):
+        root = getattr(root, part)
+    return root, name
+
+
 def time_calls(owner, name: str, record: Callable[[float], None]) -> None:
     """owner.<name> replaced by a wrapper that records the seconds of each call (set on an instance, Qt calls it too)."""
     original = getattr(owner, name)

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from journey_gui import drawn, twenty_runs  # noqa: E402
-from probe import idle, studio_application, wait_until  # noqa: E402
+from probe import idle, owner_of, studio_application, wait_until  # noqa: E402
 
 LONG_S = 0.006
 
@@ -75,10 +75,7 @@ def roots(profile: cProfile.Profile | None) -> str:
 
 def focus(window, dotted: str, profile: cProfile.Profile) -> None:
     """Profile every call of window.<dotted>."""
-    owner_path, name = dotted.rsplit(".", 1)
-    owner = window
-    for part in owner_path.split("."):
-        owner = getattr(owner, part)
+    owner, name = owner_of(window, dotted)
     original = getattr(owner, name)
 
     def profiled(*args, **kwargs):
