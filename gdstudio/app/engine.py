@@ -67,8 +67,7 @@ def _symbolic() -> None:
 
 
 def _runner() -> None:
-    _LLVM.load()  # (done already, as a rule: EngineLoader._load)
-    from ..core import interpreted, plan, runner, sweeps  # noqa: F401  (Numba, nothing compiled yet)
+    from ..core import interpreted, plan, runner, sweeps  # noqa: F401  (without Numba: core/jit.py)
 
 
 def _open_llvm() -> None:
@@ -101,6 +100,7 @@ _children: list[subprocess.Popen] = []  # a first start's compiles (see _compile
 
 
 def _kernel() -> None:
+    _LLVM.load()  # (done already, as a rule: EngineLoader._load)
     from ..core import COMPILE_BATCHES, COMPILE_RUNS, kernel_cached
     from ..core.kernel import compiled_advance
     from ..core.trace import compiled_tracer

@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Callable
 
 import sympy as sp
-from numba import njit
 from sympy.printing.pycode import PythonCodePrinter
 
 from . import objective_kernels
 from .derivatives import MAX_DERIVED_NODES, size
 from .errors import ExpressionError, HessianUnavailable
 from .expression import Objective
-from .kernel import FG_SIGNATURE
+from .kernel import signatures
 
 _SAFE_INT = 2**53
 MAX_COMPILE_COST = 2000  # compile_cost of a kernel: at most about 8 s of Numba (gd on a0*a1*…*a99 is 1,500)
@@ -203,8 +202,10 @@ def compile_source(source: str) -> Callable:
     except OSError:  # (no cache to write in: compiled for this process alone)
         path = ""
     exec(compile(source, path or "<gdstudio objective>", "exec"), vars(objective_kernels))  # our source, never user text
+    from numba import njit
+
     # Only the run kernel calls it (through its address), so no Python wrapper is built.
-    return njit(FG_SIGNATURE, cache=bool(path), **_FLAGS)(getattr(objective_kernels, name))
+    return njit(signatures()[0], cache=bool(path), **_FLAGS)(getattr(objective_kernels, name))
 
 
 def compiled_kernel(objective: Objective, with_hessian: bool) -> Callable:

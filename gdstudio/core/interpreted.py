@@ -24,7 +24,6 @@ from types import FunctionType
 
 import numpy as np
 import sympy as sp
-from numba.core.dispatcher import Dispatcher
 
 from . import kernel, newton, rules
 from .codegen import _Printer, kept, kernel_source
@@ -62,7 +61,7 @@ def python_advance() -> Callable:
     rebuilt: dict[object, FunctionType] = {}
 
     def python(value: object) -> object:
-        source = value.py_func if isinstance(value, Dispatcher) else value
+        source = getattr(value, "py_func", value)  # (a function Numba compiles, made or not yet: jit.py)
         if not isinstance(source, FunctionType) or source.__module__ not in spaces:
             return value
         if value not in rebuilt:
@@ -75,6 +74,8 @@ def python_advance() -> Callable:
             space[name] = python(value)
         if "fma" in space:
             space["fma"] = exact_fma
+        if "prange" in space:
+            space["prange"] = range
     return spaces[kernel.__name__]["advance"]
 
 

@@ -13,8 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from numba import njit, prange, types
-
+from .jit import njit, prange, realize
 from .newton import newton_update
 from .newton_notes import NO_DECREASE, NO_DIRECTION, NOTES, SKIPPED
 from .outcomes import (CANCELLED, CONVERGED, DIVERGED, ERROR, GRAD_NONFINITE, GRAD_TOL, HESSIAN_NONFINITE,  # noqa: F401
@@ -22,11 +21,18 @@ from .outcomes import (CANCELLED, CONVERGED, DIVERGED, ERROR, GRAD_NONFINITE, GR
 from .rules import NEWTON, apply_step, learning_rate
 from .trajectory import BATCH_LOSS, GRAD_NORM, LOSS, LR, PARAMS
 
-_F1, _F2, _F3 = types.float64[::1], types.float64[:, ::1], types.float64[:, :, ::1]
-_I1, _I2, _U1 = types.int64[::1], types.int64[:, ::1], types.uint64[::1]
-# fg(p, g, hess, data, rows) -> loss: every objective's compiled kernel has this signature (see codegen).
-FG_SIGNATURE = types.float64(_F1, _F1, _F2, _F2, _I1)
 
+@lru_cache(maxsize=1)
+def signatures() -> tuple[object, object]:
+    """Numba's signatures of an objective's fg(p, g, hess, data, rows) -> loss (every objective's compiled kernel:
+    see codegen) and of `advance` (made once Numba is imported: jit.py)."""
+    from numba import types
+
+    f1, f2, f3 = types.float64[::1], types.float64[:, ::1], types.float64[:, :, ::1]
+    i1, i2, u1 = types.int64[::1], types.int64[:, ::1], types.uint64[::1]
+    fg = types.float64(f1, f1, f2, f2, i1)
+    return fg, types.void(types.FunctionType(fg), types.int64, f2, f2, f3, f3, f2, f2, f2, f1, i1, f1, i1, f2, f2,
+                          types.int64, f3, i1, f2, i1, i1, i1, i2, i1, u1, i2)
 
 
 # Layout of the STOP vector (a disabled tolerance is -1, a disabled threshold inf).
@@ -181,10 +187,6 @@ def _advance_run(s, fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATU
         T[s] = t + 1
 
 
-_SIGNATURE = types.void(types.FunctionType(FG_SIGNATURE), types.int64, _F2, _F2, _F3, _F3, _F2, _F2, _F2, _F1,
-                        _I1, _F1, _I1, _F2, _F2, types.int64, _F3, _I1, _F2, _I1, _I1, _I1, _I2, _I1, _U1, _I2)
-
-
 def advance(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STATUS, EVENT, NOTE, n, OUT, COUNT,
             DATA, ALL, BATCH, REPLACE, PERM, POS, RNG, ROWS):
     """Advance every running run by up to n steps, one after another (see _advance_run)."""
@@ -205,7 +207,10 @@ def _advance_parallel(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STA
 def compiled_advance():
     """`advance`, compiled (or loaded from Numba's cache) on first use rather than at import: a first start
     compiles it for several seconds, and meanwhile the first runs step in Python (interpreted.py)."""
-    return njit(_SIGNATURE, cache=True, nogil=True, error_model="numpy")(advance)
+    import numba
+
+    realize()
+    return numba.njit(signatures()[1], cache=True, nogil=True, error_model="numpy")(advance)
 
 
 def compiled_ready() -> bool:
@@ -215,7 +220,10 @@ def compiled_ready() -> bool:
 @lru_cache(maxsize=1)
 def advance_parallel():
     """Compiled on first use: threads only pay off for many runs, and scenario runs never need it."""
-    return njit(_SIGNATURE, cache=True, nogil=True, error_model="numpy", parallel=True)(_advance_parallel)
+    import numba
+
+    realize()
+    return numba.njit(signatures()[1], cache=True, nogil=True, error_model="numpy", parallel=True)(_advance_parallel)
 
 
 PARALLEL_FROM = 64  # runs per call from which the threaded kernel is used

@@ -12,9 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
-from .jit import INLINE, JIT
+from .jit import INLINE, JIT, njit
 from .newton_notes import (ARMIJO_C, FIRST_REPAIR, HALVINGS, LAST_SHIFT, MOST_HALVINGS, NO_DECREASE, NO_DIRECTION, REPAIRS,
                            SHORTENED, STEPPED, TRIALS)
 

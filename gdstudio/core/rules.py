@@ -24,9 +24,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
-from .jit import INLINE, JIT, fma
+from .jit import INLINE, JIT, fma, njit
 from .newton import newton_step
 
 

@@ -165,6 +165,24 @@ def test_once_the_engine_has_loaded_a_losss_text_form_imports_nothing() -> None:
     assert last_printed(code, QT_QPA_PLATFORM="offscreen") == []
 
 
+def test_runs_step_in_python_without_importing_numba() -> None:
+    """Numba's import (~0.3 s of the interpreter) was on a first start's way to its first steps, which step in Python
+    while the kernel compiles in a child process: the kernel's modules import without it (core/jit.py)."""
+    code = (
+        "import json, sys\n"
+        "from gdstudio.app import engine\n"
+        "engine.load_runner()\n"
+        "from gdstudio.core.scenario import RunSpec, Scenario, StopRules\n"
+        "from gdstudio.core.runner import ScenarioRunner\n"
+        "scenario = Scenario(loss='(1 - x)^2 + 100*(y - x^2)^2', runs=(RunSpec('adam', optimizer='adam'),),\n"
+        "                    stop=StopRules(max_steps=20))\n"
+        "runner = ScenarioRunner(scenario)\n"
+        "runner.advance(20, interpret=True)\n"
+        "print(json.dumps([runner.runs[0].steps, 'numba' in sys.modules]))\n"
+    )
+    assert last_printed(code, QT_QPA_PLATFORM="offscreen") == [20, False]
+
+
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads which libraries are loaded from /proc")
 def test_the_engine_opens_llvms_library_before_numba_does() -> None:
     """ctypes.CDLL's dlopen holds the interpreter lock (10-60 ms for llvmlite's library: a gap of the window's); the

@@ -123,9 +123,12 @@ def test_big_data_waits_for_the_compiled_kernel() -> None:
         interpreted.python_fg(objective, False)
 
 
+_llvm_fma = fma.made()  # (Numba's intrinsic, which the kernel's modules get once it is compiled: jit.py)
+
+
 @njit
 def _compiled_fma(a, b, c):
-    return fma(a, b, c)
+    return _llvm_fma(a, b, c)
 
 
 def test_fma_is_rounded_once_as_llvm_does() -> None:
