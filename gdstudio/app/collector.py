@@ -14,6 +14,8 @@ import time
 
 from PySide6.QtCore import QCoreApplication, QTimer
 
+from .step_aside import importing
+
 # The threads that derive losses leave tens of thousands of young objects a second for the GUI thread to collect:
 # every 250 ms (pyqtgraph's collector) one collection met up to 74,000 of them and took up to 60 ms; every 50 ms
 # each is a fifth of that.
@@ -39,7 +41,7 @@ class GuiCollector:
 
     def check(self) -> None:
         young, middle, old = gc.get_count()
-        if young <= self.threshold[0]:
+        if young <= self.threshold[0] or importing():  # (the engine's modules, half made: frozen once made)
             return
         if middle <= self.threshold[1]:
             gc.collect(0)

@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, Signal
 
 from .background import lower_this_thread
 from .helper import HELPER
+from .step_aside import stepping_aside
 
 _painted = threading.Event()
 _painted.set()  # (no window waiting)
@@ -55,7 +56,8 @@ class _Part:
         wait_for_paint()
         with self._lock:
             if not self.done.is_set():
-                self._imports()
+                with stepping_aside():
+                    self._imports()
                 self.done.set()
 
 
@@ -64,6 +66,9 @@ def _symbolic() -> None:
     # (SymPy's pretty printer imports this at its first product, for the loss editor's text form: 0.1-0.2 s of the
     # first loss's check, which its landscape, critical points and first steps waited for)
     import sympy.physics.units  # noqa: F401
+    # (NumPy imports numpy.random at its first use: a scenario's random starts, by the first loss's landscape on the
+    # GUI thread, 16-18 ms of that turn)
+    import numpy.random  # noqa: F401
 
 
 def _runner() -> None:

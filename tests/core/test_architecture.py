@@ -165,6 +165,23 @@ def test_once_the_engine_has_loaded_a_losss_text_form_imports_nothing() -> None:
     assert last_printed(code, QT_QPA_PLATFORM="offscreen") == []
 
 
+def test_once_the_engine_has_loaded_a_scenarios_starts_import_nothing() -> None:
+    """NumPy imports numpy.random at its first use: a scenario's random starts, which the first loss's landscape frames
+    on the GUI thread (16-18 ms of that turn): the engine's loading imports it."""
+    code = (
+        "import json, sys\n"
+        "from gdstudio.app import engine\n"
+        "engine.load()\n"
+        "from gdstudio.core.scenario import RunSpec, Scenario\n"
+        "from gdstudio.core.scenario_model import start_point\n"
+        "scenario = Scenario(loss='x^2 + y^2', runs=(RunSpec('gd'),))\n"
+        "before = set(sys.modules)\n"
+        "point = start_point(scenario.runs[0], scenario, ('x', 'y'))\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
+    )
+    assert last_printed(code, QT_QPA_PLATFORM="offscreen") == []
+
+
 def test_runs_step_in_python_without_importing_numba() -> None:
     """Numba's import (~0.3 s of the interpreter) was on a first start's way to its first steps, which step in Python
     while the kernel compiles in a child process: the kernel's modules import without it (core/jit.py)."""
