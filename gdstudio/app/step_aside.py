@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 BUSY_SHARE = 0.3  # the GUI thread is in a turn when it had at least this share of a core since the last look
 LOOK_S = 0.005  # looks farther apart than this say nothing: the next one decides
@@ -30,11 +31,17 @@ class _Looks(threading.local):
 _looks = _Looks()
 
 
-def _gui_cpu() -> float | None:
+@lru_cache(maxsize=1)
+def _gui_clock() -> int | None:
     try:
-        return time.clock_gettime(time.pthread_getcpuclockid(threading.main_thread().ident))
+        return time.pthread_getcpuclockid(threading.main_thread().ident)
     except (AttributeError, OSError):  # (no per-thread clocks here: nothing steps aside)
         return None
+
+
+def _gui_cpu() -> float | None:
+    clock = _gui_clock()
+    return None if clock is None else time.clock_gettime(clock)
 
 
 def step_aside() -> None:

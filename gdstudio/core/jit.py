@@ -28,9 +28,10 @@ class Later:
             _LATER.append(self)
 
     def made(self) -> object:
-        if self._made is None:
-            self._made = self._make()
-        return self._made
+        with _REALIZED:  # (one dispatcher, whichever thread asks first)
+            if self._made is None:
+                self._made = self._make()
+            return self._made
 
     def __call__(self, *args):
         realize()
@@ -91,7 +92,7 @@ def _numba_prange() -> object:
 
 
 def _compiled_only(*_args) -> float:
-    raise NotImplementedError("compiled code's alone: interpreted.py computes a fused multiply-add exactly")
+    raise NotImplementedError("fma runs in compiled code only (interpreted.py computes it exactly: exact_fma)")
 
 
 # a·b + c rounded once (llvm.fma). torch's CPU kernels compute `x.add(y, alpha=a)`, `addcmul` and `lerp` this way
