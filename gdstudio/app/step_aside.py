@@ -23,6 +23,9 @@ NAP_S = 0.001
 MAX_WAIT_S = 0.05
 
 
+_wall, _nap = time.monotonic, time.sleep  # (tests give their own clocks)
+
+
 class _Looks(threading.local):
     cpu = wall = 0.0
     on = False
@@ -48,13 +51,13 @@ def step_aside() -> None:
     """(a helper thread) Wait while the GUI thread is in a turn; return at once when it is not."""
     if threading.current_thread() is threading.main_thread() or (cpu := _gui_cpu()) is None:
         return
-    wall = time.monotonic()
+    wall = _wall()
     busy = wall - _looks.wall < LOOK_S and cpu - _looks.cpu > BUSY_SHARE * (wall - _looks.wall)
     deadline = wall + MAX_WAIT_S
     while busy and wall < deadline:
-        time.sleep(NAP_S)
+        _nap(NAP_S)
         was_cpu, was_wall = cpu, wall
-        cpu, wall = _gui_cpu() or 0.0, time.monotonic()
+        cpu, wall = _gui_cpu() or 0.0, _wall()
         busy = cpu - was_cpu > BUSY_SHARE * (wall - was_wall)
     _looks.cpu, _looks.wall = cpu, wall
 

@@ -35,8 +35,8 @@ def clocks(monkeypatch):
     def make(busy: int) -> Clocks:
         clocks = Clocks(busy)
         monkeypatch.setattr(step_aside, "_gui_cpu", lambda: clocks.cpu)
-        monkeypatch.setattr(step_aside.time, "monotonic", lambda: clocks.wall)
-        monkeypatch.setattr(step_aside.time, "sleep", clocks.sleep)
+        monkeypatch.setattr(step_aside, "_wall", lambda: clocks.wall)
+        monkeypatch.setattr(step_aside, "_nap", clocks.sleep)
         return clocks
     return make
 
