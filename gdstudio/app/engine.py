@@ -56,23 +56,24 @@ class _Part:
         wait_for_paint()
         with self._lock:
             if not self.done.is_set():
-                with stepping_aside():
-                    self._imports()
+                self._imports()
                 self.done.set()
 
 
 def _symbolic() -> None:
-    from ..core import analysis, expression  # noqa: F401  (SymPy: parsing, deriving, critical points)
-    # (SymPy's pretty printer imports this at its first product, for the loss editor's text form: 0.1-0.2 s of the
-    # first loss's check, which its landscape, critical points and first steps waited for)
-    import sympy.physics.units  # noqa: F401
-    # (NumPy imports numpy.random at its first use: a scenario's random starts, by the first loss's landscape on the
-    # GUI thread, 16-18 ms of that turn)
-    import numpy.random  # noqa: F401
+    with stepping_aside():  # (the engine's imports: the GUI thread's turns first)
+        from ..core import analysis, expression  # noqa: F401  (SymPy: parsing, deriving, critical points)
+        # (SymPy's pretty printer imports this at its first product, for the loss editor's text form: 0.1-0.2 s of the
+        # first loss's check, which its landscape, critical points and first steps waited for)
+        import sympy.physics.units  # noqa: F401
+        # (NumPy imports numpy.random at its first use: a scenario's random starts, by the first loss's landscape on
+        # the GUI thread, 16-18 ms of that turn)
+        import numpy.random  # noqa: F401
 
 
 def _runner() -> None:
-    from ..core import interpreted, plan, runner, sweeps  # noqa: F401  (without Numba: core/jit.py)
+    with stepping_aside():
+        from ..core import interpreted, plan, runner, sweeps  # noqa: F401  (without Numba: core/jit.py)
 
 
 def _open_llvm() -> None:
@@ -115,8 +116,9 @@ def _kernel() -> None:
         if _stopped.is_set():
             raise EngineClosed
         _compile_in_a_child(COMPILE_BATCHES)  # (the insight tools' batches wait for it: _batch_kernel)
-    compiled_advance()  # (from Numba's cache: half a second; compiled here only should the child have failed)
-    compiled_tracer()  # (the landscape's paths: core/trace.py)
+    with stepping_aside():  # (Numba's import, then the kernel from its cache: not the child's compile, waited above)
+        compiled_advance()  # (from Numba's cache: half a second; compiled here only should the child have failed)
+        compiled_tracer()  # (the landscape's paths: core/trace.py)
 
 
 def _batch_kernel() -> None:
@@ -126,7 +128,8 @@ def _batch_kernel() -> None:
         child.wait()
     if _stopped.is_set():
         raise EngineClosed
-    advance_parallel()
+    with stepping_aside():
+        advance_parallel()
 
 
 def _compile_in_a_child(code: str) -> subprocess.Popen:

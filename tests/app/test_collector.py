@@ -58,3 +58,25 @@ def test_nothing_is_collected_while_a_helper_thread_imports_the_engine(qtbot):
         assert gone() is not None
     collector._collector.check()
     assert gone() is None
+
+
+def test_a_first_starts_compile_in_a_child_does_not_hold_collections_off(monkeypatch):
+    """Runs step in Python for the ten seconds of the child's compile: their cycles are collected meanwhile, and only
+    the kernel's loading after it (Numba's import) holds collections off."""
+    import gdstudio.core
+    from gdstudio.app import engine
+    from gdstudio.app.step_aside import importing
+    from gdstudio.core import kernel, trace
+
+    seen: dict[str, bool] = {}
+
+    class Child:
+        def wait(self) -> None:
+            seen["compiling"] = importing()
+
+    monkeypatch.setattr(gdstudio.core, "kernel_cached", lambda: False)
+    monkeypatch.setattr(engine, "_compile_in_a_child", lambda code: Child())
+    monkeypatch.setattr(kernel, "compiled_advance", lambda: seen.setdefault("loading", importing()))
+    monkeypatch.setattr(trace, "compiled_tracer", lambda: None)
+    engine._Part(engine._kernel).load()  # (as the engine loads it)
+    assert seen == {"compiling": False, "loading": True}
