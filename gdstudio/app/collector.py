@@ -10,11 +10,12 @@ a short timer (`GuiCollector`).
 from __future__ import annotations
 
 import gc
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from PySide6.QtCore import QCoreApplication, QTimer
-
-from .step_aside import importing
 
 # The threads that derive losses leave tens of thousands of young objects a second for the GUI thread to collect:
 # every 250 ms (pyqtgraph's collector) one collection met up to 74,000 of them and took up to 60 ms; every 50 ms
@@ -24,6 +25,8 @@ FULL_EVERY_S = 30.0  # a full collection (every object not frozen) at most this 
 
 _collector: GuiCollector | None = None
 _frozen = False
+_importing = 0
+_counting = threading.Lock()
 
 
 class GuiCollector:
@@ -41,7 +44,7 @@ class GuiCollector:
 
     def check(self) -> None:
         young, middle, old = gc.get_count()
-        if young <= self.threshold[0] or importing():  # (the engine's modules, half made: frozen once made)
+        if young <= self.threshold[0] or _importing:  # (the engine's modules, half made: frozen once made)
             return
         if middle <= self.threshold[1]:
             gc.collect(0)
@@ -50,6 +53,21 @@ class GuiCollector:
         else:
             gc.collect(2)
             self._full = time.monotonic()
+
+
+@contextmanager
+def importing() -> Iterator[None]:
+    """(a helper thread) An import of the engine's under way: what it makes is the modules' own and lives on, so the
+    GUI thread collects nothing meanwhile (a young collection met SymPy's import half made: 20-32 ms of a launch
+    turn); the engine freezes it once made."""
+    global _importing
+    with _counting:
+        _importing += 1
+    try:
+        yield
+    finally:
+        with _counting:
+            _importing -= 1
 
 
 def collect_on_gui_thread() -> None:

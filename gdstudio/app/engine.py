@@ -23,8 +23,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from .background import lower_this_thread
+from .collector import importing
 from .helper import HELPER
-from .step_aside import stepping_aside
 
 _painted = threading.Event()
 _painted.set()  # (no window waiting)
@@ -61,7 +61,7 @@ class _Part:
 
 
 def _symbolic() -> None:
-    with stepping_aside():  # (the engine's imports: the GUI thread's turns first)
+    with importing():
         from ..core import analysis, expression  # noqa: F401  (SymPy: parsing, deriving, critical points)
         # (SymPy's pretty printer imports this at its first product, for the loss editor's text form: 0.1-0.2 s of the
         # first loss's check, which its landscape, critical points and first steps waited for)
@@ -72,7 +72,7 @@ def _symbolic() -> None:
 
 
 def _runner() -> None:
-    with stepping_aside():
+    with importing():
         from ..core import interpreted, plan, runner, sweeps  # noqa: F401  (without Numba: core/jit.py)
 
 
@@ -116,7 +116,7 @@ def _kernel() -> None:
         if _stopped.is_set():
             raise EngineClosed
         _compile_in_a_child(COMPILE_BATCHES)  # (the insight tools' batches wait for it: _batch_kernel)
-    with stepping_aside():  # (Numba's import, then the kernel from its cache: not the child's compile, waited above)
+    with importing():  # (Numba's import, then the kernel from its cache: not the child's compile, waited above)
         compiled_advance()  # (from Numba's cache: half a second; compiled here only should the child have failed)
         compiled_tracer()  # (the landscape's paths: core/trace.py)
 
@@ -128,7 +128,7 @@ def _batch_kernel() -> None:
         child.wait()
     if _stopped.is_set():
         raise EngineClosed
-    with stepping_aside():
+    with importing():
         advance_parallel()
 
 

@@ -48,9 +48,7 @@ def test_what_the_engines_import_made_is_frozen_at_once(monkeypatch):
 def test_nothing_is_collected_while_a_helper_thread_imports_the_engine(qtbot):
     """What an import makes is the modules' own and lives on: collected half-made, SymPy's met the GUI thread's young
     collection in the launch (20-30 ms); it is frozen once made (above)."""
-    from gdstudio.app.step_aside import stepping_aside
-
-    with stepping_aside():
+    with collector.importing():
         gone = weakref.ref(Node())
         garbage = [Node() for _ in range(3 * gc.get_threshold()[0])]
         del garbage
@@ -65,18 +63,17 @@ def test_a_first_starts_compile_in_a_child_does_not_hold_collections_off(monkeyp
     the kernel's loading after it (Numba's import) holds collections off."""
     import gdstudio.core
     from gdstudio.app import engine
-    from gdstudio.app.step_aside import importing
     from gdstudio.core import kernel, trace
 
     seen: dict[str, bool] = {}
 
     class Child:
         def wait(self) -> None:
-            seen["compiling"] = importing()
+            seen["compiling"] = bool(collector._importing)
 
     monkeypatch.setattr(gdstudio.core, "kernel_cached", lambda: False)
     monkeypatch.setattr(engine, "_compile_in_a_child", lambda code: Child())
-    monkeypatch.setattr(kernel, "compiled_advance", lambda: seen.setdefault("loading", importing()))
+    monkeypatch.setattr(kernel, "compiled_advance", lambda: seen.setdefault("loading", bool(collector._importing)))
     monkeypatch.setattr(trace, "compiled_tracer", lambda: None)
     engine._Part(engine._kernel).load()  # (as the engine loads it)
     assert seen == {"compiling": False, "loading": True}
