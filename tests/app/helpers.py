@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 
 from gdstudio.app.document import Change
 from gdstudio.app.presets import example_files
@@ -67,3 +67,16 @@ def refresh_insight(qtbot, win) -> None:
     """The live insight panels, redrawn now and waited for (their numbers are computed in the insight pool)."""
     win.insight.refresh_panels(force=True)
     wait_idle(qtbot, win.insight, "panels")
+
+
+def passes_go_by(qtbot, passes: int = 3) -> None:
+    """`passes` passes of the event loop go by (a zero timer, each queuing the next)."""
+    ticks: list[int] = []
+
+    def tick() -> None:
+        ticks.append(1)
+        if len(ticks) < passes:
+            QTimer.singleShot(0, tick)
+
+    QTimer.singleShot(0, tick)
+    qtbot.waitUntil(lambda: len(ticks) == passes)

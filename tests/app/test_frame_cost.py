@@ -11,7 +11,7 @@ from gdstudio.app.buffers import LOSS, PARAMS, RunBuffer
 from gdstudio.app.plots.loss_curve import LossCurve
 from gdstudio.app.worker import DELIVERY_SPACING_S
 
-from .helpers import HANG, open_file, run_to_end, run_unending, wait_drawn
+from .helpers import HANG, open_file, passes_go_by, run_to_end, run_unending, wait_drawn
 
 
 class PaintCounter(QObject):
@@ -25,18 +25,11 @@ class PaintCounter(QObject):
         return False
 
 
-def until_painted(qtbot, counter: PaintCounter, passes: int = 3) -> None:
-    """Until `passes` passes of the event loop go by without a paint counted: none is pending any more."""
+def until_painted(qtbot, counter: PaintCounter) -> None:
+    """Until three passes of the event loop go by without a paint counted: none is pending any more."""
     while True:
-        before, ticks = counter.paints, []
-
-        def tick() -> None:
-            ticks.append(1)
-            if len(ticks) < passes:
-                QTimer.singleShot(0, tick)
-
-        QTimer.singleShot(0, tick)
-        qtbot.waitUntil(lambda: len(ticks) == passes)
+        before = counter.paints
+        passes_go_by(qtbot)
         if counter.paints == before:
             return
 

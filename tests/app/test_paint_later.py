@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QLabel
 
 from gdstudio.app.paint_later import PaintAfterTimers
 
-from .helpers import HANG
+from .helpers import HANG, passes_go_by
 
 
 class Events(QObject):
@@ -24,22 +24,14 @@ class Events(QObject):
         return False
 
 
-def until_quiet(qtbot, events: Events, passes: int = 3) -> None:
-    """Until `passes` passes of the event loop go by without a request or a paint: none is on its way (a request sent
+def until_quiet(qtbot, events: Events) -> None:
+    """Until three passes of the event loop go by without a request or a paint: none is on its way (a request sent
     again, on its way, paints a change made meanwhile with it, after one request seen)."""
     deadline = time.monotonic() + HANG
     while True:
         assert time.monotonic() < deadline, "the window never went quiet"
         events.seen.clear()
-        ticks: list[int] = []
-
-        def tick() -> None:
-            ticks.append(1)
-            if len(ticks) < passes:
-                QTimer.singleShot(0, tick)
-
-        QTimer.singleShot(0, tick)
-        qtbot.waitUntil(lambda: len(ticks) == passes)
+        passes_go_by(qtbot)
         if not events.seen:
             return
 
