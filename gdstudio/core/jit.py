@@ -24,11 +24,11 @@ class Later:
 
     def __init__(self, py_func: Callable, make: Callable[[], object]) -> None:
         self.py_func, self._make, self._made = py_func, make, None
-        with _REALIZED:
+        with _LOCK:
             _LATER.append(self)
 
     def made(self) -> object:
-        with _REALIZED:  # (one dispatcher, whichever thread asks first)
+        with _LOCK:  # (one dispatcher, whichever thread asks first)
             if self._made is None:
                 self._made = self._make()
             return self._made
@@ -39,7 +39,7 @@ class Later:
 
 
 _LATER: list[Later] = []
-_REALIZED = threading.RLock()
+_LOCK = threading.RLock()
 
 
 def njit(**options) -> Callable[[Callable], Later]:
@@ -56,7 +56,7 @@ def njit(**options) -> Callable[[Callable], Later]:
 def realize() -> None:
     """Every recorded function made by Numba, and put in its place in the modules that hold it (so that compiled
     code calling it finds a dispatcher, and inlines it), once."""
-    with _REALIZED:
+    with _LOCK:
         if not _LATER:
             return
         for module in list(sys.modules.values()):
