@@ -23,9 +23,10 @@ class Later:
     Numba dispatcher's is. Called from Python, it realizes and calls what Numba made, as a dispatcher would."""
 
     def __init__(self, py_func: Callable, make: Callable[[], object]) -> None:
+        global _unmade
         self.py_func, self._make, self._made = py_func, make, None
         with _LOCK:
-            _LATER.append(self)
+            _unmade = True
 
     def made(self) -> object:
         with _LOCK:  # (one dispatcher, whichever thread asks first)
@@ -38,7 +39,7 @@ class Later:
         return self.made()(*args)
 
 
-_LATER: list[Later] = []
+_unmade = False  # (a function recorded since the last `realize`)
 _LOCK = threading.RLock()
 
 
@@ -56,8 +57,9 @@ def njit(**options) -> Callable[[Callable], Later]:
 def realize() -> None:
     """Every recorded function made by Numba, and put in its place in the modules that hold it (so that compiled
     code calling it finds a dispatcher, and inlines it), once."""
+    global _unmade
     with _LOCK:
-        if not _LATER:
+        if not _unmade:
             return
         for module in list(sys.modules.values()):
             names = getattr(module, "__dict__", None)
@@ -66,7 +68,7 @@ def realize() -> None:
             for name, value in list(names.items()):
                 if isinstance(value, Later):
                     names[name] = value.made()
-        _LATER.clear()
+        _unmade = False
 
 
 def _fma_intrinsic() -> object:

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .jit import njit, prange, realize
+from .jit import JIT, njit, prange, realize
 from .newton import newton_update
 from .newton_notes import NO_DECREASE, NO_DIRECTION, NOTES, SKIPPED
 from .outcomes import (CANCELLED, CONVERGED, DIVERGED, ERROR, GRAD_NONFINITE, GRAD_TOL, HESSIAN_NONFINITE,  # noqa: F401
@@ -207,10 +207,15 @@ def _advance_parallel(fg, rule, P, G, HM, ST, H, SCHED, CLIP, STOP, T, LAST, STA
 def compiled_advance():
     """`advance`, compiled (or loaded from Numba's cache) on first use rather than at import: a first start
     compiles it for several seconds, and meanwhile the first runs step in Python (interpreted.py)."""
+    return _compiled(advance)
+
+
+def _compiled(function: Callable, **options) -> Callable:
+    """`function` compiled with `advance`'s signature, once every function it calls is made by Numba (jit.py)."""
     import numba
 
     realize()
-    return numba.njit(signatures()[1], cache=True, nogil=True, error_model="numpy")(advance)
+    return numba.njit(signatures()[1], **JIT, **options)(function)
 
 
 def compiled_ready() -> bool:
@@ -220,10 +225,7 @@ def compiled_ready() -> bool:
 @lru_cache(maxsize=1)
 def advance_parallel():
     """Compiled on first use: threads only pay off for many runs, and scenario runs never need it."""
-    import numba
-
-    realize()
-    return numba.njit(signatures()[1], cache=True, nogil=True, error_model="numpy", parallel=True)(_advance_parallel)
+    return _compiled(_advance_parallel, parallel=True)
 
 
 PARALLEL_FROM = 64  # runs per call from which the threaded kernel is used
