@@ -147,39 +147,31 @@ def test_ruff_finds_no_errors() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def imported_once_the_engine_has_loaded(setup: str, action: str) -> list[str]:
+    """The modules `action` imports, run by a new interpreter once the engine has loaded and `setup` has run."""
+    code = ("import json, sys\nfrom gdstudio.app import engine\nengine.load()\n" + setup + "before = set(sys.modules)\n"
+            + action + "print(json.dumps(sorted(set(sys.modules) - before)))\n")
+    return last_printed(code, QT_QPA_PLATFORM="offscreen")
+
+
 def test_once_the_engine_has_loaded_a_losss_text_form_imports_nothing() -> None:
     """SymPy's pretty printer imports sympy.physics.units at its first product (0.1-0.2 s): the engine's loading
     imports it, so the first loss's text form does not hold the interpreter while the window draws that loss."""
-    code = (
-        "import json, sys\n"
-        "from gdstudio.app import engine\n"
-        "engine.load()\n"
-        "from gdstudio.app.panels.loss_editor import text_form\n"
-        "from gdstudio.core.expression import parse_objective\n"
-        "objective = parse_objective('(1 - x)^2 + 100*(y - x^2)^2')\n"
-        "before = set(sys.modules)\n"
-        "text = text_form(objective)\n"
-        "assert '∇f' in text, text\n"
-        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
-    )
-    assert last_printed(code, QT_QPA_PLATFORM="offscreen") == []
+    setup = ("from gdstudio.app.panels.loss_editor import text_form\n"
+             "from gdstudio.core.expression import parse_objective\n"
+             "objective = parse_objective('(1 - x)^2 + 100*(y - x^2)^2')\n")
+    action = "text = text_form(objective)\nassert '∇f' in text, text\n"
+    assert imported_once_the_engine_has_loaded(setup, action) == []
 
 
 def test_once_the_engine_has_loaded_a_scenarios_starts_import_nothing() -> None:
     """NumPy imports numpy.random at its first use: a scenario's random starts, which the first loss's landscape frames
     on the GUI thread (16-18 ms of that turn): the engine's loading imports it."""
-    code = (
-        "import json, sys\n"
-        "from gdstudio.app import engine\n"
-        "engine.load()\n"
-        "from gdstudio.core.scenario import RunSpec, Scenario\n"
-        "from gdstudio.core.scenario_model import start_point\n"
-        "scenario = Scenario(loss='x^2 + y^2', runs=(RunSpec('gd'),))\n"
-        "before = set(sys.modules)\n"
-        "point = start_point(scenario.runs[0], scenario, ('x', 'y'))\n"
-        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
-    )
-    assert last_printed(code, QT_QPA_PLATFORM="offscreen") == []
+    setup = ("from gdstudio.core.scenario import RunSpec, Scenario\n"
+             "from gdstudio.core.scenario_model import start_point\n"
+             "scenario = Scenario(loss='x^2 + y^2', runs=(RunSpec('gd'),))\n")
+    action = "point = start_point(scenario.runs[0], scenario, ('x', 'y'))\n"
+    assert imported_once_the_engine_has_loaded(setup, action) == []
 
 
 def test_runs_step_in_python_without_importing_numba() -> None:
