@@ -234,14 +234,42 @@ def test_a_recent_file_that_is_gone_leaves_the_menu(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: str(path.resolve()) not in recent())
 
 
-def test_recent_files_are_written_off_the_gui_thread_and_kept_in_order(qtbot):
-    """The file is written in a thread (its flush took up to ~50 ms of an open); what is asked meanwhile is right."""
+def test_recent_files_are_written_off_the_gui_thread_and_kept_in_order(qtbot, monkeypatch):
+    """The list is written in a thread, by Python (QSettings' flush holds the interpreter lock, and so stopped the GUI
+    thread from the writer's too); what is asked meanwhile is right."""
+    import json
+
     from PySide6.QtCore import QSettings
 
+    from gdstudio.app import settings
     from gdstudio.app.settings import add_recent, forget_recent, recent_files
 
+    synced = []
+    monkeypatch.setattr(QSettings, "sync", lambda self: synced.append(self.fileName()))
     for name in ("/a.json", "/b.json", "/c.json"):
         add_recent(name)
     forget_recent("/b.json")
     assert recent_files() == ["/c.json", "/a.json"]
-    qtbot.waitUntil(lambda: QSettings().value("recent", []) == ["/c.json", "/a.json"], timeout=10000)
+    written = settings._recent_list()
+    qtbot.waitUntil(lambda: written.exists() and json.loads(written.read_text()) == ["/c.json", "/a.json"], timeout=10000)
+    assert synced == []
+
+
+def test_an_older_studios_recent_files_are_read_and_a_damaged_list_is_none(qtbot):
+    """A list an older studio kept in the settings is the menu's until the first file opened; a list file that is
+    not a list of paths (damaged, or someone else's) gives an empty menu, and is written over."""
+    import json
+
+    from PySide6.QtCore import QSettings
+
+    from gdstudio.app import settings
+
+    QSettings().setValue("recent", ["/old/one.json", "/old/two.json"])
+    assert settings.recent_files() == ["/old/one.json", "/old/two.json"]
+    written = settings._recent_list()
+    for damaged in ("{not json", '{"recent": 3}', "[1, 2]", "x" * (settings.MAX_BYTES + 1)):
+        settings._recent.clear()
+        written.write_text(damaged)
+        assert settings.recent_files() == []
+    assert settings.add_recent("/new.json") == ["/new.json"]
+    qtbot.waitUntil(lambda: written.read_text() == json.dumps(["/new.json"], indent=1), timeout=10000)
