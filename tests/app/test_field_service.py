@@ -43,3 +43,21 @@ def test_tools_that_cannot_stop_midway_read_a_sample_of_a_costly_loss_only():
     assert bounded(logistic, 500).data.shape[1] == 500 and bounded(logistic, 5000) is logistic
     exact = request("mean((a*x + b - y)^2)", 5000).objective
     assert bounded(exact, 500) is exact  # (moment sums: no rows read per point)
+
+
+def test_a_grid_is_evaluated_in_strips_of_grid_rows_only_where_each_point_reads_rows(monkeypatch):
+    """A polynomial loss over a million rows reads none per point (moment sums): the whole grid in one evaluation. A
+    costly one is cut into strips (a newer request cancels it between them), never more than the grid has rows."""
+    from gdstudio.app.plots.contours import grid_values
+    from gdstudio.core.expression import Objective
+
+    calls = []
+    loss = Objective.loss
+    monkeypatch.setattr(Objective, "loss", lambda self, *coords: (calls.append(coords[0].shape), loss(self, *coords))[1])
+    X, Y = np.meshgrid(np.linspace(-2, 2, 30), np.linspace(-2, 2, 40))
+    for text, rows, strips in (("mean((a*x + b - y)^2)", 1_000_000, 1), ("mean(log(1 + exp(-a*x - b*y)))", 100_000, 40)):
+        objective = request(text, rows).objective
+        calls.clear()
+        values = grid_values(objective, [X, Y])
+        assert len(calls) == strips and sum(shape[0] for shape in calls) == 40
+        np.testing.assert_allclose(values[7], loss(objective, X[7], Y[7]), rtol=1e-12)

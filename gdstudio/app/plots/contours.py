@@ -66,10 +66,13 @@ def _never() -> bool:
 ROW_EVALS_PER_STRIP = 2_000_000  # grid points × data rows evaluated between two looks at the cancel flag
 
 
-def _strips(objective: Objective, points: int) -> int:
-    """Into how many strips a grid of `points` is cut: about ROW_EVALS_PER_STRIP per strip, one without data."""
-    rows = objective.data.shape[1] if objective.data is not None else 1
-    return max(1, min(points, points * rows // ROW_EVALS_PER_STRIP))
+def _strips(objective: Objective, shape: tuple[int, ...]) -> int:
+    """Into how many strips of grid rows a grid is cut: about ROW_EVALS_PER_STRIP data rows read in each, so one for
+    a loss that reads none per point (no data, or a polynomial's moment sums); never more than the grid has rows.
+    (Counted in points, not grid rows, a linear model's 1,000,000 rows made 16,200 strips of a 180-row grid, nearly all
+    empty: 21 ms of the field's thread in Python, for a loss that takes 0.8 ms over the whole grid.)"""
+    points = int(np.prod(shape))
+    return max(1, min(shape[0], points * objective.rows_per_point() // ROW_EVALS_PER_STRIP))
 
 
 def grid_values(objective: Objective, coords: list[np.ndarray], cancelled: Callable[[], bool] = _never,
@@ -80,7 +83,7 @@ def grid_values(objective: Objective, coords: list[np.ndarray], cancelled: Calla
     shape = np.broadcast_shapes(*(c.shape for c in coords))
     coords = [np.broadcast_to(c, shape) for c in coords]
     values = np.empty((objective.dimension, *shape) if gradient else shape)
-    for part in np.array_split(np.arange(shape[0]), _strips(objective, int(np.prod(shape)))):
+    for part in np.array_split(np.arange(shape[0]), _strips(objective, shape)):
         if cancelled():
             raise Cancelled
         if len(part):
