@@ -66,3 +66,18 @@ def test_the_studio_puts_its_paints_off_and_still_paints_every_change(qtbot, win
         qtbot.waitUntil(lambda: "Paint" in events.seen)
         # (Qt sends no request while one is pending: two before a paint are one put off and sent again)
         assert events.seen.index("Paint") >= 2 and set(events.seen[:events.seen.index("Paint")]) == {"UpdateRequest"}
+
+
+def test_the_sweep_dialog_puts_its_paints_off_too(qtbot, window):
+    """Its two plots' scenes each asked for the dialog's paint at once when a sweep's results came: six paints back
+    to back, a gap of ~40 ms in the event loop; put off, their changes are painted together."""
+    dialog = window.insight.show_sweeps()
+    qtbot.waitExposed(dialog)
+    events = Events()
+    dialog.installEventFilter(events)
+    dialog.heading.installEventFilter(events)
+    until_quiet(qtbot, events)
+    dialog.heading.setText("a change")
+    qtbot.waitUntil(lambda: "Paint" in events.seen)
+    assert events.seen.index("Paint") >= 2 and set(events.seen[:events.seen.index("Paint")]) == {"UpdateRequest"}
+    dialog.close()

@@ -20,6 +20,7 @@ from ...core import outcomes as K
 from ...core.optimizers import optimizer
 from ...core.scenario import (SWEEP_CELLS_LIMITS, SWEEP_LR_LIMITS, SWEEP_METRICS, SWEEP_OTHER_LIMITS, SWEEP_STEPS_LIMITS,
                               RunSpec)
+from ..paint_later import PaintAfterTimers
 from .sweep_plots import heatmap, lr_curve, status_brushes
 from .common import compact_hyper, fmt, show_value
 from .tasks import TaskRunner
@@ -42,6 +43,7 @@ class SweepDialog(QDialog):
         """`plots`: the heatmap's and the curve's (sweep_plots.heatmap(), lr_curve()), when made ahead."""
         super().__init__(parent)
         self.setObjectName("sweepDialog")
+        PaintAfterTimers(self)  # (its two plots' changes are painted together, in a turn of their own: paint_later.py)
         self.setWindowTitle("Sweeps: learning rate × hyper-parameter")
         self.session, self.tasks = session, tasks
         self.sweep: Sweep2D | None = None
