@@ -1,4 +1,4 @@
-"""The landscape's contour lines: the serial algorithm's, made without holding the interpreter lock."""
+"""The landscape's contour lines: the serial algorithm's, made holding little of the interpreter lock."""
 
 import contourpy
 import numpy as np
