@@ -3,11 +3,12 @@
 The organisation and application names come from the QApplication, so tests
 can point everything at a temporary location (see tests/app/conftest.py).
 
-The recent files are kept in memory and written in a thread, as JSON beside the settings file: a QSettings object
-flushes its file when it is destroyed or synced (up to ~50 ms of a file's opening on the GUI thread when the disk was
-busy), and it does so holding the interpreter lock (PySide lets go of it in no such call), so from the writer's
-thread too it stopped the GUI thread, 1-6 ms at each file opened, the lessons' back-to-back opens among them. Python's
-own writes let go of the lock while the disk works. (The list an older studio kept in the settings is read once.)
+The recent files are kept in memory and written in a thread, as JSON beside the (INI) settings file: a QSettings
+object flushes its file when it is destroyed or synced (up to ~50 ms of a file's opening on the GUI thread when the
+disk was busy), and it does so holding the interpreter lock (PySide lets go of it in no such call), so from the
+writer's thread too it stopped the GUI thread, 1-6 ms at each file opened, the lessons' back-to-back opens among
+them. Python's own writes let go of the lock while the disk works. (An older studio's list, kept in the settings, is
+read once.)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QSettings
 
 from ..core.fileio import read_limited, write_atomic
 from .background import helper_thread
@@ -56,8 +57,11 @@ def forget_recent(path: str) -> list[str]:
 
 
 def _recent_list() -> Path:
-    """This studio's list (beside its settings, whatever the names are when it is asked for)."""
-    return Path(settings().fileName()).with_suffix(".recent.json")
+    """This studio's list, beside its settings file, whatever the names are when it is asked for (the INI format's
+    file: a file on every platform, where the native settings of Windows are in its registry)."""
+    ini = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, QCoreApplication.organizationName(),
+                    QCoreApplication.applicationName())
+    return Path(ini.fileName()).with_suffix(".recent.json")
 
 
 def _read(where: Path) -> list[str]:
