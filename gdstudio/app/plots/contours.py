@@ -117,10 +117,10 @@ def compute_field(objective: Objective, x_var: str, y_var: str, x_range: tuple[f
 
 def line_maker(xs: np.ndarray, ys: np.ndarray, z: np.ndarray) -> contourpy.ContourGenerator:
     """Contour lines of z (NaN left out), made in the field's thread with little of the interpreter lock: "serial"
-    holds it for about half of each level's work, and the GUI thread, which needs it at every call into Python of a
-    paint or a layout, waited meanwhile (3 ms of the ~5 a Rosenbrock's 24 levels take on this grid:
-    benchmarks/lock_holders.py). "threaded" on one thread and one chunk makes the same lines point for point and
-    holds it for ~0.1 ms of them."""
+    holds it while it marches, and the GUI thread, which needs it at every call into Python of a paint or a layout,
+    waited meanwhile (3 ms of the ~5 a Rosenbrock's 24 levels take on this grid: benchmarks/lock_holders.py).
+    "threaded" on one thread and one chunk (no thread of its own) marches the same lines point for point without it,
+    taking it back only to make their arrays (~0.1 ms of them)."""
     return contourpy.contour_generator(xs, ys, np.ma.masked_invalid(z), name="threaded", thread_count=1,
                                        chunk_count=1, line_type=contourpy.LineType.Separate)
 
