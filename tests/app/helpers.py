@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
 
@@ -80,3 +82,15 @@ def passes_go_by(qtbot, passes: int = 3) -> None:
 
     QTimer.singleShot(0, tick)
     qtbot.waitUntil(lambda: len(ticks) == passes)
+
+
+def until_quiet(qtbot, seen: Callable[[], int]) -> None:
+    """Until three passes of the event loop go by without `seen()` (a count of paints, or of paint requests) growing:
+    none is on its way any more."""
+    deadline = time.monotonic() + HANG
+    while True:
+        assert time.monotonic() < deadline, "the window never went quiet"
+        before = seen()
+        passes_go_by(qtbot)
+        if seen() == before:
+            return

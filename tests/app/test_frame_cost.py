@@ -11,7 +11,7 @@ from gdstudio.app.buffers import LOSS, PARAMS, RunBuffer
 from gdstudio.app.plots.loss_curve import LossCurve
 from gdstudio.app.worker import DELIVERY_SPACING_S
 
-from .helpers import HANG, open_file, passes_go_by, run_to_end, run_unending, wait_drawn
+from .helpers import HANG, open_file, run_to_end, run_unending, until_quiet, wait_drawn
 
 
 class PaintCounter(QObject):
@@ -26,12 +26,8 @@ class PaintCounter(QObject):
 
 
 def until_painted(qtbot, counter: PaintCounter) -> None:
-    """Until three passes of the event loop go by without a paint counted: none is pending any more."""
-    while True:
-        before = counter.paints
-        passes_go_by(qtbot)
-        if counter.paints == before:
-            return
+    """Until no paint is pending any more."""
+    until_quiet(qtbot, lambda: counter.paints)
 
 
 def grow(buffers: list[RunBuffer], rows: int, start: int) -> None:

@@ -3,14 +3,12 @@ for were one turn, as posted events (the paint) come before the timers (input, r
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QLabel
 
 from gdstudio.app.paint_later import PaintAfterTimers
 
-from .helpers import HANG, passes_go_by
+from . import helpers
 
 
 class Events(QObject):
@@ -25,15 +23,10 @@ class Events(QObject):
 
 
 def until_quiet(qtbot, events: Events) -> None:
-    """Until three passes of the event loop go by without a request or a paint: none is on its way (a request sent
-    again, on its way, paints a change made meanwhile with it, after one request seen)."""
-    deadline = time.monotonic() + HANG
-    while True:
-        assert time.monotonic() < deadline, "the window never went quiet"
-        events.seen.clear()
-        passes_go_by(qtbot)
-        if not events.seen:
-            return
+    """Until no request or paint is on its way (a request sent again, on its way, paints a change made meanwhile with
+    it, after one request seen); then what is seen starts anew."""
+    helpers.until_quiet(qtbot, lambda: len(events.seen))
+    events.seen.clear()
 
 
 def test_a_change_is_painted_a_pass_later_and_every_change_is_painted(qtbot):
