@@ -151,3 +151,15 @@ def test_a_long_text_form_shows_its_first_sections_until_typeset_and_all_of_it_i
         else:
             full = window.editor.math.text()
             assert window.editor.formulas.drawn == [] and len(full) > 2 * LONG_TEXT and "H =" in full
+
+
+def test_the_check_lets_the_windows_paint_go_first(monkeypatch):
+    """Deriving and compiling a loss is Python: it waits while a paint is on its way (paint_later.py), before each
+    step, not to hold the interpreter lock the paint needs."""
+    from gdstudio.app.panels import loss_editor
+
+    steps: list[str] = []
+    monkeypatch.setattr(loss_editor, "wait_painted", lambda: steps.append("wait") or True)
+    monkeypatch.setattr(loss_editor, "text_form", lambda objective: steps.append("text form") or "f")
+    checked = loss_editor.check("x^2 + 3*y^2")
+    assert checked.objective is not None and steps == ["wait"] * 3 + ["text form"]

@@ -3,10 +3,13 @@ for were one turn, as posted events (the paint) come before the timers (input, r
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QLabel
 
-from gdstudio.app.paint_later import PaintAfterTimers
+from gdstudio.app.paint_later import PaintAfterTimers, wait_painted
 
 from . import helpers
 
@@ -74,3 +77,63 @@ def test_the_sweep_dialog_puts_its_paints_off_too(qtbot, window):
     qtbot.waitUntil(lambda: "Paint" in events.seen)
     assert events.seen.index("Paint") >= 2 and set(events.seen[:events.seen.index("Paint")]) == {"UpdateRequest"}
     dialog.close()
+
+
+
+class Waits(Events):
+    """What a thread's `wait_painted(0)` says as each request and paint is seen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.said: list[tuple[str, bool]] = []
+        self._thread = ThreadPoolExecutor(1)
+        self.then: Callable[[], None] | None = None  # (called once, after the next event seen)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() in (QEvent.Type.Paint, QEvent.Type.UpdateRequest):
+            self.said.append((event.type().name, self._thread.submit(wait_painted, 0).result()))
+            if self.then is not None:
+                then, self.then = self.then, None
+                then()
+        return super().eventFilter(watched, event)
+
+
+def test_threads_wait_while_a_paint_is_on_its_way(qtbot):
+    """A paint calls Python for each item it paints: a thread deriving a loss meanwhile made it wait for the
+    interpreter lock each time. Such threads wait (`wait_painted`) from Qt's request until the paint is made."""
+    label = QLabel("before")
+    qtbot.addWidget(label)
+    label.show()
+    qtbot.waitExposed(label)
+    PaintAfterTimers(label)
+    waits = Waits()
+    label.installEventFilter(waits)  # (sees each event first: the first request before it is put off)
+    until_quiet(qtbot, waits)
+    waits.said.clear()
+    assert wait_painted(0)
+    label.setText("after")
+    qtbot.waitUntil(lambda: "Paint" in waits.seen)
+    # the request put off (the paint not yet on its way as it is seen), the request let through, its paint
+    assert waits.said == [("UpdateRequest", True), ("UpdateRequest", False), ("Paint", False)]
+    assert wait_painted(0)
+
+
+def test_a_window_gone_with_a_paint_on_its_way_keeps_no_thread_waiting(qtbot):
+    label = QLabel("before")
+    label.show()
+    qtbot.waitExposed(label)
+    PaintAfterTimers(label)
+    waits = Waits()
+    label.installEventFilter(waits)
+    until_quiet(qtbot, waits)
+    waits.said.clear()
+    between: list[bool] = []
+
+    def delete() -> None:  # (the request put off, in this pass; deleted before it is sent again, in the next)
+        between.append(wait_painted(0))
+        label.deleteLater()
+
+    waits.then = lambda: QTimer.singleShot(0, delete)  # (as Qt's request comes)
+    label.setText("after")
+    qtbot.waitUntil(lambda: wait_painted(0) and bool(between))
+    assert between == [False] and len(waits.said) == 1  # (on its way, then gone unpainted)

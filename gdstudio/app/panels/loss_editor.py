@@ -25,6 +25,7 @@ from ...core.errors import ExpressionError, HessianUnavailable
 from .. import foreground
 from ..background import helper_thread
 from ..objectives import OBJECTIVES
+from ..paint_later import wait_painted
 from ..patience import Patience
 from .formulas import Formulas
 
@@ -61,7 +62,11 @@ def check(text: str, variables: tuple[str, ...] | None = None, columns: tuple[st
           data_key: int = 0) -> Checked:
     """Parse, derive and typeset a loss (over the data columns, if any); never raises (runs in a worker thread)."""
     try:
-        objective = OBJECTIVES.get(text, variables, columns, data).compile()
+        wait_painted()  # (and between its steps: paint_later.py)
+        objective = OBJECTIVES.get(text, variables, columns, data)
+        wait_painted()
+        objective.compile()
+        wait_painted()
     except ExpressionError as error:
         return Checked(text, error=error.message, column=error.column, data_key=data_key)
     except Exception as error:  # anything else is still the text's fault, shown the same way
