@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from .background import lower_this_thread
+from .background import imports_give_way, lower_this_thread
 from .collector import importing
 from .helper import HELPER
 
@@ -56,7 +56,8 @@ class _Part:
         wait_for_paint()
         with self._lock:
             if not self.done.is_set():
-                self._imports()
+                with imports_give_way():  # (the GUI thread's turns first: background.py)
+                    self._imports()
                 self.done.set()
 
 

@@ -21,10 +21,9 @@ from ..core.export import trajectories_csv
 from ..core.fileio import atomic_writer, write_atomic
 from ..core.scenario import Scenario, ScenarioError, load, loads
 from . import foreground
-from .background import helper_thread
+from .background import give_way, helper_thread
 from .document import default_scenario
 from .objectives import OBJECTIVES, data_model
-from .paint_later import wait_painted
 from .presets import example_files
 from .settings import add_recent, forget_recent, recent_files
 from .stagger import Stagger
@@ -99,10 +98,10 @@ class FileActions(QObject):
         """(worker thread) The scenario, with its loss derived once (the editor then finds it in OBJECTIVES)."""
         scenario, problem = None, ""
         try:
-            wait_painted()  # (the window's last change painted first: paint_later.py)
+            give_way()  # (the window's last change painted first: paint_later.py)
             scenario = load(path)  # size-limited; a CSV named in it is read relative to its folder
             data = scenario.data.dataset if scenario.data else None
-            wait_painted()
+            give_way()
             OBJECTIVES.get(scenario.loss, scenario.variables, data.columns if data else (), data.values if data else None)
             if scenario.data is not None and scenario.data.model:
                 data_model(scenario.data.model)  # (for the data view)

@@ -7,37 +7,22 @@ due (input, the runs' rows, other views' turns) come between, and each is a turn
 request sent again is on its way is painted with it; the frames of running runs make sure: PaintHold.defer.)
 Opening the thirteen lessons twice, warm: slow gaps 15-24 -> 10-12, their time over 16 ms 71-79 -> 24-48 ms.
 Threads that run Python for long stretches (a file's loss derived, the editor's check) wait, at their start and
-between their steps, while a paint is on its way (`wait_painted`): a paint calls Python dozens of times, and each time
-it waited for the interpreter lock behind them (opening the lessons one after another, the window's slow paints took
-twice their CPU time, 30-60 waits each, all behind the next file's derivation). The paint itself holds the lock from
-start to end (it is made inside the filter: see eventFilter).
+between their steps, while a paint is on its way (background.give_way): a paint calls Python dozens of times, and
+each time it waited for the interpreter lock behind them (opening the lessons one after another, the window's slow
+paints took twice their CPU time, 30-60 waits each, all behind the next file's derivation). The paint itself holds
+the lock from start to end (it is made inside the filter: see eventFilter).
 """
 
 from __future__ import annotations
 
-import threading
-
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
-WAIT_S = 0.05  # at most, for a thread that waits for a paint (a window repainted all the time must not stop it)
-
-_painted = threading.Event()  # set while no window's paint is on its way (GUI thread only sets or clears it)
-_painted.set()
-_on_its_way: set[int] = set()  # (the PaintAfterTimers with a paint on its way, by id)
-
-
-def wait_painted(timeout: float = WAIT_S) -> bool:
-    """(a worker thread) Until no window's paint is on its way, at most `timeout` seconds; whether none is."""
-    return _painted.wait(timeout)
-
-
-def _on_way(key: int, on: bool) -> None:
-    (_on_its_way.add if on else _on_its_way.discard)(key)
-    (_painted.clear if _on_its_way else _painted.set)()
-
+from .background import paint_on_its_way as _on_way
 
 class PaintAfterTimers(QObject):
+    _window: QWidget | None = None  # (None on the bare Python side PySide may make as the window is destroyed)
+
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
         self._window = window

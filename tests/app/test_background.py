@@ -3,12 +3,13 @@
 import os
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from gdstudio.app.background import NICE, lower_this_thread
+from gdstudio.app.background import NICE, _gui_time, give_way, imports_give_way, lower_this_thread
 
 from .helpers import HANG, run_unending
 
@@ -145,3 +146,65 @@ def test_a_window_starts_its_helper_threads_as_it_is_built(qtbot):
                 "gdstudio-typeset"} <= names
     finally:
         window.shutdown()
+
+
+needs_thread_clocks = pytest.mark.skipif(not hasattr(time, "pthread_getcpuclockid"), reason="no thread CPU clocks here")
+
+
+@needs_thread_clocks
+def test_a_helper_gives_way_while_the_gui_thread_is_busy_and_goes_on_once_it_is_not(monkeypatch):
+    """Each turn of the GUI thread calls Python dozens of times and waited for the interpreter lock behind helpers at
+    each: between their steps they pause while it works (background.give_way)."""
+    from gdstudio.app import background
+
+    monkeypatch.setattr(background, "BUSY", 0.05)  # (a loaded machine gives the working GUI thread less of a core)
+    monkeypatch.setattr(background, "PAUSE_S", 0.02)
+    order: list[str] = []
+    looked, calling = threading.Event(), threading.Event()
+
+    def helper() -> None:
+        give_way()  # (its first look: nothing to compare with yet)
+        looked.set()
+        start = _gui_time()
+        while _gui_time() - start < 0.005:  # (until the GUI thread has worked a while since that look)
+            time.sleep(0.001)
+        calling.set()
+        give_way(limit=HANG)
+        order.append("helper went on")
+
+    with ThreadPoolExecutor(1) as pool:
+        done = pool.submit(helper)
+        assert looked.wait(HANG)
+        end = time.thread_time() + HANG
+        while not calling.is_set() and time.thread_time() < end:
+            pass  # (the GUI thread at work)
+        begun = time.thread_time()
+        while time.thread_time() - begun < 0.03:  # (and for a while after the helper has asked)
+            pass
+        order.append("GUI thread idle")
+        done.result(HANG)
+    assert order == ["GUI thread idle", "helper went on"]
+
+
+def test_the_gui_thread_never_gives_way_to_itself():
+    give_way(limit=HANG)
+    give_way(limit=HANG)  # (a second look, after the first one's work: it returns at once all the same)
+
+
+def test_imports_in_a_helper_give_way_between_modules_but_not_to_paints(tmp_path, monkeypatch):
+    """The engine's thousand modules give way one at a time; not to a paint on its way, as the GUI thread may itself be
+    waiting for a module the import holds."""
+    from gdstudio.app import background
+
+    seen: list[dict] = []
+    here = threading.current_thread()  # (a studio left loading by another test imports in threads of its own)
+    monkeypatch.setattr(background, "give_way", lambda **options: threading.current_thread() is here and seen.append(options))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("outside_the_engine", "inside_the_engine"):
+        (tmp_path / f"{name}.py").write_text("VALUE = 1\n")
+    import outside_the_engine  # noqa: F401
+
+    assert seen == []
+    with imports_give_way():
+        import inside_the_engine  # noqa: F401
+    assert seen == [{"paints": False}]

@@ -154,12 +154,12 @@ def test_a_long_text_form_shows_its_first_sections_until_typeset_and_all_of_it_i
 
 
 def test_the_check_lets_the_windows_paint_go_first(monkeypatch):
-    """Deriving and compiling a loss is Python: it waits while a paint is on its way (paint_later.py), before each
-    step, not to hold the interpreter lock the paint needs."""
+    """Deriving, compiling and printing a loss is Python: it waits while a paint is on its way (paint_later.py), before
+    each step, not to hold the interpreter lock the paint needs."""
     from gdstudio.app.panels import loss_editor
 
     steps: list[str] = []
-    monkeypatch.setattr(loss_editor, "wait_painted", lambda: steps.append("wait") or True)
-    monkeypatch.setattr(loss_editor, "text_form", lambda objective: steps.append("text form") or "f")
+    monkeypatch.setattr(loss_editor, "give_way", lambda: steps.append("wait"))
     checked = loss_editor.check("x^2 + 3*y^2")
-    assert checked.objective is not None and steps == ["wait"] * 3 + ["text form"]
+    assert checked.objective is not None and "∇f" in checked.typeset
+    assert steps == ["wait"] * 8  # (derive; compile loss, gradient, Hessian; Hessian; print f, gradient, Hessian)

@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QLabel
 
-from gdstudio.app.paint_later import PaintAfterTimers, wait_painted
+from gdstudio.app.background import wait_painted
+from gdstudio.app.paint_later import PaintAfterTimers
 
 from . import helpers
 

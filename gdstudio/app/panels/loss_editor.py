@@ -23,9 +23,8 @@ from PySide6.QtWidgets import (QLabel, QMenu, QPlainTextEdit, QScrollArea, QTool
 
 from ...core.errors import ExpressionError, HessianUnavailable
 from .. import foreground
-from ..background import helper_thread
+from ..background import give_way, helper_thread
 from ..objectives import OBJECTIVES
-from ..paint_later import wait_painted
 from ..patience import Patience
 from .formulas import Formulas
 
@@ -60,13 +59,14 @@ def _cut(text: str) -> str:
 
 def check(text: str, variables: tuple[str, ...] | None = None, columns: tuple[str, ...] = (), data=None,
           data_key: int = 0) -> Checked:
-    """Parse, derive and typeset a loss (over the data columns, if any); never raises (runs in a worker thread)."""
+    """Parse, derive and typeset a loss (over the data columns, if any); never raises (runs in a worker thread).
+    Each step waits while the window's paint is on its way (paint_later.py): all of them are Python."""
     try:
-        wait_painted()  # (and between its steps: paint_later.py)
+        give_way()
         objective = OBJECTIVES.get(text, variables, columns, data)
-        wait_painted()
-        objective.compile()
-        wait_painted()
+        for which in ("loss", "grad", "hess"):
+            give_way()
+            objective.compile((which,))
     except ExpressionError as error:
         return Checked(text, error=error.message, column=error.column, data_key=data_key)
     except Exception as error:  # anything else is still the text's fault, shown the same way
@@ -78,6 +78,7 @@ def text_form(objective: Objective) -> str:
     """f, ∇f and H in text, until typeset. (Made with the objective, before the window takes it: made after, in this
     thread while the window drew the loss, it held the interpreter lock the window's turns waited for. Its printer's
     first product imports sympy.physics.units: the engine does, as it loads.)"""
+    give_way()
     try:
         hessian = objective.hessian if objective.dimension <= MAX_SHOWN_HESSIAN else None
         not_shown = f"({objective.dimension} × {objective.dimension}, not shown)"
@@ -87,9 +88,12 @@ def text_form(objective: Objective) -> str:
         names = ", ".join(objective.variables)
         import sympy as sp  # (loaded with the objective)
 
-        f = sp.pretty(objective.expr, use_unicode=True)
-        grad = sp.pretty(sp.Matrix(objective.gradient), use_unicode=True)
-        hess = sp.pretty(sp.Matrix(hessian), use_unicode=True) if hessian else not_shown
+        def pretty(expr) -> str:
+            give_way()
+            return sp.pretty(expr, use_unicode=True)
+
+        f, grad = pretty(objective.expr), pretty(sp.Matrix(objective.gradient))
+        hess = pretty(sp.Matrix(hessian)) if hessian else not_shown
         typeset = f"f({names}) =\n{f}\n\n∇f =\n{grad}\n\nH =\n{hess}"
     except Exception:  # pretty-printing is a nicety; fall back to plain text
         hess = [list(r) for r in hessian] if hessian else not_shown

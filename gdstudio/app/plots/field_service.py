@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from .. import foreground
-from ..background import helper_thread
+from ..background import give_way, helper_thread
 from ..stagger import Stagger
 from .contours import GRID, Cancelled, Field, compute_field, curve, gradient_arrows
 
@@ -138,7 +138,8 @@ class FieldService(QObject):
         return token == self._token
 
     def _work(self, request: FieldRequest, token: int) -> None:
-        def cancelled() -> bool:
+        def cancelled() -> bool:  # (asked between strips of the grid: the GUI thread's turns go first, background.py)
+            give_way()
             return not self._current(token)
 
         try:
