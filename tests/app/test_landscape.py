@@ -30,7 +30,7 @@ def test_click_sets_the_selected_runs_start(qtbot, window):
     start = window.document.scenario.runs[1].start
     assert abs(start["x"] - 0.5) < 0.03 and abs(start["y"] - 1.5) < 0.03
     assert window.document.scenario.runs[0].start == {"x": -1.5, "y": 2.0}
-    assert window.runs_panel.editor.start_form.itemAt(0, window.runs_panel.editor.start_form.ItemRole.FieldRole).widget().text() == f"{start['x']:g}"
+    assert window.runs_panel.editor._start_edits["x"].text() == f"{start['x']:g}"
 
 
 def test_three_variables_show_a_slice(qtbot, window):

@@ -1,6 +1,7 @@
 """The runs panel: optimizer choice, generated hyper-parameter form, add/duplicate/remove."""
 
 import re
+from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
@@ -127,3 +128,27 @@ def test_the_run_editor_typesets_the_update_rule(qtbot, window):
     combo.activated.emit(combo.currentIndex())  # (as a choice in the list does)
     assert window.document.scenario.runs[0].optimizer == "gd"
     qtbot.waitUntil(lambda: not formula.drawing and len(formula.drawn) == 1, timeout=30000)
+
+
+def test_the_start_fields_of_variables_shown_before_are_kept_and_only_the_current_ones_shown(qtbot):
+    """Lessons one after another change the loss's variables: their start fields were made anew each time (3-9 ms of
+    polish, layout and first paint), now each set of variables keeps its page (panels/named_rows.py)."""
+    from gdstudio.app.panels.run_editor import RunEditor
+    from gdstudio.core.scenario import RunSpec
+
+    editor = RunEditor()
+    qtbot.addWidget(editor)
+    editor.show()
+    spec = RunSpec("gd", start={"x": 1.0, "w": 2.0})
+
+    def shown() -> list[str]:
+        labels = (label for label in editor.starts.findChildren(QLabel) if label.isVisibleTo(editor.starts))
+        return [label.text() for label in sorted(labels, key=lambda label: label.y())]
+
+    editor.show_run(spec, ("x", "y"), "#1f77b4")
+    x_field = editor._start_edits["x"]
+    assert shown() == ["start x", "start y"] and x_field.text() == "1"
+    editor.show_run(spec, ("w", "b"), "#1f77b4")
+    assert shown() == ["start w", "start b"] and editor._start_edits["w"].text() == "2"
+    editor.show_run(replace(spec, start={"x": 3.0}), ("x", "y"), "#1f77b4")
+    assert editor._start_edits["x"] is x_field and x_field.text() == "3" and shown() == ["start x", "start y"]

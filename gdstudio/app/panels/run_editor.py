@@ -21,6 +21,7 @@ from ...core.optimizers import OPTIMIZERS
 from ...core.scenario import RunSpec
 from ...core.schedules import SCHEDULES
 from .formulas import TypesetLines
+from .named_rows import NamedRows
 from .rules_latex import RULES
 from .param_form import ParamForm, finite_number, fmt
 
@@ -39,7 +40,6 @@ class RunEditor(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._spec: RunSpec | None = None
-        self._variables: tuple[str, ...] = ()
         self._color = "#1f77b4"
         self.label = QLineEdit(objectName="runLabel")
         self.color = QPushButton(objectName="runColor", toolTip="the run's colour in every plot")
@@ -59,7 +59,7 @@ class RunEditor(QWidget):
         for text, kind in CLIPS:
             self.clip_kind.addItem(text, kind)
         self.clip_value = QLineEdit(objectName="clipValue", placeholderText="1.0")
-        self.start_form = QFormLayout()
+        self.starts = NamedRows(self._start_edit, lambda name: f"start {name}")
         self._start_edits: dict[str, QLineEdit] = {}
         self.seed = QSpinBox(objectName="seed", maximum=2**31 - 1, toolTip="seeds the random start of variables left empty")
         self.problem = QLabel(objectName="runProblem", wordWrap=True, styleSheet="color: #d62728;")
@@ -69,7 +69,7 @@ class RunEditor(QWidget):
         self.batch_size = QSpinBox(objectName="batchSize", minimum=2, maximum=1_000_000, value=32, suffix=" rows")
         self.replacement = QCheckBox("draw with replacement", objectName="replacement",
                                      toolTip="off: shuffled epochs (each row once per epoch); on: rows drawn independently")
-        self.scale_form = QFormLayout()
+        self.scales = NamedRows(self._scale_box, lambda name: f"scale {name}")
         self._scale_boxes: dict[str, QComboBox] = {}
         self._columns: tuple[str, ...] = ()
 
@@ -87,7 +87,7 @@ class RunEditor(QWidget):
         sched_layout.addWidget(self.schedule_form)
         other = QGroupBox("Start, seed, clipping")
         other_layout = QFormLayout(other)
-        other_layout.addRow(self.start_form)
+        other_layout.addRow(self.starts)
         other_layout.addRow("seed", self.seed)
         clip_row = QHBoxLayout()
         clip_row.addWidget(self.clip_kind)
@@ -106,7 +106,7 @@ class RunEditor(QWidget):
         batch_row.addWidget(self.batch_size)
         data_layout.addRow("batch", batch_row)
         data_layout.addRow(self.replacement)
-        data_layout.addRow(self.scale_form)
+        data_layout.addRow(self.scales)
         self.data_box.setVisible(False)
         layout.addWidget(self.data_box)
         layout.addWidget(self.problem)
@@ -153,19 +153,8 @@ class RunEditor(QWidget):
 
     def _show_data(self, spec: RunSpec, columns: tuple[str, ...]) -> None:
         self.data_box.setVisible(bool(columns))
-        if columns != self._columns:
-            while self.scale_form.rowCount():
-                self.scale_form.removeRow(0)
-            self._scale_boxes = {}
-            for name in columns:
-                box = QComboBox(objectName=f"scale_{name}")
-                for text, kind in SCALES:
-                    box.addItem(text, kind)
-                box.setToolTip(f"how this run sees column {name}; a scaled run's parameters are in scaled units")
-                box.activated.connect(self._commit)
-                self.scale_form.addRow(f"scale {name}", box)
-                self._scale_boxes[name] = box
-            self._columns = columns
+        self._scale_boxes = self.scales.show_names(columns)  # type: ignore[assignment]
+        self._columns = columns
         widgets = (self.batch_kind, self.batch_size, self.replacement, *self._scale_boxes.values())
         for w in widgets:
             w.blockSignals(True)
@@ -181,18 +170,22 @@ class RunEditor(QWidget):
         for w in widgets:
             w.blockSignals(False)
 
+    def _scale_box(self, name: str) -> QComboBox:
+        box = QComboBox(objectName=f"scale_{name}")
+        for text, kind in SCALES:
+            box.addItem(text, kind)
+        box.setToolTip(f"how this run sees column {name}; a scaled run's parameters are in scaled units")
+        box.activated.connect(self._commit)
+        return box
+
+    def _start_edit(self, name: str) -> QLineEdit:
+        edit = QLineEdit(objectName=f"start_{name}", placeholderText="random")
+        edit.setToolTip(f"start value of {name}; empty = a seeded random point in the view")
+        edit.editingFinished.connect(self._commit)
+        return edit
+
     def _show_start(self, spec: RunSpec, variables: tuple[str, ...]) -> None:
-        if variables != self._variables:
-            while self.start_form.rowCount():
-                self.start_form.removeRow(0)
-            self._start_edits = {}
-            for name in variables:
-                edit = QLineEdit(objectName=f"start_{name}", placeholderText="random")
-                edit.setToolTip(f"start value of {name}; empty = a seeded random point in the view")
-                edit.editingFinished.connect(self._commit)
-                self.start_form.addRow(f"start {name}", edit)
-                self._start_edits[name] = edit
-            self._variables = variables
+        self._start_edits = self.starts.show_names(variables)  # type: ignore[assignment]
         for name, edit in self._start_edits.items():
             edit.setText(fmt(spec.start[name]) if name in spec.start else "")
 
