@@ -32,7 +32,9 @@ def mark(name: str, at: float | None = None) -> None:
 
 class FirstPaint(QObject):
     """Calls `then` from a zero-timer posted as the first widget paints (it runs once that paint is done). Not at
-    the window's first UpdateRequest: the studio puts that request off by one pass (app/paint_later.py)."""
+    the window's first UpdateRequest: the studio puts that request off by one pass (app/paint_later.py). Installed
+    on the application, it then takes itself off: every event of the studio went through it, and through Python,
+    for the whole journey (until the sixteenth session)."""
 
     def __init__(self, then) -> None:
         super().__init__()
@@ -42,6 +44,7 @@ class FirstPaint(QObject):
         if not self.done and event.type() == QEvent.Type.Paint and isinstance(watched, QWidget):
             self.done = True
             QTimer.singleShot(0, self.then)
+            QApplication.instance().removeEventFilter(self)
         return False
 
 
