@@ -178,7 +178,11 @@ class DataActions:
         """No runs yet: each run's model at its start."""
         scenario = self.document.scenario
         colors = [run_color(scenario, i) for i in range(len(scenario.runs))]
-        self.view.set_runs([], colors, scenario.runs)
+        self._set_runs([], colors, scenario.runs)
+
+    def _set_runs(self, buffers: list, colors: list[str], specs: tuple) -> None:
+        if not self.view.set_runs(buffers, colors, specs):  # (a curve made: the next ones in turns of their own)
+            self.session.stagger.later(self._draw_runs, self._draw_runs)
 
     def _in_sight(self) -> bool:
         """The view follows the document (a new document's runs are reset before the view hears of its data)."""
@@ -191,7 +195,7 @@ class DataActions:
             self._show_starts()
             return
         scenario = self.session.running or self.document.scenario
-        self.view.set_runs(buffers, self.session.run_colors(), scenario.runs)
+        self._set_runs(buffers, self.session.run_colors(), scenario.runs)
 
     def _frame(self) -> None:
         if self.dock.isVisible():

@@ -207,9 +207,11 @@ class DataView(QWidget):
         y_range = _padded(ys) if len(ys) else (0.0, 1.0)
         self.item.vb.setRange(xRange=x_range, yRange=y_range, padding=0)
 
-    def set_runs(self, buffers: list[RunBuffer], colors: list[str], specs: tuple[RunSpec, ...]) -> None:
+    def set_runs(self, buffers: list[RunBuffer], colors: list[str], specs: tuple[RunSpec, ...]) -> bool:
         """New runs: one curve item per run, created here and only fed afterwards. Before a run has
-        rows (no buffers yet) its curve shows the model at the run's start, when the start is given."""
+        rows (no buffers yet) its curve shows the model at the run's start, when the start is given. At most one
+        curve is made in a call (each, with its legend entry, took ~3 ms of the turn that showed the first lesson with
+        data): False when the runs need more, for a later call."""
         labels = [specs[i].label if i < len(specs) else buffers[i].label for i in range(len(colors))]
         self._buffers, self._specs = buffers, tuple(specs)
         if self.layout_ is None:  # no data (the dock is hidden): no curves to make, nor to remove for every document
@@ -218,10 +220,10 @@ class DataView(QWidget):
         if made == self._made:  # the same runs: keep the items
             self._drawn = [None] * len(colors)
             self.refresh()
-            return
-        self._made = made
+            return True
         while len(self.curves) > len(colors):  # (PlotItem.removeItem takes it out of the legend too)
             self.item.removeItem(self.curves.pop())
+        kept = len(self.curves)
         for i, (color, label) in enumerate(zip(colors, labels)):
             if i < len(self.curves):  # items are kept and restyled: a new item and its legend entry took ~8 ms
                 curve = self.curves[i]
@@ -230,13 +232,18 @@ class DataView(QWidget):
                     curve.opts["name"] = label
                     self.item.legend.getLabel(curve).setText(label)
                 continue
+            if len(self.curves) > kept:
+                break
             curve = pg.PlotDataItem(pen=pg.mkPen(color, width=2.5), connect="finite", name=label)
             curve.setZValue(5 + i)
             self.item.addItem(curve)
             self.curves.append(curve)
+        complete = len(self.curves) == len(colors)
+        self._made = made if complete else None
         self.item.legend.update()  # (its swatches read the pens as they paint: restyled ones too)
         self._drawn = [None] * len(colors)
         self.refresh()
+        return complete
 
     def _scaling(self, dataset: Dataset, how: Mapping[str, str]) -> dict[str, tuple[float, float]]:
         """`scaler`, once per data set and way of scaling it: over a million rows it took ~6 ms, for every frame
