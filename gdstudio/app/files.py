@@ -98,7 +98,7 @@ class FileActions(QObject):
         """(worker thread) The scenario, with its loss derived once (the editor then finds it in OBJECTIVES)."""
         scenario, problem = None, ""
         try:
-            give_way()  # (the window's last change painted first: paint_later.py)
+            give_way()  # (the GUI thread's turns first, the window's last change painted: background.py)
             scenario = load(path)  # size-limited; a CSV named in it is read relative to its folder
             data = scenario.data.dataset if scenario.data else None
             give_way()

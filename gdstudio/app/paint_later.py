@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QWidget
 
 from .background import paint_on_its_way as _on_way
 
+
 class PaintAfterTimers(QObject):
     _window: QWidget | None = None  # (None on the bare Python side PySide may make as the window is destroyed)
 

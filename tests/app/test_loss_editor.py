@@ -154,8 +154,8 @@ def test_a_long_text_form_shows_its_first_sections_until_typeset_and_all_of_it_i
 
 
 def test_the_check_lets_the_windows_paint_go_first(monkeypatch):
-    """Deriving, compiling and printing a loss is Python: it waits while a paint is on its way (paint_later.py), before
-    each step, not to hold the interpreter lock the paint needs."""
+    """Deriving, compiling and printing a loss is Python: before each step it gives way to the GUI thread (a paint on
+    its way, a busy turn: background.give_way), not to hold the interpreter lock their Python calls need."""
     from gdstudio.app.panels import loss_editor
 
     steps: list[str] = []

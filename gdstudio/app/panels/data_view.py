@@ -232,7 +232,7 @@ class DataView(QWidget):
                     curve.opts["name"] = label
                     self.item.legend.getLabel(curve).setText(label)
                 continue
-            if len(self.curves) > kept:
+            if len(self.curves) > kept:  # (one new curve a call)
                 break
             curve = pg.PlotDataItem(pen=pg.mkPen(color, width=2.5), connect="finite", name=label)
             curve.setZValue(5 + i)

@@ -60,7 +60,7 @@ def _cut(text: str) -> str:
 def check(text: str, variables: tuple[str, ...] | None = None, columns: tuple[str, ...] = (), data=None,
           data_key: int = 0) -> Checked:
     """Parse, derive and typeset a loss (over the data columns, if any); never raises (runs in a worker thread).
-    Each step waits while the window's paint is on its way (paint_later.py): all of them are Python."""
+    Before each step (all of them Python) it gives way to the GUI thread (background.give_way)."""
     try:
         give_way()
         objective = OBJECTIVES.get(text, variables, columns, data)
