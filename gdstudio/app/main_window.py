@@ -249,8 +249,8 @@ class MainWindow(QMainWindow):
             return
         self._built = True
         self.removeEventFilter(self)
-        steps = [self._make_data_view, self._build_data, self._build_help, lambda: flatten(self), engine.painted,
-                 self.engine.start, self._build_when_idle]
+        steps = [self._build_data, self._build_help, lambda: flatten(self), engine.painted, self.engine.start,
+                 self._build_when_idle]
 
         def next_step() -> None:
             steps.pop(0)()
@@ -260,16 +260,11 @@ class MainWindow(QMainWindow):
         next_step()
 
     # The Data and Help menus and their docks (hidden at first) are built after the first paint, which they
-    # would delay: their modules and widgets take a few hundredths of a second.
-    def _make_data_view(self) -> None:
-        from .panels.data_view import DataView
-
-        self._data_view = DataView()
-
+    # would delay: their modules and widgets take a few hundredths of a second (the data view's plot, later still).
     def _build_data(self) -> None:
         from .panels.data_import import DataActions
 
-        self.data_actions = DataActions(self.session, self, self.timer, self._data_view)  # the Data dock and menu
+        self.data_actions = DataActions(self.session, self, self.timer)  # the Data dock and menu
         insight_menu = self.findChild(QMenu, "insightMenu")
         self.menuBar().insertMenu(insight_menu.menuAction(), self.data_actions.menu)  # (File … Data, Insight, Help)
 
@@ -283,21 +278,26 @@ class MainWindow(QMainWindow):
         freeze_what_is_loaded()
 
     def _build_when_idle(self) -> None:
-        """The sweep dialog is made, and drawn once off screen, once the engine has loaded and nothing else runs, not
-        in the turn that opens it: its two plots (and pyqtgraph's menus for them) take ~30 ms alone, and up to 200 ms
-        beside the threads that typeset formulas and compile kernels (both Python, sharing the interpreter)."""
+        """The data view (10-20 ms of widgets: not in the launch's turns), then the sweep dialog, made and drawn once
+        off screen, once the engine has loaded and nothing else runs, one piece a pass, not in the turn that opens
+        it: its two plots (and pyqtgraph's menus for them) take ~30 ms alone, and up to 200 ms beside the threads
+        that typeset formulas and compile kernels (both Python, sharing the interpreter)."""
         if not self.isVisible():  # (closed: nothing to build for)
             return
         session = self.session
         if engine.kernel_loaded() and foreground.quiet() and not (drawing() or session.kernels.busy) \
                 and session.state not in (RunState.STARTING, RunState.RUNNING):
-            if not self.insight.build_ahead():
+            if not self.data_actions.view_made:
+                self.data_actions.view  # noqa: B018  (the data view, made ahead: one piece)
+                QTimer.singleShot(0, self, self._build_when_idle)
+            elif not self.insight.build_ahead():
                 QTimer.singleShot(0, self, self._build_when_idle)  # (the next piece, in the next pass)
         else:
             QTimer.singleShot(IDLE_RETRY_MS, self, self._build_when_idle)
 
     def _engine_ready(self, _seconds: float) -> None:
-        self.data_actions.view.engine_ready()
+        if self.data_actions.view_made:  # (made later, it draws the model from the start)
+            self.data_actions.view.engine_ready()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """The window paints for the first time: once that paint is done (a zero timer), the rest of the window is

@@ -363,3 +363,20 @@ def test_the_runs_curves_are_made_one_per_turn_and_then_kept(qtbot, window):
     said = [view.set_runs([], colors, runs) for _ in range(len(runs) + 1)]
     assert said == [False] * (len(runs) - 1) + [True, True] and len(view.curves) == len(runs)
     assert [curve.name() for curve in view.curves] == [run.label for run in runs]
+
+
+def test_the_data_view_is_made_at_its_first_need_or_ahead_when_idle(qtbot, window):
+    """Its plot is 10-20 ms of widgets in one turn, which the launch paid after its first paint: the Data actions make
+    it when a scenario with data first needs it, and the window makes it ahead once the engine has loaded."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMainWindow
+
+    from gdstudio.app.panels.data_import import DataActions
+
+    other = QMainWindow()
+    qtbot.addWidget(other)
+    actions = DataActions(window.session, other, QTimer())
+    assert not actions.view_made and actions.dock.widget() is None
+    assert actions.view is actions.dock.widget() and actions.view_made
+    qtbot.waitUntil(lambda: window.data_actions.view_made)  # (the studio's own: ahead, with no data in sight)
+    assert window.data_actions.dock.widget() is window.data_actions.view and not window.data_actions.dock.isVisible()

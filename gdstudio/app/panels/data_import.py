@@ -1,6 +1,6 @@
 """The Data menu and dock: import a CSV, generate points, remove the data set.
 
-`DataActions(session, window, timer, view)` adds the "Data" dock (the data view) and menu to the window and
+`DataActions(session, window, timer)` adds the "Data" dock (the data view) and menu to the window and
 connects them to the session's document and runs and to the redraw timer, so the window
 itself only calls one function. Every failure is shown with the file, row and
 column the core names, and leaves the document as it was.
@@ -118,13 +118,11 @@ class GenerateDialog(QDialog):
 class DataActions:
     """The Data menu and dock, on the session's document."""
 
-    def __init__(self, session: StudioSession, window: QMainWindow, timer: QTimer, view: DataView) -> None:
+    def __init__(self, session: StudioSession, window: QMainWindow, timer: QTimer) -> None:
         self.session, self.window = session, window  # (the window: where the dock and menu go, what dialogs are modal to)
         self.document = session.document
-        self.view = view  # (made beforehand, in a turn of its own: its plot is ~12 ms of widgets)
-        self.view.setObjectName("dataView")
+        self._view: DataView | None = None  # (made at its first need, or ahead in an idle moment: `view`)
         self.dock = QDockWidget("Data", window, objectName="dataDock")
-        self.dock.setWidget(self.view)
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
         menu = window.menuBar().addMenu("&Data")
@@ -142,6 +140,23 @@ class DataActions:
         timer.timeout.connect(self._frame)
         self._show_scenario(self.document.scenario)
 
+    @property
+    def view(self) -> DataView:
+        """The data view, made now if it is not yet: its plot is 10-20 ms of widgets in one turn, which the launch paid
+        after its first paint; the window makes it in an idle moment once the engine has loaded (or a scenario with
+        data, opened before, does)."""
+        if self._view is None:
+            from .data_view import DataView
+
+            self._view = DataView()
+            self._view.setObjectName("dataView")
+            self.dock.setWidget(self._view)
+        return self._view
+
+    @property
+    def view_made(self) -> bool:
+        return self._view is not None
+
     # -- following the session --------------------------------------------------------
     def _show_scenario(self, scenario: Scenario) -> None:
         has = scenario.data is not None
@@ -156,7 +171,10 @@ class DataActions:
             self.session.stagger.later(self._draw, self._draw)
 
     def _show_dock(self) -> None:
-        self.dock.setVisible(self.document.scenario.data is not None)
+        has = self.document.scenario.data is not None
+        if has:
+            self.view  # noqa: B018  (made before its dock shows)
+        self.dock.setVisible(has)
 
     def _draw(self) -> None:
         scenario = self.document.scenario
@@ -198,7 +216,7 @@ class DataActions:
         self._set_runs(buffers, self.session.run_colors(), scenario.runs)
 
     def _frame(self) -> None:
-        if self.dock.isVisible():
+        if self.view_made and self.dock.isVisible():
             self.view.refresh()
 
     # -- the menu ---------------------------------------------------------------------
