@@ -2,8 +2,9 @@
 
 The landscape's first paint with a new field was the heaviest turn of a lesson opened (8-15 ms): pyqtgraph makes
 an axis's picture (its ticks' labels laid out, ~1 ms each) in its paint, an image's picture from its values
-(~0.5 ms) and a curve's path (~0.5 ms for the contour lines) too. The field's own turn (~1 ms) makes them now, while
-the plot's paint is held for it (paint_hold.py): the paint, in a later turn, draws what is made.
+(~0.5 ms) and a curve's path (~0.5 ms for the contour lines) too. A turn after the field's own makes them now (in
+the field's turn they made it 10-11 ms), while the plot's paint is held for them (paint_hold.py): the paint, in a
+later turn, draws what is made.
 """
 
 from __future__ import annotations
