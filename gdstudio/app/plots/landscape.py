@@ -106,7 +106,6 @@ class Landscape(Framing, QWidget):
         self.fields.ready.connect(self._field_ready)
         self.hold = PaintHold(self.plot)  # a new loss or view is painted with its field (paint_hold.py)
         self._ahead = Stagger(self)  # (the field's pictures made ahead of its paint, in a turn of their own)
-        self._ahead_due = False
         self._awaiting: FieldRequest | None = None
         self._reset_pending = False
         self._caption = ""
@@ -214,7 +213,7 @@ class Landscape(Framing, QWidget):
     @property
     def computing(self) -> bool:
         """The full background (and the arrows, when shown) of the current loss, view and slice is not drawn yet."""
-        return self._awaiting is not None or self._ahead_due or self.gradient.awaited
+        return self._awaiting is not None or self._ahead.pending() or self.gradient.awaited
 
     def _field_ready(self, result: FieldResult) -> None:
         if result.request is not self._awaiting:
@@ -239,12 +238,10 @@ class Landscape(Framing, QWidget):
             note = (f"preview{result.rows_note()}, computing the full picture… " if result.preview else
                     f"drawn{result.rows_note()} · ") + note
         self._set_note(note)
-        self._ahead_due = True  # (the pictures the paint would make, made before it, in a turn after this one's ~5 ms)
-        self._ahead.later("ahead", self._draw_ahead)
+        self._ahead.later("ahead", self._draw_ahead)  # (what the paint would make, before it, after this turn's ~5 ms)
 
     def _draw_ahead(self) -> None:
         draw_ahead(self.item, [self.image], [self.lines.curve])  # (not in the paint's turn: paint_ahead.py)
-        self._ahead_due = False
         self.hold.release()
 
     def _show_background(self, field: Field | None, line: tuple[np.ndarray, np.ndarray] | None) -> None:
