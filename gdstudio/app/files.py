@@ -103,8 +103,11 @@ class FileActions(QObject):
             data = scenario.data.dataset if scenario.data else None
             give_way()
             OBJECTIVES.get(scenario.loss, scenario.variables, data.columns if data else (), data.values if data else None)
-            if scenario.data is not None and scenario.data.model:
-                data_model(scenario.data.model)  # (for the data view)
+            if data is not None:
+                data.spans  # noqa: B018  (worked out here, for the data view)
+                if scenario.data.model:
+                    give_way()
+                    data_model(scenario.data.model)  # (for the data view)
         except ScenarioError as error:
             problem = describe(error)
         except ExpressionError as error:

@@ -380,3 +380,17 @@ def test_the_data_view_is_made_at_its_first_need_or_ahead_when_idle(qtbot, windo
     assert actions.view is actions.dock.widget() and actions.view_made
     qtbot.waitUntil(lambda: window.data_actions.view_made)  # (the studio's own: ahead, with no data in sight)
     assert window.data_actions.dock.widget() is window.data_actions.view and not window.data_actions.dock.isVisible()
+
+
+def test_a_files_data_spans_are_worked_out_in_the_thread_that_reads_it(qtbot, window, tmp_path):
+    """The data view's ranges: a million rows' minimum and maximum took milliseconds of the turn that showed them."""
+    import threading
+
+    path = tmp_path / "line.json"
+    path.write_text(LINE)
+    seen = []
+    window.files._opened.connect(lambda _token, _path, scenario, _problem: seen.append(
+        (threading.current_thread(), "spans" in scenario.data.dataset.__dict__)), Qt.ConnectionType.DirectConnection)
+    window.files.open_path(str(path), ask=False)
+    qtbot.waitUntil(lambda: window.document.path == path.resolve(), timeout=15000)
+    assert len(seen) == 1 and seen[0][0] is not threading.main_thread() and seen[0][1]

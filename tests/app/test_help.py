@@ -91,3 +91,19 @@ def test_help_typesets_the_selected_runs_update_rule(qtbot, window):
     qtbot.waitUntil(lambda: "adam" in panel.rules, timeout=30000)
     assert len(panel.rules["adam"]) == 3 and not panel.rules["adam"][0].isNull()
     assert panel.toHtml().count("rule:adam/") == 3  # drawn in the panel, the text form below them
+
+
+def test_a_change_the_help_does_not_show_leaves_its_text_alone(qtbot, window):
+    """setHtml lays the whole text out again (~2 ms): not for a moved view or a run's new start."""
+    panel = window.help.panel
+    panel.show_scenario(window.document.scenario, 0)
+    laid_out = []
+    panel.document().contentsChanged.connect(lambda: laid_out.append(1))
+    scenario = window.document.scenario
+    moved = {name: (low - 1.0, high + 1.0) for name, (low, high) in scenario.view.items()}
+    from dataclasses import replace
+
+    panel.show_scenario(replace(scenario, view=moved), 0)
+    assert not laid_out
+    panel.show_scenario(replace(scenario, description="Another lesson"), 0)
+    assert laid_out and "Another lesson" in panel.toPlainText()

@@ -95,6 +95,7 @@ class HelpPanel(QTextBrowser):
         self.run_index = 0
         self.rules: dict[str, list[QImage]] = {}  # typeset update rules, drawn in the shared drawing thread
         self._drawing: dict[str, Future] = {}
+        self._html = ""  # (what it shows)
         self._poll = QTimer(self, interval=50)
         self._poll.timeout.connect(self._collect)
 
@@ -104,13 +105,16 @@ class HelpPanel(QTextBrowser):
             self.run_index = run_index
         if scenario.runs:
             self._typeset(scenario.runs[min(max(self.run_index, 0), len(scenario.runs) - 1)].optimizer)
-        sources = {}
+        sources = {name: [f"rule:{name}/{i}" for i in range(len(images))] for name, images in self.rules.items()}
+        text = help_html(scenario, self.run_index, sources)
+        if text == self._html:  # (a change it does not show: a view moved, a run's start; setHtml lays it all out)
+            return
+        self._html = text
         for name, images in self.rules.items():  # (setHtml drops the document's resources: added each time)
-            sources[name] = [f"rule:{name}/{i}" for i in range(len(images))]
             for source, image in zip(sources[name], images):
                 self.document().addResource(QTextDocument.ResourceType.ImageResource, QUrl(source), image)
         position = self.verticalScrollBar().value()
-        self.setHtml(help_html(scenario, self.run_index, sources))
+        self.setHtml(text)
         self.verticalScrollBar().setValue(position)
 
     def _typeset(self, name: str) -> None:
