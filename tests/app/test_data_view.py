@@ -382,15 +382,22 @@ def test_the_data_view_is_made_at_its_first_need_or_ahead_when_idle(qtbot, windo
     assert window.data_actions.dock.widget() is window.data_actions.view and not window.data_actions.dock.isVisible()
 
 
-def test_a_files_data_spans_are_worked_out_in_the_thread_that_reads_it(qtbot, window, tmp_path):
+
+def test_a_files_data_spans_are_worked_out_in_the_thread_that_reads_it(qtbot, window, tmp_path, monkeypatch):
     """The data view's ranges: a million rows' minimum and maximum took milliseconds of the turn that showed them."""
     import threading
+    from functools import cached_property
 
+    from gdstudio.core.data import Dataset
+
+    work_out, threads = Dataset.spans.func, []
+    spans = cached_property(lambda dataset: threads.append(threading.current_thread()) or work_out(dataset))
+    spans.__set_name__(Dataset, "spans")
+    monkeypatch.setattr(Dataset, "spans", spans)
     path = tmp_path / "line.json"
     path.write_text(LINE)
-    seen = []
-    window.files._opened.connect(lambda _token, _path, scenario, _problem: seen.append(
-        (threading.current_thread(), "spans" in scenario.data.dataset.__dict__)), Qt.ConnectionType.DirectConnection)
     window.files.open_path(str(path), ask=False)
     qtbot.waitUntil(lambda: window.document.path == path.resolve(), timeout=15000)
-    assert len(seen) == 1 and seen[0][0] is not threading.main_thread() and seen[0][1]
+    followed(qtbot, window)
+    assert window.data_actions.view.layout_.mode == "curve"  # (drawn, with the ranges)
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
