@@ -3,6 +3,8 @@ example's title and description in the Examples menu and on screen when it is op
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt
 
 from gdstudio.app.presets import example_files
@@ -101,8 +103,6 @@ def test_a_change_the_help_does_not_show_leaves_its_text_alone(qtbot, window):
     panel.document().contentsChanged.connect(lambda: laid_out.append(1))
     scenario = window.document.scenario
     moved = {name: (low - 1.0, high + 1.0) for name, (low, high) in scenario.view.items()}
-    from dataclasses import replace
-
     panel.show_scenario(replace(scenario, view=moved), 0)
     assert not laid_out
     panel.show_scenario(replace(scenario, description="Another lesson"), 0)
