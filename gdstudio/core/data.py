@@ -270,8 +270,8 @@ def scaling(dataset: Dataset, how: Mapping[str, str]) -> dict[str, tuple[float, 
             spread = float(column.std())
             found[name] = (float(column.mean()), spread if spread > 0 else 1.0)
         elif kind == "minmax":
-            width = float(column.max() - column.min())
-            found[name] = (float(column.min()), width if width > 0 else 1.0)
+            low, high = dataset.spans[name]
+            found[name] = (low, high - low if high > low else 1.0)
         else:
             raise DataError(f"scale.{name}: must be one of {', '.join(SCALINGS)}, got {show(kind)}")
     return found
