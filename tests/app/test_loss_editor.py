@@ -1,5 +1,7 @@
 """Typing in the loss editor: derivatives for a good loss, a located error for a bad one."""
 
+from PySide6.QtCore import QTimer
+
 from .helpers import HANG, open_example, type_loss
 
 
@@ -14,6 +16,17 @@ def test_good_expression_shows_variables_gradient_and_hessian(qtbot, window):
     assert window.document.scenario.loss == "x^2 + 3*y"
     assert [r.optimizer for r in window.document.scenario.runs] == ["adam", "sgd"]
     assert window.windowTitle().endswith("[*] — gdstudio") and window.isWindowModified()
+
+
+def test_the_verdict_follows_the_plots_in_a_turn_of_its_own(qtbot, window):
+    """A derived loss goes to the plots in one turn; its verdict and formulas, laid out anew, in a later one (in the
+    same turn the window answered nothing for 10-16 ms)."""
+    after_its_turn = []
+    window.editor.objective_ready.connect(
+        lambda _objective: QTimer.singleShot(0, lambda: after_its_turn.append(window.editor.verdict.text())))
+    type_loss(qtbot, window, "x^2 + 3*y")
+    assert after_its_turn == ["checking…"]
+    assert window.editor.verdict.text() == "✔ variables: x, y"
 
 
 def test_bad_expression_shows_message_with_column_and_keeps_document(qtbot, window):

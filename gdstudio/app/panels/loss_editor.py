@@ -26,6 +26,7 @@ from .. import foreground
 from ..background import give_way, helper_thread
 from ..objectives import OBJECTIVES
 from ..patience import Patience
+from ..stagger import Stagger
 from .formulas import Formulas
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
@@ -51,6 +52,13 @@ class Checked:
     error: str = ""
     column: int | None = None
     data_key: int = 0  # which data set it was checked against (see LossEditor.set_data)
+
+
+def _problem(result: Checked) -> str | None:
+    """What is wrong with a checked text, and where; None for a valid loss."""
+    if result.objective is not None:
+        return None
+    return result.error + (f" at column {result.column}" if result.column else "")
 
 
 def _cut(text: str) -> str:
@@ -161,6 +169,7 @@ class LossEditor(QWidget):
         self._poll = QTimer(self, interval=5, objectName="editorPoll")  # (while a check runs: its result is shown within 5 ms)
         self._poll.timeout.connect(self._collect)
         self._patience = Patience()  # (the derived loss waits for a pass that has not worked yet: patience.py)
+        self._later = Stagger(self)  # (its verdict and formulas follow the plots, in a turn of their own)
         self.editor.textChanged.connect(self._debounce.start)
         self.editor.textChanged.connect(self._commit.start)
         self._fill_presets()
@@ -210,12 +219,13 @@ class LossEditor(QWidget):
     @property
     def busy(self) -> bool:
         """Checking, or about to, or holding a checked loss for the document (COMMIT_MS)."""
-        return self._job is not None or self._debounce.isActive() or self._commit.isActive()
+        return self._job is not None or self._debounce.isActive() or self._commit.isActive() or self._later.pending()
 
     def shutdown(self) -> None:
         self._debounce.stop()
         self._commit.stop()
         self._poll.stop()
+        self._later.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # -- checking ---------------------------------------------------------------------
@@ -247,26 +257,27 @@ class LossEditor(QWidget):
         if result.data_key != self._data_key:  # checked against data the scenario no longer has
             self._request(self.text(), from_user)
             return
-        if result.objective is None:
-            self._show(result)
-            return
-        self.objective = result.objective
-        self.objective_ready.emit(result.objective)  # (first: its field and critical points are asked for before the
-        self._show(result)                           # formulas' typesetting starts, which waits for them: foreground.py)
-        if from_user and not self._commit.isActive():  # (typing paused long enough: keep it now)
+        self.error = _problem(result)
+        if result.objective is not None:
+            self.objective = result.objective
+            self.objective_ready.emit(result.objective)  # (first: its field and critical points are asked for before
+            # the formulas' typesetting starts, which waits for them: foreground.py)
+        # the verdict and formulas, laid out anew, in a turn of their own: after the landscape's new loss, in its
+        # turn, the window answered nothing for 10-16 ms
+        self._later.later("show", lambda: self._show(result))
+        if result.objective is not None and from_user and not self._commit.isActive():  # (typing paused long enough)
             self.commit_pending()
 
     def _show(self, result: Checked) -> None:
+        if result.text != self.text():
+            return  # typed over meanwhile: its own check is on its way
         if result.objective is None:
-            where = f" at column {result.column}" if result.column else ""
-            self.error = f"{result.error}{where}"
-            self.verdict.setText(f"✖ {self.error}")
+            self.verdict.setText(f"✖ {_problem(result)}")
             self.verdict.setStyleSheet("color: #d62728;")
             self.verdict.setToolTip(self._caret(result) if result.column else "")
             self.formulas.show_text(self._caret(result) if result.column else "")
             self.copy_button.setEnabled(False)
         else:
-            self.error = None
             names = ", ".join(result.objective.variables)
             if result.objective.columns:
                 text = f"✔ data columns: {', '.join(result.objective.columns)} · parameters: {names}"
