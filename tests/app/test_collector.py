@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 import time
 import weakref
 
@@ -72,6 +73,7 @@ def test_a_first_starts_compile_in_a_child_does_not_hold_collections_off(monkeyp
             seen["compiling"] = bool(collector._importing)
 
     monkeypatch.setattr(gdstudio.core, "kernel_cached", lambda: False)
+    monkeypatch.setattr(engine, "_stopped", threading.Event())  # (not the one an earlier test's closed window set)
     monkeypatch.setattr(engine, "_compile_in_a_child", lambda code: Child())
     monkeypatch.setattr(kernel, "compiled_advance", lambda: seen.setdefault("loading", bool(collector._importing)))
     monkeypatch.setattr(trace, "compiled_tracer", lambda: None)
