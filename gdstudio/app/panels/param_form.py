@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from ...core.optimizers import HyperParam
+from .kept_pages import KeptPages
 from .knob import Knob
 
 
@@ -39,40 +40,28 @@ def finite_number(text: str, name: str) -> float:
     return value
 
 
-class ParamForm(QWidget):
-    """Editors for a tuple of HyperParams; `edited` fires when the user finishes a change."""
+class ParamForm(KeptPages):
+    """Editors for a tuple of HyperParams, a page of them per tuple, kept (kept_pages.py); `edited` fires when the
+    user finishes a change."""
 
     edited = Signal()
     scrubbed = Signal()  # a knob is held and moved: the fields show its value, nothing is committed
     let_go = Signal()  # a knob was let go (after `edited`)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._box = QVBoxLayout(self)
-        self._box.setContentsMargins(0, 0, 0, 0)
+        # (a page shown is laid out at once: its fields where they will be drawn, for a knob is dragged by where it is)
+        super().__init__(self._page, parent, lay_out_at_once=True)
         self._params: tuple[HyperParam, ...] | None = None
         self._fields: dict[str, Any] = {}
         self._knobs: dict[QLineEdit, Knob] = {}
-        # one page of fields per tuple of params, made the first time it is shown and kept: new fields' first layout,
-        # polish and paint took 60-130 ms of the GUI thread at every change of optimizer (or of the run selected)
-        self._pages: dict[tuple[HyperParam, ...], tuple[QWidget, dict[str, Any], dict[QLineEdit, Knob]]] = {}
 
     def set_params(self, params: tuple[HyperParam, ...], values: Mapping[str, Any]) -> None:
         """Show the fields for `params` with `values` (defaults where absent)."""
-        if params != self._params:
-            if self._params is not None:
-                self._pages[self._params][0].hide()
-            if params not in self._pages:
-                self._pages[params] = self._page(params)
-                self._box.addWidget(self._pages[params][0])
-            page, self._fields, self._knobs = self._pages[params]
-            self._params = params
-            page.show()
-            page.layout().activate()  # (its fields where they will be drawn, now: a knob is dragged by where it is)
-            self._box.activate()
+        self._fields, self._knobs = self.show_page(params)
+        self._params = params
         self._show(values)
 
-    def _page(self, params: tuple[HyperParam, ...]) -> tuple[QWidget, dict[str, Any], dict[QLineEdit, Knob]]:
+    def _page(self, params: tuple[HyperParam, ...]) -> tuple[QWidget, tuple[dict[str, Any], dict[QLineEdit, Knob]]]:
         page = QWidget(self)
         form = QFormLayout(page)
         form.setContentsMargins(0, 0, 0, 0)
@@ -80,7 +69,7 @@ class ParamForm(QWidget):
         for param in params:
             self._fields[param.name] = field = self._make(param)
             form.addRow(QLabel(param.name.replace("_", " "), toolTip=param.help), self._with_knobs(param, field))
-        return page, self._fields, self._knobs
+        return page, (self._fields, self._knobs)
 
     def _make(self, param: HyperParam) -> QWidget:
         if param.kind == "bool":
