@@ -70,8 +70,7 @@ class RunEditor(QWidget):
         self.replacement = QCheckBox("draw with replacement", objectName="replacement",
                                      toolTip="off: shuffled epochs (each row once per epoch); on: rows drawn independently")
         self.scales = NamedRows(self._scale_box, lambda name: f"scale {name}")
-        self._scale_boxes: dict[str, QComboBox] = {}
-        self._columns: tuple[str, ...] = ()
+        self._scale_boxes: dict[str, QComboBox] = {}  # (one per data column; none without data)
 
         name_row = QHBoxLayout()
         name_row.addWidget(self.label, 1)
@@ -154,7 +153,6 @@ class RunEditor(QWidget):
     def _show_data(self, spec: RunSpec, columns: tuple[str, ...]) -> None:
         self.data_box.setVisible(bool(columns))
         self._scale_boxes = self.scales.show_names(columns)  # type: ignore[assignment]
-        self._columns = columns
         widgets = (self.batch_kind, self.batch_size, self.replacement, *self._scale_boxes.values())
         for w in widgets:
             w.blockSignals(True)
@@ -238,7 +236,7 @@ class RunEditor(QWidget):
                 start[name] = finite_number(text, f"start {name}")
         label = self.label.text().strip() or optimizer
         batch_size, replacement, scale = self._spec.batch_size, self._spec.replacement, dict(self._spec.scale)
-        if self._columns:
+        if self._scale_boxes:  # (the loss has data columns)
             kind = self.batch_kind.currentData()
             self.batch_size.setEnabled(kind == "mini")
             self.replacement.setEnabled(kind != "full")
