@@ -1,14 +1,17 @@
-"""Work that holds the interpreter for long stretches runs in a helper process: Numba compiling a loss's run kernel
-(0.1-2 s of Python), typesetting its formulas (SymPy's LaTeX, then matplotlib's mathtext: up to a second) and finding
-its critical points (SymPy's solving, or a Newton search: tens of milliseconds to seconds).
+"""Work that holds the interpreter for long stretches runs in a helper process: deriving a loss (SymPy's derivatives,
+the NumPy code generated from them and their text form: 5-60 ms of Python), Numba compiling its run kernel (0.1-2 s),
+typesetting its formulas (SymPy's LaTeX, then matplotlib's mathtext: up to a second) and finding its critical points
+(SymPy's solving, or a Newton search: tens of milliseconds to seconds).
 
 In threads of the studio's process they shared the interpreter lock with the GUI thread, which then waited for it in
 about half of its slow turns (benchmarks/README.md, issue 15). The helper has an interpreter of its own, on the other
 core, at a lower priority. What goes over is plain data: a loss as its text, variables and data columns (the helper
 derives it again, to the same expressions), the rows a search reads (sent once, then named), lines of LaTeX,
-pictures as PNG bytes, critical points, and a kernel's source, compiled there into Numba's disk cache, from which
-the studio then loads it in milliseconds (core/codegen.py). Each kind of work has a lane of its own, in order.
-Should the helper not start, or die, the caller gets `HelperFailed` and does the work in its own thread, as before.
+pictures as PNG bytes, critical points, a kernel's source, compiled there into Numba's disk cache, from which the
+studio then loads it in milliseconds (core/codegen.py), and a derived loss as a `Portable` (its expressions pickled,
+which SymPy rebuilds in a millisecond, and the sources of its NumPy functions). Each kind of work has a lane of its
+own, in order. Should the helper not start, or die, the caller gets `HelperFailed` and does the work in its own
+thread, as before.
 
 The helper runs `serve_here` (started by `Helper` only): requests on stdin, answers on stdout, both pickled.
 """
@@ -33,7 +36,7 @@ from .objectives import Objectives
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..core.expression import Objective
+    from ..core.expression import Objective, Portable
 
 NICE = 10  # as the helper threads (background.py): the GUI process goes first when both want a core
 KEEP_BYTES = 1 << 20  # an array argument this large goes to a helper once (`_Kept`), not with every question
@@ -64,6 +67,13 @@ class Helper:
         self._ids = itertools.count()
         self._kept: list[tuple[Any, int]] = []  # (array, number): those the live helper keeps, oldest first
         self._kept_by: subprocess.Popen | None = None
+        self._ready = threading.Event()  # (set by the live helper once it has imported SymPy and Numba)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the helper is up, its imports done: work asked of it now is begun at once."""
+        with self._lock:
+            return self._process is not None and self._process.poll() is None and self._ready.is_set()
 
     def start(self) -> None:
         """Start the helper now, so that it has imported SymPy and Numba by the time it is first asked."""
@@ -141,18 +151,22 @@ class Helper:
             return self._process
         package = str(Path(__file__).resolve().parents[2])  # (the same gdstudio as this process's, installed or not)
         path = os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")]))
+        self._ready = threading.Event()
         self._process = subprocess.Popen([sys.executable, "-c", "from gdstudio.app.helper import serve_here; serve_here()"],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path})
-        self._reader = threading.Thread(target=self._read, args=(self._process,), name="gdstudio-helper-reader",
+        self._reader = threading.Thread(target=self._read, args=(self._process, self._ready), name="gdstudio-helper-reader",
                                         daemon=True)
         self._reader.start()
         return self._process
 
-    def _read(self, process: subprocess.Popen) -> None:
+    def _read(self, process: subprocess.Popen, ready: threading.Event) -> None:
         """(reader thread) Hand each answer to its future; when the helper ends, fail what still waits."""
         try:
             while True:
                 ident, ok, value = pickle.load(process.stdout)
+                if ident == _READY:
+                    ready.set()
+                    continue
                 with self._lock:
                     _, future = self._pending.pop(ident, (None, None))
                 if future is not None:
@@ -251,6 +265,16 @@ def _objective(text: str, variables: tuple[str, ...], columns: tuple[str, ...]) 
     return _OBJECTIVES.get(text, variables, columns)  # (SymPy is in: serve_here imported it)
 
 
+def _derive(text: str, variables: tuple[str, ...] | None, columns: tuple[str, ...]) -> Portable:
+    """The loss derived, its NumPy functions generated (for the loss, the gradient and the Hessian, over rows and as
+    moment sums) and its text form printed: what the studio's objectives are made from (app/objectives.py)."""
+    from .typeset import text_form
+
+    objective = _objective(text, variables, columns).compile()
+    text_form(objective)
+    return objective.portable()
+
+
 def _kernel(text: str, variables: tuple[str, ...], columns: tuple[str, ...], hessian: bool) -> str:
     """The run kernel's source, compiled into Numba's cache."""
     from ..core.codegen import compile_source, kernel_source
@@ -281,15 +305,16 @@ def _draw(latex: str, color: str, scale: float) -> bytes | None:
     return draw_latex(latex, color, scale)
 
 
-_WORK = {"kernel": _kernel, "critical": _critical, "lines": _lines, "draw": _draw}
+_WORK = {"derive": _derive, "kernel": _kernel, "critical": _critical, "lines": _lines, "draw": _draw}
 # each lane a thread of its own, in order: critical points are found, and a formula typeset, while a kernel that
 # takes seconds compiles
-_LANES = {"kernel": "compile", "critical": "critical", "lines": "typeset", "draw": "typeset"}
+_LANES = {"derive": "derive", "kernel": "compile", "critical": "critical", "lines": "typeset", "draw": "typeset"}
 # critical points in two threads, as the studio's tool threads did: a search of the loss before, abandoned once begun,
 # runs on to its end (seconds, for some), and the new loss's must not wait behind it
 _THREADS = {"critical": 2}
 _DROP = "drop"  # (a request no longer wanted: `Helper.abandon`)
 _KEEP = "keep"  # (an array that later requests name by its number: `Helper._by_reference`)
+_READY = -1  # (the answer to no request that a helper sends once its imports are done: `Helper.ready`)
 
 
 class _Kept(NamedTuple):
@@ -364,8 +389,11 @@ def serve_here() -> None:
         os.nice(NICE)
     except OSError:
         pass
-    from ..core import codegen  # (SymPy and Numba, before the first request)
+    from ..core import analysis, codegen  # noqa: F401 (SymPy and Numba, before the first request)
+    import sympy.physics.units  # noqa: F401 (for a first loss's text form, as the engine imports it: engine.py)
 
+    pickle.dump((_READY, True, None), answers)
+    answers.flush()
     codegen.prune_kept_kernels()  # (here, off the studio's threads, once a session)
     serve(sys.stdin.buffer, answers)
 

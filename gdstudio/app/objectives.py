@@ -3,7 +3,8 @@
 Opening a file checks its loss in a background thread; the editor, asked to show that loss a moment
 later, finds it here instead of deriving it again, and so does a Run. Keys are the loss text, the
 variables, the data columns and the identity of the rows (a scaled copy of the data is other rows).
-Failures are kept too: a bad loss is refused again at once.
+Failures are kept too: a bad loss is refused again at once. Once the helper process is up, the studio's losses are
+derived there (`_in_helper`), and the studio only rebuilds them.
 """
 
 from __future__ import annotations
@@ -18,17 +19,20 @@ import numpy as np
 from ..core.errors import ExpressionError
 
 if TYPE_CHECKING:
-    from ..core.expression import Objective
+    from ..core.expression import Objective, Portable
 
 KEPT = 32
 
 
 class Objectives:
     """A small thread-safe cache in front of `parse_objective` (call `get` from worker threads only:
-    a miss derives, which can take seconds). `before`: what a miss calls first (the studio's: load the engine)."""
+    a miss derives, which can take seconds). `before`: what a miss calls first (the studio's: load the engine);
+    `elsewhere`: where a miss is derived when it can be (the studio's: its helper process), None to derive it here."""
 
-    def __init__(self, before: Callable[[], None] | None = None) -> None:
+    def __init__(self, before: Callable[[], None] | None = None,
+                 elsewhere: Callable[[str, tuple[str, ...] | None, tuple[str, ...]], Portable | None] | None = None) -> None:
         self._before = before
+        self._elsewhere = elsewhere
         self._lock = threading.Lock()
         self._kept: OrderedDict[tuple, tuple[np.ndarray | None, Objective | ExpressionError]] = OrderedDict()
         self._deriving: dict[tuple, threading.Event] = {}  # a second thread asking waits for the first one's result
@@ -78,7 +82,8 @@ class Objectives:
         from ..core.expression import parse_objective
 
         try:
-            known = parse_objective(text, variables, columns, data)
+            made = self._elsewhere(text, variables, columns) if self._elsewhere is not None else None
+            known = made.objective(data) if made is not None else parse_objective(text, variables, columns, data)
         except ExpressionError as error:
             known = error
         with self._lock:
@@ -94,7 +99,21 @@ def _load_engine() -> None:
     engine.load()
 
 
-OBJECTIVES = Objectives(_load_engine)  # one per studio process: the editor, file opening and runs share it
+def _in_helper(text: str, variables: tuple[str, ...] | None, columns: tuple[str, ...]) -> Portable | None:
+    """The loss as the helper process derives it (its refusal raised), once the helper is up; None before that, or
+    should it fail: then it is derived here. SymPy's derivation, code generation and printing, 5-60 ms of Python a
+    lesson, held the interpreter lock the window's turns waited for; the studio only unpickles (0.1-5 ms)."""
+    from .helper import HELPER, HelperFailed, answer  # (here: the helper's process imports this module)
+
+    if not HELPER.ready:  # (a first start: the helper imports what the engine does, no sooner)
+        return None
+    try:
+        return answer(HELPER.call("derive", text, variables, columns))
+    except HelperFailed:
+        return None
+
+
+OBJECTIVES = Objectives(_load_engine, _in_helper)  # one per studio process: the editor, file opening and runs share it
 
 
 def data_model(text: str) -> Objective | None:

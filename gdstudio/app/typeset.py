@@ -15,12 +15,15 @@ import threading
 from typing import TYPE_CHECKING
 
 from ..core.errors import HessianUnavailable
+from .background import give_way
 
 if TYPE_CHECKING:  # SymPy comes with the engine, after the window shows (app/engine.py); these run later
     from ..core.expression import Objective
 
 MAX_LATEX = 4000  # characters of one equation beyond which it stays text (an image that wide reads as badly)
 MAX_ENTRIES = 16 * 17 // 2  # Hessian entries drawn (the upper triangle of 16 variables)
+MAX_SHOWN = 20000  # characters of the text form; longer ones are cut with a note
+MAX_SHOWN_HESSIAN = 16  # variables up to which H is shown (a 256 × 256 matrix takes long to typeset and to read)
 _DRAWING = threading.Lock()
 # matplotlib says on stderr that a first start builds its font cache when that takes over 5 s (a busy machine): the
 # studio says what it is loading on its status line, and its formulas show as text until they are drawn (set once)
@@ -89,3 +92,34 @@ def lines(objective: Objective, hessian: bool) -> list[str]:
     long to read as a picture (then the whole text form stays)."""
     found = equations(objective, hessian)
     return [] if any(len(right) > MAX_LATEX for _, right in found) else [f"{left} = {right}" for left, right in found]
+
+
+def text_form(objective: Objective) -> str:
+    """f, ∇f and H in text, until typeset; made once per loss (by the helper process that derived it, which hands it
+    over with the loss: app/objectives.py). Its printer's first product imports sympy.physics.units: the engine does,
+    as it loads."""
+    return objective.kept("text form", lambda: _text_form(objective))
+
+
+def _text_form(objective: Objective) -> str:
+    give_way()
+    try:
+        hessian = objective.hessian if objective.dimension <= MAX_SHOWN_HESSIAN else None
+        not_shown = f"({objective.dimension} × {objective.dimension}, not shown)"
+    except HessianUnavailable as error:
+        hessian, not_shown = None, f"not derived: {error.message}"
+    try:
+        names = ", ".join(objective.variables)
+        import sympy as sp  # (loaded with the objective)
+
+        def pretty(expr) -> str:
+            give_way()
+            return sp.pretty(expr, use_unicode=True)
+
+        f, grad = pretty(objective.expr), pretty(sp.Matrix(objective.gradient))
+        hess = pretty(sp.Matrix(hessian)) if hessian else not_shown
+        typeset = f"f({names}) =\n{f}\n\n∇f =\n{grad}\n\nH =\n{hess}"
+    except Exception:  # pretty-printing is a nicety; fall back to plain text
+        hess = [list(r) for r in hessian] if hessian else not_shown
+        typeset = f"f = {objective.expr}\n\n∇f = {list(objective.gradient)}\n\nH = {hess}"
+    return typeset if len(typeset) <= MAX_SHOWN else typeset[:MAX_SHOWN] + "\n… (too long to show in full)"

@@ -212,7 +212,7 @@ def compiled_kernel(objective: Objective, with_hessian: bool) -> Callable:
     """The Numba-compiled `fg`, kept on the objective and shared between identical ones; a refusal
     (ExpressionError, HessianUnavailable for newton) is kept too, so asking again costs nothing."""
     with _COMPILING:  # (a second thread asking for the same kernel waits for it, instead of compiling it again)
-        return kept(objective, f"kernel/{with_hessian}", lambda: compile_source(kernel_source(objective, with_hessian)))
+        return objective.kept(f"kernel/{with_hessian}", lambda: compile_source(kernel_source(objective, with_hessian)))
 
 
 def adopt_kernel(objective: Objective, with_hessian: bool, made: str | ExpressionError) -> Callable:
@@ -225,17 +225,4 @@ def adopt_kernel(objective: Objective, with_hessian: bool, made: str | Expressio
         return compile_source(made)
 
     with _COMPILING:
-        return kept(objective, f"kernel/{with_hessian}", load)
-
-
-def kept(objective: Objective, key: str, make: Callable[[], Callable]) -> Callable:
-    """make(), once per objective (its refusal, an ExpressionError, is kept and raised again too)."""
-    if key not in objective._compiled:
-        try:
-            objective._compiled[key] = make()
-        except ExpressionError as error:
-            objective._compiled[key] = error
-    found = objective._compiled[key]
-    if isinstance(found, ExpressionError):
-        raise type(found)(found.message)
-    return found
+        return objective.kept(f"kernel/{with_hessian}", load)

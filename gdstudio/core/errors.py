@@ -11,6 +11,9 @@ class ExpressionError(ValueError):
         self.column = column
         super().__init__(f"{message} at column {column}" if column else message)
 
+    def __reduce__(self) -> tuple:
+        return type(self), (self.message, self.column)  # (pickled as made: a helper process sends refusals)
+
 
 class HessianUnavailable(ExpressionError):
     """The exact Hessian (or its compiled code) is refused, almost always as too large; the loss itself is fine, and

@@ -7,9 +7,7 @@ use the scalar source that `codegen` writes from the same expressions.
 
 from __future__ import annotations
 
-import difflib
 import math
-import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,7 +27,8 @@ from .derivatives import (
     size,
 )
 from .errors import ExpressionError, HessianUnavailable
-from .parse import ParsedExpression, build
+from .loss_warnings import listing, loss_warnings, natural_key
+from .parse import build
 from .syntax import Syntax, check_loss
 from .vocabulary import MAX_VARIABLES
 
@@ -40,11 +39,6 @@ MAX_NODES = 3000  # size of the loss tree; beyond this, derivation and compilati
 MAX_EXPANSION_TERMS = 64  # a polynomial per-row loss with more terms is summed row by row instead
 MAX_EXPANDED = 1000  # terms of the full expansion (columns too), bounded before SymPy expands anything
 _ORDER = {"loss": 0, "grad": 1, "hess": 2}
-
-
-def natural_key(name: str) -> tuple:
-    """w2 before w10: split digits off so they compare as numbers."""
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,25 +131,49 @@ class Objective:
             raise ValueError(f"expected data of shape ({len(self.columns)}, rows >= 1), got {data.shape}")
         return replace(self, data=data)
 
-    def _numpy(self, which: str) -> Callable:
-        if which not in self._compiled:
+    def kept(self, key: str, make: Callable[[], Any]) -> Any:
+        """make(), once for this loss and its bound copies; a refusal (an ExpressionError) is kept and raised again."""
+        if key not in self._compiled:
+            try:
+                self._compiled[key] = make()
+            except ExpressionError as error:
+                self._compiled[key] = error
+        found = self._compiled[key]
+        if isinstance(found, ExpressionError):
+            raise type(found)(found.message, found.column)
+        return found
+
+    def _source(self, which: str) -> numpy_code.NumpySource:
+        def make() -> numpy_code.NumpySource:
             if which.startswith("rows/"):
                 moments = self.moments(_ORDER[which[5:]])
                 args, exprs = (*self.symbols, *self.data_terms.column_symbols), [row for _, _, row in moments]
             else:
                 args = (*self.symbols, *(m for m, _, _ in self.moments(_ORDER[which])))
                 exprs = self.exprs(which)
-            self._compiled[which] = numpy_code.lambdify(args, exprs[0] if which == "loss" else exprs)
-        return self._compiled[which]
+            return numpy_code.source(args, exprs[0] if which == "loss" else exprs)
+
+        return self.kept(f"source/{which}", make)
+
+    def _numpy(self, which: str) -> Callable:
+        return self.kept(which, lambda: numpy_code.function(self._source(which)))
+
+    def portable(self) -> Portable:
+        """This loss as another process can take it (pickled): its expressions, and what is derived and generated from
+        them alone, the Hessian, the NumPy functions' sources, the moment sums' plans, whatever `kept` holds as plain
+        data (a text form): `Portable.objective` rebuilds it in a millisecond, where deriving it takes tens."""
+        return Portable({name: getattr(self, name) for name in _PORTABLE_FIELDS},
+                        {key: value for key, value in self._compiled.items() if key.startswith(_PORTABLE_KEPT)})
 
     def compile(self, functions: tuple[str, ...] = ("loss", "grad", "hess")) -> Objective:
-        """Compile these NumPy functions now (they are otherwise compiled on first use); the Hessian's
-        only when it can be had."""
+        """Compile these NumPy functions now (they are otherwise compiled on first use), with data their moment sums'
+        plans too; the Hessian's only when it can be had."""
         for which in functions:
             try:
                 self._numpy(which)
                 if self.data_terms:
                     self._numpy("rows/" + which)
+                    self._plan(_ORDER[which])
             except HessianUnavailable:
                 pass
         return self
@@ -214,26 +232,40 @@ class Objective:
         return found[1]
 
     def _expand(self, order: int) -> list[list[tuple[tuple[int, ...], float]]] | None:
-        params = set(self.symbols)
-        polys = []
-        for _, kind, expr in self.moments(order):
-            bound = _terms_bound(expr, params, MAX_EXPANDED)
-            if bound is None or bound > MAX_EXPANDED:  # (w*x + b - y)^1000 would be 501,501 terms
-                return None
-            try:
-                poly = sp.Poly(expr, *self.symbols)
-            except sp.PolynomialError:
-                return None
-            if len(poly.terms()) > MAX_EXPANSION_TERMS or any(c.has(*self.symbols) for _, c in poly.terms()):
-                return None
-            polys.append((kind, poly.terms()))
-        # every coefficient over the rows in one generated function: one pass of code generation, not one per term
-        coefficients = [c for _, terms in polys for _, c in terms]
+        plan = self._plan(order)
+        if plan is None:
+            return None
+        polys, coefficients = plan
         rows = self.data.shape[1]
         with np.errstate(all="ignore"):
-            values = numpy_code.lambdify(self.data_terms.column_symbols, coefficients, cse=False)(*self.data) if coefficients else []
+            values = self.kept(f"coefficients/{order}", lambda: numpy_code.function(coefficients))(*self.data) if coefficients else []
             totals = iter([float(np.sum(np.broadcast_to(v, (rows,)))) for v in values])
-        return [[(powers, next(totals) / (rows if kind == "mean" else 1)) for powers, _ in terms] for kind, terms in polys]
+        return [[(powers, next(totals) / (rows if kind == "mean" else 1)) for powers in terms] for kind, terms in polys]
+
+    def _plan(self, order: int) -> tuple[list[tuple[str, list[tuple[int, ...]]]], numpy_code.NumpySource | None] | None:
+        """Moment sums' plan, whatever the data: per moment its kind and the parameter powers of its terms, and the
+        source of every term's coefficient, a function of the columns (one pass of code generation, not one per
+        term); None when some moment is no (small) polynomial in the parameters."""
+
+        def make() -> tuple | None:
+            params = set(self.symbols)
+            polys = []
+            for _, kind, expr in self.moments(order):
+                bound = _terms_bound(expr, params, MAX_EXPANDED)
+                if bound is None or bound > MAX_EXPANDED:  # (w*x + b - y)^1000 would be 501,501 terms
+                    return None
+                try:
+                    poly = sp.Poly(expr, *self.symbols)
+                except sp.PolynomialError:
+                    return None
+                if len(poly.terms()) > MAX_EXPANSION_TERMS or any(c.has(*self.symbols) for _, c in poly.terms()):
+                    return None
+                polys.append((kind, poly.terms()))
+            coefficients = [c for _, terms in polys for _, c in terms]
+            made = numpy_code.source(self.data_terms.column_symbols, coefficients, cse=False) if coefficients else None
+            return [(kind, [powers for powers, _ in terms]) for kind, terms in polys], made
+
+        return self.kept(f"plan/{order}", make)
 
     def _values(self, which: str, coords: Sequence[float | np.ndarray]) -> tuple[Any, tuple[int, ...]]:
         if len(coords) != self.dimension:
@@ -266,6 +298,24 @@ class Objective:
         return float(self.loss(*point)), self.grad(*point), self.hess(*point)
 
 
+_PORTABLE_FIELDS = ("text", "variables", "symbols", "expr", "gradient", "data_terms", "warnings")
+_PORTABLE_KEPT = ("second", "source/", "plan/", "text form")
+
+
+@dataclass(frozen=True)
+class Portable:
+    """An objective without its data and compiled code: what one process that derived a loss hands to another
+    (app/helper.py). SymPy rebuilds pickled expressions without deriving anything again."""
+
+    fields: dict[str, Any]
+    kept: dict[str, Any]
+
+    def objective(self, data: np.ndarray | None = None) -> Objective:
+        """The objective (bound to `data` when it has data columns); its NumPy functions made from their sources."""
+        objective = Objective(**self.fields, _compiled=dict(self.kept))
+        return objective.bind(data) if data is not None and objective.data_terms else objective
+
+
 def _terms_bound(expr: sp.Expr, params: set[sp.Symbol], limit: int) -> int | None:
     """An upper bound on the terms of expr expanded in all its symbols (limit + 1 once past `limit`), or
     None when it is no polynomial in the parameters: lets `_expand` refuse before SymPy expands."""
@@ -283,38 +333,6 @@ def _terms_bound(expr: sp.Expr, params: set[sp.Symbol], limit: int) -> int | Non
             return None
         total = min(total + count if expr.is_Add else total * count, limit + 1)
     return total
-
-
-def _listing(names: Sequence[str]) -> str:
-    return ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
-
-
-def _similar(name: str, columns: Sequence[str]) -> str | None:
-    """The column a parameter's name looks like a typo of (xx, X or x3 for x, x2), or None."""
-    stem = re.sub(r"\d+", "", name)
-    for column in columns:
-        if column.lower() == name.lower() or (stem and re.sub(r"\d+", "", column) == stem):
-            return column
-    close = difflib.get_close_matches(name, columns, n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def _warnings(parsed: ParsedExpression, columns: tuple[str, ...]) -> tuple[str, ...]:
-    """A mean(...)/sum(...) over no data column, and parameters in one named like an unused column
-    (a misspelt column silently becomes a parameter)."""
-    found = []
-    used = {s.name for a in parsed.aggregates for s in a.expr.free_symbols}
-    unused = [c for c in columns if c not in used]
-    for aggregate in parsed.aggregates:
-        names = sorted({s.name for s in aggregate.expr.free_symbols}, key=natural_key)
-        if not set(names) & set(columns):
-            found.append(f"{aggregate.kind}(...) at column {aggregate.column} uses no data column, so it is the same "
-                         f"for every row (the data has columns {_listing(columns)})")
-        for name in names:
-            if name not in columns and (column := _similar(name, unused)):
-                found.append(f"'{name}' in {aggregate.kind}(...) is a parameter, not a data column: did you mean "
-                             f"'{column}'? (the data has columns {_listing(columns)})")
-    return tuple(dict.fromkeys(found))
 
 
 def parse_objective(text: str, variables: Sequence[str] | None = None, columns: Sequence[str] = (),
@@ -356,7 +374,7 @@ def _parse_objective(text: str, checked: Syntax, variables: Sequence[str] | None
         names = tuple(variables)
         for name in used:
             if name not in names:
-                raise ExpressionError(f"unknown variable '{name}' (expected one of: {_listing(names)})", parsed.name_columns.get(name))
+                raise ExpressionError(f"unknown variable '{name}' (expected one of: {listing(names)})", parsed.name_columns.get(name))
     if not names:
         raise ExpressionError("the loss has no variables to optimise")
     for part in [expr, *(a.expr for a in parsed.aggregates)]:
@@ -370,4 +388,4 @@ def _parse_objective(text: str, checked: Syntax, variables: Sequence[str] | None
     terms = data_terms(expr, parsed.aggregates, syms, columns, tuple(symbol(c) for c in columns))
     display = terms.display()
     return Objective(text, names, syms, expr.xreplace(display), tuple(g.xreplace(display) for g in terms.outer_grad),
-                     terms, warnings=_warnings(parsed, columns))
+                     terms, warnings=loss_warnings(parsed, columns))

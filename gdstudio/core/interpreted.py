@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from . import kernel, newton, rules
-from .codegen import _Printer, kept, kernel_source
+from .codegen import _Printer, kernel_source
 from .errors import ExpressionError
 from .expression import Objective
 
@@ -136,7 +136,7 @@ def python_fg(objective: Objective, with_hessian: bool) -> Callable:
         exec(compile(source, "<gdstudio objective, Python>", "exec"), namespace)  # generated source, never user text
         return namespace["fg"]
 
-    return kept(objective, f"python/{with_hessian}", make)
+    return objective.kept(f"python/{with_hessian}", make)
 
 
 def advance(runs: kernel.KernelRuns, fg: Callable, rule: int, n: int, out: np.ndarray) -> bool:

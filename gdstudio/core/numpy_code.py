@@ -3,7 +3,11 @@ a printer that keeps every number a float and every user name out of the generat
 
 from __future__ import annotations
 
+import builtins
+import importlib
+import inspect
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
@@ -88,11 +92,37 @@ def _real_cse(exprs):
 _NAMESPACE = {"I": 1j}  # (SymPy's NUMPY_DEFAULT)
 
 
-def lambdify(args: Sequence[sp.Symbol], exprs, cse: bool = True) -> Callable:
-    """A NumPy function of `args` computing `exprs` (an expression or a list of them)."""
+class NumpySource(NamedTuple):
+    """A generated function as data: its source and the names it imports ((module, name) pairs). Made where SymPy is
+    (`source`), it becomes a function anywhere (`function`): the helper process generates what the studio runs."""
+
+    text: str
+    imports: tuple[tuple[str, str], ...]
+
+
+def source(args: Sequence[sp.Symbol], exprs, cse: bool = True) -> NumpySource:
+    """The source of a NumPy function of `args` computing `exprs` (an expression or a list of them)."""
     safe, renamed = safe_names(args, exprs)
+    printer = _printer()
     # (docstring_limit=0: no docstring quoting the expression, whose text form took a third of the time, ~6 ms of a
     # Beale function's gradient and Hessian, on the way from the last keystroke to the contours)
     # (modules: see _NAMESPACE)
-    return sp.lambdify(safe, renamed, modules=[_NAMESPACE], printer=_printer(), cse=_real_cse if cse else False,
+    made = sp.lambdify(safe, renamed, modules=[_NAMESPACE], printer=printer, cse=_real_cse if cse else False,
                        docstring_limit=0)
+    imports = tuple((module, name) for module, names in sorted(printer.module_imports.items()) for name in sorted(names))
+    return NumpySource(inspect.getsource(made), imports)  # (lambdify's documented way to see what it generated)
+
+
+def function(made: NumpySource) -> Callable:
+    """The function a `source` defines, in the namespace lambdify gives it (_NAMESPACE, builtins, range, the imports)."""
+    namespace: dict = {**_NAMESPACE, "builtins": builtins, "range": range}
+    for module, name in made.imports:
+        namespace.setdefault(name, getattr(importlib.import_module(module), name))
+    found: dict = {}
+    exec(compile(made.text, "<gdstudio numpy function>", "exec"), namespace, found)  # (source our printer wrote)
+    return found["_lambdifygenerated"]
+
+
+def lambdify(args: Sequence[sp.Symbol], exprs, cse: bool = True) -> Callable:
+    """A NumPy function of `args` computing `exprs` (an expression or a list of them)."""
+    return function(source(args, exprs, cse))

@@ -169,10 +169,14 @@ def test_a_long_text_form_shows_its_first_sections_until_typeset_and_all_of_it_i
 def test_the_check_lets_the_windows_paint_go_first(monkeypatch):
     """Deriving, compiling and printing a loss is Python: before each step it gives way to the GUI thread (a paint on
     its way, a busy turn: background.give_way), not to hold the interpreter lock their Python calls need."""
+    from gdstudio.app import typeset
+    from gdstudio.app.objectives import Objectives
     from gdstudio.app.panels import loss_editor
 
     steps: list[str] = []
     monkeypatch.setattr(loss_editor, "give_way", lambda: steps.append("wait"))
+    monkeypatch.setattr(typeset, "give_way", lambda: steps.append("wait"))
+    monkeypatch.setattr(loss_editor, "OBJECTIVES", Objectives())  # (derived in this process, not by the helper)
     checked = loss_editor.check("x^2 + 3*y^2")
     assert checked.objective is not None and "∇f" in checked.typeset
     assert steps == ["wait"] * 8  # (derive; compile loss, gradient, Hessian; Hessian; print f, gradient, Hessian)

@@ -157,7 +157,7 @@ def imported_once_the_engine_has_loaded(setup: str, action: str) -> list[str]:
 def test_once_the_engine_has_loaded_a_losss_text_form_imports_nothing() -> None:
     """SymPy's pretty printer imports sympy.physics.units at its first product (0.1-0.2 s): the engine's loading
     imports it, so the first loss's text form does not hold the interpreter while the window draws that loss."""
-    setup = ("from gdstudio.app.panels.loss_editor import text_form\n"
+    setup = ("from gdstudio.app.typeset import text_form\n"
              "from gdstudio.core.expression import parse_objective\n"
              "objective = parse_objective('(1 - x)^2 + 100*(y - x^2)^2')\n")
     action = "text = text_form(objective)\nassert '∇f' in text, text\n"

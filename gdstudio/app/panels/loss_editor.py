@@ -21,12 +21,13 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QLabel, QMenu, QPlainTextEdit, QScrollArea, QToolButton, QVBoxLayout, QHBoxLayout,
                                QWidget)
 
-from ...core.errors import ExpressionError, HessianUnavailable
+from ...core.errors import ExpressionError
 from .. import foreground
 from ..background import give_way, helper_thread
 from ..objectives import OBJECTIVES
 from ..patience import Patience
 from ..stagger import Stagger
+from ..typeset import MAX_SHOWN_HESSIAN, text_form
 from .formulas import Formulas
 
 if TYPE_CHECKING:  # (the engine loads after the window shows: app/engine.py)
@@ -38,8 +39,6 @@ DEBOUNCE_MS = 30
 # The loss shown goes into the document (an edit, a step to undo) once typing has paused this long, or when
 # something needs the document (Run: `commit_pending`): the half-typed losses on the way are shown, not kept.
 COMMIT_MS = 700
-MAX_SHOWN = 20000  # characters of typeset derivatives; longer ones are cut with a note
-MAX_SHOWN_HESSIAN = 16  # variables up to which H is typeset (a 256 × 256 matrix takes long to typeset and to read)
 
 
 @dataclass(frozen=True)
@@ -61,10 +60,6 @@ def _problem(result: Checked) -> str | None:
     return result.error + (f" at column {result.column}" if result.column else "")
 
 
-def _cut(text: str) -> str:
-    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "\n… (too long to show in full)"
-
-
 def check(text: str, variables: tuple[str, ...] | None = None, columns: tuple[str, ...] = (), data=None,
           data_key: int = 0) -> Checked:
     """Parse, derive and typeset a loss (over the data columns, if any); never raises (runs in a worker thread).
@@ -80,33 +75,6 @@ def check(text: str, variables: tuple[str, ...] | None = None, columns: tuple[st
     except Exception as error:  # anything else is still the text's fault, shown the same way
         return Checked(text, error=f"cannot use this loss: {error}", data_key=data_key)
     return Checked(text, objective, text_form(objective), data_key=data_key)
-
-
-def text_form(objective: Objective) -> str:
-    """f, ∇f and H in text, until typeset. (Made with the objective, before the window takes it: made after, in this
-    thread while the window drew the loss, it held the interpreter lock the window's turns waited for. Its printer's
-    first product imports sympy.physics.units: the engine does, as it loads.)"""
-    give_way()
-    try:
-        hessian = objective.hessian if objective.dimension <= MAX_SHOWN_HESSIAN else None
-        not_shown = f"({objective.dimension} × {objective.dimension}, not shown)"
-    except HessianUnavailable as error:
-        hessian, not_shown = None, f"not derived: {error.message}"
-    try:
-        names = ", ".join(objective.variables)
-        import sympy as sp  # (loaded with the objective)
-
-        def pretty(expr) -> str:
-            give_way()
-            return sp.pretty(expr, use_unicode=True)
-
-        f, grad = pretty(objective.expr), pretty(sp.Matrix(objective.gradient))
-        hess = pretty(sp.Matrix(hessian)) if hessian else not_shown
-        typeset = f"f({names}) =\n{f}\n\n∇f =\n{grad}\n\nH =\n{hess}"
-    except Exception:  # pretty-printing is a nicety; fall back to plain text
-        hess = [list(r) for r in hessian] if hessian else not_shown
-        typeset = f"f = {objective.expr}\n\n∇f = {list(objective.gradient)}\n\nH = {hess}"
-    return _cut(typeset)
 
 
 class LossEditor(QWidget):
