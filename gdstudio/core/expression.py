@@ -77,22 +77,20 @@ class Objective:
     def _second(self) -> tuple[Matrix, DataHessian | None]:
         """The Hessian as shown and, with data, its chain-rule terms: derived once for all bound copies
         (the refusal too, so a second use does not redo the work)."""
-        found = self._compiled.get("second")
-        if found is None:
+
+        def derive() -> tuple[Matrix, DataHessian | None]:
             try:
                 if self.data_terms is None:
-                    found = (derivatives.hessian(self.gradient, self.symbols), None)
-                else:
-                    second = data_hessian(self.data_terms)
-                    found = (second.shown(self.data_terms), second)
-            except HessianUnavailable as error:
-                found = error
+                    return derivatives.hessian(self.gradient, self.symbols), None
+                second = data_hessian(self.data_terms)
+                return second.shown(self.data_terms), second
+            except HessianUnavailable:
+                raise
             except (ArithmeticError, RecursionError, TypeError, ValueError) as error:  # SymPy's own, on odd input
-                found = HessianUnavailable(f"cannot derive the Hessian of this loss ({type(error).__name__}: {str(error)[:80]})")
-            self._compiled["second"] = found
-        if isinstance(found, HessianUnavailable):
-            raise HessianUnavailable(found.message)
-        return found
+                raise HessianUnavailable(f"cannot derive the Hessian of this loss ({type(error).__name__}: "
+                                         f"{str(error)[:80]})") from None
+
+        return self.kept("second", derive)
 
     def hessian_entries(self) -> list[tuple[int, int, sp.Expr]]:
         """(i, j, entry) for the Hessian's nonzero entries with i <= j, in θ and (with data) the moment

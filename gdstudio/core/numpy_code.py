@@ -121,8 +121,3 @@ def function(made: NumpySource) -> Callable:
     found: dict = {}
     exec(compile(made.text, "<gdstudio numpy function>", "exec"), namespace, found)  # (source our printer wrote)
     return found["_lambdifygenerated"]
-
-
-def lambdify(args: Sequence[sp.Symbol], exprs, cse: bool = True) -> Callable:
-    """A NumPy function of `args` computing `exprs` (an expression or a list of them)."""
-    return function(source(args, exprs, cse))
